@@ -1,0 +1,5 @@
+"""``python -m hashwatt``."""
+
+from hashwatt.cli.main import run
+
+run()

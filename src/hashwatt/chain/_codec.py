@@ -1,0 +1,180 @@
+"""Wire codec: a bounded exact reader, CompactSize, little-endian integers, hash display order.
+
+Bitcoin serializes integers little-endian and hashes in "internal" byte order; block
+explorers show hashes byte-reversed ("display order"). Values here keep internal order and
+convert only at the edges through :func:`hash_to_hex` / :func:`hash_from_hex`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import struct
+
+from hashwatt.errors import InvalidHex, NonCanonical, TrailingBytes, Truncated
+
+#: Largest CompactSize a decoder accepts as a count (Bitcoin Core's MAX_SIZE, 0x02000000).
+MAX_COMPACT_SIZE = 0x02000000
+
+_U16 = struct.Struct("<H")
+_U32 = struct.Struct("<I")
+_I32 = struct.Struct("<i")
+_U64 = struct.Struct("<Q")
+_I64 = struct.Struct("<q")
+
+
+def sha256d(data: bytes | bytearray | memoryview) -> bytes:
+    """Bitcoin's double SHA-256, in internal byte order."""
+    return hashlib.sha256(hashlib.sha256(data).digest()).digest()
+
+
+def hash_to_hex(hash32: bytes) -> str:
+    """Display-order hex of an internal-order hash (the form explorers show)."""
+    return hash32[::-1].hex()
+
+
+def hash_from_hex(display_hex: str) -> bytes:
+    """Internal-order bytes of a display-order 64-character hex hash."""
+    raw = bytes_from_hex(display_hex)
+    if len(raw) != 32:
+        raise InvalidHex(f"a hash is 32 bytes (64 hex characters), got {len(raw)} bytes")
+    return raw[::-1]
+
+
+def bytes_from_hex(text: str) -> bytes:
+    """Decode hex, tolerating surrounding whitespace, raising :class:`InvalidHex` otherwise."""
+    cleaned = "".join(text.split())
+    if len(cleaned) % 2:
+        raise InvalidHex(f"hex string has odd length {len(cleaned)}")
+    try:
+        return bytes.fromhex(cleaned)
+    except ValueError as exc:
+        bad = next((i for i, ch in enumerate(cleaned) if ch not in "0123456789abcdefABCDEF"), -1)
+        raise InvalidHex(f"not hexadecimal: unexpected character at position {bad}") from exc
+
+
+class ByteReader:
+    """Reads exact-length slices from a buffer; every read is bounds-checked.
+
+    ``what`` names the structure being read so a :class:`Truncated` error says where
+    the input ended.
+    """
+
+    __slots__ = ("_buf", "_pos")
+
+    def __init__(self, data: bytes | bytearray | memoryview) -> None:
+        self._buf = memoryview(data).cast("B") if not isinstance(data, bytes) else memoryview(data)
+        self._pos = 0
+
+    @property
+    def position(self) -> int:
+        """Offset of the next unread byte."""
+        return self._pos
+
+    @property
+    def remaining(self) -> int:
+        """Bytes not read yet."""
+        return len(self._buf) - self._pos
+
+    def read(self, n: int, what: str = "data") -> bytes:
+        """Read exactly ``n`` bytes."""
+        end = self._pos + n
+        if n < 0 or end > len(self._buf):
+            raise Truncated(
+                f"truncated {what}: needed {n} bytes at offset {self._pos}, {self.remaining} left"
+            )
+        out = self._buf[self._pos : end].tobytes()
+        self._pos = end
+        return out
+
+    def slice_since(self, start: int) -> bytes:
+        """The bytes from ``start`` to the current position (already read)."""
+        return self._buf[start : self._pos].tobytes()
+
+    def peek(self, n: int) -> bytes:
+        """Up to ``n`` bytes without consuming them."""
+        return self._buf[self._pos : self._pos + n].tobytes()
+
+    def u8(self, what: str = "byte") -> int:
+        return self.read(1, what)[0]
+
+    def u16(self, what: str = "uint16") -> int:
+        return int(_U16.unpack(self.read(2, what))[0])
+
+    def u32(self, what: str = "uint32") -> int:
+        return int(_U32.unpack(self.read(4, what))[0])
+
+    def i32(self, what: str = "int32") -> int:
+        return int(_I32.unpack(self.read(4, what))[0])
+
+    def u64(self, what: str = "uint64") -> int:
+        return int(_U64.unpack(self.read(8, what))[0])
+
+    def i64(self, what: str = "int64") -> int:
+        return int(_I64.unpack(self.read(8, what))[0])
+
+    def compact_size(self, what: str = "CompactSize", *, limit: int = MAX_COMPACT_SIZE) -> int:
+        """A minimally encoded CompactSize no larger than ``limit``."""
+        first = self.u8(what)
+        if first < 0xFD:
+            value = first
+        elif first == 0xFD:
+            value = self.u16(what)
+            if value < 0xFD:
+                raise NonCanonical(f"non-minimal CompactSize for {what}: {value} in 3 bytes")
+        elif first == 0xFE:
+            value = self.u32(what)
+            if value <= 0xFFFF:
+                raise NonCanonical(f"non-minimal CompactSize for {what}: {value} in 5 bytes")
+        else:
+            value = self.u64(what)
+            if value <= 0xFFFFFFFF:
+                raise NonCanonical(f"non-minimal CompactSize for {what}: {value} in 9 bytes")
+        if value > limit:
+            raise NonCanonical(f"CompactSize for {what} is {value}, above the limit {limit}")
+        return value
+
+    def var_bytes(self, what: str = "byte string") -> bytes:
+        """A CompactSize length followed by that many bytes."""
+        n = self.compact_size(f"{what} length")
+        return self.read(n, what)
+
+    def expect_end(self, what: str = "input") -> None:
+        """Raise :class:`TrailingBytes` unless everything was consumed."""
+        if self.remaining:
+            raise TrailingBytes(f"{self.remaining} trailing bytes after {what}")
+
+
+def compact_size_bytes(n: int) -> bytes:
+    """Minimal CompactSize encoding of ``n``."""
+    if n < 0:
+        raise NonCanonical(f"CompactSize cannot encode a negative number ({n})")
+    if n < 0xFD:
+        return bytes((n,))
+    if n <= 0xFFFF:
+        return b"\xfd" + _U16.pack(n)
+    if n <= 0xFFFFFFFF:
+        return b"\xfe" + _U32.pack(n)
+    if n <= 0xFFFFFFFFFFFFFFFF:
+        return b"\xff" + _U64.pack(n)
+    raise NonCanonical(f"CompactSize cannot encode {n} (over 64 bits)")
+
+
+def var_bytes(data: bytes) -> bytes:
+    """CompactSize length prefix followed by ``data``."""
+    return compact_size_bytes(len(data)) + data
+
+
+def u32_le(n: int) -> bytes:
+    return _U32.pack(n)
+
+
+def i32_le(n: int) -> bytes:
+    return _I32.pack(n)
+
+
+def u64_le(n: int) -> bytes:
+    return _U64.pack(n)
+
+
+def i64_le(n: int) -> bytes:
+    return _I64.pack(n)

@@ -1,0 +1,108 @@
+"""The exception tree of hashwatt.
+
+Every error a user can cause derives from :class:`HashwattError` and carries a message they
+can act on; the CLI prints it as one line on stderr and exits with code 2.
+
+::
+
+    HashwattError
+    ├── InputError                 bad user input at an edge (CLI flag, config file)
+    ├── ChainError                 consensus layer (hashwatt.chain)
+    │   ├── DecodeError            bytes that are not a valid encoding
+    │   │   ├── InvalidHex
+    │   │   ├── Truncated
+    │   │   ├── TrailingBytes
+    │   │   └── NonCanonical       e.g. a non-minimal CompactSize, an oversized count
+    │   ├── TargetError            compact bits that are negative or overflow
+    │   └── BlockInvalid           a consensus check failed (one subclass per rule)
+    └── DataError                  shipped or user datasets that are missing or malformed
+
+Other rooms (``StratumError``, ``PowError``, ``EconomicsError``, ...) subclass
+:class:`HashwattError` in their own ``errors`` modules.
+"""
+
+from __future__ import annotations
+
+
+class HashwattError(Exception):
+    """Root of every error hashwatt raises on purpose."""
+
+
+class InputError(HashwattError, ValueError):
+    """A user-supplied value is out of range or malformed."""
+
+
+class DataError(HashwattError):
+    """A dataset is missing, malformed or does not cover what was asked."""
+
+
+class ChainError(HashwattError):
+    """Base of the consensus layer's errors."""
+
+
+class DecodeError(ChainError, ValueError):
+    """Bytes (or hex) that do not decode to the expected structure."""
+
+
+class InvalidHex(DecodeError):
+    """A string that is not an even-length hexadecimal string."""
+
+
+class Truncated(DecodeError):
+    """The input ended before the structure did."""
+
+
+class TrailingBytes(DecodeError):
+    """The structure ended before the input did."""
+
+
+class NonCanonical(DecodeError):
+    """A valid-looking but non-canonical or out-of-bounds encoding."""
+
+
+class TargetError(ChainError, ValueError):
+    """Compact ``bits`` that encode a negative, zero or overflowing target."""
+
+
+class BlockInvalid(ChainError):
+    """A block failed a consensus check; subclasses name the rule."""
+
+
+class BadProofOfWork(BlockInvalid):
+    """The header hash is above the target its bits encode."""
+
+
+class BadMerkleRoot(BlockInvalid):
+    """The header's merkle root does not commit to the block's transactions."""
+
+
+class DuplicateTransaction(BlockInvalid):
+    """The same txid appears twice (CVE-2012-2459 style mutation)."""
+
+
+class BadCoinbase(BlockInvalid):
+    """No coinbase first, or a coinbase anywhere but first."""
+
+
+class BadCoinbaseValue(BlockInvalid):
+    """The coinbase pays more than subsidy plus fees."""
+
+
+class BadCoinbaseHeight(BlockInvalid):
+    """The coinbase scriptSig does not start with the BIP 34 height push."""
+
+
+class BadWeight(BlockInvalid):
+    """The block weight exceeds 4,000,000 weight units (BIP 141)."""
+
+
+class BadWitnessCommitment(BlockInvalid):
+    """Witness data without a valid BIP 141 commitment in the coinbase."""
+
+
+class BadTimestamp(BlockInvalid):
+    """The block time is too far in the future of the supplied clock."""
+
+
+class BadTransaction(BlockInvalid):
+    """A transaction is malformed in a way the block rules reject (no inputs, value overflow...)."""

@@ -1,0 +1,145 @@
+"""One job, many views: Stratum's mining.notify, a getblocktemplate response and the demo
+source all become a :class:`Job`; the header and the block are assembled here and nowhere else.
+
+All hashes are internal byte order. Wire-order quirks (Stratum's word-swapped prevhash,
+big-endian hex of version/bits/ntime) are undone by the codec that builds the Job.
+"""
+
+from __future__ import annotations
+
+import struct
+from dataclasses import dataclass, field
+
+from hashwatt.chain import (
+    WITNESS_RESERVED_VALUE,
+    Block,
+    BlockHeader,
+    Transaction,
+    TxIn,
+    bits_to_target,
+    merkle_root_from_branch,
+    sha256d,
+)
+from hashwatt.errors import InputError
+
+_PREFIX = struct.Struct("<i32s32sII")  # version, prev_hash, merkle_root, time, bits: 76 bytes
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    """Everything needed to build headers for one unit of mining work.
+
+    ``coinb1 || extranonce1 || extranonce2 || coinb2`` is the non-witness coinbase;
+    ``merkle_branch`` folds its txid up to the merkle root. ``version_mask`` holds the
+    version bits the miner may roll (BIP 310; 0 = none). ``share_target`` is the pool's
+    share target (for solo mining, the block target). ``transactions`` are the block's
+    non-coinbase transactions when known (solo / demo), needed to assemble a full block.
+    """
+
+    job_id: str
+    prev_hash: bytes
+    coinb1: bytes
+    coinb2: bytes
+    merkle_branch: tuple[bytes, ...]
+    version: int
+    bits: int
+    ntime: int
+    extranonce1: bytes
+    extranonce2_size: int
+    share_target: int
+    clean_jobs: bool = False
+    version_mask: int = 0
+    height: int | None = None
+    transactions: tuple[Transaction, ...] = field(default=())
+    #: The coinbase carries the BIP 141 witness reserved value in the full block.
+    coinbase_witness: bool = False
+
+    def __post_init__(self) -> None:
+        if len(self.prev_hash) != 32:
+            raise InputError(f"job {self.job_id}: prev_hash must be 32 bytes")
+        if any(len(h) != 32 for h in self.merkle_branch):
+            raise InputError(f"job {self.job_id}: merkle branch hashes must be 32 bytes")
+        if not 0 <= self.extranonce2_size <= 32:
+            raise InputError(f"job {self.job_id}: extranonce2 size must be 0..32 bytes")
+        if self.share_target <= 0:
+            raise InputError(f"job {self.job_id}: share target must be positive")
+
+    @property
+    def block_target(self) -> int:
+        """The network target of this job's bits."""
+        return bits_to_target(self.bits)
+
+
+@dataclass(frozen=True, slots=True)
+class Solution:
+    """A header the miner found: what ``mining.submit`` carries (plus the version used)."""
+
+    job_id: str
+    extranonce2: bytes
+    ntime: int
+    nonce: int
+    version: int
+
+
+def coinbase_bytes(job: Job, extranonce2: bytes) -> bytes:
+    """Non-witness coinbase with this extranonce2 spliced in."""
+    if len(extranonce2) != job.extranonce2_size:
+        raise InputError(f"extranonce2 must be {job.extranonce2_size} bytes, got {len(extranonce2)}")
+    return job.coinb1 + job.extranonce1 + extranonce2 + job.coinb2
+
+
+def job_merkle_root(job: Job, extranonce2: bytes) -> bytes:
+    """Merkle root for this extranonce2 (coinbase txid folded up the branch)."""
+    return merkle_root_from_branch(sha256d(coinbase_bytes(job, extranonce2)), job.merkle_branch)
+
+
+def _rolled_version(job: Job, version: int | None) -> int:
+    if version is None:
+        return job.version
+    if (version ^ job.version) & ~job.version_mask & 0xFFFFFFFF:
+        raise InputError(
+            f"version {version & 0xFFFFFFFF:08x} changes bits outside the mask {job.version_mask:08x}"
+        )
+    return version
+
+
+def header_prefix(
+    job: Job, extranonce2: bytes, *, version: int | None = None, ntime: int | None = None
+) -> bytes:
+    """The first 76 header bytes (everything but the nonce): what a hash backend scans."""
+    v = _rolled_version(job, version)
+    signed_v = v - (1 << 32) if v >= 1 << 31 else v
+    return _PREFIX.pack(
+        signed_v,
+        job.prev_hash,
+        job_merkle_root(job, extranonce2),
+        job.ntime if ntime is None else ntime,
+        job.bits,
+    )
+
+
+def assemble_header(job: Job, solution: Solution) -> BlockHeader:
+    """The full header of a solution."""
+    return BlockHeader.from_bytes(
+        header_prefix(job, solution.extranonce2, version=solution.version, ntime=solution.ntime)
+        + struct.pack("<I", solution.nonce)
+    )
+
+
+def solution_hash(job: Job, solution: Solution) -> bytes:
+    """Block hash of a solution (internal order); compare with ``job.share_target``."""
+    return sha256d(assemble_header(job, solution).to_bytes())
+
+
+def assemble_block(job: Job, solution: Solution) -> Block:
+    """A full block: the solved header, the coinbase and the job's transactions."""
+    coinbase = Transaction.from_bytes(coinbase_bytes(job, solution.extranonce2))
+    if job.coinbase_witness:
+        txin = coinbase.inputs[0]
+        coinbase = Transaction(
+            coinbase.version,
+            (TxIn(txin.prevout, txin.script_sig, txin.sequence, (WITNESS_RESERVED_VALUE,)),),
+            coinbase.outputs,
+            coinbase.locktime,
+        )
+    return Block(assemble_header(job, solution), (coinbase, *job.transactions))
