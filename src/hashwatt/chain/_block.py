@@ -8,6 +8,7 @@ from hashwatt.chain._codec import ByteReader, bytes_from_hex, compact_size_bytes
 from hashwatt.chain._header import HEADER_SIZE, BlockHeader
 from hashwatt.chain._merkle import WITNESS_COMMITMENT_HEADER, merkle_root, witness_merkle_root
 from hashwatt.chain._transaction import WITNESS_SCALE_FACTOR, Transaction, tx_weight, txid, wtxid
+from hashwatt.errors import Truncated
 
 #: Consensus limit on block weight (BIP 141 MAX_BLOCK_WEIGHT) [weight units].
 MAX_BLOCK_WEIGHT = 4_000_000
@@ -30,8 +31,12 @@ class Block:
     @classmethod
     def read_from(cls, reader: ByteReader) -> Block:
         header = BlockHeader.read_from(reader)
+        n_tx = reader.compact_size("transaction count")
         # A count larger than the remaining bytes could hold is rejected before any allocation.
-        n_tx = reader.compact_size("transaction count", limit=max(reader.remaining // _MIN_TX_SIZE, 1))
+        if n_tx * _MIN_TX_SIZE > reader.remaining:
+            raise Truncated(
+                f"truncated block: {n_tx} transactions cannot fit in the {reader.remaining} bytes left"
+            )
         txs = tuple(Transaction.read_from(reader) for _ in range(n_tx))
         return cls(header, txs)
 

@@ -61,6 +61,8 @@ def _check_transaction_shape(tx: Transaction, index: int) -> BlockInvalid | None
         total += txout.value_sat
         if total > MAX_MONEY_SAT:
             return BadTransaction(f"transaction {index} outputs sum above 21M BTC")
+    if len({txin.prevout for txin in tx.inputs}) != len(tx.inputs):
+        return BadTransaction(f"transaction {index} spends the same output twice")
     if index and any(txin.prevout.is_null for txin in tx.inputs):
         return BadTransaction(f"transaction {index} spends a null outpoint")
     return None

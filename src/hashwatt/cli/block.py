@@ -43,6 +43,14 @@ block_app = typer.Typer(help="Decode and check serialized blocks.", no_args_is_h
 
 #: Refuse inputs larger than any valid block could be in hex (4 MB weight -> <= 4 MB bytes, x2 for hex).
 MAX_INPUT_BYTES = 16 * 1024 * 1024
+_HEX_CHARS_WS = frozenset("0123456789abcdefABCDEF \t\r\n")
+
+
+def _is_file(path: Path) -> bool:
+    try:
+        return path.is_file()
+    except OSError:
+        return False
 
 
 def read_block_bytes(source: str) -> bytes:
@@ -53,10 +61,7 @@ def read_block_bytes(source: str) -> bytes:
             raise InputError("input on stdin is larger than 16 MiB")
         return bytes_from_hex(text)
     path = Path(source)
-    looks_like_hex = len(source) >= 160 and all(c in "0123456789abcdefABCDEF" for c in source.strip())
-    if not looks_like_hex:
-        if not path.is_file():
-            raise InputError(f"{source!r} is neither a readable file nor block hex")
+    if len(source) < 1024 and _is_file(path):
         if path.stat().st_size > MAX_INPUT_BYTES:
             raise InputError(f"{source} is larger than 16 MiB; no block is that large")
         data = path.read_bytes()
@@ -64,9 +69,17 @@ def read_block_bytes(source: str) -> bytes:
             text = data.decode("ascii")
         except UnicodeDecodeError:
             return data  # raw binary block
-        if text.strip() and all(c in "0123456789abcdefABCDEF \t\r\n" for c in text):
+        if text.strip() and all(c in _HEX_CHARS_WS for c in text):
             return bytes_from_hex(text)
         return data
+    if len(source) > 2 * MAX_INPUT_BYTES:
+        raise InputError("block hex larger than 16 MiB")
+    if source and all(c in _HEX_CHARS_WS for c in source):
+        return bytes_from_hex(source)
+    shown = source if len(source) <= 40 else source[:37] + "..."
+    if any(c in "/\\." for c in source):
+        raise InputError(f"no such file: {shown}")
+    # Not a file: decode as hex so the error says what is wrong with it.
     return bytes_from_hex(source)
 
 

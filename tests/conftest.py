@@ -1,0 +1,14 @@
+"""Shared fixtures: paths to the real-data fixtures in tests/data."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+DATA_DIR = Path(__file__).parent / "data"
+
+
+@pytest.fixture(scope="session")
+def data_dir() -> Path:
+    return DATA_DIR
