@@ -124,3 +124,18 @@ def test_segwit_superfluous_and_unknown_flags() -> None:
 def test_every_decode_error_is_a_chain_error() -> None:
     for exc in (InvalidHex, Truncated, TrailingBytes, NonCanonical):
         assert issubclass(exc, ChainError)
+
+
+def test_decoded_encoding_is_not_carried_into_changed_values() -> None:
+    import dataclasses
+
+    block = Block.from_bytes(raw_block("block_testnet3_924634.hex"))
+    for tx in block.transactions[:3]:
+        changed = dataclasses.replace(tx, locktime=tx.locktime + 1)
+        assert changed.to_bytes()[-4:] != tx.to_bytes()[-4:]
+        assert Transaction.from_bytes(changed.to_bytes()) == changed
+        # A freshly built equal value encodes exactly like the decoded one.
+        rebuilt = Transaction(tx.version, tx.inputs, tx.outputs, tx.locktime)
+        assert rebuilt == tx
+        assert rebuilt.to_bytes() == tx.to_bytes()
+        assert rebuilt.to_bytes(include_witness=False) == tx.to_bytes(include_witness=False)

@@ -62,8 +62,13 @@ class ByteReader:
     __slots__ = ("_buf", "_pos")
 
     def __init__(self, data: bytes | bytearray | memoryview) -> None:
-        self._buf = memoryview(data).cast("B") if not isinstance(data, bytes) else memoryview(data)
+        self._buf = bytes(data)
         self._pos = 0
+
+    @property
+    def data(self) -> bytes:
+        """The whole underlying buffer (for parsers that index it directly)."""
+        return self._buf
 
     @property
     def position(self) -> int:
@@ -75,6 +80,12 @@ class ByteReader:
         """Bytes not read yet."""
         return len(self._buf) - self._pos
 
+    def seek(self, position: int) -> None:
+        """Move to ``position`` (after a direct parse of :attr:`data`); bounds-checked."""
+        if not 0 <= position <= len(self._buf):
+            raise Truncated(f"position {position} outside a buffer of {len(self._buf)} bytes")
+        self._pos = position
+
     def read(self, n: int, what: str = "data") -> bytes:
         """Read exactly ``n`` bytes."""
         end = self._pos + n
@@ -82,17 +93,17 @@ class ByteReader:
             raise Truncated(
                 f"truncated {what}: needed {n} bytes at offset {self._pos}, {self.remaining} left"
             )
-        out = self._buf[self._pos : end].tobytes()
+        out = self._buf[self._pos : end]
         self._pos = end
         return out
 
     def slice_since(self, start: int) -> bytes:
         """The bytes from ``start`` to the current position (already read)."""
-        return self._buf[start : self._pos].tobytes()
+        return self._buf[start : self._pos]
 
     def peek(self, n: int) -> bytes:
         """Up to ``n`` bytes without consuming them."""
-        return self._buf[self._pos : self._pos + n].tobytes()
+        return self._buf[self._pos : self._pos + n]
 
     def u8(self, what: str = "byte") -> int:
         return self.read(1, what)[0]

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import struct
+from dataclasses import dataclass, field
 
 from hashwatt.chain._codec import (
+    MAX_COMPACT_SIZE,
     ByteReader,
     compact_size_bytes,
     i32_le,
@@ -13,7 +15,7 @@ from hashwatt.chain._codec import (
     u32_le,
     var_bytes,
 )
-from hashwatt.errors import DecodeError, NonCanonical
+from hashwatt.errors import DecodeError, NonCanonical, Truncated
 
 #: Weight units per non-witness byte (BIP 141 WITNESS_SCALE_FACTOR).
 WITNESS_SCALE_FACTOR = 4
@@ -65,6 +67,10 @@ class Transaction:
     inputs: tuple[TxIn, ...]
     outputs: tuple[TxOut, ...]
     locktime: int = 0
+    # Encodings remembered from decoding. Not init fields, so dataclasses.replace() never carries
+    # them into a changed value; the value is immutable, so they cannot go stale.
+    _stripped: bytes | None = field(default=None, init=False, repr=False, compare=False)
+    _full: bytes | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def has_witness(self) -> bool:
@@ -77,6 +83,9 @@ class Transaction:
     def to_bytes(self, *, include_witness: bool = True) -> bytes:
         """Wire encoding; BIP 144 form with marker and flag when witnesses exist."""
         segwit = include_witness and self.has_witness
+        cached = self._full if segwit else self._stripped
+        if cached is not None:
+            return cached
         parts = [i32_le(self.version)]  # nVersion, int32 LE
         if segwit:
             parts.append(b"\x00\x01")  # marker, flag
@@ -100,35 +109,9 @@ class Transaction:
     @classmethod
     def read_from(cls, reader: ByteReader) -> Transaction:
         """Decode one transaction from ``reader`` (Core's UnserializeTransaction rules)."""
-        version = reader.i32("tx version")
-        n_in = reader.compact_size("tx input count")
-        flags = 0
-        if n_in == 0:
-            flags = reader.u8("segwit flag")
-            if flags != 0:
-                n_in = reader.compact_size("tx input count")
-        inputs_raw = [_read_txin(reader) for _ in range(n_in)]
-        n_out = reader.compact_size("tx output count")
-        outputs = tuple(
-            TxOut(reader.i64("output value"), reader.var_bytes("scriptPubKey")) for _ in range(n_out)
-        )
-        if flags & 1:
-            flags ^= 1
-            witnesses = [_read_witness(reader) for _ in range(n_in)]
-            if not any(witnesses):
-                raise NonCanonical("segwit transaction with only empty witnesses (superfluous witness)")
-            inputs = tuple(
-                TxIn(prevout, script_sig, sequence, wit)
-                for (prevout, script_sig, sequence), wit in zip(inputs_raw, witnesses, strict=True)
-            )
-        else:
-            inputs = tuple(
-                TxIn(prevout, script_sig, sequence) for prevout, script_sig, sequence in inputs_raw
-            )
-        if flags:
-            raise DecodeError(f"unknown transaction serialization flags 0x{flags:02x}")
-        locktime = reader.u32("tx locktime")
-        return cls(version, inputs, outputs, locktime)
+        tx, end = parse_transaction(reader.data, reader.position)
+        reader.seek(end)
+        return tx
 
     @classmethod
     def from_bytes(cls, data: bytes) -> Transaction:
@@ -139,17 +122,161 @@ class Transaction:
         return tx
 
 
-def _read_txin(reader: ByteReader) -> tuple[OutPoint, bytes, int]:
-    prev_txid = reader.read(32, "prevout txid")
-    prev_vout = reader.u32("prevout index")
-    script_sig = reader.var_bytes("scriptSig")
-    sequence = reader.u32("sequence")
-    return OutPoint(prev_txid, prev_vout), script_sig, sequence
+_U16 = struct.Struct("<H")
+_U32 = struct.Struct("<I")
+_I32 = struct.Struct("<i")
+_U64 = struct.Struct("<Q")
+_I64 = struct.Struct("<q")
+#: Smallest encodings, used to refuse counts the remaining bytes cannot hold before looping.
+_MIN_TXIN_SIZE = 41
+_MIN_TXOUT_SIZE = 9
 
 
-def _read_witness(reader: ByteReader) -> tuple[bytes, ...]:
-    n_items = reader.compact_size("witness item count")
-    return tuple(reader.var_bytes("witness item") for _ in range(n_items))
+def _compact(buf: bytes, pos: int, what: str, min_item_size: int = 1) -> tuple[int, int]:
+    """CompactSize at ``pos``: minimal, <= MAX_COMPACT_SIZE, and fitting in what is left."""
+    first = buf[pos]
+    if first < 0xFD:
+        value, pos = first, pos + 1
+    elif first == 0xFD:
+        value, pos = _U16.unpack_from(buf, pos + 1)[0], pos + 3
+        if value < 0xFD:
+            raise NonCanonical(f"non-minimal CompactSize for {what}: {value} in 3 bytes")
+    elif first == 0xFE:
+        value, pos = _U32.unpack_from(buf, pos + 1)[0], pos + 5
+        if value <= 0xFFFF:
+            raise NonCanonical(f"non-minimal CompactSize for {what}: {value} in 5 bytes")
+    else:
+        value, pos = _U64.unpack_from(buf, pos + 1)[0], pos + 9
+        if value <= 0xFFFFFFFF:
+            raise NonCanonical(f"non-minimal CompactSize for {what}: {value} in 9 bytes")
+    if value > MAX_COMPACT_SIZE:
+        raise NonCanonical(f"CompactSize for {what} is {value}, above the limit {MAX_COMPACT_SIZE}")
+    if value * min_item_size > len(buf) - pos:
+        raise Truncated(f"truncated {what}: {value} items cannot fit in the {len(buf) - pos} bytes left")
+    return value, pos
+
+
+def _var_bytes(buf: bytes, pos: int, what: str) -> tuple[bytes, int]:
+    n = buf[pos]
+    if n < 0xFD:
+        pos += 1
+    else:
+        n, pos = _compact(buf, pos, what)
+    end = pos + n
+    if end > len(buf):
+        raise Truncated(f"truncated {what}: needed {n} bytes at offset {pos}, {len(buf) - pos} left")
+    return buf[pos:end], end
+
+
+# The decoder builds the wire records through their slot descriptors, skipping the frozen
+# dataclass __init__ (a Python-level setattr per field); the values are identical and still frozen.
+_new = object.__new__
+_set_outpoint_txid = OutPoint.__dict__["txid"].__set__
+_set_outpoint_vout = OutPoint.__dict__["vout"].__set__
+_set_txin_prevout = TxIn.__dict__["prevout"].__set__
+_set_txin_script_sig = TxIn.__dict__["script_sig"].__set__
+_set_txin_sequence = TxIn.__dict__["sequence"].__set__
+_set_txin_witness = TxIn.__dict__["witness"].__set__
+_set_txout_value = TxOut.__dict__["value_sat"].__set__
+_set_txout_script = TxOut.__dict__["script_pubkey"].__set__
+
+
+def parse_transaction(buf: bytes, pos: int = 0) -> tuple[Transaction, int]:
+    """Decode one transaction at ``buf[pos:]``; returns it and the offset just after it.
+
+    Follows Core's UnserializeTransaction: an empty input list means a segwit marker, the
+    next byte the flags; flag 1 means witnesses follow the outputs; other flags are errors,
+    and a witness section with only empty stacks is rejected as superfluous.
+    """
+    start = pos
+    buf_len = len(buf)
+    try:
+        version = _I32.unpack_from(buf, pos)[0]
+        pos += 4
+        body_start = pos
+        n_in, pos = _compact(buf, pos, "tx input count", _MIN_TXIN_SIZE)
+        flags = 0
+        if n_in == 0:
+            flags = buf[pos]
+            pos += 1
+            if flags != 0:
+                body_start = pos  # the stripped form resumes at the real input count
+                n_in, pos = _compact(buf, pos, "tx input count", _MIN_TXIN_SIZE)
+        inputs_list: list[TxIn] = []
+        for _ in range(n_in):
+            prevout = _new(OutPoint)
+            _set_outpoint_txid(prevout, buf[pos : pos + 32])
+            _set_outpoint_vout(prevout, _U32.unpack_from(buf, pos + 32)[0])
+            pos += 36
+            n = buf[pos]
+            if n < 0xFD:
+                pos += 1
+            else:
+                n, pos = _compact(buf, pos, "scriptSig")
+            end = pos + n
+            if end > buf_len:
+                raise Truncated(
+                    f"truncated scriptSig: needed {n} bytes at offset {pos}, {buf_len - pos} left"
+                )
+            txin = _new(TxIn)
+            _set_txin_prevout(txin, prevout)
+            _set_txin_script_sig(txin, buf[pos:end])
+            _set_txin_sequence(txin, _U32.unpack_from(buf, end)[0])
+            _set_txin_witness(txin, ())
+            pos = end + 4
+            inputs_list.append(txin)
+        outputs: list[TxOut] = []
+        if n_in or flags:
+            n_out, pos = _compact(buf, pos, "tx output count", _MIN_TXOUT_SIZE)
+            for _ in range(n_out):
+                value = _I64.unpack_from(buf, pos)[0]
+                pos += 8
+                n = buf[pos]
+                if n < 0xFD:
+                    pos += 1
+                else:
+                    n, pos = _compact(buf, pos, "scriptPubKey")
+                end = pos + n
+                if end > buf_len:
+                    raise Truncated(
+                        f"truncated scriptPubKey: needed {n} bytes at offset {pos}, {buf_len - pos} left"
+                    )
+                txout = _new(TxOut)
+                _set_txout_value(txout, value)
+                _set_txout_script(txout, buf[pos:end])
+                pos = end
+                outputs.append(txout)
+        body_end = pos
+        segwit = False
+        if flags & 1:
+            flags ^= 1
+            segwit = True
+            any_witness = False
+            for txin in inputs_list:
+                n_items, pos = _compact(buf, pos, "witness item count")
+                items = []
+                for _ in range(n_items):
+                    item, pos = _var_bytes(buf, pos, "witness item")
+                    items.append(item)
+                if items:
+                    any_witness = True
+                    _set_txin_witness(txin, tuple(items))  # still private to this function
+            if not any_witness:
+                raise NonCanonical("segwit transaction with only empty witnesses (superfluous witness)")
+        if flags:
+            raise DecodeError(f"unknown transaction serialization flags 0x{flags:02x}")
+        locktime = _U32.unpack_from(buf, pos)[0]
+        pos += 4
+    except (IndexError, struct.error) as exc:
+        raise Truncated(f"truncated transaction starting at offset {start}") from exc
+    tx = Transaction(version, tuple(inputs_list), tuple(outputs), locktime)
+    full = buf[start:pos]
+    stripped = full if not segwit else buf[start : start + 4] + buf[body_start:body_end] + buf[pos - 4 : pos]
+    if segwit or (flags == 0 and n_in):
+        object.__setattr__(tx, "_stripped", stripped)
+        if segwit:
+            object.__setattr__(tx, "_full", full)
+    return tx, pos
 
 
 def txid(tx: Transaction) -> bytes:

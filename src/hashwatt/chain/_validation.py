@@ -17,7 +17,15 @@ from hashwatt.chain._merkle import merkle_root, witness_commitment, witness_merk
 from hashwatt.chain._script import push_int
 from hashwatt.chain._supply import block_subsidy_sat
 from hashwatt.chain._target import bits_to_target, hash_meets_target
-from hashwatt.chain._transaction import MAX_MONEY_SAT, OutPoint, Transaction, txid, wtxid
+from hashwatt.chain._transaction import (
+    COINBASE_VOUT,
+    MAX_MONEY_SAT,
+    NULL_HASH,
+    OutPoint,
+    Transaction,
+    txid,
+    wtxid,
+)
 from hashwatt.errors import (
     BadCoinbase,
     BadCoinbaseHeight,
@@ -61,9 +69,10 @@ def _check_transaction_shape(tx: Transaction, index: int) -> BlockInvalid | None
         total += txout.value_sat
         if total > MAX_MONEY_SAT:
             return BadTransaction(f"transaction {index} outputs sum above 21M BTC")
-    if len({txin.prevout for txin in tx.inputs}) != len(tx.inputs):
+    prevouts = {(txin.prevout.txid, txin.prevout.vout) for txin in tx.inputs}
+    if len(prevouts) != len(tx.inputs):
         return BadTransaction(f"transaction {index} spends the same output twice")
-    if index and any(txin.prevout.is_null for txin in tx.inputs):
+    if index and (NULL_HASH, COINBASE_VOUT) in prevouts:
         return BadTransaction(f"transaction {index} spends a null outpoint")
     return None
 
