@@ -73,6 +73,11 @@ def test_difficulty_one_and_real_values() -> None:
     assert difficulty_to_target(0.5) == pytest.approx(2 * DIFFICULTY_1_TARGET, rel=1e-9)
     with pytest.raises(TargetError):
         difficulty_to_target(0)
+    with pytest.raises(TargetError):
+        difficulty_to_target(float("nan"))
+    # Tiny share difficulties cap at the largest target rather than dividing by zero.
+    assert difficulty_to_target(1e-12) == (1 << 256) - 1
+    assert difficulty_to_target(2**-16) == DIFFICULTY_1_TARGET << 16
 
 
 canonical_bits = st.builds(

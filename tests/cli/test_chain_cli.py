@@ -140,8 +140,16 @@ def test_status_report(capsys: pytest.CaptureFixture[str]) -> None:
     code, out, _ = run_cli(capsys, "status", "--json")
     assert code == 0
     data = json.loads(out)
-    assert data["height"] == 878976
+    assert data["tip_height"] == 946_236
+    assert data["retarget_height"] == 946_236 // 2016 * 2016
     assert data["subsidy_sat"] == 312_500_000
     assert data["next_halving_height"] == 1_050_000
-    assert data["supply_issued_sat"] == 19_687_500 * 100_000_000 + (878976 - 839999) * 312_500_000
+    assert data["blocks_to_halving"] == 1_050_000 - 946_236
+    assert data["supply_issued_sat"] == 19_687_500 * 100_000_000 + (946_236 - 839_999) * 312_500_000
     assert data["hashrate_at_target_interval_hs"] == pytest.approx(data["difficulty"] * 2**32 / 600)
+    # The retarget that set these bits follows from the previous period's pace (4x clamp not binding).
+    assert 1 + data["difficulty_change_pct"] / 100 == pytest.approx(
+        600 * 2016 / 2015 / data["previous_period_mean_interval_s"], rel=1e-4
+    )
+    code, out, _ = run_cli(capsys, "status")
+    assert code == 0 and "946,236" in out and "next halving" in out

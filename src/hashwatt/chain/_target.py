@@ -7,6 +7,7 @@ one exponent byte, a sign bit, and a 23-bit mantissa.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from fractions import Fraction
 
 from hashwatt.errors import TargetError
 
@@ -86,13 +87,12 @@ def difficulty_from_bits(bits: int) -> float:
 
 def difficulty_to_target(difficulty: float) -> int:
     """Target for a (possibly fractional) difficulty, e.g. a pool share difficulty."""
-    if not difficulty > 0:
-        raise TargetError(f"difficulty must be positive, got {difficulty}")
-    # Work in integers where possible so share difficulty 1 gives exactly the difficulty-1 target.
-    if float(difficulty).is_integer():
-        return min(DIFFICULTY_1_TARGET // int(difficulty), MAX_TARGET)
-    scale = 1 << 32
-    return min(DIFFICULTY_1_TARGET * scale // int(difficulty * scale), MAX_TARGET)
+    if not difficulty > 0 or difficulty == float("inf"):
+        raise TargetError(f"difficulty must be positive and finite, got {difficulty}")
+    # Exact rational arithmetic: share difficulty 1 gives exactly the difficulty-1 target, and
+    # tiny difficulties (a pool may send 1e-12) cap at the largest target instead of dividing by 0.
+    ratio = Fraction(difficulty)
+    return min(DIFFICULTY_1_TARGET * ratio.denominator // ratio.numerator, MAX_TARGET)
 
 
 def hashes_per_block(difficulty: float) -> float:

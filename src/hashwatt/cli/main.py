@@ -11,8 +11,14 @@ import sys
 import typer
 
 from hashwatt import __version__
+from hashwatt.cli import bench as bench_cli
 from hashwatt.cli import block as block_cli
 from hashwatt.cli import chain as chain_cli
+from hashwatt.cli import economics as economics_cli
+from hashwatt.cli import energy as energy_cli
+from hashwatt.cli import mine as mine_cli
+from hashwatt.cli import network as network_cli
+from hashwatt.cli import pool as pool_cli
 from hashwatt.cli import status as status_cli
 from hashwatt.cli._output import err_console
 from hashwatt.errors import HashwattError
@@ -42,7 +48,17 @@ def _root(
 
 
 # Sub-apps: one per room. Each module exposes ``register(app)``.
-for _module in (status_cli, chain_cli, block_cli):
+for _module in (
+    status_cli,
+    chain_cli,
+    block_cli,
+    energy_cli,
+    network_cli,
+    mine_cli,
+    pool_cli,
+    economics_cli,
+    bench_cli,
+):
     _module.register(app)
 
 

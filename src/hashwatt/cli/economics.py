@@ -1,0 +1,736 @@
+"""``hashwatt profit | rank | forecast | backtest | hashprice``: mining economics on real data.
+
+The default network snapshot is the last dated day of the shipped history; every command
+says which date it used.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from pathlib import Path
+from typing import Annotated, Any
+
+import pandas as pd
+import typer
+from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+from hashwatt.cli._output import JSON_OPTION, console, key_value_table, print_json, records_table
+from hashwatt.data import MinerModel, find_miner, hardware_catalog, network_snapshot
+from hashwatt.data.history import check_in_history
+from hashwatt.data.live import MempoolSpaceSource, live_snapshot
+from hashwatt.data.prices import market_prices
+from hashwatt.economics import (
+    Capex,
+    CostModel,
+    FlatPrice,
+    HourlyPrice,
+    MonteCarloConfig,
+    NetworkState,
+    PoolScheme,
+    PowerPrice,
+    Scenario,
+    TimeOfUse,
+    backtest,
+    fit_difficulty_growth_per_day,
+    halving_schedule,
+    hashprice_history,
+    monte_carlo,
+    parse_pool_fee,
+    profit,
+    profit_heatmap,
+    rank_catalog,
+    tornado,
+)
+from hashwatt.economics.errors import EconomicsInputError
+
+COUNT = Annotated[int, typer.Option("--count", "-n", min=1, help="Number of machines.")]
+POWER_PRICE = Annotated[float, typer.Option("--power-price", help="Electricity price [USD/kWh].")]
+HOSTING = Annotated[float, typer.Option("--hosting", help="Hosting fee [USD/kW/month] on nameplate kW.")]
+ALL_IN = Annotated[
+    float | None,
+    typer.Option("--all-in", help="All-in hosting rate [USD/kWh]; replaces power price and PUE."),
+]
+PUE = Annotated[float, typer.Option("--pue", help="Power usage effectiveness (cooling overhead), >= 1.")]
+UPTIME = Annotated[float, typer.Option("--uptime", help="Fraction of the time the machine hashes (0-1].")]
+POOL_FEE = Annotated[str, typer.Option("--pool-fee", help="Pool fee, e.g. 2% or 0.02.")]
+SCHEME = Annotated[str, typer.Option("--scheme", help="Pool payout scheme: fpps, pps, pps+, pplns, solo.")]
+DATE = Annotated[
+    str | None,
+    typer.Option("--date", help="Network snapshot day (YYYY-MM-DD); default: last day of the data."),
+]
+CATALOG = Annotated[
+    list[Path] | None, typer.Option("--catalog", help="Extra catalog file (CSV or TOML), repeatable.")
+]
+PLOT = Annotated[Path | None, typer.Option("--plot", help="Write a PNG chart here.")]
+CSV = Annotated[Path | None, typer.Option("--csv", help="Write the daily table as CSV here.")]
+
+
+MARKET = Annotated[
+    str | None,
+    typer.Option(
+        "--market",
+        help="Price electricity with the shipped hourly market prices instead: ERCOT, CAISO, PJM or NYISO "
+        "(2020-2024; other days reuse the same day of year), optionally MARKET:YEAR.",
+    ),
+]
+TOU = Annotated[
+    str | None,
+    typer.Option(
+        "--tou", help="Time-of-use periods over --power-price, e.g. '14-20:0.20,20-22:0.10' [h-h:USD/kWh]."
+    ),
+]
+
+
+def _electricity(power_price: float, market: str | None, tou: str | None) -> PowerPrice:
+    if market is not None and tou is not None:
+        raise EconomicsInputError("--market and --tou exclude each other")
+    if market is not None:
+        name, _, year_text = market.partition(":")
+        try:
+            years = [int(year_text)] if year_text else list(range(2020, 2025))
+        except ValueError as exc:
+            raise EconomicsInputError(f"--market wants MARKET or MARKET:YEAR, got {market!r}") from exc
+        series = pd.concat([market_prices(name, y, fill="interpolate").price_usd_per_mwh for y in years])
+        return HourlyPrice.from_usd_per_mwh(series)
+    if tou is not None:
+        periods = []
+        for part in tou.split(","):
+            try:
+                hours, price = part.split(":")
+                start, end = hours.split("-")
+                periods.append((int(start), int(end), float(price)))
+            except ValueError as exc:
+                raise EconomicsInputError(f"--tou period must look like 14-20:0.20, got {part!r}") from exc
+        return TimeOfUse.from_periods(periods, base_usd_per_kwh=power_price)
+    return FlatPrice(power_price)
+
+
+def _costs(
+    power_price: float,
+    hosting: float,
+    all_in: float | None,
+    pue: float,
+    uptime: float,
+    pool_fee: str,
+    scheme: str,
+    market: str | None = None,
+    tou: str | None = None,
+) -> CostModel:
+    try:
+        pool_scheme = PoolScheme(scheme.strip().lower())
+    except ValueError as exc:
+        choices = ", ".join(s.value for s in PoolScheme)
+        raise EconomicsInputError(f"unknown pool scheme {scheme!r}; choose one of {choices}") from exc
+    return CostModel(
+        electricity=_electricity(power_price, market, tou),
+        hosting_usd_per_kw_month=hosting,
+        all_in_usd_per_kwh=all_in,
+        pue=pue,
+        uptime=uptime,
+        pool_fee=parse_pool_fee(pool_fee),
+        pool_scheme=pool_scheme,
+    )
+
+
+def _network(date: str | None) -> NetworkState:
+    return NetworkState.latest() if date is None else NetworkState.on(date)
+
+
+def _miner(
+    model: str, catalog: list[Path] | None, hashrate_ths: float | None, power_w: float | None
+) -> MinerModel:
+    if hashrate_ths is not None or power_w is not None:
+        if hashrate_ths is None or power_w is None:
+            raise EconomicsInputError("a custom machine needs both --hashrate-ths and --power-w")
+        return MinerModel.from_specs(model, hashrate_ths=hashrate_ths, power_w=power_w)
+    cat = hardware_catalog(catalog or [])
+    return find_miner(model, catalog=cat)
+
+
+def _usd(x: float) -> str:
+    return f"${x:,.2f}"
+
+
+def _pct_or_fraction(text: str) -> float:
+    t = text.strip()
+    try:
+        return float(t[:-1]) / 100 if t.endswith("%") else float(t)
+    except ValueError as exc:
+        raise EconomicsInputError(f"expected a fraction or a percentage, got {text!r}") from exc
+
+
+def _snapshot_note(net: NetworkState, live: bool = False) -> str:
+    day = net.date.isoformat() if net.date else "given values"
+    if live:
+        return f"live network {day} (height {net.height:,})"
+    return f"network snapshot {day} (height {net.height:,}; last dated day of the shipped data unless --date)"
+
+
+# --------------------------------------------------------------------------- profit
+
+
+def profit_cmd(
+    model: Annotated[
+        str, typer.Argument(help="Machine model, fuzzy (e.g. 's21 pro'), or a name for --hashrate-ths.")
+    ],
+    count: COUNT = 1,
+    power_price: POWER_PRICE = 0.05,
+    hosting: HOSTING = 0.0,
+    all_in: ALL_IN = None,
+    pue: PUE = 1.0,
+    uptime: UPTIME = 1.0,
+    pool_fee: POOL_FEE = "0%",
+    scheme: SCHEME = "fpps",
+    date: DATE = None,
+    btc_price: Annotated[
+        float | None, typer.Option("--btc-price", help="Override the BTC price [USD].")
+    ] = None,
+    machine_price: Annotated[
+        float | None, typer.Option("--machine-price", help="Price per machine [USD] for a simple payback.")
+    ] = None,
+    hashrate_ths: Annotated[
+        float | None, typer.Option("--hashrate-ths", help="Custom machine hashrate [TH/s].")
+    ] = None,
+    power_w: Annotated[float | None, typer.Option("--power-w", help="Custom machine power [W].")] = None,
+    market: MARKET = None,
+    tou: TOU = None,
+    heatmap: Annotated[
+        Path | None,
+        typer.Option("--heatmap", help="Write a profit heatmap (power price x BTC price) PNG here."),
+    ] = None,
+    catalog: CATALOG = None,
+    live_url: Annotated[
+        str | None,
+        typer.Option(
+            "--live-url",
+            help="Use a mempool.space-style API (e.g. https://mempool.space) instead of the snapshot.",
+        ),
+    ] = None,
+    cache_dir: Annotated[
+        Path | None, typer.Option("--cache-dir", help="Disk cache for --live-url responses.")
+    ] = None,
+    json_output: JSON_OPTION = False,
+) -> None:
+    """Daily revenue, costs, profit and break-evens of MODEL at today's (snapshot) network."""
+    miner = _miner(model, catalog, hashrate_ths, power_w)
+    costs = _costs(power_price, hosting, all_in, pue, uptime, pool_fee, scheme, market, tou)
+    if live_url is not None:
+        if date is not None:
+            raise EconomicsInputError("--date and --live-url exclude each other")
+        cache = cache_dir if cache_dir is not None else Path.home() / ".cache" / "hashwatt" / "live"
+        net = NetworkState.from_snapshot(live_snapshot(MempoolSpaceSource(live_url, cache_dir=cache)))
+    else:
+        net = _network(date)
+    if btc_price is not None:
+        net = net.replace(price_usd=btc_price)
+    capex_model = Capex(machine_usd=machine_price) if machine_price is not None else None
+    r = profit(miner, count=count, costs=costs, network=net, capex=capex_model)
+    halving = halving_schedule(net.height, net.date or dt.date.today(), count=1)[0]
+    if heatmap is not None:
+        _plot_heatmap(miner, count, costs, net, heatmap)
+    payback = None
+    if machine_price is not None:
+        capex = Capex(machine_usd=machine_price).total_usd(count=count, power_w=miner.power_w)
+        payback = capex / r.profit_usd_per_day if r.profit_usd_per_day > 0 else None
+    if json_output:
+        print_json(
+            {
+                **dataclasses.asdict(r),
+                "snapshot_date": net.date,
+                "snapshot_source": "live" if live_url else "embedded",
+                "height": net.height,
+                "fees_btc_per_block": net.fees_btc_per_block,
+                "subsidy_btc_per_block": net.subsidy_btc_per_block,
+                "next_halving_height": halving.height,
+                "next_halving_date_600s": halving.date,
+                "simple_payback_days": payback,
+                "source": miner.source,
+            }
+        )
+        return
+    rows = [
+        ("machine", f"{count} x {miner.model} ({miner.maker})"),
+        (
+            "specs",
+            f"{r.hashrate_ths:,.1f} TH/s, {r.power_w / 1000:,.2f} kW, {r.efficiency_j_per_th:.2f} J/TH",
+        ),
+        ("snapshot", _snapshot_note(net, live=live_url is not None)),
+        ("difficulty / price", f"{net.difficulty / 1e12:,.2f} T / {_usd(net.price_usd)}"),
+        (
+            "reward per block",
+            f"{net.subsidy_btc_per_block:g} BTC subsidy + {net.fees_btc_per_block:.4f} BTC fees",
+        ),
+        ("hashprice", f"{_usd(r.hashprice_usd_per_ph_day)} /PH/day ({r.hashprice_btc_per_ph_day:.6f} BTC)"),
+        ("revenue", f"{r.revenue_btc_per_day:.8f} BTC/day = {_usd(r.revenue_usd_per_day)}/day"),
+        ("energy", f"{r.energy_kwh_per_day:,.1f} kWh/day = {_usd(r.energy_cost_usd_per_day)}/day"),
+        ("other costs", f"{_usd(r.fixed_cost_usd_per_day)}/day"),
+        ("profit", f"{_usd(r.profit_usd_per_day)}/day ({_usd(r.profit_usd_per_day * 30.4375)}/month)"),
+        ("break-even power price", f"{r.break_even_power_price_usd_per_kwh * 100:.2f} c/kWh"),
+        ("break-even hashprice", f"{_usd(r.break_even_hashprice_usd_per_ph_day)} /PH/day"),
+        ("cost per BTC (break-even BTC price)", _usd(r.cost_per_btc_usd)),
+        ("shutdown BTC price (covers power only)", _usd(r.shutdown_price_usd)),
+        ("next halving (600 s blocks)", f"height {halving.height:,} ~ {halving.date}"),
+    ]
+    if machine_price is not None:
+        rows.append(("simple payback", f"{payback:,.0f} days" if payback else "never at today's numbers"))
+        rows.append(("all-in cost per BTC (3-year depreciation)", _usd(r.all_in_cost_per_btc_usd)))
+    rows.append(("spec source", miner.source))
+    if market is not None or tou is not None:
+        price_kwh = costs.mean_energy_price_usd_per_kwh() * 100
+        rows.append(("mean energy price", f"{price_kwh:.2f} c/kWh ({market or 'time-of-use'})"))
+    if heatmap is not None:
+        rows.append(("heatmap", str(heatmap)))
+    console.print(key_value_table(f"Profitability of {miner.model}", rows))
+
+
+def _plot_heatmap(miner: MinerModel, count: int, costs: CostModel, net: NetworkState, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    import numpy as np
+
+    power = np.round(np.linspace(0.0, 0.15, 16), 4)
+    btc = np.round(net.price_usd * np.linspace(0.4, 1.6, 13), -2)
+    grid = profit_heatmap(
+        miner, count=count, costs=costs, network=net, power_prices_usd_per_kwh=power, btc_prices_usd=btc
+    )
+    fig, ax = plt.subplots(figsize=(10, 6))
+    lim = float(np.abs(grid.to_numpy()).max())
+    im = ax.imshow(grid.to_numpy(), origin="lower", aspect="auto", cmap="RdYlGn", vmin=-lim, vmax=lim)
+    ax.set_xticks(range(len(btc)), [f"{b / 1000:.0f}k" for b in btc])
+    ax.set_yticks(range(len(power)), [f"{p * 100:.0f}" for p in power])
+    ax.set_xlabel("BTC price [USD]")
+    ax.set_ylabel("power price [US cents/kWh]")
+    ax.set_title(f"Daily profit [USD/day], {count} x {miner.model}, difficulty of {net.date}")
+    fig.colorbar(im, ax=ax, label="USD/day")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+# --------------------------------------------------------------------------- rank
+
+
+def rank_cmd(
+    power_price: POWER_PRICE = 0.06,
+    pue: PUE = 1.0,
+    uptime: UPTIME = 1.0,
+    pool_fee: POOL_FEE = "0%",
+    date: DATE = None,
+    top: Annotated[int, typer.Option("--top", min=1, help="Rows to show in the table.")] = 25,
+    catalog: CATALOG = None,
+    csv: CSV = None,
+    json_output: JSON_OPTION = False,
+) -> None:
+    """Rank the whole catalog by daily profit at a power price (like ASICMinerValue)."""
+    costs = _costs(power_price, 0.0, None, pue, uptime, pool_fee, "fpps")
+    net = _network(date)
+    ranked = rank_catalog(costs=costs, network=net, catalog=hardware_catalog(catalog or []))
+    if csv is not None:
+        ranked.to_csv(csv, index=False)
+    if json_output:
+        print_json({"snapshot_date": net.date, "power_price_usd_per_kwh": power_price, "models": ranked})
+        return
+    rows = [
+        (
+            i + 1,
+            r["model"],
+            f"{r['hashrate_ths']:g}",
+            f"{r['power_w']:,.0f}",
+            f"{r['efficiency_j_per_th']:.1f}",
+            _usd(r["revenue_usd_per_day"]),
+            _usd(r["energy_cost_usd_per_day"]),
+            _usd(r["profit_usd_per_day"]),
+            f"{r['break_even_power_price_usd_per_kwh'] * 100:.2f}",
+            _usd(r["shutdown_price_usd"]),
+        )
+        for i, r in enumerate(ranked.head(top).to_dict(orient="records"))
+    ]
+    title = f"Catalog at {power_price * 100:.2f} c/kWh; {_snapshot_note(net)}"
+    cols = [
+        "#",
+        "model",
+        "TH/s",
+        "W",
+        "J/TH",
+        "revenue/d",
+        "power/d",
+        "profit/d",
+        "b/e c/kWh",
+        "shutdown BTC",
+    ]
+    console.print(records_table(title, cols, rows))
+    if len(ranked) > top:
+        console.print(f"{len(ranked) - top} more models: --top {len(ranked)} or --csv")
+
+
+# --------------------------------------------------------------------------- forecast
+
+
+def forecast_cmd(
+    model: Annotated[str, typer.Argument(help="Machine model (fuzzy).")],
+    years: Annotated[float, typer.Option("--years", help="Horizon [years].", min=0.01, max=50)] = 3.0,
+    paths: Annotated[int, typer.Option("--paths", help="Monte Carlo paths.", min=1)] = 10_000,
+    count: COUNT = 1,
+    power_price: POWER_PRICE = 0.05,
+    hosting: HOSTING = 0.0,
+    all_in: ALL_IN = None,
+    pue: PUE = 1.0,
+    uptime: UPTIME = 1.0,
+    pool_fee: POOL_FEE = "0%",
+    scheme: SCHEME = "fpps",
+    market: MARKET = None,
+    tou: TOU = None,
+    show_tornado: Annotated[
+        bool, typer.Option("--tornado", help="Also print a deterministic sensitivity (tornado) of NPV.")
+    ] = False,
+    price_model: Annotated[str, typer.Option("--price-model", help="gbm or bootstrap.")] = "gbm",
+    difficulty_growth: Annotated[
+        str | None,
+        typer.Option("--difficulty-growth", help="Per year, e.g. 30% (default: fitted on the last year)."),
+    ] = None,
+    difficulty_vol: Annotated[str, typer.Option("--difficulty-vol", help="Annual vol of difficulty.")] = "0",
+    price_drift: Annotated[
+        str | None, typer.Option("--price-drift", help="Annual BTC drift, e.g. 20%.")
+    ] = None,
+    price_vol: Annotated[
+        str | None, typer.Option("--price-vol", help="Annual BTC volatility, e.g. 60%.")
+    ] = None,
+    fee_share: Annotated[str | None, typer.Option("--fee-share", help="Fees as a share of reward.")] = None,
+    machine_price: Annotated[float, typer.Option("--machine-price", help="Price per machine [USD].")] = 0.0,
+    discount_rate: Annotated[str, typer.Option("--discount-rate", help="Annual rate for NPV.")] = "10%",
+    curtail: Annotated[
+        bool, typer.Option("--curtail", help="Switch off on days revenue < power cost.")
+    ] = False,
+    seed: Annotated[int, typer.Option("--seed", help="Random seed.")] = 0,
+    date: DATE = None,
+    catalog: CATALOG = None,
+    plot: PLOT = None,
+    csv: CSV = None,
+    json_output: JSON_OPTION = False,
+) -> None:
+    """Monte Carlo forecast of MODEL: P5/P50/P95 bands of price, hashprice and profit."""
+    miner = _miner(model, catalog, None, None)
+    costs = _costs(power_price, hosting, all_in, pue, uptime, pool_fee, scheme, market, tou)
+    net = _network(date)
+    if difficulty_growth is None:
+        g_day = fit_difficulty_growth_per_day(365, end=net.date)
+        growth = (1 + g_day) ** 365.25 - 1
+    else:
+        growth = _pct_or_fraction(difficulty_growth)
+    if price_model not in ("gbm", "bootstrap"):
+        raise EconomicsInputError(f"--price-model must be gbm or bootstrap, got {price_model!r}")
+    cfg = MonteCarloConfig(
+        paths=paths,
+        days=round(years * 365.25),
+        price_model="gbm" if price_model == "gbm" else "bootstrap",
+        price_drift_per_year=_pct_or_fraction(price_drift) if price_drift else None,
+        price_vol_per_year=_pct_or_fraction(price_vol) if price_vol else None,
+        difficulty_growth_per_year=growth,
+        difficulty_vol_per_year=_pct_or_fraction(difficulty_vol),
+        fee_share=_pct_or_fraction(fee_share) if fee_share else None,
+        discount_rate=_pct_or_fraction(discount_rate),
+        curtail=curtail,
+        seed=seed,
+    )
+    capex = Capex(machine_usd=machine_price)
+    with Progress(
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        TextColumn("{task.completed}/{task.total} days"),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+        disable=json_output,
+    ) as bar:
+        task = bar.add_task(f"{paths:,} paths", total=cfg.days)
+        result = monte_carlo(
+            miner,
+            count=count,
+            costs=costs,
+            network=net,
+            config=cfg,
+            capex=capex,
+            progress=lambda done, _total: bar.update(task, completed=done),
+        )
+    bands = result.bands
+    if csv is not None:
+        bands.to_csv(csv)
+    if plot is not None:
+        _plot_forecast(bands, plot, f"{count} x {miner.model}: {paths:,} paths from {net.date}")
+    summary: dict[str, Any] = {
+        "model": miner.model,
+        "count": count,
+        "snapshot_date": net.date,
+        "paths": result.paths,
+        "days": result.days,
+        "difficulty_growth_per_year": growth,
+        "price_model": price_model,
+        "price_log_drift_per_day": result.price_log_drift_per_day,
+        "price_log_vol_per_day": result.price_log_vol_per_day,
+        "capex_usd": result.capex_usd,
+        "total_profit_usd": [
+            result.total_profit_usd_p5,
+            result.total_profit_usd_p50,
+            result.total_profit_usd_p95,
+        ],
+        "npv_usd": [result.npv_usd_p5, result.npv_usd_p50, result.npv_usd_p95],
+        "probability_payback": result.probability_payback,
+        "payback_days_p50": result.payback_days_p50,
+    }
+    tor = None
+    if show_tornado:
+        scen = Scenario(days=cfg.days, difficulty_growth_per_year=growth, discount_rate=cfg.discount_rate)
+        tor = tornado(miner, count=count, costs=costs, network=net, capex=capex, scenario=scen)
+    yearly = bands.iloc[[min(len(bands) - 1, int(365.25 * k) - 1) for k in range(1, int(years) + 1)] or [-1]]
+    if json_output:
+        print_json({**summary, "yearly": yearly.reset_index(), "tornado": tor})
+        return
+    console.print(
+        key_value_table(
+            f"Forecast: {count} x {miner.model}, {years:g} years, {paths:,} paths",
+            [
+                ("snapshot", _snapshot_note(net)),
+                ("difficulty growth", f"{growth * 100:.1f} %/year"),
+                (
+                    "price model",
+                    f"{price_model}, daily log drift {result.price_log_drift_per_day:.5f}, vol {result.price_log_vol_per_day:.4f}",
+                ),
+                ("total profit P5 / P50 / P95", " / ".join(_usd(x) for x in summary["total_profit_usd"])),
+                ("NPV P5 / P50 / P95", " / ".join(_usd(x) for x in summary["npv_usd"])),
+                ("capex", _usd(result.capex_usd)),
+                ("P(payback within horizon)", f"{result.probability_payback:.1%}"),
+                ("median payback", f"{result.payback_days_p50:.0f} days" if result.payback_days_p50 else "-"),
+            ],
+        )
+    )
+    rows = [
+        (
+            d.date().isoformat(),
+            *(_usd(float(r[f"price_usd_p{q}"])) for q in (5, 50, 95)),
+            *(_usd(float(r[f"cumulative_profit_usd_p{q}"])) for q in (5, 50, 95)),
+        )
+        for d, r in zip(yearly.index, yearly.to_dict(orient="records"), strict=True)
+    ]
+    cols = ["date", "BTC P5", "BTC P50", "BTC P95", "cum. profit P5", "P50", "P95"]
+    console.print(records_table("Bands at each year end", cols, rows))
+    if tor is not None:
+        t_rows = [
+            (
+                r["parameter"],
+                f"{r['low_input']:.4g} .. {r['high_input']:.4g}",
+                _usd(r["npv_usd_at_low"]),
+                _usd(r["npv_usd_at_high"]),
+                _usd(r["swing"]),
+            )
+            for r in tor.to_dict(orient="records")
+        ]
+        t_cols = ["input", "range", "NPV at low", "NPV at high", "swing"]
+        console.print(records_table("Sensitivity of NPV (deterministic, flat BTC price)", t_cols, t_rows))
+
+
+def _plot_forecast(bands: pd.DataFrame, path: Path, title: str) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(3, 1, figsize=(9, 9), sharex=True)
+    for ax, metric, label in zip(
+        axes,
+        ("price_usd", "hashprice_usd_per_ph_day", "cumulative_profit_usd"),
+        ("BTC price [USD]", "hashprice [USD/PH/day]", "cumulative profit [USD]"),
+        strict=True,
+    ):
+        ax.fill_between(bands.index, bands[f"{metric}_p5"], bands[f"{metric}_p95"], alpha=0.3, label="P5-P95")
+        ax.plot(bands.index, bands[f"{metric}_p50"], label="P50")
+        ax.set_ylabel(label)
+        ax.grid(alpha=0.3)
+    axes[0].legend()
+    axes[0].set_title(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+# --------------------------------------------------------------------------- backtest
+
+
+def backtest_cmd(
+    model: Annotated[str, typer.Argument(help="Machine model (fuzzy).")],
+    bought: Annotated[str, typer.Option("--bought", help="Purchase day (YYYY-MM-DD).")],
+    end: Annotated[str | None, typer.Option("--end", help="Last day (default: end of the data).")] = None,
+    count: COUNT = 1,
+    power_price: POWER_PRICE = 0.05,
+    hosting: HOSTING = 0.0,
+    all_in: ALL_IN = None,
+    pue: PUE = 1.0,
+    uptime: UPTIME = 1.0,
+    pool_fee: POOL_FEE = "0%",
+    scheme: SCHEME = "fpps",
+    market: MARKET = None,
+    tou: TOU = None,
+    machine_price: Annotated[float, typer.Option("--machine-price", help="Price per machine [USD].")] = 0.0,
+    catalog: CATALOG = None,
+    plot: PLOT = None,
+    csv: CSV = None,
+    json_output: JSON_OPTION = False,
+) -> None:
+    """What MODEL bought on --bought really earned, versus the flat-difficulty forecast then."""
+    miner = _miner(model, catalog, None, None)
+    costs = _costs(power_price, hosting, all_in, pue, uptime, pool_fee, scheme, market, tou)
+    bt = backtest(miner, bought, count=count, costs=costs, capex=Capex(machine_usd=machine_price), end=end)
+    if csv is not None:
+        bt.frame.to_csv(csv)
+    if plot is not None:
+        _plot_backtest(bt.frame, plot, f"{count} x {miner.model} bought {bt.bought}", bt.capex_usd)
+    if json_output:
+        print_json({k: v for k, v in dataclasses.asdict(bt).items() if k != "frame"})
+        return
+    interp = int(bt.frame["fees_interpolated"].sum())
+    rows = [
+        ("period", f"{bt.bought} .. {bt.end} ({len(bt.frame):,} days)"),
+        ("capex", _usd(bt.capex_usd)),
+        ("actual total profit", _usd(bt.actual_total_profit_usd)),
+        ("forecast at purchase (flat difficulty & price)", _usd(bt.forecast_total_profit_usd)),
+        ("actual payback", str(bt.actual_payback_date or "not reached")),
+        ("forecast payback", str(bt.forecast_payback_date or "not reached")),
+        ("actual ROI / NPV", f"{bt.actual.roi:.1%} / {_usd(bt.actual.npv_usd)}"),
+        ("days with interpolated fees", f"{interp:,}"),
+    ]
+    console.print(key_value_table(f"Backtest: {count} x {miner.model}", rows))
+
+
+def _plot_backtest(frame: pd.DataFrame, path: Path, title: str, capex_usd: float) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(9, 5))
+    ax.plot(frame.index, frame["cumulative_profit_usd"], label="actual")
+    ax.plot(frame.index, frame["forecast_cumulative_profit_usd"], "--", label="flat forecast at purchase")
+    if capex_usd > 0:
+        ax.axhline(capex_usd, color="grey", lw=1, label="capex")
+    ax.set_ylabel("cumulative profit [USD]")
+    ax.set_title(title)
+    ax.grid(alpha=0.3)
+    ax.legend()
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+# --------------------------------------------------------------------------- hashprice
+
+
+def hashprice_cmd(
+    history: Annotated[
+        bool, typer.Option("--history", help="Show the daily history (yearly summary).")
+    ] = False,
+    date: DATE = None,
+    plot: PLOT = None,
+    csv: CSV = None,
+    json_output: JSON_OPTION = False,
+) -> None:
+    """Hashprice (USD and BTC per PH/s and per TH/s per day) at a day, or its whole history."""
+    if history or plot is not None or csv is not None:
+        hp = hashprice_history()
+        if csv is not None:
+            hp.to_csv(csv)
+        if plot is not None:
+            _plot_hashprice(hp, plot)
+        yearly = hp.groupby(pd.DatetimeIndex(hp.index).year).agg(
+            hashprice_usd_per_ph_day=("hashprice_usd_per_ph_day", "mean"),
+            hashprice_btc_per_ph_day=("hashprice_btc_per_ph_day", "mean"),
+            days=("hashprice_usd_per_ph_day", "size"),
+            interpolated_fee_days=("fees_interpolated", "sum"),
+        )
+        if json_output:
+            print_json(
+                {
+                    "first_day": hp.index[0].date(),
+                    "last_day": hp.index[-1].date(),
+                    "yearly_mean": yearly.reset_index(names="year"),
+                }
+            )
+            return
+        if history:
+            rows = [
+                (
+                    y,
+                    f"{r['hashprice_usd_per_ph_day']:,.2f}",
+                    f"{r['hashprice_btc_per_ph_day']:.6f}",
+                    int(r["days"]),
+                    int(r["interpolated_fee_days"]),
+                )
+                for y, r in zip(yearly.index, yearly.to_dict(orient="records"), strict=True)
+            ]
+            cols = ["year", "mean USD/PH/day", "mean BTC/PH/day", "days", "interp. fee days"]
+            console.print(
+                records_table(f"Hashprice {hp.index[0].date()} .. {hp.index[-1].date()}", cols, rows)
+            )
+        for what, path in (("chart", plot), ("CSV", csv)):
+            if path is not None:
+                console.print(f"{what} written to {path}")
+        return
+    day = check_in_history(date).isoformat() if date else None
+    snap = network_snapshot(day)
+    day_hp = hashprice_history(snap.date.isoformat(), snap.date.isoformat())
+    hp_row = {str(k): float(v) for k, v in day_hp.iloc[0].items() if str(k).startswith("hashprice")}
+    result: dict[str, Any] = {
+        "date": snap.date,
+        "height": snap.height,
+        "difficulty": snap.difficulty,
+        "price_usd": snap.price_usd,
+        "subsidy_btc_per_block": snap.subsidy_btc_per_block,
+        "fees_btc_per_block": snap.fees_btc_per_block,
+        "hashprice_usd_per_ph_day": hp_row["hashprice_usd_per_ph_day"],
+        "hashprice_btc_per_ph_day": hp_row["hashprice_btc_per_ph_day"],
+        "hashprice_usd_per_th_day": hp_row["hashprice_usd_per_th_day"],
+        "hashprice_btc_per_th_day": hp_row["hashprice_btc_per_th_day"],
+        "price_source": snap.price_source,
+        "fees_source": snap.fees_source,
+    }
+    if json_output:
+        print_json(result)
+        return
+    kv_rows: list[tuple[str, str]] = [
+        ("date", f"{snap.date} (UTC day; {'last day of the shipped data' if date is None else 'as asked'})"),
+        ("height / difficulty", f"{snap.height:,} / {snap.difficulty / 1e12:,.2f} T"),
+        ("price", _usd(snap.price_usd)),
+        ("reward per block", f"{snap.subsidy_btc_per_block:g} + {snap.fees_btc_per_block:.4f} BTC fees"),
+        (
+            "hashprice",
+            f"{_usd(result['hashprice_usd_per_ph_day'])} /PH/day = ${result['hashprice_usd_per_th_day']:.4f} /TH/day",
+        ),
+        ("hashprice (BTC)", f"{result['hashprice_btc_per_ph_day']:.8f} BTC/PH/day"),
+        ("sources", f"price {snap.price_source}; fees {snap.fees_source}"),
+    ]
+    console.print(key_value_table("Hashprice", kv_rows))
+
+
+def _plot_hashprice(hp: pd.DataFrame, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, ax = plt.subplots(figsize=(10, 5))
+    ax.semilogy(hp.index, hp["hashprice_usd_per_ph_day"], lw=0.8)
+    ax.set_ylabel("hashprice [USD per PH/s per day], log scale")
+    ax.set_title(f"Bitcoin hashprice {hp.index[0].date()} .. {hp.index[-1].date()}")
+    ax.grid(alpha=0.3, which="both")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("profit")(profit_cmd)
+    app.command("rank")(rank_cmd)
+    app.command("forecast")(forecast_cmd)
+    app.command("backtest")(backtest_cmd)
+    app.command("hashprice")(hashprice_cmd)

@@ -1,0 +1,261 @@
+"""``hashwatt dispatch`` and ``hashwatt sites compare``: when to run, and where to build."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated, Literal
+
+import pandas as pd
+import typer
+from rich.table import Table
+
+from hashwatt.cli._output import JSON_OPTION, console, key_value_table, print_json
+from hashwatt.data.prices import FILL_METHODS, FillMethod, PriceSeries, market_prices, read_price_csv
+from hashwatt.energy import (
+    Conditions,
+    DispatchResult,
+    MachineClass,
+    Tariff,
+    dispatch_lp,
+    dispatch_threshold,
+    load_tariff,
+)
+from hashwatt.energy._plot import plot_schedule
+from hashwatt.energy._sites import compare_sites, load_sites
+from hashwatt.errors import InputError
+
+sites_app = typer.Typer(help="Compare candidate mining sites.", no_args_is_help=True)
+
+Method = Literal["auto", "threshold", "lp"]
+
+
+def _prices(
+    prices: Path | None,
+    market: str | None,
+    year: int | None,
+    *,
+    fill: str | None,
+    tz: str | None,
+    node: str | None,
+    time_column: str | None,
+    price_column: str | None,
+) -> PriceSeries:
+    if fill is not None and fill not in FILL_METHODS:
+        raise InputError(f"--fill must be one of {', '.join(FILL_METHODS)}, got {fill!r}")
+    fill_method: FillMethod | None = fill  # type: ignore[assignment]
+    if prices is not None and market is not None:
+        raise InputError("give either --prices FILE or --market/--year, not both")
+    if prices is not None:
+        return read_price_csv(
+            prices, tz=tz, node=node, time_column=time_column, price_column=price_column, fill=fill_method
+        )
+    if market is None or year is None:
+        raise InputError("give --prices FILE or --market ERCOT --year 2021")
+    return market_prices(market, year, fill=fill_method)
+
+
+def _machines(
+    model: str | None, count: int | None, efficiency_j_per_th: float | None, power_mw: float | None
+) -> list[MachineClass]:
+    if model is not None:
+        if efficiency_j_per_th is not None or power_mw is not None:
+            raise InputError("give either --model/--count or --efficiency-j-per-th/--power-mw")
+        from hashwatt.data.hardware import find_miner
+
+        return [MachineClass.from_miner(find_miner(model), count or 1)]
+    if efficiency_j_per_th is None or power_mw is None:
+        raise InputError("give --model S21 --count 1000, or --efficiency-j-per-th 17.5 --power-mw 1")
+    if efficiency_j_per_th <= 0 or power_mw <= 0:
+        raise InputError("--efficiency-j-per-th and --power-mw must be > 0")
+    return [MachineClass.from_efficiency(efficiency_j_per_th, power_mw)]
+
+
+def _hashprice(value: float | None, history: bool, index: pd.DatetimeIndex) -> float | pd.Series:
+    if value is not None and history:
+        raise InputError("give either --hashprice or --hashprice-history")
+    if value is not None:
+        if value < 0:
+            raise InputError("--hashprice must be >= 0 USD/PH/day")
+        return value
+    if not history:
+        raise InputError("give --hashprice USD_PER_PH_DAY or --hashprice-history")
+    from hashwatt.economics import hashprice_history
+
+    frame = hashprice_history()
+    series = frame["hashprice_usd_per_ph_day"].dropna()
+    last = pd.Timestamp(series.index.max())
+    if last.tz is None:
+        last = last.tz_localize("UTC")
+    if last < index[-1].floor("D"):
+        raise InputError(
+            f"the shipped hashprice history ends {last.date()}, before the price period ends "
+            f"({index[-1].date()}); pass --hashprice instead"
+        )
+    return series
+
+
+def _summary_rows(result: DispatchResult) -> list[tuple[str, str]]:
+    s = result.summary
+    rows = [
+        ("method", s.method),
+        ("hours", f"{s.hours:,}"),
+        ("uptime (capacity-weighted)", f"{s.uptime_fraction:.2%}"),
+        ("hours running", f"{s.hours_running:,}"),
+        ("IT energy", f"{s.it_energy_mwh:,.1f} MWh"),
+        ("grid energy", f"{s.grid_energy_mwh:,.1f} MWh"),
+        ("mean hashrate", f"{s.mean_hashrate_ths / 1000:,.2f} PH/s"),
+        ("revenue", f"{s.revenue_usd:,.0f} USD"),
+        ("energy cost", f"{s.energy_cost_usd:,.0f} USD"),
+    ]
+    for label, value in (
+        ("demand charges", s.demand_charge_usd),
+        ("4CP transmission", s.four_cp_usd),
+        ("fixed fees", s.fixed_usd),
+        ("DR credits", -s.dr_credit_usd),
+        ("restart costs", s.restart_cost_usd),
+    ):
+        if value:
+            rows.append((label, f"{value:,.0f} USD"))
+    rows += [
+        ("total cost", f"{s.total_cost_usd:,.0f} USD"),
+        ("profit", f"{s.profit_usd:,.0f} USD"),
+        ("always-on profit", f"{s.always_on_profit_usd:,.0f} USD"),
+        ("savings vs always-on", f"{s.savings_vs_always_on_usd:,.0f} USD"),
+    ]
+    return rows
+
+
+def dispatch(
+    prices: Annotated[Path | None, typer.Option("--prices", help="Price CSV (ISO export).")] = None,
+    market: Annotated[str | None, typer.Option(help="Shipped market: ERCOT, CAISO, PJM, NYISO.")] = None,
+    year: Annotated[
+        int | None, typer.Option(help="Local calendar year of the shipped market (2020-2024).")
+    ] = None,
+    fill: Annotated[
+        str | None, typer.Option(help="Repair gaps/duplicates/DST folds: ffill, interpolate or drop.")
+    ] = None,
+    tz: Annotated[str | None, typer.Option(help="Time zone of naive local timestamps in --prices.")] = None,
+    node: Annotated[str | None, typer.Option(help="Node to select in a multi-node --prices file.")] = None,
+    time_column: Annotated[str | None, typer.Option(help="Time column of --prices.")] = None,
+    price_column: Annotated[str | None, typer.Option(help="Price column of --prices [USD/MWh].")] = None,
+    model: Annotated[str | None, typer.Option(help="Miner model from the catalog, e.g. S21.")] = None,
+    count: Annotated[int | None, typer.Option(help="Number of machines of --model.", min=1)] = None,
+    efficiency_j_per_th: Annotated[float | None, typer.Option(help="Fleet efficiency [J/TH].")] = None,
+    power_mw: Annotated[float | None, typer.Option(help="Fleet power [MW].")] = None,
+    hashprice: Annotated[float | None, typer.Option(help="Hashprice [USD/PH/day], constant.")] = None,
+    hashprice_history: Annotated[
+        bool, typer.Option("--hashprice-history", help="Use the shipped daily hashprice history.")
+    ] = False,
+    tariff: Annotated[Path | None, typer.Option(help="Tariff TOML (demand charges, 4CP, TOU...).")] = None,
+    method: Annotated[
+        str, typer.Option(help="threshold, lp, or auto (LP when the tariff couples hours).")
+    ] = "auto",
+    pue: Annotated[float, typer.Option(help="Power usage effectiveness [-].", min=1.0)] = 1.0,
+    pool_fee: Annotated[float, typer.Option(help="Pool fee fraction [-].", min=0.0, max=0.99)] = 0.0,
+    plot: Annotated[Path | None, typer.Option(help="Write a schedule plot (PNG).")] = None,
+    json_output: JSON_OPTION = False,
+) -> None:
+    """Schedule a fleet hour by hour against prices: when to run, throttle or curtail."""
+    series = _prices(
+        prices, market, year, fill=fill, tz=tz, node=node, time_column=time_column, price_column=price_column
+    )
+    machines = _machines(model, count, efficiency_j_per_th, power_mw)
+    price = series.price_usd_per_mwh
+    hp = _hashprice(hashprice, hashprice_history, pd.DatetimeIndex(price.index))
+    tariff_obj = load_tariff(tariff) if tariff is not None else Tariff(timezone=series.timezone)
+    if method not in ("auto", "threshold", "lp"):
+        raise InputError(f"--method must be auto, threshold or lp, got {method!r}")
+    couples = bool(tariff_obj.demand or tariff_obj.four_cp or tariff_obj.demand_response) or (
+        tariff_obj.energy.kind == "tiered"
+    )
+    use_lp = method == "lp" or (method == "auto" and couples)
+    conditions = Conditions(pue=pue, pool_fee_fraction=pool_fee)
+    run = dispatch_lp if use_lp else dispatch_threshold
+    result = run(price, machines, hp, tariff=tariff_obj, conditions=conditions)
+    if plot is not None:
+        plot_schedule(result, plot, timezone=series.timezone)
+    if json_output:
+        print_json(
+            {
+                "source": series.source,
+                "fill": series.fill,
+                "filled_intervals": series.filled_intervals,
+                "issues_repaired": [str(i) for i in series.issues],
+                "machines": [
+                    {
+                        "name": m.name,
+                        "count": m.count,
+                        "efficiency_j_per_th": m.efficiency_j_per_th,
+                        "power_w": m.power_w,
+                        "hashrate_ths": m.hashrate_ths,
+                    }
+                    for m in machines
+                ],
+                "tariff": tariff_obj.name,
+                "hashprice_usd_per_ph_day_mean": float(result.schedule["hashprice_usd_per_ph_day"].mean()),
+                "summary": result.summary,
+                "plot": str(plot) if plot else None,
+            }
+        )
+        return
+    title = f"Dispatch: {series.source}"
+    console.print(key_value_table(title, _summary_rows(result)))
+    if series.issues:
+        console.print(f"[yellow]repaired {len(series.issues)} issue(s) with fill={series.fill}[/]")
+    if plot is not None:
+        console.print(f"plot written to {plot}")
+
+
+def _fmt_hashprice(value: float | str) -> str:
+    return "daily history" if isinstance(value, str) else f"{value:g} USD/PH/day"
+
+
+@sites_app.command("compare")
+def sites_compare(
+    file: Annotated[Path, typer.Argument(help="Sites TOML (see energy/examples/sites.toml).")],
+    json_output: JSON_OPTION = False,
+) -> None:
+    """Rank candidate sites by profit; show payback and emissions per PH and per BTC."""
+    config = load_sites(file)
+    results = compare_sites(config)
+    if json_output:
+        print_json({"fleet": config.fleet, "sites": results})
+        return
+    table = Table(
+        title=(
+            f"Sites ranked by profit: {config.fleet.power_mw:g} MW at {config.fleet.efficiency_j_per_th:g} J/TH, "
+            f"hashprice {_fmt_hashprice(config.fleet.hashprice_usd_per_ph_day)}, {config.fleet.year}"
+        ),
+        title_justify="left",
+    )
+    table.add_column("#", justify="right")
+    table.add_column("site", ratio=1)
+    for header in (
+        "uptime",
+        "PUE",
+        "profit MUSD/yr",
+        "payback yr",
+        "gCO2 /kWh",
+        "kgCO2 /PH-day",
+        "tCO2 /BTC",
+    ):
+        table.add_column(header, justify="right")
+    for r in results:
+        table.add_row(
+            str(r.rank),
+            r.name,
+            f"{r.uptime_fraction:.1%}",
+            f"{r.mean_pue:.3f}",
+            f"{r.profit_usd_per_year / 1e6:,.2f}",
+            "never" if r.payback_years is None else f"{r.payback_years:.1f}",
+            "-" if r.gco2_per_kwh_mean is None else f"{r.gco2_per_kwh_mean:,.0f}",
+            "-" if r.emissions_kg_per_ph_day is None else f"{r.emissions_kg_per_ph_day:,.0f}",
+            "-" if r.emissions_t_per_btc is None else f"{r.emissions_t_per_btc:,.1f}",
+        )
+    console.print(table)
+
+
+def register(app: typer.Typer) -> None:
+    """Add ``dispatch`` and the ``sites`` group to the root app."""
+    app.command("dispatch")(dispatch)
+    app.add_typer(sites_app, name="sites")

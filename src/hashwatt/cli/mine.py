@@ -1,0 +1,220 @@
+"""``hashwatt mine``: mine a Stratum pool (with failover), the built-in demo pool, or solo via a node."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import signal
+import tempfile
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.live import Live
+from rich.text import Text
+
+from hashwatt.cli._output import JSON_OPTION, console, fmt_si, to_jsonable
+from hashwatt.errors import InputError
+from hashwatt.miner.client import ClientStats, MiningClient, PoolUrl
+
+
+def _status_line(stats: ClientStats, engine: Any, blocks: list[Any]) -> Text:
+    es = engine.stats
+    text = Text()
+    text.append("● " if stats.connected else "○ ", style="green" if stats.connected else "red")
+    text.append(f"{stats.pool or '-'}  ")
+    text.append(
+        f"{fmt_si(es.hashrate_hs_5s, 'H/s')} (5s) {fmt_si(es.hashrate_hs_60s, 'H/s')} (60s)  ", style="cyan"
+    )
+    text.append(f"diff {stats.difficulty:.6g}  ")
+    text.append(f"A {stats.accepted} ", style="green")
+    text.append(f"R {stats.rejected} ", style="red")
+    text.append(f"S {stats.stale_discarded}  ", style="yellow")
+    text.append(f"blocks {sum(1 for b in blocks if b.accepted)}  [{es.backend} x{es.threads}]")
+    if stats.last_message:
+        text.append(f"  pool says: {stats.last_message}", style="magenta")
+    return text
+
+
+async def _mine(
+    *,
+    pools: list[PoolUrl],
+    user: str,
+    password: str,
+    backend: str,
+    threads: int | None,
+    demo: bool,
+    demo_block_hashes: float,
+    max_blocks: int | None,
+    duration_s: float | None,
+    json_output: bool,
+) -> dict[str, Any]:
+    from hashwatt.miner.engine import SearchEngine
+
+    engine = SearchEngine(backend=backend, threads=threads)
+    blocks: list[Any] = []
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+
+    def emit(kind: str, data: dict[str, Any]) -> None:
+        if json_output:
+            print(json.dumps(to_jsonable(data)), flush=True)
+
+    server = None
+    tmp: tempfile.TemporaryDirectory[str] | None = None
+    if demo:
+        from hashwatt.miner.demo import start_demo_pool
+        from hashwatt.stratum import BlockResult, ShareLog, sqlite_url
+
+        tmp = tempfile.TemporaryDirectory(prefix="hashwatt-demo-")
+
+        def on_block(result: BlockResult) -> None:
+            blocks.append(result)
+            emit("block", {"event": "block", **to_jsonable(result)})
+            if not json_output:
+                colour = "green" if result.accepted else "red"
+                console.print(
+                    f"[bold {colour}]block {'found' if result.accepted else 'rejected'}[/] height "
+                    f"{result.height} {result.block_hash_hex}: {result.message}"
+                )
+            if max_blocks is not None and sum(1 for b in blocks if b.accepted) >= max_blocks:
+                loop.call_later(0.5, stop.set)  # let the share's answer reach the client first
+
+        server = await start_demo_pool(
+            ShareLog(sqlite_url(Path(tmp.name) / "shares.db")),
+            block_expected_hashes=demo_block_hashes,
+            on_block=on_block,
+        )
+        pools = [PoolUrl("127.0.0.1", server.port)]
+        if not json_output:
+            console.print(f"demo pool on {pools[0]} (demo chain from testnet3 block 924,634)")
+    client = MiningClient(pools, user=user, password=password, engine=engine, on_event=emit)
+    task = asyncio.create_task(client.run())
+    started = time.monotonic()
+    try:
+        deadline = None if duration_s is None else loop.time() + duration_s
+
+        async def wait_done() -> None:
+            while not stop.is_set() and not task.done() and (deadline is None or loop.time() < deadline):
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), 0.25)
+                if live is not None:
+                    live.update(_status_line(client.stats, engine, blocks))
+
+        live: Live | None = None
+        if json_output:
+            await wait_done()
+        else:
+            with Live(
+                _status_line(client.stats, engine, blocks), console=console, refresh_per_second=4
+            ) as live:
+                await wait_done()
+    finally:
+        client.stop()
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(task, 5.0)
+        if server is not None:
+            await server.close()
+            server.share_log.close()
+        if tmp is not None:
+            tmp.cleanup()
+    es = engine.stats
+    summary = {
+        "event": "summary",
+        "elapsed_s": round(time.monotonic() - started, 3),
+        "pool": client.stats.pool,
+        "accepted": client.stats.accepted,
+        "rejected": client.stats.rejected,
+        "stale_discarded": client.stats.stale_discarded,
+        "hashes_done": es.hashes_done,
+        "hashrate_hs_60s": es.hashrate_hs_60s,
+        "backend": es.backend,
+        "threads": es.threads,
+        "blocks_found": sum(1 for b in blocks if b.accepted),
+    }
+    if json_output:
+        print(json.dumps(summary), flush=True)
+    else:
+        if not console.is_terminal:
+            console.print()
+        console.print(
+            f"done: {summary['accepted']} accepted, {summary['rejected']} rejected, "
+            f"{summary['stale_discarded']} stale, {summary['blocks_found']} blocks, "
+            f"{fmt_si(float(es.hashes_done), 'H')} hashed on {es.backend} x{es.threads}"
+        )
+    return summary
+
+
+def mine(
+    url: Annotated[
+        list[str] | None,
+        typer.Option("-o", "--url", help="Pool stratum+tcp://HOST:PORT (repeat for failover)."),
+    ] = None,
+    user: Annotated[
+        str, typer.Option("-u", "--user", help="Pool username (often ADDRESS.WORKER).")
+    ] = "hashwatt",
+    password: Annotated[str, typer.Option("-p", "--pass", help="Pool password.")] = "x",
+    backend: Annotated[
+        str, typer.Option(help="Hash backend: auto, cpu, gpu, cpu-portable, python.")
+    ] = "auto",
+    threads: Annotated[
+        int | None, typer.Option(help="Worker threads (default: one per core).", min=1)
+    ] = None,
+    demo: Annotated[bool, typer.Option("--demo", help="Start a demo pool on loopback and mine it.")] = False,
+    node: Annotated[
+        str | None, typer.Option(help="Solo: Bitcoin Core RPC URL http://USER:PASS@HOST:PORT.")
+    ] = None,
+    address: Annotated[str | None, typer.Option(help="Solo: payout address for the coinbase.")] = None,
+    blocks: Annotated[
+        int | None, typer.Option(help="Stop after this many found blocks (demo/solo; demo default 3).", min=1)
+    ] = None,
+    duration: Annotated[float | None, typer.Option(help="Stop after this many seconds.", min=0.0)] = None,
+    demo_block_hashes: Annotated[float, typer.Option(help="Demo: expected hashes per block.", min=1.0)] = 2.0
+    ** 26,
+    json_output: JSON_OPTION = False,
+) -> None:
+    """Mine with the hashwatt search engine: Stratum pools, the demo pool, or solo via getblocktemplate."""
+    modes = [bool(url), demo, node is not None]
+    if sum(modes) != 1:
+        raise InputError("choose one: -o stratum+tcp://HOST:PORT (repeatable), --demo, or --node URL")
+    if node is not None:
+        if not address:
+            raise InputError("solo mining (--node) needs --address")
+        from hashwatt.miner.solo import run_solo
+
+        asyncio.run(
+            run_solo(
+                node,
+                address,
+                backend=backend,
+                threads=threads,
+                max_blocks=blocks,
+                duration_s=duration,
+                json_output=json_output,
+            )
+        )
+        return
+    pools = [PoolUrl.parse(u) for u in url or []]
+    asyncio.run(
+        _mine(
+            pools=pools,
+            user=user,
+            password=password,
+            backend=backend,
+            threads=threads,
+            demo=demo,
+            demo_block_hashes=demo_block_hashes,
+            max_blocks=blocks if blocks is not None else (3 if demo else None),
+            duration_s=duration,
+            json_output=json_output,
+        )
+    )
+
+
+def register(app: typer.Typer) -> None:
+    app.command("mine")(mine)

@@ -1,0 +1,214 @@
+"""``hashwatt pool serve``: a Stratum V1 pool endpoint (demo chain, Bitcoin Core, or proxy)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import signal
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.live import Live
+from rich.table import Table
+
+from hashwatt.cli._output import JSON_OPTION, console, fmt_si, to_jsonable
+from hashwatt.errors import InputError
+from hashwatt.stratum import BlockResult, PoolConfig, PoolServer, ShareLog, sqlite_url
+
+pool_app = typer.Typer(help="Run a Stratum V1 pool server or farm proxy.", no_args_is_help=True)
+
+
+def share_log_url(value: str) -> str:
+    """A SQLAlchemy URL as given, or a file path turned into a SQLite URL."""
+    return value if "://" in value else sqlite_url(Path(value).expanduser())
+
+
+def _stats_table(server: PoolServer, started: float, label: str) -> Table:
+    stats = server.stats()
+    table = Table(title=f"hashwatt pool: {label}", title_justify="left")
+    for col in ("connections", "accepted", "rejected", "hashrate 60 s", "blocks", "up"):
+        table.add_column(col)
+    table.add_row(
+        str(stats.connections),
+        str(stats.accepted),
+        str(stats.rejected),
+        fmt_si(stats.hashrate_hs, "H/s"),
+        f"{sum(b.accepted for b in stats.blocks)}/{len(stats.blocks)}",
+        f"{time.monotonic() - started:,.0f} s",
+    )
+    for user, worker, accepted, rejected, rate in stats.workers[:20]:
+        table.add_row(f"  {worker}", str(accepted), str(rejected), fmt_si(rate, "H/s"), "", user)
+    return table
+
+
+def _stats_json(server: PoolServer) -> dict[str, Any]:
+    stats = server.stats()
+    return {
+        "event": "stats",
+        "time_unix_s": round(time.time(), 3),
+        "connections": stats.connections,
+        "accepted": stats.accepted,
+        "rejected": stats.rejected,
+        "rejected_by_code": stats.rejected_by_code,
+        "hashrate_hs": stats.hashrate_hs,
+        "blocks_found": len(stats.blocks),
+        "user_hashrate_hs": server.user_hashrate_hs(),
+        "workers": [
+            {"user": u, "worker": w, "accepted": a, "rejected": r, "hashrate_hs": h}
+            for u, w, a, r, h in stats.workers
+        ],
+    }
+
+
+def _emit_json(obj: dict[str, Any]) -> None:
+    print(json.dumps(to_jsonable(obj)), flush=True)
+
+
+async def _serve(
+    *,
+    host: str,
+    port: int,
+    source_kind: str,
+    source_args: dict[str, Any],
+    log_url: str,
+    config: PoolConfig,
+    duration_s: float | None,
+    json_output: bool,
+) -> None:
+    share_log = ShareLog(log_url)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with contextlib.suppress(NotImplementedError, RuntimeError):
+            loop.add_signal_handler(sig, stop.set)
+
+    def on_block(result: BlockResult) -> None:
+        if json_output:
+            _emit_json({"event": "block", **to_jsonable(result)})
+        else:
+            colour = "green" if result.accepted else "red"
+            console.print(
+                f"[bold {colour}]block candidate[/] {result.block_hash_hex} height {result.height}: {result.message}"
+            )
+
+    if source_kind == "demo":
+        from hashwatt.miner.demo import DemoJobSource
+
+        source: Any = DemoJobSource(
+            block_expected_hashes=float(source_args["block_hashes"]),
+            extranonce2_size=config.extranonce2_size,
+        )
+    elif source_kind == "node":
+        from hashwatt.node import GbtJobSource, RpcClient
+
+        source = GbtJobSource(
+            RpcClient(str(source_args["url"])),
+            payout=str(source_args["address"]),
+            extranonce1_size=config.extranonce1_size,
+            extranonce2_size=config.extranonce2_size,
+        )
+    else:
+        from hashwatt.stratum import UpstreamSource
+
+        source = UpstreamSource(
+            source_args["upstreams"], user=str(source_args["user"]), password=str(source_args["password"])
+        )
+    server = PoolServer(
+        source, share_log, config, on_block=on_block, share_sink=getattr(source, "sink", None)
+    )
+    await server.start(host, port)
+    started = time.monotonic()
+    label = f"{source_kind} on {host}:{server.port}, shares -> {log_url}"
+    if json_output:
+        _emit_json({"event": "listening", "host": host, "port": server.port, "source": source_kind})
+    else:
+        console.print(f"listening on stratum+tcp://{host}:{server.port} ({source_kind}); shares -> {log_url}")
+    try:
+        deadline = None if duration_s is None else loop.time() + duration_s
+        if json_output:
+            while not stop.is_set() and (deadline is None or loop.time() < deadline):
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(
+                        stop.wait(), 5.0 if deadline is None else min(5.0, max(deadline - loop.time(), 0.01))
+                    )
+                _emit_json(_stats_json(server))
+        else:
+            with Live(_stats_table(server, started, label), console=console, refresh_per_second=2) as live:
+                while not stop.is_set() and (deadline is None or loop.time() < deadline):
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(stop.wait(), 0.5)
+                    live.update(_stats_table(server, started, label))
+    finally:
+        await server.close()
+        share_log.close()
+
+
+@pool_app.command("serve")
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port (0 = any free port).", min=0, max=65535)] = 3333,
+    demo: Annotated[
+        bool, typer.Option("--demo", help="Serve the built-in demo chain (easy target).")
+    ] = False,
+    node: Annotated[
+        str | None, typer.Option(help="Bitcoin Core RPC URL http://USER:PASS@HOST:PORT (getblocktemplate).")
+    ] = None,
+    address: Annotated[str | None, typer.Option(help="Payout address for --node mode.")] = None,
+    upstream: Annotated[
+        list[str] | None, typer.Option(help="Proxy mode: upstream pool URL[#weight] (repeat for failover).")
+    ] = None,
+    upstream_user: Annotated[str, typer.Option(help="Username for the upstream pools.")] = "hashwatt",
+    upstream_password: Annotated[str, typer.Option(help="Password for the upstream pools.")] = "x",
+    share_log: Annotated[
+        str, typer.Option(help="Share log: SQLite file path or SQLAlchemy URL (postgresql+psycopg://...).")
+    ] = "hashwatt-shares.db",
+    difficulty: Annotated[float, typer.Option(help="Starting share difficulty.", min=0.0)] = 0.0,
+    share_interval: Annotated[float, typer.Option(help="Vardiff target seconds per share.", min=0.1)] = 10.0,
+    demo_block_hashes: Annotated[
+        float, typer.Option(help="Demo: expected hashes per block (sets the demo target).", min=1.0)
+    ] = 2.0**26,
+    duration: Annotated[float | None, typer.Option(help="Stop after this many seconds.", min=0.0)] = None,
+    json_output: JSON_OPTION = False,
+) -> None:
+    """Serve Stratum V1 to miners; every accepted share is committed to the share log first."""
+    modes = [demo, node is not None, bool(upstream)]
+    if sum(modes) != 1:
+        raise InputError("choose exactly one job source: --demo, --node URL or --upstream URL")
+    if node is not None and not address:
+        raise InputError("--node needs --address for the coinbase payout")
+    args: dict[str, Any]
+    if demo:
+        kind, args = "demo", {"block_hashes": demo_block_hashes}
+        start_difficulty = difficulty or 2.0**-10
+    elif node is not None:
+        kind, args = "node", {"url": node, "address": address}
+        start_difficulty = difficulty or 1.0
+    else:
+        kind = "proxy"
+        args = {"upstreams": upstream, "user": upstream_user, "password": upstream_password}
+        start_difficulty = difficulty or 1.0
+    config = PoolConfig(
+        start_difficulty=start_difficulty,
+        min_difficulty=min(start_difficulty, 2.0**-20),
+        target_share_interval_s=share_interval,
+        retarget_interval_s=max(30.0, 6 * share_interval),
+    )
+    asyncio.run(
+        _serve(
+            host=host,
+            port=port,
+            source_kind=kind,
+            source_args=args,
+            log_url=share_log_url(share_log),
+            config=config,
+            duration_s=duration,
+            json_output=json_output,
+        )
+    )
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(pool_app, name="pool")

@@ -1,0 +1,143 @@
+"""The daily Bitcoin network history (2010-07-18 onward) and the dated network snapshot.
+
+Built once from the project's reference data by :mod:`hashwatt.data._build` and shipped as
+``files/btc_daily_history.csv.gz``; each value names its source in a ``*_source`` column
+(see ``files/SOURCES.md``). Days are UTC calendar days (by block header time).
+
+Sources by preference: per-block header times (BSD-2-Clause) and the consensus rules for
+heights, block counts, subsidy and difficulty; a Bitstamp-derived daily close for the price;
+blockchain.com daily fees; Coin Metrics (**CC BY-NC 4.0, non-commercial**) only where no
+other daily source covers the day (block counts before 2021-01-03, fees before 2019-05,
+price before 2012); the every-4th-day blockchain.com series, time-interpolated and flagged
+(``fees_interpolated``), for the 2022-04-30..2023-04-29 fee gap and after 2024-04-27.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+from functools import lru_cache
+
+import pandas as pd
+
+from hashwatt.data._embedded import embedded_path
+from hashwatt.errors import InputError
+
+__all__ = [
+    "HISTORY_COLUMNS",
+    "DateOutOfRangeError",
+    "NetworkSnapshot",
+    "daily_history",
+    "history_range",
+    "network_snapshot",
+]
+
+_HISTORY_FILE = "btc_daily_history.csv.gz"
+
+#: Columns of :func:`daily_history` (index: ``date``, UTC day).
+HISTORY_COLUMNS = (
+    "height_first",
+    "height_last",
+    "block_count",
+    "blocks_source",
+    "difficulty",
+    "difficulty_source",
+    "hashrate_ehs",
+    "subsidy_btc_per_block",
+    "subsidy_btc",
+    "fees_btc_per_day",
+    "fees_btc_per_block",
+    "fees_source",
+    "fees_interpolated",
+    "price_usd",
+    "price_source",
+)
+
+
+class DateOutOfRangeError(InputError):
+    """A date outside the shipped history was asked for."""
+
+
+@lru_cache(maxsize=1)
+def _history_cached() -> pd.DataFrame:
+    frame = pd.read_csv(embedded_path(_HISTORY_FILE), index_col="date", parse_dates=["date"])
+    frame.index = pd.DatetimeIndex(frame.index, name="date")
+    frame["fees_interpolated"] = frame["fees_interpolated"].astype(bool)
+    return frame[list(HISTORY_COLUMNS)]
+
+
+def daily_history() -> pd.DataFrame:
+    """One row per UTC day from 2010-07-18 to the last day with fees (2025-05-01).
+
+    Columns (units in the names): height_first/height_last (block heights of the day's
+    first and last block), block_count, difficulty (mean over the day's blocks),
+    hashrate_ehs (difficulty x 2^32 x block_count / 86,400 s, EH/s), subsidy_btc_per_block
+    (mean subsidy of the day's blocks), subsidy_btc (the day's issuance), fees_btc_per_day,
+    fees_btc_per_block, price_usd (daily close), plus blocks_source, difficulty_source,
+    fees_source, price_source and the bool fees_interpolated.
+    """
+    return _history_cached().copy()
+
+
+def history_range() -> tuple[dt.date, dt.date]:
+    """First and last UTC day of the shipped history."""
+    idx = _history_cached().index
+    return idx[0].date(), idx[-1].date()
+
+
+def _as_date(value: dt.date | str) -> dt.date:
+    if isinstance(value, dt.datetime):
+        return value.date()
+    if isinstance(value, dt.date):
+        return value
+    try:
+        return dt.date.fromisoformat(str(value).strip())
+    except ValueError as exc:
+        raise InputError(f"not an ISO date (YYYY-MM-DD): {value!r}") from exc
+
+
+def check_in_history(day: dt.date | str) -> dt.date:
+    """The date, or :class:`DateOutOfRangeError` when the history does not cover it."""
+    d = _as_date(day)
+    first, last = history_range()
+    if not first <= d <= last:
+        raise DateOutOfRangeError(f"{d.isoformat()} is outside the shipped history ({first} .. {last})")
+    return d
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class NetworkSnapshot:
+    """The network on one UTC day: what a profitability calculator needs as "now"."""
+
+    date: dt.date
+    height: int
+    difficulty: float
+    price_usd: float
+    fees_btc_per_block: float
+    subsidy_btc_per_block: float
+    hashrate_ehs: float
+    price_source: str
+    fees_source: str
+    difficulty_source: str
+
+
+def network_snapshot(day: dt.date | str | None = None) -> NetworkSnapshot:
+    """The snapshot of ``day`` (default: the last dated day of the shipped data).
+
+    ``height`` is the day's last block; ``difficulty`` the day's mean difficulty.
+    """
+    frame = _history_cached()
+    d = frame.index[-1].date() if day is None else check_in_history(day)
+    row: dict[str, object] = {str(k): v for k, v in frame.loc[pd.Timestamp(d)].to_dict().items()}
+    return NetworkSnapshot(
+        date=d,
+        height=int(str(row["height_last"])),
+        difficulty=float(str(row["difficulty"])),
+        price_usd=float(str(row["price_usd"])),
+        fees_btc_per_block=float(str(row["fees_btc_per_block"])),
+        subsidy_btc_per_block=float(str(row["subsidy_btc_per_block"])),
+        hashrate_ehs=float(str(row["hashrate_ehs"])),
+        price_source=str(row["price_source"]),
+        fees_source=str(row["fees_source"]),
+        difficulty_source=str(row["difficulty_source"]),
+    )

@@ -1,0 +1,75 @@
+"""Revenue closed forms: expected blocks, BTC per day and hashprice.
+
+Notes
+-----
+A miner of hashrate ``h`` [H/s] finds blocks at difficulty ``D`` as a Poisson process of
+rate ``h / (D * 2**32)`` per second (``D * 2**32`` expected hashes per block), whatever
+the network's block time. Over a day that is ``86,400 * h / (D * 2**32)`` blocks, each
+worth subsidy + fees [BTC]. Hashprice is the same per PH/s (1e15 H/s) or per TH/s.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import numpy.typing as npt
+
+from hashwatt.economics.errors import EconomicsInputError
+
+__all__ = [
+    "HASHES_PER_DIFFICULTY",
+    "SECONDS_PER_DAY",
+    "btc_per_day",
+    "expected_blocks_per_day",
+    "hashprice_btc_per_ph_day",
+    "hashprice_usd_per_ph_day",
+    "ph_day_to_th_day",
+]
+
+SECONDS_PER_DAY = 86_400
+#: Expected hashes per block at difficulty 1 (2**256 / difficulty-1 target, rounded: 2**32).
+HASHES_PER_DIFFICULTY = 2.0**32
+_H_PER_TH = 1e12
+_H_PER_PH = 1e15
+
+#: A scalar or an array of the same quantity; results broadcast like numpy.
+F = float | npt.NDArray[np.float64]
+
+
+def _check_difficulty(difficulty: float | npt.NDArray[np.float64]) -> None:
+    if np.any(np.asarray(difficulty) <= 0) or np.any(~np.isfinite(np.asarray(difficulty))):
+        raise EconomicsInputError("difficulty must be positive and finite")
+
+
+def expected_blocks_per_day(hashrate_ths: F, difficulty: F) -> F:
+    """Expected blocks a hashrate [TH/s] finds per day at ``difficulty`` [blocks/day].
+
+    ``86,400 * hashrate_ths * 1e12 / (difficulty * 2**32)``.
+    """
+    _check_difficulty(difficulty)
+    return SECONDS_PER_DAY * (hashrate_ths * _H_PER_TH) / (difficulty * HASHES_PER_DIFFICULTY)
+
+
+def btc_per_day(hashrate_ths: F, difficulty: F, reward_btc_per_block: F) -> F:
+    """Expected BTC per day [BTC/day] for a hashrate [TH/s] at ``difficulty``.
+
+    ``reward_btc_per_block`` is subsidy + average fees per block [BTC].
+    """
+    return expected_blocks_per_day(hashrate_ths, difficulty) * reward_btc_per_block
+
+
+def hashprice_btc_per_ph_day(difficulty: F, subsidy_btc_per_block: F, fees_btc_per_block: F) -> F:
+    """Hashprice [BTC per PH/s per day]: blocks/day/PH x (subsidy + fees per block)."""
+    blocks = expected_blocks_per_day(_H_PER_PH / _H_PER_TH, difficulty)
+    return blocks * (subsidy_btc_per_block + fees_btc_per_block)
+
+
+def hashprice_usd_per_ph_day(
+    difficulty: F, subsidy_btc_per_block: F, fees_btc_per_block: F, price_usd: F
+) -> F:
+    """Hashprice [USD per PH/s per day] = hashprice in BTC x price [USD/BTC]."""
+    return hashprice_btc_per_ph_day(difficulty, subsidy_btc_per_block, fees_btc_per_block) * price_usd
+
+
+def ph_day_to_th_day(value_per_ph_day: F) -> F:
+    """A per-PH/s-per-day value expressed per TH/s per day (divide by 1,000)."""
+    return value_per_ph_day / 1000.0

@@ -1,0 +1,69 @@
+"""Schedule plot: price heat-strip (day x hour of day) above the load the schedule ran."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from hashwatt.energy._dispatch import DispatchResult
+
+__all__ = ["plot_schedule"]
+
+
+def _day_hour_grid(series: pd.Series, timezone: str) -> tuple[np.ndarray, list[pd.Timestamp]]:
+    local = pd.DatetimeIndex(series.index).tz_convert(timezone)
+    frame = pd.DataFrame({"v": series.to_numpy(), "day": local.normalize(), "hour": local.hour})
+    grid = frame.pivot_table(index="hour", columns="day", values="v", aggfunc="mean")
+    grid = grid.reindex(range(24))
+    return grid.to_numpy(dtype=float), [pd.Timestamp(c) for c in grid.columns.tolist()]
+
+
+def plot_schedule(
+    result: DispatchResult, path: str | Path, *, title: str = "", timezone: str = "UTC"
+) -> Path:
+    """Write a PNG: price heat-strip [USD/MWh] and IT load [% of capacity] by day and local hour."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+    from matplotlib.colors import SymLogNorm
+
+    sched = result.schedule
+    capacity_kw = float(sched["it_load_kw"].max()) or 1.0
+    price_grid, days = _day_hour_grid(sched["price_usd_per_mwh"], timezone)
+    load_grid, _ = _day_hour_grid(sched["it_load_kw"] / capacity_kw * 100.0, timezone)
+    fig, (ax1, ax2, ax3) = plt.subplots(3, 1, figsize=(12, 8), sharex=True, height_ratios=[3, 3, 2])
+    extent = (0.0, float(len(days)), 24.0, 0.0)
+    vmax = float(np.nanmax(np.abs(price_grid))) if np.isfinite(price_grid).any() else 1.0
+    im1 = ax1.imshow(
+        price_grid,
+        aspect="auto",
+        cmap="magma",
+        extent=extent,
+        norm=SymLogNorm(linthresh=10.0, vmin=min(float(np.nanmin(price_grid)), 0.0), vmax=vmax),
+        interpolation="nearest",
+    )
+    fig.colorbar(im1, ax=ax1, label="price [USD/MWh]")
+    ax1.set_ylabel(f"hour ({timezone})")
+    im2 = ax2.imshow(load_grid, aspect="auto", cmap="Greens", extent=extent, vmin=0, interpolation="nearest")
+    fig.colorbar(im2, ax=ax2, label="IT load [% of peak]")
+    ax2.set_ylabel(f"hour ({timezone})")
+    daily = sched["profit_usd"].groupby(pd.DatetimeIndex(sched.index).tz_convert(timezone).normalize()).sum()
+    ax3.plot(np.arange(len(daily)) + 0.5, daily.cumsum().to_numpy() / 1e3, color="tab:blue")
+    ax3.set_ylabel("cum. energy margin [kUSD]")
+    ax3.set_xlabel(f"day from {days[0].date() if days else ''}")
+    s = result.summary
+    fig.suptitle(
+        title
+        or (
+            f"{s.method}: uptime {s.uptime_fraction:.1%}, profit {s.profit_usd:,.0f} USD, "
+            f"savings vs always-on {s.savings_vs_always_on_usd:,.0f} USD"
+        )
+    )
+    fig.tight_layout()
+    out = Path(path)
+    fig.savefig(out, dpi=110)
+    plt.close(fig)
+    return out

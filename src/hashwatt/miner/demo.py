@@ -1,0 +1,230 @@
+"""A self-contained demo job source: a little chain grown from a real block at an easy target.
+
+The first template is rebuilt from testnet3 block 924,634 (shipped as
+``hashwatt/data/files/block_testnet3_924634.hex``): its previous hash, version, height, its 14
+non-coinbase transactions (one segwit) and its real coinbase value, with a fresh coinbase
+carrying the witness commitment. Only ``bits`` is replaced by an easy demo target, so blocks
+are found in seconds on a CPU. Each accepted block is checked with
+:func:`hashwatt.chain.validate_block`, becomes the next template's parent, and later blocks
+carry only their coinbase (the demo transactions were spent by the first block).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from hashwatt.chain import (
+    Block,
+    Transaction,
+    block_subsidy_sat,
+    build_coinbase,
+    coinbase_outputs,
+    hash_to_hex,
+    header_hash,
+    merkle_branch,
+    target_to_bits,
+    txid,
+    validate_block,
+    witness_commitment,
+    witness_merkle_root,
+    wtxid,
+)
+from hashwatt.data import embedded_path
+from hashwatt.miner.job import Job
+from hashwatt.stratum import BlockResult, PoolConfig, PoolServer, ShareLog
+
+DEMO_BLOCK_FILE = "block_testnet3_924634.hex"
+#: Tag in the demo coinbase scriptSig.
+DEMO_TAG = b"/hashwatt-demo/"
+
+
+def bits_for_expected_hashes(expected_hashes: float) -> int:
+    """Compact bits whose target needs about ``expected_hashes`` hashes per block [hashes]."""
+    target = int((1 << 256) / max(expected_hashes, 1.0)) - 1
+    return target_to_bits(min(target, (1 << 255) - 1))
+
+
+def script_height(script_sig: bytes) -> int:
+    """The BIP 34 height pushed at the start of a coinbase scriptSig."""
+    n = script_sig[0]
+    if 0x51 <= n <= 0x60:
+        return n - 0x50
+    return int.from_bytes(script_sig[1 : 1 + n], "little")
+
+
+@dataclass(slots=True)
+class DemoChain:
+    """Mutable tip of the demo chain (the source's own state, not a consensus value)."""
+
+    prev_hash: bytes
+    height: int
+    version: int
+    time: int
+    transactions: tuple[Transaction, ...]
+    fees_sat: int
+    blocks: list[Block] = field(default_factory=list)
+
+
+def load_demo_chain() -> tuple[DemoChain, bytes]:
+    """The demo chain's starting point and the real block's payout script."""
+    block = Block.from_hex(embedded_path(DEMO_BLOCK_FILE).read_text())
+    coinbase = block.transactions[0]
+    height = script_height(coinbase.inputs[0].script_sig)
+    coinbase_value = sum(o.value_sat for o in coinbase.outputs)
+    chain = DemoChain(
+        prev_hash=block.header.prev_hash,
+        height=height,
+        version=block.header.version & 0xFFFFFFFF,
+        time=block.header.time,
+        transactions=block.transactions[1:],
+        fees_sat=coinbase_value - block_subsidy_sat(height),
+    )
+    return chain, coinbase.outputs[0].script_pubkey
+
+
+class DemoJobSource:
+    """Demo templates for the pool server; refreshes ntime every ``refresh_s`` seconds."""
+
+    def __init__(
+        self,
+        *,
+        block_expected_hashes: float = 2.0**22,
+        payout_script: bytes | None = None,
+        extranonce1_size: int = 4,
+        extranonce2_size: int = 4,
+        refresh_s: float = 30.0,
+        bits: int | None = None,
+    ) -> None:
+        self.chain, real_script = load_demo_chain()
+        self.payout_script = payout_script if payout_script is not None else real_script
+        self.bits = bits if bits is not None else bits_for_expected_hashes(block_expected_hashes)
+        self.extranonce1_size = extranonce1_size
+        self.extranonce2_size = extranonce2_size
+        self.refresh_s = refresh_s
+        self.results: list[BlockResult] = []
+        self._listeners: list[Callable[[Job], None]] = []
+        self._jobs_made = 0
+        self._task: asyncio.Task[None] | None = None
+        self.current: Job | None = None
+
+    def attach(self, on_job: Callable[[Job], None]) -> None:
+        self._listeners.append(on_job)
+        if self.current is not None:
+            on_job(self.current)
+
+    def make_job(self, *, clean_jobs: bool) -> Job:
+        """The template for the current tip (``extranonce1`` left empty for the pool)."""
+        chain = self.chain
+        txs = chain.transactions
+        reward = block_subsidy_sat(chain.height) + (chain.fees_sat if txs else 0)
+        commitment = witness_commitment(witness_merkle_root([bytes(32), *(wtxid(tx) for tx in txs)]))
+        parts = build_coinbase(
+            chain.height,
+            coinbase_outputs(self.payout_script, reward, witness_commitment=commitment),
+            tag=DEMO_TAG,
+            extranonce1_size=self.extranonce1_size,
+            extranonce2_size=self.extranonce2_size,
+            segwit=True,
+        )
+        branch = merkle_branch([bytes(32), *(txid(tx) for tx in txs)], 0) if txs else []
+        self._jobs_made += 1
+        ntime = max(chain.time + 1, int(time.time()))
+        return Job(
+            job_id=f"{self._jobs_made:x}",
+            prev_hash=chain.prev_hash,
+            coinb1=parts.coinb1,
+            coinb2=parts.coinb2,
+            merkle_branch=tuple(branch),
+            version=chain.version,
+            bits=self.bits,
+            ntime=ntime,
+            extranonce1=b"",
+            extranonce2_size=self.extranonce2_size,
+            share_target=(1 << 256) - 1,
+            clean_jobs=clean_jobs,
+            height=chain.height,
+            transactions=txs,
+            coinbase_witness=True,
+        )
+
+    def _publish(self, *, clean_jobs: bool) -> None:
+        self.current = self.make_job(clean_jobs=clean_jobs)
+        for listener in self._listeners:
+            listener(self.current)
+
+    async def start(self) -> None:
+        self._publish(clean_jobs=True)
+        self._task = asyncio.get_running_loop().create_task(self._refresh())
+
+    async def _refresh(self) -> None:
+        while True:
+            await asyncio.sleep(self.refresh_s)
+            self._publish(clean_jobs=False)
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def submit_block(self, block: Block, job: Job) -> BlockResult:
+        """Validate with :func:`hashwatt.chain.validate_block`; extend the demo chain if valid."""
+        block_hash = hash_to_hex(header_hash(block.header))
+        stale = block.header.prev_hash != self.chain.prev_hash
+        errors = validate_block(
+            block,
+            height=job.height,
+            fees_sat=self.chain.fees_sat if job.transactions else 0,
+            now=int(time.time()),
+            bip34_height=0,
+        )
+        if stale:
+            result = BlockResult(block_hash, job.height, False, "stale: the demo tip moved on")
+        elif errors:
+            result = BlockResult(block_hash, job.height, False, "; ".join(str(e) for e in errors))
+        else:
+            result = BlockResult(block_hash, job.height, True, "valid (hashwatt.chain.validate_block)")
+            self.chain.blocks.append(block)
+            self.chain.prev_hash = header_hash(block.header)
+            self.chain.height += 1
+            self.chain.time = block.header.time
+            self.chain.transactions = ()
+            self._publish(clean_jobs=True)
+        self.results.append(result)
+        return result
+
+
+#: Demo defaults: a block every ~2**26 hashes (a few seconds on one SHA-NI core), shares
+#: every ~2**22 hashes until vardiff settles on one share per ``target_share_interval_s``.
+DEMO_BLOCK_EXPECTED_HASHES = 2.0**26
+DEMO_SHARE_DIFFICULTY = 2.0**-10
+
+
+async def start_demo_pool(
+    share_log: ShareLog,
+    *,
+    host: str = "127.0.0.1",
+    port: int = 0,
+    block_expected_hashes: float = DEMO_BLOCK_EXPECTED_HASHES,
+    share_difficulty: float = DEMO_SHARE_DIFFICULTY,
+    target_share_interval_s: float = 2.0,
+    on_block: Callable[[BlockResult], None] | None = None,
+) -> PoolServer:
+    """A started pool server on the demo chain (close it with ``await server.close()``)."""
+    config = PoolConfig(
+        start_difficulty=share_difficulty,
+        min_difficulty=min(share_difficulty, 2.0**-20),
+        target_share_interval_s=target_share_interval_s,
+        retarget_interval_s=10 * target_share_interval_s,
+    )
+    source = DemoJobSource(
+        block_expected_hashes=block_expected_hashes, extranonce2_size=config.extranonce2_size
+    )
+    server = PoolServer(source, share_log, config, on_block=on_block)
+    await server.start(host, port)
+    return server

@@ -1,0 +1,330 @@
+"""getblocktemplate (BIP 22/23, BIP 9/141 rules) -> :class:`~hashwatt.miner.job.Job`.
+
+The coinbase pays ``coinbasevalue`` (subsidy + fees) to the payout script and, when the
+template is segwit-aware, carries the BIP 141 witness commitment computed from the template's
+transactions (so it always matches the block we build, even if the node's
+``default_witness_commitment`` was computed over a different list).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from hashwatt.chain import (
+    Block,
+    CoinbaseParts,
+    Transaction,
+    bits_to_target,
+    block_subsidy_sat,
+    build_coinbase,
+    coinbase_outputs,
+    hash_from_hex,
+    hash_to_hex,
+    header_hash,
+    merkle_branch,
+    txid,
+    validate_block,
+    witness_commitment,
+    witness_merkle_root,
+    wtxid,
+)
+from hashwatt.errors import ChainError, HashwattError
+from hashwatt.miner.job import Job
+from hashwatt.node._address import address_to_script
+from hashwatt.node._rpc import RpcClient
+from hashwatt.node.errors import NodeError, TemplateError
+from hashwatt.stratum import BlockResult
+
+log = logging.getLogger("hashwatt.node")
+
+#: Coinbase tag hashwatt puts after the BIP 34 height.
+COINBASE_TAG = b"/hashwatt/"
+
+
+@dataclass(frozen=True, slots=True)
+class BlockTemplate:
+    """The fields of a getblocktemplate result that a miner needs (hashes in internal order)."""
+
+    version: int
+    prev_hash: bytes
+    transactions: tuple[Transaction, ...]
+    fees_sat: int
+    coinbase_value_sat: int
+    bits: int
+    height: int
+    curtime: int
+    mintime: int
+    rules: tuple[str, ...]
+    default_witness_commitment: bytes | None = None
+    longpollid: str | None = None
+    coinbase_flags: bytes = b""
+
+    @property
+    def segwit(self) -> bool:
+        """The template is segwit-active (``segwit`` / ``!segwit`` rule or a commitment)."""
+        return (
+            any(r.lstrip("!") == "segwit" for r in self.rules) or self.default_witness_commitment is not None
+        )
+
+    @property
+    def target(self) -> int:
+        return bits_to_target(self.bits)
+
+
+def _field(result: Mapping[str, Any], key: str, kind: type | tuple[type, ...]) -> Any:
+    value = result.get(key)
+    if not isinstance(value, kind) or isinstance(value, bool):
+        raise TemplateError(f"getblocktemplate: field {key!r} missing or not {kind}")
+    return value
+
+
+def parse_template(result: Mapping[str, Any]) -> BlockTemplate:
+    """Validate and decode a getblocktemplate ``result`` object."""
+    if not isinstance(result, Mapping):
+        raise TemplateError("getblocktemplate result is not an object")
+    try:
+        txs: list[Transaction] = []
+        fees = 0
+        for i, entry in enumerate(_field(result, "transactions", list)):
+            if not isinstance(entry, Mapping) or not isinstance(entry.get("data"), str):
+                raise TemplateError(f"template transaction {i} has no hex data")
+            tx = Transaction.from_bytes(bytes.fromhex(entry["data"]))
+            if "txid" in entry and hash_to_hex(txid(tx)) != entry["txid"]:
+                raise TemplateError(f"template transaction {i}: txid does not match its data")
+            if "hash" in entry and hash_to_hex(wtxid(tx)) != entry["hash"]:
+                raise TemplateError(f"template transaction {i}: wtxid does not match its data")
+            fee = entry.get("fee", 0)
+            fees += int(fee) if isinstance(fee, int) else 0
+            txs.append(tx)
+        commitment_hex = result.get("default_witness_commitment")
+        commitment = None
+        if isinstance(commitment_hex, str):
+            script = bytes.fromhex(commitment_hex)
+            commitment = script[6:38] if len(script) >= 38 else None
+        flags = (
+            result.get("coinbaseaux", {}).get("flags", "")
+            if isinstance(result.get("coinbaseaux"), Mapping)
+            else ""
+        )
+        bits = int(_field(result, "bits", str), 16)
+        template = BlockTemplate(
+            version=int(_field(result, "version", int)) & 0xFFFFFFFF,
+            prev_hash=hash_from_hex(_field(result, "previousblockhash", str)),
+            transactions=tuple(txs),
+            fees_sat=fees,
+            coinbase_value_sat=int(_field(result, "coinbasevalue", int)),
+            bits=bits,
+            height=int(_field(result, "height", int)),
+            curtime=int(_field(result, "curtime", int)),
+            mintime=int(result.get("mintime", 0) or 0),
+            rules=tuple(str(r) for r in result.get("rules", [])),
+            default_witness_commitment=commitment,
+            longpollid=str(result["longpollid"]) if result.get("longpollid") else None,
+            coinbase_flags=bytes.fromhex(flags) if isinstance(flags, str) else b"",
+        )
+        bits_to_target(bits)
+    except (ValueError, ChainError) as exc:
+        if isinstance(exc, TemplateError):
+            raise
+        raise TemplateError(f"getblocktemplate result is malformed: {exc}") from exc
+    if template.coinbase_value_sat < 0:
+        raise TemplateError("coinbasevalue is negative")
+    return template
+
+
+def template_commitment(template: BlockTemplate) -> bytes:
+    """BIP 141 commitment over the template's transactions (coinbase wtxid = 0)."""
+    return witness_commitment(witness_merkle_root([bytes(32), *(wtxid(tx) for tx in template.transactions)]))
+
+
+def template_coinbase(
+    template: BlockTemplate,
+    payout_script: bytes,
+    *,
+    extranonce1_size: int = 4,
+    extranonce2_size: int = 4,
+    tag: bytes = COINBASE_TAG,
+) -> CoinbaseParts:
+    """Coinbase paying ``coinbasevalue`` to ``payout_script`` (+ witness commitment if segwit)."""
+    commitment = template_commitment(template) if template.segwit else None
+    return build_coinbase(
+        template.height,
+        coinbase_outputs(payout_script, template.coinbase_value_sat, witness_commitment=commitment),
+        tag=template.coinbase_flags + tag,
+        extranonce1_size=extranonce1_size,
+        extranonce2_size=extranonce2_size,
+        segwit=commitment is not None,
+    )
+
+
+def job_from_template(
+    template: BlockTemplate,
+    coinbase: CoinbaseParts,
+    *,
+    job_id: str,
+    extranonce1: bytes = b"",
+    share_target: int | None = None,
+    clean_jobs: bool = True,
+    ntime: int | None = None,
+    version_mask: int = 0,
+) -> Job:
+    """A :class:`Job` for this template and coinbase (``share_target`` defaults to the block target)."""
+    branch = merkle_branch([bytes(32), *(txid(tx) for tx in template.transactions)], 0)
+    return Job(
+        job_id=job_id,
+        prev_hash=template.prev_hash,
+        coinb1=coinbase.coinb1,
+        coinb2=coinbase.coinb2,
+        merkle_branch=tuple(branch),
+        version=template.version,
+        bits=template.bits,
+        ntime=max(template.curtime, template.mintime) if ntime is None else ntime,
+        extranonce1=extranonce1,
+        extranonce2_size=coinbase.extranonce2_size,
+        share_target=template.target if share_target is None else share_target,
+        clean_jobs=clean_jobs,
+        version_mask=version_mask,
+        height=template.height,
+        transactions=template.transactions,
+        coinbase_witness=coinbase.segwit,
+    )
+
+
+def fetch_template(
+    rpc: RpcClient, *, longpollid: str | None = None, timeout_s: float | None = None
+) -> BlockTemplate:
+    result = rpc.getblocktemplate(longpollid=longpollid, timeout_s=timeout_s)
+    if not isinstance(result, Mapping):
+        raise TemplateError("getblocktemplate returned no object")
+    return parse_template(result)
+
+
+def submit_block(rpc: RpcClient, block: Block) -> BlockResult:
+    """submitblock and report the node's answer (``None`` = accepted)."""
+    block_hash = hash_to_hex(header_hash(block.header))
+    answer = rpc.submitblock(block.to_bytes().hex())
+    height = None
+    return BlockResult(
+        block_hash, height, answer is None, "accepted by the node" if answer is None else answer
+    )
+
+
+class GbtJobSource:
+    """Pool job source polling Bitcoin Core's getblocktemplate.
+
+    A new previous hash makes a clean job; otherwise a refreshed template (new transactions or
+    time) is published every ``refresh_s`` without clean_jobs. Block candidates go to
+    ``submitblock`` and the node's answer comes back as a :class:`BlockResult`.
+    """
+
+    def __init__(
+        self,
+        rpc: RpcClient,
+        *,
+        payout: str | bytes,
+        network: str | None = None,
+        extranonce1_size: int = 4,
+        extranonce2_size: int = 4,
+        poll_s: float = 2.0,
+        refresh_s: float = 30.0,
+    ) -> None:
+        self.rpc = rpc
+        self.payout_script = payout if isinstance(payout, bytes) else address_to_script(payout, network)
+        self.extranonce1_size = extranonce1_size
+        self.extranonce2_size = extranonce2_size
+        self.poll_s = poll_s
+        self.refresh_s = refresh_s
+        self.template: BlockTemplate | None = None
+        self.current: Job | None = None
+        self.results: list[BlockResult] = []
+        self._listeners: list[Callable[[Job], None]] = []
+        self._task: asyncio.Task[None] | None = None
+        self._jobs = 0
+        self._published_at = 0.0
+        self._templates: dict[str, BlockTemplate] = {}
+
+    def attach(self, on_job: Callable[[Job], None]) -> None:
+        self._listeners.append(on_job)
+
+    def _publish(self, template: BlockTemplate, *, clean: bool) -> None:
+        self._jobs += 1
+        parts = template_coinbase(
+            template,
+            self.payout_script,
+            extranonce1_size=self.extranonce1_size,
+            extranonce2_size=self.extranonce2_size,
+        )
+        job = job_from_template(
+            template,
+            parts,
+            job_id=f"{self._jobs:x}",
+            clean_jobs=clean,
+            ntime=max(template.curtime, int(time.time())),
+        )
+        self.template = template
+        self.current = job
+        self._templates[job.job_id] = template
+        while len(self._templates) > 64:
+            self._templates.pop(next(iter(self._templates)))
+        self._published_at = time.monotonic()
+        for listener in self._listeners:
+            listener(job)
+
+    async def poll_once(self) -> None:
+        template = await asyncio.to_thread(fetch_template, self.rpc)
+        old = self.template
+        if old is None or template.prev_hash != old.prev_hash:
+            self._publish(template, clean=True)
+        elif time.monotonic() - self._published_at >= self.refresh_s:
+            self._publish(template, clean=False)
+
+    async def start(self) -> None:
+        await self.poll_once()
+        self._task = asyncio.get_running_loop().create_task(self._poll())
+
+    async def _poll(self) -> None:
+        while True:
+            await asyncio.sleep(self.poll_s)
+            try:
+                await self.poll_once()
+            except HashwattError as exc:
+                log.warning("getblocktemplate failed: %s", exc)
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def submit_block(self, block: Block, job: Job) -> BlockResult:
+        """Check the candidate with :func:`hashwatt.chain.validate_block`, then submitblock."""
+        template = self._templates.get(job.job_id)
+        if template is not None:
+            fees = max(template.coinbase_value_sat - block_subsidy_sat(template.height), 0)
+            errors = validate_block(block, height=template.height, fees_sat=fees, now=int(time.time()))
+            if errors:
+                result = BlockResult(
+                    hash_to_hex(header_hash(block.header)),
+                    job.height,
+                    False,
+                    "not submitted, fails local checks: " + "; ".join(str(e) for e in errors),
+                )
+                self.results.append(result)
+                return result
+        try:
+            result = await asyncio.to_thread(submit_block, self.rpc, block)
+        except NodeError as exc:
+            result = BlockResult(hash_to_hex(header_hash(block.header)), job.height, False, str(exc))
+        result = BlockResult(result.block_hash_hex, job.height, result.accepted, result.message)
+        self.results.append(result)
+        if result.accepted:
+            with contextlib.suppress(HashwattError):
+                await self.poll_once()
+        return result

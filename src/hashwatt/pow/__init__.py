@@ -1,0 +1,38 @@
+"""SHA-256d proof of work: one ``scan`` interface, several hash backends.
+
+``scan(header76, nonce_start, count, target)`` returns the nonces whose block hash meets the
+target; ``available_backends()`` lists what runs here. The search engine that rolls nonce,
+extranonce2 and version bits over a :class:`~hashwatt.miner.job.Job` lives in
+:mod:`hashwatt.miner.engine`.
+"""
+
+from hashwatt.pow._common import (
+    GENESIS_HEADER76,
+    GENESIS_NONCE,
+    HEADER_PREFIX_SIZE,
+    MAX_TARGET,
+    NONCE_SPACE,
+    hash_value,
+    sha256d_header,
+)
+from hashwatt.pow._scan import BACKEND_NAMES, available_backends, check_backend, resolve_backend, scan
+from hashwatt.pow.errors import BackendUnavailable, KernelError, PowError, PowInputError
+
+__all__ = [
+    "BACKEND_NAMES",
+    "GENESIS_HEADER76",
+    "GENESIS_NONCE",
+    "HEADER_PREFIX_SIZE",
+    "MAX_TARGET",
+    "NONCE_SPACE",
+    "BackendUnavailable",
+    "KernelError",
+    "PowError",
+    "PowInputError",
+    "available_backends",
+    "check_backend",
+    "hash_value",
+    "resolve_backend",
+    "scan",
+    "sha256d_header",
+]

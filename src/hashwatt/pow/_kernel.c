@@ -1,0 +1,429 @@
+/* hashwatt SHA-256d nonce search kernel (compiled on first use by hashwatt.pow._cpu).
+ *
+ * One call scans nonces [nonce_start, nonce_start + count) of one 76-byte header prefix.
+ * The first 64 header bytes are compressed once per call (midstate); per nonce only the
+ * second block of the first hash and the single block of the second hash are computed.
+ * The second hash stops after 61 rounds (portable) or 62 rounds (SHA-NI): the last word
+ * of the state, the most significant 32 bits of the hash read as a little-endian number,
+ * is already known there, and a nonce whose top word exceeds the target's is rejected.
+ * Survivors (about one in 2**32 at real difficulties) are recomputed in full and compared
+ * with all 256 bits of the target.
+ *
+ * Kernels: 0 = portable C, 1 = SHA-NI one nonce at a time, 2 = SHA-NI two nonces
+ * interleaved (hides the latency of sha256rnds2), 3 = SHA-NI four nonces, 4 = AVX2 eight
+ * nonces in vector lanes (for CPUs without SHA-NI).  hw_cpu_features() reports bit 0 when
+ * the CPU has the SHA extensions and SSE4.1 (cpuid leaf 7 EBX bit 29, leaf 1 ECX bit 19),
+ * bit 1 when it has AVX2 and the OS saves YMM state (leaf 7 EBX bit 5, XGETBV).
+ */
+#include <stdint.h>
+#include <string.h>
+
+#if defined(__x86_64__) || defined(__i386__)
+#define HW_X86 1
+#include <cpuid.h>
+#include <immintrin.h>
+#endif
+
+#define HW_API __attribute__((visibility("default")))
+
+static const uint32_t K[64] = {
+    0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
+    0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
+    0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
+    0x983e5152, 0xa831c66d, 0xb00327c8, 0xbf597fc7, 0xc6e00bf3, 0xd5a79147, 0x06ca6351, 0x14292967,
+    0x27b70a85, 0x2e1b2138, 0x4d2c6dfc, 0x53380d13, 0x650a7354, 0x766a0abb, 0x81c2c92e, 0x92722c85,
+    0xa2bfe8a1, 0xa81a664b, 0xc24b8b70, 0xc76c51a3, 0xd192e819, 0xd6990624, 0xf40e3585, 0x106aa070,
+    0x19a4c116, 0x1e376c08, 0x2748774c, 0x34b0bcb5, 0x391c0cb3, 0x4ed8aa4a, 0x5b9cca4f, 0x682e6ff3,
+    0x748f82ee, 0x78a5636f, 0x84c87814, 0x8cc70208, 0x90befffa, 0xa4506ceb, 0xbef9a3f7, 0xc67178f2};
+
+static const uint32_t IV[8] = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
+                               0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
+
+#define ROTR(x, n) (((x) >> (n)) | ((x) << (32 - (n))))
+#define BSIG0(x) (ROTR(x, 2) ^ ROTR(x, 13) ^ ROTR(x, 22))
+#define BSIG1(x) (ROTR(x, 6) ^ ROTR(x, 11) ^ ROTR(x, 25))
+#define SSIG0(x) (ROTR(x, 7) ^ ROTR(x, 18) ^ ((x) >> 3))
+#define SSIG1(x) (ROTR(x, 17) ^ ROTR(x, 19) ^ ((x) >> 10))
+#define CH(x, y, z) (((x) & (y)) ^ (~(x) & (z)))
+#define MAJ(x, y, z) (((x) & (y)) ^ ((x) & (z)) ^ ((y) & (z)))
+
+static inline uint32_t be32(const uint8_t *p) {
+    return ((uint32_t)p[0] << 24) | ((uint32_t)p[1] << 16) | ((uint32_t)p[2] << 8) | (uint32_t)p[3];
+}
+
+static inline uint32_t bswap32(uint32_t x) { return __builtin_bswap32(x); }
+
+/* Full compression of one block given as 16 big-endian words; state updated in place. */
+static void compress(uint32_t s[8], const uint32_t w_in[16]) {
+    uint32_t w[64];
+    memcpy(w, w_in, 64);
+    for (int i = 16; i < 64; i++) w[i] = SSIG1(w[i - 2]) + w[i - 7] + SSIG0(w[i - 15]) + w[i - 16];
+    uint32_t a = s[0], b = s[1], c = s[2], d = s[3], e = s[4], f = s[5], g = s[6], h = s[7];
+    for (int i = 0; i < 64; i++) {
+        uint32_t t1 = h + BSIG1(e) + CH(e, f, g) + K[i] + w[i];
+        uint32_t t2 = BSIG0(a) + MAJ(a, b, c);
+        h = g; g = f; f = e; e = d + t1; d = c; c = b; b = a; a = t1 + t2;
+    }
+    s[0] += a; s[1] += b; s[2] += c; s[3] += d; s[4] += e; s[5] += f; s[6] += g; s[7] += h;
+}
+
+/* Full sha256d of header76 || nonce (little-endian); out = final state words. */
+static void sha256d_full(const uint32_t mid[8], const uint32_t tail[3], uint32_t nonce, uint32_t out[8]) {
+    uint32_t w[16] = {tail[0], tail[1], tail[2], bswap32(nonce), 0x80000000u, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 640};
+    uint32_t s[8];
+    memcpy(s, mid, 32);
+    compress(s, w);
+    uint32_t w2[16] = {s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7], 0x80000000u, 0, 0, 0, 0, 0, 0, 256};
+    memcpy(out, IV, 32);
+    compress(out, w2);
+}
+
+/* hash (as a little-endian 256-bit number) <= target (8 little-endian 32-bit limbs)? */
+static int meets_target(const uint32_t h[8], const uint32_t target[8]) {
+    for (int i = 7; i >= 0; i--) {
+        uint32_t limb = bswap32(h[i]);
+        if (limb != target[i]) return limb < target[i];
+    }
+    return 1;
+}
+
+/* ---------------------------------------------------------------- portable kernel */
+
+/* Second hash of one nonce: returns only the last state word (H7), after 61 rounds. */
+static inline uint32_t second_hash_h7(const uint32_t d[8]) {
+    uint32_t w[64];
+    for (int i = 0; i < 8; i++) w[i] = d[i];
+    w[8] = 0x80000000u;
+    for (int i = 9; i < 15; i++) w[i] = 0;
+    w[15] = 256;
+    for (int i = 16; i < 61; i++) w[i] = SSIG1(w[i - 2]) + w[i - 7] + SSIG0(w[i - 15]) + w[i - 16];
+    uint32_t a = IV[0], b = IV[1], c = IV[2], dd = IV[3], e = IV[4], f = IV[5], g = IV[6], h = IV[7];
+    for (int i = 0; i < 61; i++) {
+        uint32_t t1 = h + BSIG1(e) + CH(e, f, g) + K[i] + w[i];
+        uint32_t t2 = BSIG0(a) + MAJ(a, b, c);
+        h = g; g = f; f = e; e = dd + t1; dd = c; c = b; b = a; a = t1 + t2;
+    }
+    return IV[7] + e; /* e after round 61 becomes h after round 64 */
+}
+
+static uint64_t scan_portable(const uint32_t mid[8], const uint32_t tail[3], uint32_t nonce_start,
+                              uint64_t count, const uint32_t target[8], uint32_t *out, uint32_t out_cap,
+                              uint32_t *n_out) {
+    /* Rounds 0..2 of the second block use only per-call constants: do them once. */
+    uint32_t a = mid[0], b = mid[1], c = mid[2], d = mid[3], e = mid[4], f = mid[5], g = mid[6], h = mid[7];
+    for (int i = 0; i < 3; i++) {
+        uint32_t t1 = h + BSIG1(e) + CH(e, f, g) + K[i] + tail[i];
+        uint32_t t2 = BSIG0(a) + MAJ(a, b, c);
+        h = g; g = f; f = e; e = d + t1; d = c; c = b; b = a; a = t1 + t2;
+    }
+    const uint32_t pre[8] = {a, b, c, d, e, f, g, h};
+    uint32_t wc[64]; /* schedule words that do not depend on the nonce */
+    wc[0] = tail[0]; wc[1] = tail[1]; wc[2] = tail[2]; wc[3] = 0; wc[4] = 0x80000000u;
+    for (int i = 5; i < 15; i++) wc[i] = 0;
+    wc[15] = 640;
+    const uint32_t top = target[7];
+    uint64_t i;
+    for (i = 0; i < count; i++) {
+        uint32_t nonce = nonce_start + (uint32_t)i;
+        uint32_t w[64];
+        memcpy(w, wc, 16 * sizeof(uint32_t));
+        w[3] = bswap32(nonce);
+        for (int j = 16; j < 64; j++) w[j] = SSIG1(w[j - 2]) + w[j - 7] + SSIG0(w[j - 15]) + w[j - 16];
+        uint32_t A = pre[0], B = pre[1], C = pre[2], D = pre[3], E = pre[4], F = pre[5], G = pre[6], H = pre[7];
+        for (int j = 3; j < 64; j++) {
+            uint32_t t1 = H + BSIG1(E) + CH(E, F, G) + K[j] + w[j];
+            uint32_t t2 = BSIG0(A) + MAJ(A, B, C);
+            H = G; G = F; F = E; E = D + t1; D = C; C = B; B = A; A = t1 + t2;
+        }
+        uint32_t dg[8] = {mid[0] + A, mid[1] + B, mid[2] + C, mid[3] + D,
+                          mid[4] + E, mid[5] + F, mid[6] + G, mid[7] + H};
+        uint32_t h7 = second_hash_h7(dg);
+        if (bswap32(h7) <= top) {
+            uint32_t full[8];
+            sha256d_full(mid, tail, nonce, full);
+            if (meets_target(full, target)) {
+                out[(*n_out)++] = nonce;
+                if (*n_out == out_cap) return i + 1;
+            }
+        }
+    }
+    return i;
+}
+
+#define SECOND_ROUNDS 61
+#ifdef HW_X86
+/* ---------------------------------------------------------------- AVX2 kernel (8 nonces per vector)
+ * For x86 CPUs without the SHA extensions (most Intel server CPUs before Ice Lake): the
+ * portable algorithm on GCC vector types, one nonce per 32-bit lane. */
+#define AVX2_TARGET __attribute__((target("avx2")))
+typedef uint32_t v8u __attribute__((vector_size(32)));
+#define V(x) ((v8u){(x), (x), (x), (x), (x), (x), (x), (x)})
+#define VROTR(x, n) (((x) >> (n)) | ((x) << (32 - (n))))
+#define VBSIG0(x) (VROTR(x, 2) ^ VROTR(x, 13) ^ VROTR(x, 22))
+#define VBSIG1(x) (VROTR(x, 6) ^ VROTR(x, 11) ^ VROTR(x, 25))
+#define VSSIG0(x) (VROTR(x, 7) ^ VROTR(x, 18) ^ ((x) >> 3))
+#define VSSIG1(x) (VROTR(x, 17) ^ VROTR(x, 19) ^ ((x) >> 10))
+#define VCH(x, y, z) ((z) ^ ((x) & ((y) ^ (z))))
+#define VMAJ(x, y, z) (((x) & (y)) | ((z) & ((x) | (y))))
+#define VBSWAP(x) ((((x) & V(0xffu)) << 24) | (((x) & V(0xff00u)) << 8) | (((x) >> 8) & V(0xff00u)) | ((x) >> 24))
+#define VROUND(kw)                                              \
+    do {                                                        \
+        v8u t1_ = H + VBSIG1(E) + VCH(E, F, G) + (kw);          \
+        v8u t2_ = VBSIG0(A) + VMAJ(A, B, C);                    \
+        H = G; G = F; F = E; E = D + t1_; D = C; C = B; B = A;  \
+        A = t1_ + t2_;                                          \
+    } while (0)
+
+AVX2_TARGET static uint64_t scan_avx2(const uint32_t mid[8], const uint32_t tail[3], uint32_t nonce_start,
+                                      uint64_t count, const uint32_t target[8], uint32_t *out,
+                                      uint32_t out_cap, uint32_t *n_out) {
+    /* Rounds 0..2 of the second block use only per-call constants. */
+    uint32_t a = mid[0], b = mid[1], c = mid[2], d = mid[3], e = mid[4], f = mid[5], g = mid[6], h = mid[7];
+    for (int i = 0; i < 3; i++) {
+        uint32_t t1 = h + BSIG1(e) + CH(e, f, g) + K[i] + tail[i];
+        uint32_t t2 = BSIG0(a) + MAJ(a, b, c);
+        h = g; g = f; f = e; e = d + t1; d = c; c = b; b = a; a = t1 + t2;
+    }
+    const uint32_t pre[8] = {a, b, c, d, e, f, g, h};
+    const v8u lane = {0, 1, 2, 3, 4, 5, 6, 7};
+    const uint32_t top = target[7];
+    uint64_t i = 0;
+    for (; i + 8 <= count; i += 8) {
+        v8u w[64];
+        v8u nonce = V(nonce_start + (uint32_t)i) + lane;
+        w[0] = V(tail[0]); w[1] = V(tail[1]); w[2] = V(tail[2]); w[3] = VBSWAP(nonce);
+        w[4] = V(0x80000000u);
+        for (int j = 5; j < 15; j++) w[j] = V(0u);
+        w[15] = V(640u);
+        for (int j = 16; j < 64; j++) w[j] = VSSIG1(w[j - 2]) + w[j - 7] + VSSIG0(w[j - 15]) + w[j - 16];
+        v8u A = V(pre[0]), B = V(pre[1]), C = V(pre[2]), D = V(pre[3]);
+        v8u E = V(pre[4]), F = V(pre[5]), G = V(pre[6]), H = V(pre[7]);
+        for (int j = 3; j < 64; j++) VROUND(w[j] + V(K[j]));
+        w[0] = A + V(mid[0]); w[1] = B + V(mid[1]); w[2] = C + V(mid[2]); w[3] = D + V(mid[3]);
+        w[4] = E + V(mid[4]); w[5] = F + V(mid[5]); w[6] = G + V(mid[6]); w[7] = H + V(mid[7]);
+        w[8] = V(0x80000000u);
+        for (int j = 9; j < 15; j++) w[j] = V(0u);
+        w[15] = V(256u);
+        for (int j = 16; j < SECOND_ROUNDS; j++) w[j] = VSSIG1(w[j - 2]) + w[j - 7] + VSSIG0(w[j - 15]) + w[j - 16];
+        A = V(IV[0]); B = V(IV[1]); C = V(IV[2]); D = V(IV[3]);
+        E = V(IV[4]); F = V(IV[5]); G = V(IV[6]); H = V(IV[7]);
+        for (int j = 0; j < SECOND_ROUNDS; j++) VROUND(w[j] + V(K[j]));
+        /* e after 61 rounds becomes h after 64 */
+        v8u h7 = E + V(IV[7]);
+        for (int l = 0; l < 8; l++) {
+            if (__builtin_expect(bswap32(h7[l]) <= top, 0)) {
+                uint32_t n = nonce_start + (uint32_t)(i + (uint64_t)l);
+                uint32_t full[8];
+                sha256d_full(mid, tail, n, full);
+                if (meets_target(full, target)) {
+                    out[(*n_out)++] = n;
+                    if (*n_out == out_cap) return i + (uint64_t)l + 1;
+                }
+            }
+        }
+    }
+    return i + scan_portable(mid, tail, nonce_start + (uint32_t)i, count - i, target, out, out_cap, n_out);
+}
+#endif /* HW_X86 */
+
+/* ---------------------------------------------------------------- SHA-NI kernels */
+#ifdef HW_X86
+
+#define NI_TARGET __attribute__((target("sha,sse4.1,ssse3")))
+#define NI_INLINE static inline __attribute__((always_inline)) NI_TARGET
+
+/* 64 (or 62) rounds on nl independent lanes.  S0 = ABEF, S1 = CDGH per lane; M = 4 message
+ * vectors per lane (lane 0 of M[0] is W0).  Rounds follow Intel's reference sequence. */
+#define KV(i) _mm_set_epi32((int)K[i + 3], (int)K[i + 2], (int)K[i + 1], (int)K[i])
+#define LANES for (int l = 0; l < nl; l++)
+
+NI_INLINE void ni_rounds(const int nl, __m128i *S0, __m128i *S1, __m128i (*M)[4], const int last_pair,
+                         const int first_pair_done) {
+    __m128i T[4], X[4];
+#pragma GCC unroll 16
+    for (int g = 0; g < 16; g++) {
+        const int cur = g & 3, prev = (g + 3) & 3, next = (g + 1) & 3;
+        const __m128i k = KV(4 * g);
+        LANES X[l] = _mm_add_epi32(M[l][cur], k);
+        if (g > 0 || !first_pair_done) LANES S1[l] = _mm_sha256rnds2_epu32(S1[l], S0[l], X[l]);
+        if (g >= 3 && g <= 14) {
+            LANES {
+                T[l] = _mm_alignr_epi8(M[l][cur], M[l][prev], 4);
+                M[l][next] = _mm_add_epi32(M[l][next], T[l]);
+                M[l][next] = _mm_sha256msg2_epu32(M[l][next], M[l][cur]);
+            }
+        }
+        if (g == 15 && !last_pair) break; /* S1 holds ABEF after 62 rounds */
+        LANES X[l] = _mm_shuffle_epi32(X[l], 0x0E);
+        LANES S0[l] = _mm_sha256rnds2_epu32(S0[l], S1[l], X[l]);
+        if (g >= 1 && g <= 12) LANES M[l][prev] = _mm_sha256msg1_epu32(M[l][prev], M[l][cur]);
+    }
+}
+
+/* state words a..h -> (ABEF, CDGH) */
+NI_INLINE void ni_load_state(const uint32_t s[8], __m128i *abef, __m128i *cdgh) {
+    __m128i t = _mm_loadu_si128((const __m128i *)&s[0]);
+    __m128i u = _mm_loadu_si128((const __m128i *)&s[4]);
+    t = _mm_shuffle_epi32(t, 0xB1);
+    u = _mm_shuffle_epi32(u, 0x1B);
+    *abef = _mm_alignr_epi8(t, u, 8);
+    *cdgh = _mm_blend_epi16(u, t, 0xF0);
+}
+
+/* (ABEF, CDGH) -> (a,b,c,d), (e,f,g,h) with lane 0 = a / e */
+NI_INLINE void ni_unshuffle(__m128i abef, __m128i cdgh, __m128i *abcd, __m128i *efgh) {
+    __m128i t = _mm_shuffle_epi32(abef, 0x1B);
+    __m128i u = _mm_shuffle_epi32(cdgh, 0xB1);
+    *abcd = _mm_blend_epi16(t, u, 0xF0);
+    *efgh = _mm_alignr_epi8(u, t, 8);
+}
+
+NI_INLINE uint64_t scan_ni_lanes(const int nl, const uint32_t mid[8], const uint32_t tail[3],
+                                 uint32_t nonce_start, uint64_t count, const uint32_t target[8],
+                                 uint32_t *out, uint32_t out_cap, uint32_t *n_out) {
+    __m128i mid0, mid1, iv0, iv1;
+    ni_load_state(mid, &mid0, &mid1);
+    ni_load_state(IV, &iv0, &iv1);
+    const __m128i blk1 = _mm_set_epi32(0, 0, 0, (int)0x80000000u);
+    const __m128i blk2 = _mm_setzero_si128();
+    const __m128i blk3 = _mm_set_epi32(640, 0, 0, 0);
+    const __m128i pad2 = _mm_set_epi32(0, 0, 0, (int)0x80000000u);
+    const __m128i pad3 = _mm_set_epi32(256, 0, 0, 0);
+    /* Rounds 0-1 of the second block read only header words (W0, W1): once per call. */
+    const __m128i first = _mm_add_epi32(_mm_set_epi32(0, 0, (int)tail[1], (int)tail[0]), KV(0));
+    const __m128i mid1_after2 = _mm_sha256rnds2_epu32(mid1, mid0, first);
+    const uint32_t top = target[7];
+    uint64_t i = 0;
+    for (; i + (uint64_t)nl <= count; i += (uint64_t)nl) {
+        __m128i S0[4], S1[4], M[4][4];
+        uint32_t h7[4];
+        LANES {
+            uint32_t nonce = nonce_start + (uint32_t)(i + (uint64_t)l);
+            S0[l] = mid0;
+            S1[l] = mid1_after2;
+            M[l][0] = _mm_set_epi32((int)bswap32(nonce), (int)tail[2], (int)tail[1], (int)tail[0]);
+            M[l][1] = blk1;
+            M[l][2] = blk2;
+            M[l][3] = blk3;
+        }
+        ni_rounds(nl, S0, S1, M, 1, 1);
+        LANES {
+            S0[l] = _mm_add_epi32(S0[l], mid0);
+            S1[l] = _mm_add_epi32(S1[l], mid1);
+            ni_unshuffle(S0[l], S1[l], &M[l][0], &M[l][1]);
+            M[l][2] = pad2;
+            M[l][3] = pad3;
+            S0[l] = iv0;
+            S1[l] = iv1;
+        }
+        ni_rounds(nl, S0, S1, M, 0, 0);
+        LANES h7[l] = (uint32_t)_mm_cvtsi128_si32(S1[l]) + IV[7];
+        for (int l = 0; l < nl; l++) {
+            if (__builtin_expect(bswap32(h7[l]) <= top, 0)) {
+                uint32_t nonce = nonce_start + (uint32_t)(i + (uint64_t)l);
+                uint32_t full[8];
+                sha256d_full(mid, tail, nonce, full);
+                if (meets_target(full, target)) {
+                    out[(*n_out)++] = nonce;
+                    /* Resume after this nonce on the next call: no lane is skipped or repeated. */
+                    if (*n_out == out_cap) return i + (uint64_t)l + 1;
+                }
+            }
+        }
+    }
+    /* tail nonces: portable path */
+    return i + scan_portable(mid, tail, nonce_start + (uint32_t)i, count - i, target, out, out_cap, n_out);
+}
+
+NI_TARGET static uint64_t scan_ni1(const uint32_t mid[8], const uint32_t tail[3], uint32_t nonce_start,
+                                   uint64_t count, const uint32_t target[8], uint32_t *out, uint32_t out_cap,
+                                   uint32_t *n_out) {
+    return scan_ni_lanes(1, mid, tail, nonce_start, count, target, out, out_cap, n_out);
+}
+
+NI_TARGET static uint64_t scan_ni2(const uint32_t mid[8], const uint32_t tail[3], uint32_t nonce_start,
+                                   uint64_t count, const uint32_t target[8], uint32_t *out, uint32_t out_cap,
+                                   uint32_t *n_out) {
+    return scan_ni_lanes(2, mid, tail, nonce_start, count, target, out, out_cap, n_out);
+}
+
+NI_TARGET static uint64_t scan_ni4(const uint32_t mid[8], const uint32_t tail[3], uint32_t nonce_start,
+                                   uint64_t count, const uint32_t target[8], uint32_t *out, uint32_t out_cap,
+                                   uint32_t *n_out) {
+    return scan_ni_lanes(4, mid, tail, nonce_start, count, target, out, out_cap, n_out);
+}
+#endif /* HW_X86 */
+
+/* ---------------------------------------------------------------- exported API */
+
+HW_API int hw_cpu_features(void) {
+#ifdef HW_X86
+    unsigned int a, b, c, d;
+    if (!__get_cpuid(1, &a, &b, &c, &d)) return 0;
+    int sse41 = (c >> 19) & 1;
+    int osxsave = (c >> 27) & 1, avx = (c >> 28) & 1;
+    int ymm_os = 0;
+    if (osxsave && avx) {
+        unsigned int lo, hi;
+        __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
+        ymm_os = (lo & 6) == 6; /* the OS saves XMM and YMM state */
+    }
+    if (__get_cpuid_max(0, 0) < 7) return 0;
+    __cpuid_count(7, 0, a, b, c, d);
+    int sha = (b >> 29) & 1;
+    int avx2 = (b >> 5) & 1;
+    return ((sha && sse41) ? 1 : 0) | ((avx2 && ymm_os) ? 2 : 0);
+#else
+    return 0;
+#endif
+}
+
+/* Scan nonces; kernel: 0 portable, 1 SHA-NI x1, 2 SHA-NI x2, 3 SHA-NI x4, 4 AVX2 x8.
+ * target: 8 little-endian 32-bit limbs (limb 7 most significant).
+ * Writes up to out_cap passing nonces (ascending) to out and their number to *n_out.
+ * Returns how many nonces were examined (== count unless out filled up first),
+ * or (uint64_t)-1 for a kernel this CPU cannot run. */
+HW_API uint64_t hw_scan(int kernel, const uint8_t *header76, uint32_t nonce_start, uint64_t count,
+                        const uint32_t *target, uint32_t *out, uint32_t out_cap, uint32_t *n_out) {
+    uint32_t mid[8], w[16], tail[3];
+    *n_out = 0;
+    if (out_cap == 0) return 0;
+    memcpy(mid, IV, 32);
+    for (int i = 0; i < 16; i++) w[i] = be32(header76 + 4 * i);
+    compress(mid, w);
+    for (int i = 0; i < 3; i++) tail[i] = be32(header76 + 64 + 4 * i);
+    switch (kernel) {
+    case 0:
+        return scan_portable(mid, tail, nonce_start, count, target, out, out_cap, n_out);
+#ifdef HW_X86
+    case 4:
+        if (!(hw_cpu_features() & 2)) return (uint64_t)-1;
+        return scan_avx2(mid, tail, nonce_start, count, target, out, out_cap, n_out);
+    case 1:
+    case 2:
+    case 3:
+        if (!(hw_cpu_features() & 1)) return (uint64_t)-1;
+        if (kernel == 1) return scan_ni1(mid, tail, nonce_start, count, target, out, out_cap, n_out);
+        if (kernel == 2) return scan_ni2(mid, tail, nonce_start, count, target, out, out_cap, n_out);
+        return scan_ni4(mid, tail, nonce_start, count, target, out, out_cap, n_out);
+#endif
+    default:
+        return (uint64_t)-1;
+    }
+}
+
+/* Full sha256d of header76 || nonce: 32 digest bytes (internal order).  For self-tests. */
+HW_API void hw_sha256d(const uint8_t *header76, uint32_t nonce, uint8_t *digest32) {
+    uint32_t mid[8], w[16], tail[3], out[8];
+    memcpy(mid, IV, 32);
+    for (int i = 0; i < 16; i++) w[i] = be32(header76 + 4 * i);
+    compress(mid, w);
+    for (int i = 0; i < 3; i++) tail[i] = be32(header76 + 64 + 4 * i);
+    sha256d_full(mid, tail, nonce, out);
+    for (int i = 0; i < 8; i++) {
+        digest32[4 * i] = (uint8_t)(out[i] >> 24);
+        digest32[4 * i + 1] = (uint8_t)(out[i] >> 16);
+        digest32[4 * i + 2] = (uint8_t)(out[i] >> 8);
+        digest32[4 * i + 3] = (uint8_t)out[i];
+    }
+}

@@ -1,0 +1,297 @@
+"""Farm proxy: one upstream Stratum session per configured pool, work re-issued downstream.
+
+Each upstream is a connection group on the :class:`PoolServer`: downstream extranonce1 is the
+upstream's extranonce1 plus ``sub_size`` bytes per miner, so downstream extranonce2 is
+``sub_size`` bytes shorter than upstream's. A downstream share that also meets the upstream
+difficulty is forwarded with ``extranonce2 = sub-range || downstream extranonce2``.
+
+New miners go to the live upstream with the lowest (assigned hashrate / weight); when an
+upstream drops, its miners move to another live upstream (failover) and come back through
+the same routing when they reconnect.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import dataclasses
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from hashwatt.chain import Block, hash_to_hex, header_hash
+from hashwatt.errors import InputError
+from hashwatt.miner.job import Job, Solution
+from hashwatt.stratum._codec import BIP320_VERSION_MASK
+from hashwatt.stratum._server import BlockResult, JobSink, PoolServer
+from hashwatt.stratum._session import (
+    Authorized,
+    ClientSession,
+    NewJob,
+    ReconnectRequested,
+    ShareResult,
+    Subscribed,
+)
+from hashwatt.stratum._shares import HASHES_PER_DIFF1, ShareRecord
+from hashwatt.stratum._url import PoolUrl
+from hashwatt.stratum.errors import StratumError
+
+log = logging.getLogger("hashwatt.stratum.proxy")
+
+
+@dataclass(frozen=True, slots=True)
+class Upstream:
+    """An upstream pool ``host:port`` with a routing weight (``stratum+tcp://h:p#3`` = weight 3)."""
+
+    host: str
+    port: int
+    weight: float = 1.0
+
+    @classmethod
+    def parse(cls, text: str) -> Upstream:
+        url, _, weight = text.partition("#")
+        pool = PoolUrl.parse(url)
+        try:
+            w = float(weight) if weight else 1.0
+        except ValueError as exc:
+            raise InputError(f"upstream weight must be a number: {text!r}") from exc
+        if not w > 0:
+            raise InputError(f"upstream weight must be positive: {text!r}")
+        return cls(pool.host, pool.port, w)
+
+    def __str__(self) -> str:
+        return f"stratum+tcp://{self.host}:{self.port}"
+
+
+class UpstreamLink:
+    """One upstream session (with reconnect and backoff); feeds one connection group."""
+
+    def __init__(self, source: UpstreamSource, index: int, upstream: Upstream) -> None:
+        self.source = source
+        self.index = index
+        self.upstream = upstream
+        self.group = f"up{index}"
+        self.session: ClientSession | None = None
+        self.writer: asyncio.StreamWriter | None = None
+        self.live = False
+        self.forwarded = 0
+        self.accepted = 0
+        self.rejected = 0
+        self.unforwardable = 0
+        self.task: asyncio.Task[None] | None = None
+
+    async def run(self) -> None:
+        failures = 0
+        while True:
+            try:
+                reader, writer = await asyncio.wait_for(
+                    asyncio.open_connection(self.upstream.host, self.upstream.port), 10.0
+                )
+            except (OSError, TimeoutError) as exc:
+                failures += 1
+                log.warning("upstream %s unreachable: %s", self.upstream, exc)
+                await asyncio.sleep(min(self.source.backoff_initial_s * 2 ** (failures - 1), 30.0))
+                continue
+            try:
+                if await self._session(reader, writer):
+                    failures = 0
+            finally:
+                self._down()
+                writer.close()
+                with contextlib.suppress(Exception):
+                    await writer.wait_closed()
+            failures += 1
+            await asyncio.sleep(min(self.source.backoff_initial_s * 2 ** (failures - 1), 30.0))
+
+    def _down(self) -> None:
+        was_live = self.live
+        self.live = False
+        self.session = None
+        self.writer = None
+        if was_live:
+            self.source._upstream_down(self)
+
+    async def _session(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> bool:
+        src = self.source
+        session = ClientSession(user=src.user, password=src.password, version_mask=BIP320_VERSION_MASK)
+        session.start()
+        writer.write(session.take_outbox())
+        self.session, self.writer = session, writer
+        healthy = False
+        while True:
+            data = await reader.read(65536)
+            if not data:
+                return healthy
+            try:
+                events = session.receive(data)
+            except StratumError as exc:
+                log.warning("upstream %s protocol error: %s", self.upstream, exc)
+                return healthy
+            for event in events:
+                if isinstance(event, Subscribed):
+                    sub = event.subscription
+                    if sub.extranonce2_size <= src.sub_size:
+                        log.warning("upstream %s extranonce2 too small to split", self.upstream)
+                        return healthy
+                    src.server.set_group(
+                        self.group,
+                        prefix=sub.extranonce1,
+                        sub_size=src.sub_size,
+                        extranonce2_size=sub.extranonce2_size - src.sub_size,
+                    )
+                elif isinstance(event, Authorized):
+                    healthy = healthy or event.ok
+                elif isinstance(event, NewJob):
+                    first = not self.live
+                    self.live = True
+                    template = dataclasses.replace(
+                        event.job,
+                        extranonce1=b"",
+                        extranonce2_size=event.job.extranonce2_size - src.sub_size,
+                        share_target=(1 << 256) - 1,
+                        version_mask=0,
+                        clean_jobs=event.clean,
+                    )
+                    src._emit_job(template, self.group)
+                    if first:
+                        src._upstream_up(self)
+                elif isinstance(event, ShareResult):
+                    if event.accepted:
+                        self.accepted += 1
+                    else:
+                        self.rejected += 1
+                elif isinstance(event, ReconnectRequested):
+                    if event.host or event.port:
+                        self.upstream = Upstream(
+                            event.host or self.upstream.host,
+                            event.port or self.upstream.port,
+                            self.upstream.weight,
+                        )
+                    return healthy
+            out = session.take_outbox()
+            if out:
+                writer.write(out)
+                await writer.drain()
+
+    def forward(self, record: ShareRecord, job: Job) -> None:
+        session, writer = self.session, self.writer
+        if session is None or writer is None or session.subscription is None:
+            return
+        upstream_job = session.jobs.get(record.job_id)
+        if upstream_job is None:
+            return
+        if int(record.share_hash_hex, 16) > upstream_job.share_target:
+            return  # below the upstream difficulty: paid by the proxy, not forwarded
+        if (record.version ^ upstream_job.version) & ~session.version_mask & 0xFFFFFFFF:
+            self.unforwardable += 1
+            return
+        sub = record.extranonce1[len(session.subscription.extranonce1) :]
+        solution = Solution(
+            record.job_id, sub + record.extranonce2, record.ntime, record.nonce, record.version
+        )
+        session.submit(solution)
+        writer.write(session.take_outbox())
+        self.forwarded += 1
+
+
+class UpstreamSource:
+    """A :class:`JobSource` for proxy mode; also the server's share sink and group router."""
+
+    def __init__(
+        self,
+        upstreams: Sequence[str | Upstream],
+        *,
+        user: str,
+        password: str = "x",
+        sub_size: int = 2,
+        backoff_initial_s: float = 1.0,
+    ) -> None:
+        if not upstreams:
+            raise InputError("proxy mode needs at least one --upstream")
+        self.upstreams = [u if isinstance(u, Upstream) else Upstream.parse(u) for u in upstreams]
+        self.user = user
+        self.password = password
+        self.sub_size = sub_size
+        self.backoff_initial_s = backoff_initial_s
+        self.links = [UpstreamLink(self, i, u) for i, u in enumerate(self.upstreams)]
+        self._sinks: list[JobSink] = []
+        self._server: PoolServer | None = None
+
+    @property
+    def sink(self) -> UpstreamSource:
+        return self
+
+    @property
+    def server(self) -> PoolServer:
+        if self._server is None:
+            raise StratumError("proxy source is not bound to a server")
+        return self._server
+
+    def bind(self, server: PoolServer) -> None:
+        self._server = server
+
+    def attach(self, on_job: JobSink) -> None:
+        self._sinks.append(on_job)
+
+    def _emit_job(self, job: Job, group: str) -> None:
+        for sink in self._sinks:
+            sink(job, group)
+
+    async def start(self) -> None:
+        loop = asyncio.get_running_loop()
+        for link in self.links:
+            link.task = loop.create_task(link.run())
+
+    async def stop(self) -> None:
+        for link in self.links:
+            if link.task is not None:
+                link.task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await link.task
+                link.task = None
+
+    async def submit_block(self, block: Block, job: Job) -> BlockResult:
+        return BlockResult(
+            hash_to_hex(header_hash(block.header)), job.height, True, "forwarded upstream as a share"
+        )
+
+    # -- routing ---------------------------------------------------------------------------
+
+    def assigned_hashrate_hs(self, link: UpstreamLink) -> float:
+        """Hashrate of the miners routed to ``link``: their accepted work per second since they
+        connected, with one difficulty-1 share a minute for newcomers [H/s]."""
+        group = self.server.groups.get(link.group)
+        if group is None:
+            return 0.0
+        now = time.monotonic()
+        total = 0.0
+        for conn in group.members:
+            age = max(now - conn.connected_at, 60.0)
+            total += max(conn.accepted_work, 1.0) * HASHES_PER_DIFF1 / age
+        return total
+
+    def choose_group(self, server: PoolServer) -> str:
+        live = [link for link in self.links if link.live and link.group in server.groups]
+        if not live:
+            return ""
+        best = min(
+            live, key=lambda link: (self.assigned_hashrate_hs(link) / link.upstream.weight, link.index)
+        )
+        return best.group
+
+    def _upstream_up(self, link: UpstreamLink) -> None:
+        # Miners parked in the default group (no upstream was live) move to this one.
+        if self.server.groups[""].members:
+            self.server.move_group("", link.group)
+
+    def _upstream_down(self, link: UpstreamLink) -> None:
+        others = [other for other in self.links if other.live and other is not link]
+        if others and link.group in self.server.groups:
+            best = min(others, key=lambda o: self.assigned_hashrate_hs(o) / o.upstream.weight)
+            self.server.move_group(link.group, best.group)
+
+    def on_share(self, record: ShareRecord, job: Job, group: str) -> None:
+        for link in self.links:
+            if link.group == group:
+                link.forward(record, job)

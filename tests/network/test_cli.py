@@ -1,0 +1,164 @@
+"""``hashwatt network``: every command's JSON, tables, plots and one-line errors (exit code 2)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from hashwatt.cli.main import main
+from tests.network._rpcserver import block_server
+
+
+def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
+    code = main(list(args))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_security_json_matches_the_whitepaper(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run_cli(
+        capsys, "network", "security", "--attacker", "0.3", "--confirmations", "5", "--json"
+    )
+    assert code == 0
+    data = json.loads(out)
+    assert f"{data['success_probability']['nakamoto']:.7f}" == "0.1773523"
+    assert data["confirmations_for_risk"]["nakamoto"] == 24
+    assert data["success_probability"]["rosenfeld"] == pytest.approx(
+        data["success_probability"]["grunspan_perez_marco"], rel=1e-9
+    )
+    code, out, _ = run_cli(capsys, "network", "security", "--attacker", "0.1", "--confirmations", "6")
+    assert code == 0 and "0.0002428" in out
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["network", "security", "--attacker", "1.5"],
+        ["network", "security", "--attacker", "0.0"],
+        ["network", "security", "--attacker", "0.2", "--confirmations", "-1"],
+        ["network", "selfish", "--alpha", "0.7"],
+        ["network", "pools", "--window", "fortnight"],
+        ["network", "pools", "--since", "not-a-date"],
+        ["network", "pools", "--since", "2030-01-01"],
+        ["network", "energy", "--power-price", "0"],
+        ["network", "attack", "--share", "1.0"],
+        ["network", "attack", "--date", "nope"],
+        ["network", "energy", "--date", "nope"],
+        ["network", "energy", "--since", "nope"],
+        ["network", "energy", "--date", "2010-01-01"],
+        ["network", "blocks", "--since", "2030-01-01"],
+    ],
+)
+def test_bad_input_is_one_line_exit_2(capsys: pytest.CaptureFixture[str], args: list[str]) -> None:
+    code, _out, err = run_cli(capsys, *args)
+    assert code == 2
+    assert "Traceback" not in err and err.strip().count("\n") == 0 and err.startswith("error:")
+
+
+def test_selfish_json_with_simulation(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run_cli(
+        capsys,
+        "network",
+        "selfish",
+        "--alpha",
+        "0.3",
+        "--gamma",
+        "0.5",
+        "--simulate",
+        "400000",
+        "--seed",
+        "3",
+        "--json",
+    )
+    assert code == 0
+    data = json.loads(out)
+    assert data["threshold_alpha"] == pytest.approx(0.25)
+    assert data["profitable"] is True
+    sim = data["simulation"]
+    assert abs(sim["relative_revenue"] - data["relative_revenue_formula"]) < 4 * sim["standard_error"]
+
+
+def test_pools_json_and_plot(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    out_png = tmp_path / "pools.png"
+    code, out, _ = run_cli(
+        capsys, "network", "pools", "--window", "month", "--since", "2024-01-01", "--until", "2024-12-31",
+        "--plot", str(out_png), "--json",
+    )  # fmt: skip
+    assert code == 0
+    data = json.loads(out)
+    assert data["latest_window_start"].startswith("2024-12-01")
+    assert len(data["history"]) == 12
+    latest = data["latest"]
+    assert latest["shares"][0]["pool"] == "foundryusa"
+    assert latest["unknown_as_entity"]["nakamoto_coefficient"] >= 2
+    assert sum(s["blocks"] for s in latest["shares"]) == latest["blocks"]
+    assert out_png.read_bytes()[:4] == b"\x89PNG"
+    code, out, _ = run_cli(capsys, "network", "pools", "--window", "year")
+    assert code == 0 and "Nakamoto" in out and "unknown" in out
+
+
+def test_energy_attack_and_blocks(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
+    code, out, _ = run_cli(capsys, "network", "energy", "--date", "2024-01-01", "--json")
+    assert code == 0
+    data = json.loads(out)
+    est = data["estimate"]
+    assert (
+        est["energy_lower_twh_per_year"]
+        <= est["energy_best_twh_per_year"]
+        <= est["energy_upper_twh_per_year"]
+    )
+    assert data["assumptions"]["power_price_usd_per_kwh"] == 0.05
+    code, out, _ = run_cli(
+        capsys, "network", "energy", "--date", "2024-07-01", "--no-assumed-dates", "--json"
+    )
+    dated = json.loads(out)
+    assert code == 0 and dated["assumptions"]["use_assumed_release_dates"] is False
+    assert dated["estimate"]["models_profitable_assumed_date"] == 0
+    plot = tmp_path / "energy.png"
+    code, out, _ = run_cli(
+        capsys,
+        "network",
+        "energy",
+        "--history",
+        "--since",
+        "2024-01-01",
+        "--plot",
+        str(plot),
+        "--power-price",
+        "0.07",
+    )
+    assert code == 0 and "TWh/yr" in out and plot.exists()
+    code, out, _ = run_cli(capsys, "network", "attack", "--date", "2024-04-20", "--json")
+    assert code == 0
+    attack = json.loads(out)
+    assert [r["duration_h"] for r in attack["rows"]] == [1.0, 24.0]
+    assert attack["attacker_hashrate_ehs"] == pytest.approx(attack["network_hashrate_ehs"])
+    code, out, _ = run_cli(capsys, "network", "blocks", "--window", "week", "--since", "2026-03-01", "--json")
+    assert code == 0
+    blocks = json.loads(out)
+    assert blocks["hashrate"] and all(
+        r["hashrate_lower_ehs"] < r["hashrate_ehs"] < r["hashrate_upper_ehs"] for r in blocks["hashrate"]
+    )
+    assert blocks["orphan_rate_at_delay"] == pytest.approx(1 - 2.718281828459045 ** (-2 / 600))
+
+
+CHAIN_DATA = Path(__file__).resolve().parent.parent / "data" / "chain"
+
+
+def test_attribute_from_block_files_and_from_a_node(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run_cli(
+        capsys, "network", "attribute", "--block-file", str(CHAIN_DATA / "block_413567.hex"), "--json"
+    )
+    assert code == 0
+    (result,) = json.loads(out)
+    assert result["pool"] == "F2Pool" and result["height"] == 413_567 and result["matched_by"] == "address"
+    raw = (CHAIN_DATA / "block_413567.hex").read_text().strip()
+    with block_server({413_567: (result["block_hash"], raw)}) as url:
+        code, out, _ = run_cli(capsys, "network", "attribute", "--node", url, "--height", "413567")
+    assert code == 0 and "F2Pool" in out
+    code, _out, err = run_cli(capsys, "network", "attribute")
+    assert code == 2 and "--block-file" in err
+    code, _out, err = run_cli(capsys, "network", "attribute", "--node", "http://127.0.0.1:1", "--height", "1")
+    assert code == 2 and "cannot reach" in err

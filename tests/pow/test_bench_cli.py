@@ -1,0 +1,69 @@
+"""``hashwatt bench``: JSON report with same-run baselines; bad flags exit 2."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from hashwatt.cli.main import main
+
+
+def test_bench_json_reports_rates_and_ratios(capsys: pytest.CaptureFixture[str]) -> None:
+    code = main(["bench", "--seconds", "0.3", "-b", "cpu", "-b", "python", "--threads", "2", "--json"])
+    assert code == 0
+    report = json.loads(capsys.readouterr().out)
+    assert report["hashlib_loop_hs"] > 1e4 and report["sha256_blocks_per_s"] > 1e5
+    rows = {(r["backend"], r["threads"]): r for r in report["results"]}
+    assert set(rows) == {("cpu", 1), ("cpu", 2), ("python", 1), ("python", 2)}
+    for row in rows.values():
+        assert row["hashrate_hs"] > 0 and row["hashes"] > 0
+        assert row["hashrate_hs_per_core"] == pytest.approx(row["hashrate_hs"] / row["threads"])
+        assert row["vs_hashlib_loop"] == pytest.approx(
+            row["hashrate_hs_per_core"] / report["hashlib_loop_hs"]
+        )
+    # The C kernel beats the plain hashlib loop by a wide margin even on a busy machine.
+    assert rows[("cpu", 1)]["vs_hashlib_loop"] > 3
+
+
+def test_bench_table_output(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["bench", "--seconds", "0.2", "-b", "cpu", "--threads", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "hashlib double-SHA loop" in out and "SHA-256d backends" in out and "cpu" in out
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["--seconds", "0"], "--seconds"),
+        (["--threads", "0"], "--threads"),
+        (["-b", "fpga"], "unknown backend"),
+        (["-b", "gpu"], "simulator"),  # tests/pow/conftest.py enables the simulator
+    ],
+)
+def test_bench_bad_flags(args: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["bench", *args]) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_ctrl_c_stops_the_bench_within_a_second() -> None:
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    env = {k: v for k, v in os.environ.items() if k != "NUMBA_ENABLE_CUDASIM"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "hashwatt", "bench", "-b", "cpu", "--threads", "2", "--seconds", "60"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    time.sleep(5.0)  # past start-up and the 2 x 2 s baselines, into the timed worker threads
+    sent = time.monotonic()
+    proc.send_signal(signal.SIGINT)
+    proc.communicate(timeout=10)
+    assert time.monotonic() - sent < 1.0
+    assert proc.returncode == 130  # the CLI's exit code for Ctrl-C

@@ -1,0 +1,62 @@
+"""The miner-side session never fails with anything but a StratumError, whatever a pool sends."""
+
+from __future__ import annotations
+
+import contextlib
+import json
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from hashwatt.stratum import StratumError
+from hashwatt.stratum._session import ClientSession
+
+_json_scalar = st.one_of(
+    st.none(), st.booleans(), st.integers(-(2**40), 2**40), st.floats(allow_nan=True), st.text(max_size=70)
+)
+_json_value = st.recursive(
+    _json_scalar,
+    lambda inner: st.one_of(
+        st.lists(inner, max_size=10), st.dictionaries(st.text(max_size=20), inner, max_size=4)
+    ),
+    max_leaves=8,
+)
+_methods = st.sampled_from(
+    [
+        "mining.notify",
+        "mining.set_difficulty",
+        "mining.set_extranonce",
+        "mining.set_version_mask",
+        "client.reconnect",
+        "client.show_message",
+        "client.get_version",
+        "mining.ping",
+        "unknown.method",
+    ]
+)
+_requests = st.builds(
+    lambda i, m, p: {"id": i, "method": m, "params": p},
+    st.one_of(st.none(), st.integers(0, 5)),
+    _methods,
+    st.lists(_json_value, max_size=10),
+)
+_responses = st.builds(
+    lambda i, r, e: {"id": i, "result": r, "error": e},
+    st.integers(1, 4),
+    _json_value,
+    st.one_of(st.none(), _json_value),
+)
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.one_of(_requests, _responses), max_size=12))
+def test_session_survives_arbitrary_pool_messages(messages: list[dict[str, object]]) -> None:
+    session = ClientSession(user="u")
+    session.start()
+    session.take_outbox()
+    # A valid subscription first, so notify/set_difficulty paths are reachable.
+    session.receive(b'{"id":2,"result":[[["mining.notify","s"]],"00000001",4],"error":null}\n')
+    for message in messages:
+        with contextlib.suppress(StratumError):
+            session.receive((json.dumps(message) + "\n").encode())
+    session.take_outbox()
