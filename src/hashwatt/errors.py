@@ -14,6 +14,7 @@ can act on; the CLI prints it as one line on stderr and exits with code 2.
     │   │   ├── TrailingBytes
     │   │   └── NonCanonical       e.g. a non-minimal CompactSize, an oversized count
     │   ├── TargetError            compact bits that are negative or overflow
+    │   ├── AddressError           an address that does not decode (checksum, network, length)
     │   └── BlockInvalid           a consensus check failed (one subclass per rule)
     └── DataError                  shipped or user datasets that are missing or malformed
 
@@ -58,6 +59,10 @@ class TrailingBytes(DecodeError):
 
 class NonCanonical(DecodeError):
     """A valid-looking but non-canonical or out-of-bounds encoding."""
+
+
+class AddressError(ChainError, ValueError):
+    """An address that does not decode (checksum, length, network) or a script with no address."""
 
 
 class TargetError(ChainError, ValueError):

@@ -12,6 +12,7 @@ import pytest
 
 from hashwatt.chain import (
     CoinbaseParts,
+    address_to_script,
     block_merkle_root,
     block_subsidy_sat,
     find_witness_commitment,
@@ -27,7 +28,6 @@ from hashwatt.node import (
     RpcClient,
     RpcError,
     TemplateError,
-    address_to_script,
     fetch_template,
     job_from_template,
     parse_template,

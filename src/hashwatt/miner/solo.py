@@ -14,14 +14,13 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from hashwatt.chain import block_subsidy_sat, hash_to_hex, header_hash, validate_block
+from hashwatt.chain import address_to_script, block_subsidy_sat, hash_to_hex, header_hash, validate_block
 from hashwatt.errors import HashwattError
 from hashwatt.miner.client import Searcher
 from hashwatt.miner.job import Job, Solution, assemble_block
 from hashwatt.node import (
     BlockTemplate,
     RpcClient,
-    address_to_script,
     fetch_template,
     job_from_template,
     submit_block,

@@ -10,95 +10,24 @@ two orders agree on the blocks tested here).
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any, Literal, Protocol
 
-from hashwatt.chain import Block, Transaction, block_merkle_root, header_hash_hex, push_int
+from hashwatt.chain import (
+    Block,
+    Transaction,
+    block_merkle_root,
+    header_hash_hex,
+    push_int,
+    script_to_address,
+)
 from hashwatt.data.pools import Pool, load_pools
 from hashwatt.network.errors import NetworkError, NetworkInputError
 
 Chain = Literal["mainnet", "testnet"]
-
-_B58_ALPHABET = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
-_BECH32_CHARSET = "qpzry9x8gf2tvdw0s3jn54khce6mua7l"
-_BECH32_CONST = 1
-_BECH32M_CONST = 0x2BC830A3
-# version bytes (base58) and human-readable parts (bech32) per chain
-_P2PKH_VERSION = {"mainnet": 0x00, "testnet": 0x6F}
-_P2SH_VERSION = {"mainnet": 0x05, "testnet": 0xC4}
-_HRP = {"mainnet": "bc", "testnet": "tb"}
-
-
-def base58check_encode(version: int, payload: bytes) -> str:
-    """Base58Check of ``version || payload`` with the 4-byte double-SHA256 checksum."""
-    data = bytes([version]) + payload
-    data += hashlib.sha256(hashlib.sha256(data).digest()).digest()[:4]
-    number = int.from_bytes(data, "big")
-    out = []
-    while number:
-        number, rem = divmod(number, 58)
-        out.append(_B58_ALPHABET[rem])
-    leading_zeros = len(data) - len(data.lstrip(b"\x00"))
-    return "1" * leading_zeros + "".join(reversed(out))
-
-
-def _bech32_polymod(values: Sequence[int]) -> int:
-    generator = (0x3B6A57B2, 0x26508E6D, 0x1EA119FA, 0x3D4233DD, 0x2A1462B3)
-    chk = 1
-    for value in values:
-        top = chk >> 25
-        chk = (chk & 0x1FFFFFF) << 5 ^ value
-        for i in range(5):
-            chk ^= generator[i] if ((top >> i) & 1) else 0
-    return chk
-
-
-def _convert_bits_8_to_5(data: bytes) -> list[int]:
-    acc = bits = 0
-    out: list[int] = []
-    for byte in data:
-        acc = (acc << 8) | byte
-        bits += 8
-        while bits >= 5:
-            bits -= 5
-            out.append((acc >> bits) & 31)
-    if bits:
-        out.append((acc << (5 - bits)) & 31)
-    return out
-
-
-def segwit_address(hrp: str, witness_version: int, program: bytes) -> str:
-    """BIP 173 (bech32, version 0) / BIP 350 (bech32m, version >= 1) address."""
-    data = [witness_version, *_convert_bits_8_to_5(program)]
-    const = _BECH32_CONST if witness_version == 0 else _BECH32M_CONST
-    expanded = [ord(c) >> 5 for c in hrp] + [0] + [ord(c) & 31 for c in hrp]
-    polymod = _bech32_polymod([*expanded, *data, 0, 0, 0, 0, 0, 0]) ^ const
-    checksum = [(polymod >> 5 * (5 - i)) & 31 for i in range(6)]
-    return hrp + "1" + "".join(_BECH32_CHARSET[d] for d in data + checksum)
-
-
-def script_to_address(script_pubkey: bytes, *, chain: Chain = "mainnet") -> str | None:
-    """The address a standard output script pays to (P2PKH, P2SH, segwit v0..v16); None otherwise.
-
-    Bare public keys (P2PK, early coinbases), OP_RETURN and non-standard scripts have no address.
-    """
-    s = script_pubkey
-    if len(s) == 25 and s[:3] == b"\x76\xa9\x14" and s[23:] == b"\x88\xac":
-        return base58check_encode(_P2PKH_VERSION[chain], s[3:23])
-    if len(s) == 23 and s[:2] == b"\xa9\x14" and s[22] == 0x87:
-        return base58check_encode(_P2SH_VERSION[chain], s[2:22])
-    if 4 <= len(s) <= 42 and (s[0] == 0 or 0x51 <= s[0] <= 0x60) and s[1] == len(s) - 2:
-        version = 0 if s[0] == 0 else s[0] - 0x50
-        program = s[2:]
-        if version == 0 and len(program) not in (20, 32):
-            return None
-        if 2 <= len(program) <= 40:
-            return segwit_address(_HRP[chain], version, program)
-    return None
 
 
 def coinbase_text(coinbase_script_sig: bytes) -> str:
@@ -174,7 +103,7 @@ def coinbase_payout_addresses(coinbase: Transaction, *, chain: Chain = "mainnet"
     """Addresses paid by the coinbase's outputs, in output order (outputs without one skipped)."""
     addresses = []
     for output in coinbase.outputs:
-        address = script_to_address(output.script_pubkey, chain=chain)
+        address = script_to_address(output.script_pubkey, chain)
         if address is not None:
             addresses.append(address)
     return addresses
@@ -298,10 +227,8 @@ __all__ = [
     "attribute_blocks_from_node",
     "attribute_coinbase",
     "attribute_full_block",
-    "base58check_encode",
     "coinbase_height",
     "coinbase_payout_addresses",
     "coinbase_text",
     "script_to_address",
-    "segwit_address",
 ]

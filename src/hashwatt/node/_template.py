@@ -20,6 +20,7 @@ from hashwatt.chain import (
     Block,
     CoinbaseParts,
     Transaction,
+    address_to_script,
     bits_to_target,
     block_subsidy_sat,
     build_coinbase,
@@ -36,7 +37,6 @@ from hashwatt.chain import (
 )
 from hashwatt.errors import ChainError, HashwattError
 from hashwatt.miner.job import Job
-from hashwatt.node._address import address_to_script
 from hashwatt.node._rpc import RpcClient
 from hashwatt.node.errors import NodeError, TemplateError
 from hashwatt.stratum import BlockResult

@@ -5,8 +5,9 @@
     HashwattError
     └── NodeError                  talking to Bitcoin Core or reading what it returned
         ├── RpcError               the node answered a JSON-RPC call with an error object
-        ├── TemplateError          a getblocktemplate result that cannot be mined as given
-        └── AddressError           an address that does not decode (checksum, network, length)
+        └── TemplateError          a getblocktemplate result that cannot be mined as given
+
+Addresses are decoded by :mod:`hashwatt.chain` (``hashwatt.errors.AddressError``).
 """
 
 from __future__ import annotations
@@ -30,7 +31,3 @@ class RpcError(NodeError):
 
 class TemplateError(NodeError, ValueError):
     """A block template is malformed or inconsistent."""
-
-
-class AddressError(NodeError, ValueError):
-    """An address is malformed, has a bad checksum, or belongs to another network."""

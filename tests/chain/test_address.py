@@ -8,7 +8,14 @@ import bitcoin
 import bitcoin.wallet
 import pytest
 
-from hashwatt.node import AddressError, address_to_script, b58check_encode, encode_segwit, parse_address
+from hashwatt.chain import (
+    AddressError,
+    address_to_script,
+    b58check_encode,
+    encode_segwit,
+    parse_address,
+    script_to_address,
+)
 
 # BIP 350 "valid" vectors with their scriptPubKeys (BIP 173 ones re-checked under BIP 350).
 VALID_SEGWIT = [
@@ -111,3 +118,22 @@ def test_encoders_round_trip() -> None:
         assert parse_address(text).script_pubkey[2:] == prog
     payload = b"\x05" + bytes(20)
     assert parse_address(b58check_encode(payload)).kind == "p2sh"
+
+
+@pytest.mark.parametrize(("address", "script_hex"), VALID_SEGWIT)
+def test_script_to_address_inverts_parse(address: str, script_hex: str) -> None:
+    parsed = parse_address(address)
+    assert parsed.script_pubkey.hex() == script_hex
+    assert script_to_address(parsed.script_pubkey, parsed.network) == address.lower()
+
+
+def test_script_to_address_base58_and_non_standard() -> None:
+    genesis_payout = "1A1zP1eP5QGefi2DMPTfTL5SLmv7DivfNa"
+    script = address_to_script(genesis_payout)
+    assert script_to_address(script) == genesis_payout
+    p2sh = "3J98t1WpEZ73CNmQviecrnyiWrnqRhWNLy"
+    assert script_to_address(address_to_script(p2sh)) == p2sh
+    assert script_to_address(address_to_script(p2sh), "testnet") != p2sh  # other prefix
+    assert script_to_address(b"\x6a\x04test") is None  # OP_RETURN
+    assert script_to_address(bytes.fromhex("41" + "04" * 65 + "ac")) is None  # bare pubkey (P2PK)
+    assert script_to_address(b"\x00\x15" + bytes(21)) is None  # v0 program of 21 bytes: not standard

@@ -1,4 +1,4 @@
-"""Bitcoin addresses -> scriptPubKey: base58check (P2PKH, P2SH) and bech32/bech32m (BIP 173/350).
+"""Bitcoin addresses <-> scriptPubKey: base58check (P2PKH, P2SH) and bech32/bech32m (BIP 173/350).
 
 Written from the BIPs' reference algorithms (a few dozen lines; no runtime dependency).
 Networks: ``mainnet``, ``testnet`` (testnet3, testnet4 and signet share its prefixes) and
@@ -10,7 +10,7 @@ from __future__ import annotations
 import hashlib
 from dataclasses import dataclass
 
-from hashwatt.node.errors import AddressError
+from hashwatt.errors import AddressError
 
 _B58_ALPHABET = "123456789ABCDEFGHJKLMNPQRSTUVWXYZabcdefghijkmnopqrstuvwxyz"
 _B58_INDEX = {c: i for i, c in enumerate(_B58_ALPHABET)}
@@ -254,3 +254,24 @@ def parse_address(text: str, network_name: str | None = None) -> Address:
 def address_to_script(text: str, network_name: str | None = None) -> bytes:
     """The scriptPubKey that pays ``text``."""
     return parse_address(text, network_name).script_pubkey
+
+
+def script_to_address(script_pubkey: bytes, network_name: str = "mainnet") -> str | None:
+    """The address a standard output script pays (P2PKH, P2SH, segwit v0..v16); None otherwise.
+
+    Bare public keys (P2PK, early coinbases), OP_RETURN and non-standard scripts have no address.
+    """
+    net = network(network_name)
+    s = script_pubkey
+    if len(s) == 25 and s[:3] == b"\x76\xa9\x14" and s[23:] == b"\x88\xac":
+        return b58check_encode(bytes((net.p2pkh_prefix,)) + s[3:23])
+    if len(s) == 23 and s[:2] == b"\xa9\x14" and s[22] == 0x87:
+        return b58check_encode(bytes((net.p2sh_prefix,)) + s[2:22])
+    if 4 <= len(s) <= 42 and (s[0] == 0 or 0x51 <= s[0] <= 0x60) and s[1] == len(s) - 2:
+        version = 0 if s[0] == 0 else s[0] - 0x50
+        program = s[2:]
+        if version == 0 and len(program) not in (20, 32):
+            return None
+        if 2 <= len(program) <= 40:
+            return encode_segwit(net.hrp, version, program)
+    return None
