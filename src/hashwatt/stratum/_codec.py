@@ -18,10 +18,9 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
-from fractions import Fraction
 from typing import Any
 
-from hashwatt.chain import DIFFICULTY_1_TARGET, difficulty_to_target, target_to_difficulty
+from hashwatt.chain import difficulty_to_target, target_to_difficulty
 from hashwatt.errors import ChainError, HashwattError
 from hashwatt.miner.job import Job, Solution
 from hashwatt.stratum.errors import ProtocolViolation
@@ -83,13 +82,10 @@ def hex_bytes(text: Any, what: str) -> bytes:
 def target_from_difficulty(difficulty: float) -> int:
     """Share target of a pool difficulty (difficulty 1 = 0xffff * 2**208), capped at 2**256 - 1.
 
-    Below 2**-32 the chain helper's fixed-point path divides by zero, so tiny difficulties
-    (demo pools, benchmarks) are computed exactly with rationals instead.
+    A protocol-level wrapper: a bad difficulty from the wire is a :class:`ProtocolViolation`.
     """
     if not (isinstance(difficulty, int | float) and math.isfinite(difficulty) and difficulty > 0):
         raise ProtocolViolation(f"invalid difficulty {difficulty!r}")
-    if difficulty < 2.0**-31:
-        return min(int(Fraction(DIFFICULTY_1_TARGET) / Fraction(difficulty)), MAX_TARGET)
     try:
         return difficulty_to_target(difficulty)
     except ChainError as exc:
