@@ -26,6 +26,8 @@ from hashwatt.chain import (
     difficulty_from_bits,
     next_bits,
 )
+from hashwatt.data.hardware import CATALOG_COLUMNS
+from hashwatt.data.history import HISTORY_COLUMNS
 
 _FILES = Path(__file__).parent / "files"
 _SAT_PER_BTC = 100_000_000
@@ -81,18 +83,7 @@ _SUPERSEDED = {
     ("Antminer S21 Pro", 3531.0): "3531 W from one blog; 3510 W (15 J/TH) from lmc-mining.vercel.app kept",
 }
 
-_CATALOG_COLUMNS = [
-    "model",
-    "maker",
-    "algorithm",
-    "hashrate_ths",
-    "power_w",
-    "efficiency_j_per_th",
-    "release_date",
-    "price_usd",
-    "source",
-    "note",
-]
+_CATALOG_COLUMNS = [*CATALOG_COLUMNS, "note"]
 
 
 def _catalog_rows(shared: Path) -> pd.DataFrame:
@@ -350,24 +341,7 @@ def build_history(shared: Path) -> pd.DataFrame:
     out["fees_interpolated"] = fsrc == "blockchaincom_4day_interpolated"
     out["fees_btc_per_block"] = out["fees_btc_per_day"] / out["block_count"].where(out["block_count"] > 0)
     out["hashrate_ehs"] = out["difficulty"] * 2.0**32 * out["block_count"] / 86_400 / 1e18
-    cols = [
-        "height_first",
-        "height_last",
-        "block_count",
-        "blocks_source",
-        "difficulty",
-        "difficulty_source",
-        "hashrate_ehs",
-        "subsidy_btc_per_block",
-        "subsidy_btc",
-        "fees_btc_per_day",
-        "fees_btc_per_block",
-        "fees_source",
-        "fees_interpolated",
-        "price_usd",
-        "price_source",
-    ]
-    return out[cols]
+    return out[list(HISTORY_COLUMNS)]
 
 
 def main(argv: list[str]) -> int:
