@@ -7,10 +7,12 @@ linearly to 10^7 blocks; the printout says so.
 
 from __future__ import annotations
 
-import random
 import time
 
+import numpy as np
+
 from hashwatt.network import selfish_mining_revenue_eyal_sirer, simulate_selfish_mining
+from hashwatt.network._selfish import selfish_race_counts_python
 
 BLOCKS = 10_000_000
 NAIVE_BLOCKS = 500_000
@@ -18,34 +20,9 @@ ALPHA, GAMMA = 0.3, 0.5
 
 
 def naive_race(n_blocks: int, alpha: float, gamma: float, seed: int) -> tuple[int, int]:
-    """The Eyal-Sirer state machine, one Python iteration and one ``random.random()`` per block."""
-    rnd = random.Random(seed)
-    selfish = honest = state = 0
-    tie_selfish = alpha + gamma * (1.0 - alpha)
-    for _ in range(n_blocks):
-        u = rnd.random()
-        if state == -1:
-            if u < alpha:
-                selfish += 2
-            elif u < tie_selfish:
-                selfish += 1
-                honest += 1
-            else:
-                honest += 2
-            state = 0
-        elif u < alpha:
-            state += 1
-        elif state == 0:
-            honest += 1
-        elif state == 1:
-            state = -1
-        elif state == 2:
-            selfish += 2
-            state = 0
-        else:
-            selfish += 1
-            state -= 1
-    return selfish, honest
+    """The Eyal-Sirer state machine as a plain Python loop, one draw per block (draws included)."""
+    uniforms = np.random.default_rng(seed).random(n_blocks)
+    return selfish_race_counts_python(uniforms, alpha, gamma)
 
 
 def main() -> None:
