@@ -153,3 +153,22 @@ def test_status_report(capsys: pytest.CaptureFixture[str]) -> None:
     )
     code, out, _ = run_cli(capsys, "status")
     assert code == 0 and "946,236" in out and "next halving" in out
+
+
+def test_a_command_loads_only_its_own_module() -> None:
+    """`hashwatt chain ...` must not pay for scipy/SQLAlchemy imports of other rooms."""
+    code = (
+        "import sys; from hashwatt.cli.main import main; rc = main(['chain', 'target', '1d00ffff', '--json']); "
+        "print(rc, 'hashwatt.cli.economics' in sys.modules, 'hashwatt.stratum' in sys.modules)"
+    )
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=60, check=True
+    )
+    assert proc.stdout.strip().splitlines()[-1] == "0 False False"
+
+
+def test_help_lists_every_room(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run_cli(capsys, "--help")
+    assert code == 0
+    for command in ("status", "chain", "block", "mine", "pool", "bench", "profit", "dispatch", "network"):
+        assert command in out

@@ -6,30 +6,39 @@ code 2; Ctrl-C exits 130 quietly. Usage errors are Click's (also exit code 2).
 
 from __future__ import annotations
 
+import importlib
 import sys
+from typing import Any
 
 import typer
 
 from hashwatt import __version__
-from hashwatt.cli import bench as bench_cli
-from hashwatt.cli import block as block_cli
-from hashwatt.cli import chain as chain_cli
-from hashwatt.cli import economics as economics_cli
-from hashwatt.cli import energy as energy_cli
-from hashwatt.cli import mine as mine_cli
-from hashwatt.cli import network as network_cli
-from hashwatt.cli import pool as pool_cli
-from hashwatt.cli import status as status_cli
 from hashwatt.cli._output import err_console
 from hashwatt.errors import HashwattError
 
-app = typer.Typer(
-    name="hashwatt",
-    help="Industrial Bitcoin mining toolkit: mine, model, manage, understand the network.",
-    no_args_is_help=True,
-    pretty_exceptions_enable=False,
-    add_completion=False,
-)
+#: CLI modules in help order; each exposes ``register(app)``.
+_MODULES = ("status", "chain", "block", "bench", "mine", "pool", "economics", "energy", "network")
+#: The module behind each top-level command. Only that module is imported when the command
+#: runs (pandas, scipy, SQLAlchemy and numba cost seconds to import); help loads them all.
+_COMMAND_MODULES = {
+    "status": "status",
+    "demo": "status",
+    "chain": "chain",
+    "block": "block",
+    "bench": "bench",
+    "mine": "mine",
+    "pool": "pool",
+    "profit": "economics",
+    "rank": "economics",
+    "forecast": "economics",
+    "backtest": "economics",
+    "hashprice": "economics",
+    "fleet": "economics",
+    "best": "economics",
+    "dispatch": "energy",
+    "sites": "energy",
+    "network": "network",
+}
 
 
 def _version(value: bool) -> None:
@@ -38,7 +47,6 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
-@app.callback()
 def _root(
     version: bool = typer.Option(
         False, "--version", callback=_version, is_eager=True, help="Show the version."
@@ -47,19 +55,27 @@ def _root(
     """Industrial Bitcoin mining toolkit: mine, model, manage, understand the network."""
 
 
-# Sub-apps: one per room. Each module exposes ``register(app)``.
-for _module in (
-    status_cli,
-    chain_cli,
-    block_cli,
-    energy_cli,
-    network_cli,
-    mine_cli,
-    pool_cli,
-    economics_cli,
-    bench_cli,
-):
-    _module.register(app)
+def build_app(command: str | None = None) -> typer.Typer:
+    """The root app with the module for ``command`` registered, or every module if unknown/None."""
+    app = typer.Typer(
+        name="hashwatt",
+        help="Industrial Bitcoin mining toolkit: mine, model, manage, understand the network.",
+        no_args_is_help=True,
+        pretty_exceptions_enable=False,
+        add_completion=False,
+    )
+    app.callback()(_root)
+    wanted = _COMMAND_MODULES.get(command or "")
+    for name in _MODULES if wanted is None else (wanted,):
+        importlib.import_module(f"hashwatt.cli.{name}").register(app)
+    return app
+
+
+def __getattr__(name: str) -> Any:
+    """``hashwatt.cli.main.app``: the full app, built on first access."""
+    if name == "app":
+        return build_app()
+    raise AttributeError(name)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -67,8 +83,10 @@ def main(argv: list[str] | None = None) -> int:
 
     Typer handles usage errors itself (exit 2); hashwatt's own errors surface here.
     """
+    args = sys.argv[1:] if argv is None else argv
+    command = args[0] if args and not args[0].startswith("-") else None
     try:
-        app(args=argv)
+        build_app(command)(args=args, prog_name="hashwatt")
     except HashwattError as exc:
         err_console.print(f"[bold red]error:[/] {exc}", highlight=False, soft_wrap=True, markup=True)
         return 2
