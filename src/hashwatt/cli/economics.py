@@ -1,4 +1,4 @@
-"""``hashwatt profit | rank | forecast | backtest | hashprice``: mining economics on real data.
+"""``hashwatt profit | rank | forecast | backtest | hashprice | fleet | best``: mining economics.
 
 The default network snapshot is the last dated day of the shipped history; every command
 says which date it used.
@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import math
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -19,12 +21,10 @@ from hashwatt.cli._output import JSON_OPTION, console, key_value_table, print_js
 from hashwatt.data import MinerModel, find_miner, hardware_catalog, network_snapshot
 from hashwatt.data.history import check_in_history
 from hashwatt.data.live import MempoolSpaceSource, live_snapshot
-from hashwatt.data.prices import market_prices
 from hashwatt.economics import (
     Capex,
     CostModel,
     FlatPrice,
-    HourlyPrice,
     MonteCarloConfig,
     NetworkState,
     PoolScheme,
@@ -32,9 +32,14 @@ from hashwatt.economics import (
     Scenario,
     TimeOfUse,
     backtest,
+    best_for_budget,
     fit_difficulty_growth_per_day,
+    fleet_profit,
+    fleet_sites,
     halving_schedule,
     hashprice_history,
+    load_fleet,
+    market_power_price,
     monte_carlo,
     parse_pool_fee,
     profit,
@@ -86,13 +91,7 @@ def _electricity(power_price: float, market: str | None, tou: str | None) -> Pow
     if market is not None and tou is not None:
         raise EconomicsInputError("--market and --tou exclude each other")
     if market is not None:
-        name, _, year_text = market.partition(":")
-        try:
-            years = [int(year_text)] if year_text else list(range(2020, 2025))
-        except ValueError as exc:
-            raise EconomicsInputError(f"--market wants MARKET or MARKET:YEAR, got {market!r}") from exc
-        series = pd.concat([market_prices(name, y, fill="interpolate").price_usd_per_mwh for y in years])
-        return HourlyPrice.from_usd_per_mwh(series)
+        return market_power_price(market)
     if tou is not None:
         periods = []
         for part in tou.split(","):
@@ -728,9 +727,233 @@ def _plot_hashprice(hp: pd.DataFrame, path: Path) -> None:
     plt.close(fig)
 
 
+# --------------------------------------------------------------------------- fleet
+
+_EXAMPLE_FLEET = Path(__file__).resolve().parent.parent / "economics" / "examples" / "fleet.toml"
+BTC_PRICE = Annotated[float | None, typer.Option("--btc-price", help="Override the BTC price [USD].")]
+
+
+def _finite(x: float) -> bool:
+    return math.isfinite(x)
+
+
+def _fleet_row(r: Mapping[Any, Any], first: str, *, site_totals: bool) -> tuple[str, ...]:
+    """One table row; machine rows show money, site rows the break-evens (all in --json)."""
+    row = [first, f"{int(r['count']):,}", f"{r['hashrate_ths'] / 1000:,.1f}"]
+    if not site_totals:
+        keys = ("revenue_usd_per_day", "total_cost_usd_per_day", "profit_usd_per_day")
+        return (*row, *(f"{r[k]:,.0f}" for k in keys))
+    be = r["break_even_power_price_usd_per_kwh"]
+    hp, per_btc = r["break_even_hashprice_usd_per_ph_day"], r["cost_per_btc_usd"]
+    return (
+        *row,
+        f"{r['power_kw'] / 1000:,.2f}",
+        f"{r['profit_usd_per_day']:,.0f}",
+        f"{be * 100:.2f}" if _finite(be) else "-",
+        f"{hp:,.2f}" if _finite(hp) else "-",
+        f"{per_btc:,.0f}" if _finite(per_btc) else "-",
+    )
+
+
+def fleet_cmd(
+    file: Annotated[
+        Path | None, typer.Argument(help="Fleet TOML file: site tables, each with its miner entries.")
+    ] = None,
+    example: Annotated[
+        bool, typer.Option("--example", help="Print the shipped example fleet file and exit.")
+    ] = False,
+    date: DATE = None,
+    btc_price: BTC_PRICE = None,
+    catalog: CATALOG = None,
+    csv: CSV = None,
+    json_output: JSON_OPTION = False,
+) -> None:
+    """Many models and counts at many sites: per-site and total hashrate, power, revenue, costs, profit.
+
+    Break-evens per site and in total: power price, hashprice, cost per BTC (= break-even BTC price).
+
+    Power: power_price_usd_per_kwh, a shipped market (market = "ERCOT:2023") or all_in_usd_per_kwh.
+
+    Also per site: hosting, PUE, uptime, pool fee and scheme, maintenance and staff.
+
+    Start from the shipped example: hashwatt fleet --example > fleet.toml
+    """
+    if example:
+        print(_EXAMPLE_FLEET.read_text(encoding="utf-8"), end="")
+        return
+    if file is None:
+        raise EconomicsInputError("give a fleet TOML file (see `hashwatt fleet --example`)")
+    entries = load_fleet(file, catalog=hardware_catalog(catalog or []))
+    net = _network(date)
+    if btc_price is not None:
+        net = net.replace(price_usd=btc_price)
+    machines = fleet_profit(entries, network=net)
+    sites = fleet_sites(entries, network=net)
+    if csv is not None:
+        machines.to_csv(csv, index=False)
+    if json_output:
+        print_json(
+            {
+                "snapshot_date": net.date,
+                "height": net.height,
+                "btc_price_usd": net.price_usd,
+                "hashprice_usd_per_ph_day": net.hashprice_usd_per_ph_day,
+                "sites": sites,
+                "machines": machines,
+            }
+        )
+        return
+    title = f"Fleet {file.name} [USD/day]; {_snapshot_note(net)}; BTC {_usd(net.price_usd)}"
+    m_rows = [
+        _fleet_row(r, f"{r['site']}: {r['model']}", site_totals=False)
+        for r in machines.iloc[:-1].to_dict(orient="records")
+    ]
+    cols = ["site: model", "units", "PH/s", "revenue", "costs", "profit"]
+    console.print(records_table(title, cols, m_rows))
+    s_rows = [_fleet_row(r, str(r["site"]), site_totals=True) for r in sites.to_dict(orient="records")]
+    cols = ["site", "units", "PH/s", "MW", "profit/d", "b/e c/kWh", "b/e USD/PH/d", "USD/BTC"]
+    console.print(records_table("Per site and total; break-evens (USD/BTC: cost per BTC)", cols, s_rows))
+    if csv is not None:
+        console.print(f"per-machine table written to {csv}")
+
+
+# --------------------------------------------------------------------------- best
+
+
+def _read_prices(price: list[str] | None, prices_file: Path | None) -> dict[str, float]:
+    out: dict[str, float] = {}
+    if prices_file is not None:
+        if not prices_file.is_file():
+            raise EconomicsInputError(f"prices file not found: {prices_file}")
+        try:
+            frame = pd.read_csv(prices_file, dtype=str, keep_default_na=False)
+        except (OSError, ValueError, pd.errors.ParserError) as exc:
+            raise EconomicsInputError(f"{prices_file}: not a readable CSV ({exc})") from exc
+        cols = {str(c).strip().lower(): str(c) for c in frame.columns}
+        price_col = cols.get("price_usd") or cols.get("price")
+        if "model" not in cols or price_col is None:
+            raise EconomicsInputError(f"{prices_file}: needs columns model and price_usd")
+        for model, text in zip(frame[cols["model"]].tolist(), frame[price_col].tolist(), strict=True):
+            out[str(model).strip()] = _price_value(str(text), f"{prices_file}: {model}")
+    for item in price or []:
+        model, sep, text = item.rpartition("=")
+        if not sep or not model.strip():
+            raise EconomicsInputError(f"--price wants MODEL=USD, got {item!r}")
+        out[model.strip()] = _price_value(text, model.strip())
+    return out
+
+
+def _price_value(text: str, where: str) -> float:
+    try:
+        value = float(text.strip().lstrip("$").replace(",", ""))
+    except ValueError as exc:
+        raise EconomicsInputError(f"{where}: price must be a number of USD, got {text!r}") from exc
+    return value
+
+
+def _payback(days: object) -> str:
+    if isinstance(days, int | float) and math.isfinite(days):
+        return f"{days:,.0f}"
+    return "never"
+
+
+def best_cmd(
+    budget: Annotated[float, typer.Option("--budget", help="Money to spend on machines [USD].")],
+    price: Annotated[
+        list[str] | None,
+        typer.Option("--price", help="Unit price of a model, MODEL=USD (fuzzy name), repeatable."),
+    ] = None,
+    prices: Annotated[
+        Path | None, typer.Option("--prices", help="CSV of unit prices with columns model,price_usd.")
+    ] = None,
+    power_price: POWER_PRICE = 0.05,
+    max_power_kw: Annotated[
+        float | None, typer.Option("--max-power-kw", help="Power available at the site, in kW.")
+    ] = None,
+    launch_prices: Annotated[
+        bool,
+        typer.Option(
+            "--launch-prices",
+            help="Also use the dated launch prices of the few catalog rows that have one (yours win).",
+        ),
+    ] = False,
+    hosting: HOSTING = 0.0,
+    all_in: ALL_IN = None,
+    pue: PUE = 1.0,
+    uptime: UPTIME = 1.0,
+    pool_fee: POOL_FEE = "0%",
+    scheme: SCHEME = "fpps",
+    market: MARKET = None,
+    tou: TOU = None,
+    date: DATE = None,
+    btc_price: BTC_PRICE = None,
+    catalog: CATALOG = None,
+    json_output: JSON_OPTION = False,
+) -> None:
+    """Best machine for a budget and power price: units affordable, daily profit, payback.
+
+    Prices are yours: the catalog holds specs, not market prices, which change every week.
+
+    Give --price "s21 xp=5200" (repeatable) and/or --prices prices.csv (columns model,price_usd).
+
+    Without any price the command refuses. --max-power-kw caps the units by the site's power.
+
+    --launch-prices adds the catalog's few dated launch prices (old; see the catalog notes).
+    """
+    costs = _costs(power_price, hosting, all_in, pue, uptime, pool_fee, scheme, market, tou)
+    net = _network(date)
+    if btc_price is not None:
+        net = net.replace(price_usd=btc_price)
+    cat = hardware_catalog(catalog or [])
+    unit_prices = {
+        find_miner(name, catalog=cat).model: usd for name, usd in _read_prices(price, prices).items()
+    }
+    if launch_prices:
+        priced = cat[cat["price_usd"].notna()]
+        for model, usd in zip(priced["model"].tolist(), priced["price_usd"].tolist(), strict=True):
+            unit_prices.setdefault(str(model), float(usd))
+    ranked = best_for_budget(
+        budget, unit_prices, costs=costs, network=net, catalog=cat, max_power_kw=max_power_kw
+    )
+    if json_output:
+        print_json(
+            {
+                "snapshot_date": net.date,
+                "budget_usd": budget,
+                "power_price_usd_per_kwh": costs.mean_energy_price_usd_per_kwh(),
+                "max_power_kw": max_power_kw,
+                "best": ranked.iloc[0].to_dict(),
+                "options": ranked,
+            }
+        )
+        return
+    rows = [
+        (
+            r["model"],
+            f"{r['unit_price_usd']:,.0f}",
+            f"{int(r['units']):,}" + (" (kW cap)" if r["limited_by"] == "power" else ""),
+            f"{r['hashrate_ths'] / 1000:,.2f}",
+            f"{r['efficiency_j_per_th']:.1f}",
+            f"{r['profit_usd_per_day']:,.0f}",
+            f"{r['break_even_power_price_usd_per_kwh'] * 100:.2f}",
+            _payback(r["payback_days"]),
+        )
+        for r in ranked.to_dict(orient="records")
+    ]
+    cols = ["model", "USD/unit", "units", "PH/s", "J/TH", "profit/d", "b/e c/kWh", "payback d"]
+    limit = f", {max_power_kw:,.0f} kW max" if max_power_kw is not None else ""
+    title = (
+        f"Best for {_usd(budget)} at {costs.mean_energy_price_usd_per_kwh() * 100:.2f} c/kWh{limit}; "
+        f"{_snapshot_note(net)}"
+    )
+    console.print(records_table(title, cols, rows))
+
+
 def register(app: typer.Typer) -> None:
     app.command("profit")(profit_cmd)
     app.command("rank")(rank_cmd)
     app.command("forecast")(forecast_cmd)
     app.command("backtest")(backtest_cmd)
     app.command("hashprice")(hashprice_cmd)
+    app.command("fleet")(fleet_cmd)
+    app.command("best")(best_cmd)

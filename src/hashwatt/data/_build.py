@@ -28,6 +28,7 @@ from hashwatt.chain import (
 )
 from hashwatt.data.hardware import CATALOG_COLUMNS
 from hashwatt.data.history import HISTORY_COLUMNS
+from hashwatt.errors import DataError
 
 _FILES = Path(__file__).parent / "files"
 _SAT_PER_BTC = 100_000_000
@@ -194,6 +195,27 @@ def _catalog_rows(shared: Path) -> pd.DataFrame:
     return frame
 
 
+def _with_launch_prices(frame: pd.DataFrame) -> pd.DataFrame:
+    """Launch prices [USD] from ``files/asic_miners_launch_prices.csv`` onto (model, hashrate) rows.
+
+    Each price has its own dated source; it goes into the row's note (the row's ``source``
+    stays the spec source).
+    """
+    prices = pd.read_csv(_FILES / "asic_miners_launch_prices.csv")
+    frame = frame.copy()
+    for rec in prices.to_dict(orient="records"):
+        hit = (frame["model"] == rec["model"]) & (frame["hashrate_ths"] == float(rec["hashrate_ths"]))
+        if int(hit.sum()) != 1:
+            raise DataError(
+                f"launch price for {rec['model']} {rec['hashrate_ths']} TH/s matches no catalog row"
+            )
+        frame.loc[hit, "price_usd"] = float(rec["price_usd"])
+        note = f"launch price {float(rec['price_usd']):g} USD as of {rec['date']}: {rec['source_url']} ({rec['quote']})"
+        old = str(frame.loc[hit, "note"].iloc[0])
+        frame.loc[hit, "note"] = f"{old}; {note}" if old else note
+    return frame
+
+
 def build_catalog(shared: Path) -> pd.DataFrame:
     """The merged SHA-256 catalog: one row per distinct (model, hashrate bin)."""
     frame = _catalog_rows(shared)
@@ -202,6 +224,7 @@ def build_catalog(shared: Path) -> pd.DataFrame:
     # Same model and hashrate from several files: keep the cited newer file, then F2Pool.
     frame = frame.sort_values(["model", "hashrate_ths", "priority"], ascending=[True, True, False])
     frame = frame.drop_duplicates(["model", "hashrate_ths"], keep="first")
+    frame = _with_launch_prices(frame)
     # Same model at several hashrate bins: name each bin "Model (104T)".
     counts = frame.groupby("model")["model"].transform("size")
     multi = counts > 1

@@ -15,7 +15,8 @@ from hashwatt.economics._finance import (
     npv_usd,
     payback_day,
 )
-from hashwatt.economics._fleet import FleetEntry, best_for_budget, fleet_profit, rank_catalog
+from hashwatt.economics._fleet import FleetEntry, best_for_budget, fleet_profit, fleet_sites, rank_catalog
+from hashwatt.economics._fleet_file import load_fleet, market_power_price, parse_fleet
 from hashwatt.economics._history import hashprice_history
 from hashwatt.economics._montecarlo import (
     BAND_METRICS,
@@ -91,6 +92,7 @@ __all__ = [
     "fit_difficulty_growth_per_day",
     "fit_price_model",
     "fleet_profit",
+    "fleet_sites",
     "halving_schedule",
     "hashprice_btc_per_ph_day",
     "hashprice_history",
@@ -99,10 +101,13 @@ __all__ = [
     "historical_log_returns",
     "investment_metrics",
     "irr_annual",
+    "load_fleet",
+    "market_power_price",
     "monte_carlo",
     "network_paths",
     "npv_usd",
     "observed_block_time_s",
+    "parse_fleet",
     "parse_pool_fee",
     "payback_day",
     "ph_day_to_th_day",
