@@ -24,6 +24,19 @@ class FakeCoreState:
         self.calls: list[str] = []
         self.submitted: list[Block] = []
         self.lock = threading.Lock()
+        #: BIP 22 longpoll: a request whose longpollid is the current one is held until
+        #: :meth:`set_template` (or ``longpoll_hold_s``); ``longpoll_error`` answers it with an error.
+        self.changed = threading.Condition(self.lock)
+        self.longpoll_hold_s = 30.0
+        self.longpoll_error = False
+        self.longpoll_paths: list[str] = []
+        self.closing = False
+
+    def set_template(self, template: dict[str, Any]) -> None:
+        """A new tip or mempool: serve ``template`` and release every held longpoll."""
+        with self.changed:
+            self.template = template
+            self.changed.notify_all()
 
 
 def _handler(state: FakeCoreState) -> type[BaseHTTPRequestHandler]:
@@ -50,7 +63,25 @@ def _handler(state: FakeCoreState) -> type[BaseHTTPRequestHandler]:
             method, params, rid = req["method"], req.get("params", []), req.get("id")
             with state.lock:
                 state.calls.append(method)
-            if method == "getblocktemplate":
+            if (
+                method == "getblocktemplate"
+                and params
+                and isinstance(params[0], dict)
+                and "longpollid" in params[0]
+            ):
+                with state.changed:
+                    state.longpoll_paths.append(self.path)
+                    if state.longpoll_error:
+                        error = {"code": -9, "message": "Bitcoin Core is in initial sync"}
+                        self._reply(500, {"result": None, "error": error, "id": rid})
+                        return
+                    state.changed.wait_for(
+                        lambda: state.closing or state.template.get("longpollid") != params[0]["longpollid"],
+                        state.longpoll_hold_s,
+                    )
+                    template = state.template
+                self._reply(200, {"result": template, "error": None, "id": rid})
+            elif method == "getblocktemplate":
                 if not params or "segwit" not in params[0].get("rules", []):
                     self._reply(
                         500,
@@ -107,6 +138,9 @@ def fake_core(
     try:
         yield f"http://{user}:{password}@127.0.0.1:{server.server_address[1]}", state
     finally:
+        with state.changed:
+            state.closing = True
+            state.changed.notify_all()
         server.shutdown()
         server.server_close()
         thread.join(5)

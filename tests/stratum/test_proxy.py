@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import sqlite3
 from collections import Counter
 from collections.abc import Callable
 from pathlib import Path
@@ -109,6 +110,42 @@ def test_weighted_routing_and_failover(tmp_path: Path) -> None:
                 for c, *_ in miners:
                     await c.close()
             finally:
+                await _close(proxy)
+
+    asyncio.run(main())
+
+
+def test_share_not_stored_by_the_proxy_is_not_forwarded_until_its_resend_is(tmp_path: Path) -> None:
+    async def main() -> None:
+        async with demo_pool(tmp_path, db_name="up.db") as pool:
+            source = UpstreamSource(
+                [Upstream("127.0.0.1", pool.port)], user="farm.proxy", backoff_initial_s=0.05
+            )
+            config = PoolConfig(start_difficulty=2.0**-24, min_difficulty=2.0**-30, vardiff=False)
+            db = tmp_path / "proxy.db"
+            proxy = PoolServer(
+                source, ShareLog(sqlite_url(db), busy_timeout_ms=50), config, share_sink=source
+            )
+            await proxy.start()
+            locker = sqlite3.connect(db, isolation_level=None, timeout=0.05)
+            try:
+                await _until(lambda: source.links[0].live)
+                c = await RawClient.connect(proxy.port)
+                en1, size, diff, notify = await handshake(c, "m0")
+                job = job_of(notify, en1, size, diff)
+                nonce = find_nonce(job, b"\x00\x03", target=job.share_target)
+                share = ["m0", job.job_id, "0003", f"{job.ntime:08x}", f"{nonce:08x}"]
+                locker.execute("BEGIN EXCLUSIVE")
+                assert (await c.call("mining.submit", share))["error"][0] == 20
+                await asyncio.sleep(0.2)
+                assert source.links[0].forwarded == 0 and pool.stats().accepted == 0
+                locker.execute("COMMIT")
+                assert (await c.call("mining.submit", share))["result"] is True
+                await _until(lambda: pool.stats().accepted == 1)
+                assert source.links[0].forwarded == 1
+                await c.close()
+            finally:
+                locker.close()
                 await _close(proxy)
 
     asyncio.run(main())

@@ -7,6 +7,7 @@ import json
 import os
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import time
@@ -145,3 +146,48 @@ def test_postgres_share_log_end_to_end(tmp_path: Path) -> None:
         assert log.work_by_user()[user] == pytest.approx(3 * 2.0**-24)
     finally:
         log.close()
+
+
+def test_share_whose_write_failed_is_refused_and_accepted_on_resend(tmp_path: Path) -> None:
+    """Another writer holds the SQLite lock: the share gets code 20 (not true, not remembered);
+    once the lock is released the miner's resend of the very same share is accepted."""
+    db = tmp_path / "shares.db"
+
+    async def main() -> None:
+        config = PoolConfig(start_difficulty=2.0**-24, min_difficulty=2.0**-30, vardiff=False)
+        server = PoolServer(DemoJobSource(), ShareLog(sqlite_url(db), busy_timeout_ms=50), config)
+        await server.start()
+        locker = sqlite3.connect(db, isolation_level=None, timeout=0.05)
+        try:
+            client = await RawClient.connect(server.port)
+            en1, size, diff, notify = await handshake(client)
+            job = job_of(notify, en1, size, diff)
+            en2 = (7).to_bytes(4, "big")
+            nonce = find_nonce(job, en2, target=job.share_target)
+            share = ["alice.rig1", job.job_id, en2.hex(), f"{job.ntime:08x}", f"{nonce:08x}"]
+
+            locker.execute("BEGIN EXCLUSIVE")  # a real writer lock the share log cannot get
+            failed = await client.call("mining.submit", share)
+            assert failed["result"] is not True
+            assert failed["error"][0] == 20 and "share log" in failed["error"][1].lower()
+            again = await client.call("mining.submit", share)  # still locked: still 20, not 22
+            assert again["error"][0] == 20
+            locker.execute("COMMIT")
+            assert server.share_log.count() == 0
+
+            ok = await client.call("mining.submit", share)
+            assert ok["result"] is True and ok["error"] is None
+            assert [r.nonce for r in server.share_log.records()] == [nonce]
+            dup = await client.call("mining.submit", share)  # now it is stored: a real duplicate
+            assert dup["error"][0] == 22
+            stats = server.stats()
+            assert stats.accepted == 1
+            assert stats.rejected_by_code == {20: 2, 22: 1}
+            assert server.counters["share_log_failures"] == 2
+            await client.close()
+        finally:
+            locker.close()
+            await server.close()
+            server.share_log.close()
+
+    asyncio.run(main())

@@ -109,12 +109,16 @@ async def _serve(
             payout=str(source_args["address"]),
             extranonce1_size=config.extranonce1_size,
             extranonce2_size=config.extranonce2_size,
+            longpoll=bool(source_args.get("longpoll", True)),
         )
     else:
         from hashwatt.stratum import UpstreamSource
 
         source = UpstreamSource(
-            source_args["upstreams"], user=str(source_args["user"]), password=str(source_args["password"])
+            source_args["upstreams"],
+            user=str(source_args["user"]),
+            password=str(source_args["password"]),
+            rebalance_interval_s=float(source_args.get("rebalance_interval_s", 30.0)),
         )
     server = PoolServer(
         source, share_log, config, on_block=on_block, share_sink=getattr(source, "sink", None)
@@ -162,6 +166,15 @@ def serve(
     ] = None,
     upstream_user: Annotated[str, typer.Option(help="Username for the upstream pools.")] = "hashwatt",
     upstream_password: Annotated[str, typer.Option(help="Password for the upstream pools.")] = "x",
+    rebalance_interval: Annotated[
+        float,
+        typer.Option(
+            help="Proxy: seconds between moves of connected miners toward the weights (0 = off).", min=0.0
+        ),
+    ] = 30.0,
+    longpoll: Annotated[
+        bool, typer.Option(help="--node: keep a BIP 22 getblocktemplate longpoll open (polling stays on).")
+    ] = True,
     share_log: Annotated[
         str, typer.Option(help="Share log: SQLite file path or SQLAlchemy URL (postgresql+psycopg://...).")
     ] = "hashwatt-shares.db",
@@ -184,11 +197,16 @@ def serve(
         kind, args = "demo", {"block_hashes": demo_block_hashes}
         start_difficulty = difficulty or 2.0**-10
     elif node is not None:
-        kind, args = "node", {"url": node, "address": address}
+        kind, args = "node", {"url": node, "address": address, "longpoll": longpoll}
         start_difficulty = difficulty or 1.0
     else:
         kind = "proxy"
-        args = {"upstreams": upstream, "user": upstream_user, "password": upstream_password}
+        args = {
+            "upstreams": upstream,
+            "user": upstream_user,
+            "password": upstream_password,
+            "rebalance_interval_s": rebalance_interval,
+        }
         start_difficulty = difficulty or 1.0
     config = PoolConfig(
         start_difficulty=start_difficulty,

@@ -64,6 +64,7 @@ class BlockTemplate:
     default_witness_commitment: bytes | None = None
     longpollid: str | None = None
     coinbase_flags: bytes = b""
+    longpolluri: str | None = None
 
     @property
     def segwit(self) -> bool:
@@ -127,6 +128,7 @@ def parse_template(result: Mapping[str, Any]) -> BlockTemplate:
             default_witness_commitment=commitment,
             longpollid=str(result["longpollid"]) if result.get("longpollid") else None,
             coinbase_flags=bytes.fromhex(flags) if isinstance(flags, str) else b"",
+            longpolluri=str(result["longpolluri"]) if result.get("longpolluri") else None,
         )
         bits_to_target(bits)
     except (ValueError, ChainError) as exc:
@@ -216,11 +218,17 @@ def submit_block(rpc: RpcClient, block: Block) -> BlockResult:
 
 
 class GbtJobSource:
-    """Pool job source polling Bitcoin Core's getblocktemplate.
+    """Pool job source fed by Bitcoin Core's getblocktemplate: BIP 22 longpoll, polling as fallback.
 
+    When the template carries a ``longpollid``, one request ``{"longpollid": ...}`` is kept open
+    on its own connection (to ``longpolluri`` if given) for up to ``longpoll_timeout_s``; the
+    node answers it when the tip (or, after a while, the mempool) changes and the new work is
+    published at once. Polling every ``poll_s`` goes on beside it as the safety net (a node
+    without longpoll, a longpoll that errors or times out, a connection that silently died).
     A new previous hash makes a clean job; otherwise a refreshed template (new transactions or
-    time) is published every ``refresh_s`` without clean_jobs. Block candidates go to
-    ``submitblock`` and the node's answer comes back as a :class:`BlockResult`.
+    time) is published every ``refresh_s`` without clean_jobs, or at once when it came from a
+    longpoll. Block candidates go to ``submitblock`` and the node's answer comes back as a
+    :class:`BlockResult`.
     """
 
     def __init__(
@@ -233,6 +241,8 @@ class GbtJobSource:
         extranonce2_size: int = 4,
         poll_s: float = 2.0,
         refresh_s: float = 30.0,
+        longpoll: bool = True,
+        longpoll_timeout_s: float = 600.0,
     ) -> None:
         self.rpc = rpc
         self.payout_script = payout if isinstance(payout, bytes) else address_to_script(payout, network)
@@ -240,6 +250,12 @@ class GbtJobSource:
         self.extranonce2_size = extranonce2_size
         self.poll_s = poll_s
         self.refresh_s = refresh_s
+        self.longpoll = longpoll
+        self.longpoll_timeout_s = longpoll_timeout_s
+        #: How many templates came from each path (``longpoll``/``poll``) and longpoll failures.
+        self.counters: dict[str, int] = {"longpoll": 0, "poll": 0, "longpoll_errors": 0}
+        self._generation = 0
+        self._lp_task: asyncio.Task[None] | None = None
         self.template: BlockTemplate | None = None
         self.current: Job | None = None
         self.results: list[BlockResult] = []
@@ -273,20 +289,65 @@ class GbtJobSource:
         while len(self._templates) > 64:
             self._templates.pop(next(iter(self._templates)))
         self._published_at = time.monotonic()
+        self._generation += 1
         for listener in self._listeners:
             listener(job)
 
     async def poll_once(self) -> None:
+        generation = self._generation
         template = await asyncio.to_thread(fetch_template, self.rpc)
+        if generation != self._generation:
+            return  # a longpoll published while this poll was in flight: its answer may be older
+        self.counters["poll"] += 1
         old = self.template
         if old is None or template.prev_hash != old.prev_hash:
             self._publish(template, clean=True)
         elif time.monotonic() - self._published_at >= self.refresh_s:
             self._publish(template, clean=False)
 
+    async def longpoll_once(self, longpollid: str, uri: str | None = None) -> BlockTemplate:
+        """One BIP 22 longpoll: returns when the node has new work (or raises on error/timeout)."""
+        rpc = self.rpc.at(uri) if uri else self.rpc
+        request: dict[str, Any] = {
+            "rules": ["segwit"],
+            "capabilities": ["coinbasetxn", "workid", "longpoll"],
+            "longpollid": longpollid,
+        }
+        result = await rpc.acall_stream("getblocktemplate", request, timeout_s=self.longpoll_timeout_s)
+        if not isinstance(result, Mapping):
+            raise TemplateError("getblocktemplate (longpoll) returned no object")
+        return parse_template(result)
+
+    async def _longpoll(self) -> None:
+        while True:
+            current = self.template
+            if current is None or current.longpollid is None:
+                await asyncio.sleep(self.poll_s)  # the node does not offer longpoll (yet)
+                continue
+            started = time.monotonic()
+            try:
+                template = await self.longpoll_once(current.longpollid, current.longpolluri)
+            except Exception as exc:  # errors and timeouts alike: polling covers the gap
+                self.counters["longpoll_errors"] += 1
+                log.warning("getblocktemplate longpoll failed, polling meanwhile: %s", exc)
+                await asyncio.sleep(self.poll_s)
+                continue
+            self.counters["longpoll"] += 1
+            old = self.template
+            if old is None or template.prev_hash != old.prev_hash:
+                self._publish(template, clean=True)
+            elif template.longpollid != old.longpollid or template.transactions != old.transactions:
+                self._publish(template, clean=False)
+            elif time.monotonic() - started < self.poll_s:
+                # Answered at once with nothing new: a node that does not hold longpolls.
+                await asyncio.sleep(self.poll_s)
+
     async def start(self) -> None:
         await self.poll_once()
-        self._task = asyncio.get_running_loop().create_task(self._poll())
+        loop = asyncio.get_running_loop()
+        self._task = loop.create_task(self._poll())
+        if self.longpoll:
+            self._lp_task = loop.create_task(self._longpoll())
 
     async def _poll(self) -> None:
         while True:
@@ -297,11 +358,12 @@ class GbtJobSource:
                 log.warning("getblocktemplate failed: %s", exc)
 
     async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
+        for task in (self._task, self._lp_task):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        self._task = self._lp_task = None
 
     async def submit_block(self, block: Block, job: Job) -> BlockResult:
         """Check the candidate with :func:`hashwatt.chain.validate_block`, then submitblock."""

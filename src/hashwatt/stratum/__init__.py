@@ -29,7 +29,7 @@ from hashwatt.stratum._codec import (
     target_from_difficulty,
     u32_hex,
 )
-from hashwatt.stratum._proxy import Upstream, UpstreamLink, UpstreamSource
+from hashwatt.stratum._proxy import Move, Upstream, UpstreamLink, UpstreamSource, plan_rebalance, weight_drift
 from hashwatt.stratum._server import (
     BlockResult,
     ConnectionGroup,
@@ -89,6 +89,7 @@ __all__ = [
     "LineBuffer",
     "Message",
     "MessageReader",
+    "Move",
     "PoolConfig",
     "PoolServer",
     "PoolStats",
@@ -127,6 +128,7 @@ __all__ = [
     "parse_set_extranonce",
     "parse_submit",
     "parse_subscribe_result",
+    "plan_rebalance",
     "prevhash_from_stratum",
     "prevhash_to_stratum",
     "rolled_version",
@@ -138,4 +140,5 @@ __all__ = [
     "target_from_difficulty",
     "u32_hex",
     "validate_share",
+    "weight_drift",
 ]

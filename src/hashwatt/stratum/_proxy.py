@@ -6,8 +6,12 @@ upstream's extranonce1 plus ``sub_size`` bytes per miner, so downstream extranon
 difficulty is forwarded with ``extranonce2 = sub-range || downstream extranonce2``.
 
 New miners go to the live upstream with the lowest (assigned hashrate / weight); when an
-upstream drops, its miners move to another live upstream (failover) and come back through
-the same routing when they reconnect.
+upstream drops, its miners move to another live upstream (failover). Miners already connected
+are rebalanced too: every ``rebalance_interval_s`` the estimated hashrate split across the live
+upstreams is compared with their weights, and once some upstream is off by more than
+``rebalance_threshold`` of the total, miners are moved (mining.set_extranonce where they
+subscribed to it, else client.reconnect) until the drift is under half that (hysteresis), a
+moved miner staying put for ``rebalance_cooldown_s``.
 """
 
 from __future__ import annotations
@@ -17,8 +21,9 @@ import contextlib
 import dataclasses
 import logging
 import time
-from collections.abc import Sequence
+from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import TYPE_CHECKING, cast
 
 from hashwatt.chain import Block, hash_to_hex, header_hash
 from hashwatt.errors import InputError
@@ -37,7 +42,74 @@ from hashwatt.stratum._shares import HASHES_PER_DIFF1, ShareRecord
 from hashwatt.stratum._url import PoolUrl
 from hashwatt.stratum.errors import StratumError
 
+if TYPE_CHECKING:
+    from hashwatt.stratum._server import StratumServerProtocol
+
 log = logging.getLogger("hashwatt.stratum.proxy")
+
+
+@dataclass(frozen=True, slots=True)
+class Move:
+    """Move miner ``key`` from group ``src`` to group ``dst``."""
+
+    key: Hashable
+    src: str
+    dst: str
+
+
+def weight_drift(loads_hs: Mapping[str, float], weights: Mapping[str, float]) -> float:
+    """Largest gap between a group's share of the total hashrate and its share of the weights
+    (0 = on target, 1 = everything on the wrong side) [fraction of the total]."""
+    total = sum(loads_hs.get(g, 0.0) for g in weights)
+    wsum = sum(weights.values())
+    if total <= 0 or wsum <= 0:
+        return 0.0
+    return max(abs(loads_hs.get(g, 0.0) / total - w / wsum) for g, w in weights.items())
+
+
+def plan_rebalance(
+    members: Mapping[str, Sequence[tuple[Hashable, float, bool]]],
+    weights: Mapping[str, float],
+    *,
+    threshold: float = 0.15,
+    settle: float | None = None,
+    max_moves: int = 64,
+) -> list[Move]:
+    """Moves that bring the hashrate split across ``weights``' groups back toward the weights.
+
+    ``members[group]`` lists ``(key, hashrate_hs, movable)`` per miner; only groups in
+    ``weights`` count. Nothing is planned while the drift (:func:`weight_drift`) is at most
+    ``threshold``; otherwise miners move from the most over-served to the most under-served
+    group until the drift is at most ``settle`` (default ``threshold / 2``: the hysteresis band
+    that keeps the split from flapping). Each move strictly shrinks both groups' errors (a miner
+    is moved only if its hashrate is under twice the gap), so planning always ends; movable
+    miners whose hashrate is closest to the gap go first, ties in the order given.
+    """
+    settle = threshold / 2 if settle is None else settle
+    live = {g: w for g, w in weights.items() if w > 0}
+    if len(live) < 2:
+        return []
+    load = {g: sum(h for _, h, _ in members.get(g, ())) for g in live}
+    total = sum(load.values())
+    if total <= 0 or weight_drift(load, live) <= threshold:
+        return []
+    wsum = sum(live.values())
+    target = {g: total * w / wsum for g, w in live.items()}
+    pools = {g: [(k, h) for k, h, movable in members.get(g, ()) if movable and h > 0] for g in live}
+    moves: list[Move] = []
+    while len(moves) < max_moves and weight_drift(load, live) > settle:
+        src = max(live, key=lambda g: load[g] - target[g])
+        dst = min(live, key=lambda g: load[g] - target[g])
+        gap = min(load[src] - target[src], target[dst] - load[dst])
+        candidates = [kh for kh in pools[src] if kh[1] < 2 * gap]
+        if gap <= 0 or not candidates:
+            break
+        pick = min(candidates, key=lambda kh: abs(kh[1] - gap))
+        pools[src].remove(pick)
+        load[src] -= pick[1]
+        load[dst] += pick[1]
+        moves.append(Move(pick[0], src, dst))
+    return moves
 
 
 @dataclass(frozen=True, slots=True)
@@ -206,6 +278,11 @@ class UpstreamSource:
         password: str = "x",
         sub_size: int = 2,
         backoff_initial_s: float = 1.0,
+        rebalance_interval_s: float = 30.0,
+        rebalance_threshold: float = 0.15,
+        rebalance_cooldown_s: float = 300.0,
+        rebalance_min_age_s: float = 60.0,
+        rebalance_max_moves: int = 64,
     ) -> None:
         if not upstreams:
             raise InputError("proxy mode needs at least one --upstream")
@@ -215,6 +292,15 @@ class UpstreamSource:
         self.sub_size = sub_size
         self.backoff_initial_s = backoff_initial_s
         self.links = [UpstreamLink(self, i, u) for i, u in enumerate(self.upstreams)]
+        self.rebalance_interval_s = rebalance_interval_s
+        self.rebalance_threshold = rebalance_threshold
+        self.rebalance_cooldown_s = rebalance_cooldown_s
+        self.rebalance_min_age_s = rebalance_min_age_s
+        self.rebalance_max_moves = rebalance_max_moves
+        #: Miners moved by rebalancing: by mining.set_extranonce / by client.reconnect; rounds that moved any.
+        self.rebalanced: dict[str, int] = {"extranonce": 0, "reconnect": 0, "rounds": 0}
+        self._moved_at: dict[StratumServerProtocol, float] = {}
+        self._rebalancer: asyncio.Task[None] | None = None
         self._sinks: list[JobSink] = []
         self._server: PoolServer | None = None
 
@@ -242,8 +328,15 @@ class UpstreamSource:
         loop = asyncio.get_running_loop()
         for link in self.links:
             link.task = loop.create_task(link.run())
+        if self.rebalance_interval_s > 0:
+            self._rebalancer = loop.create_task(self._rebalance_loop())
 
     async def stop(self) -> None:
+        if self._rebalancer is not None:
+            self._rebalancer.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._rebalancer
+            self._rebalancer = None
         for link in self.links:
             if link.task is not None:
                 link.task.cancel()
@@ -258,18 +351,75 @@ class UpstreamSource:
 
     # -- routing ---------------------------------------------------------------------------
 
+    @staticmethod
+    def connection_hashrate_hs(conn: StratumServerProtocol, now_s: float) -> float:
+        """A miner's accepted work per second since it connected, at least one difficulty-1
+        share a minute (newcomers) [H/s]."""
+        age = max(now_s - conn.connected_at, 60.0)
+        return max(conn.accepted_work, 1.0) * HASHES_PER_DIFF1 / age
+
     def assigned_hashrate_hs(self, link: UpstreamLink) -> float:
-        """Hashrate of the miners routed to ``link``: their accepted work per second since they
-        connected, with one difficulty-1 share a minute for newcomers [H/s]."""
+        """Hashrate of the miners routed to ``link`` (miners asked to reconnect excluded) [H/s]."""
         group = self.server.groups.get(link.group)
         if group is None:
             return 0.0
         now = time.monotonic()
-        total = 0.0
-        for conn in group.members:
-            age = max(now - conn.connected_at, 60.0)
-            total += max(conn.accepted_work, 1.0) * HASHES_PER_DIFF1 / age
-        return total
+        return sum(self.connection_hashrate_hs(c, now) for c in group.members if not c.leaving)
+
+    def hashrate_split(self) -> dict[str, float]:
+        """Estimated hashrate per live upstream group [H/s]."""
+        return {
+            link.group: self.assigned_hashrate_hs(link)
+            for link in self.links
+            if link.live and link.group in self.server.groups
+        }
+
+    def rebalance(self) -> list[Move]:
+        """One rebalancing round: move miners so the split returns toward the weights."""
+        server = self.server
+        live = [link for link in self.links if link.live and link.group in server.groups]
+        weights = {link.group: link.upstream.weight for link in live}
+        now = time.monotonic()
+        members: dict[str, list[tuple[Hashable, float, bool]]] = {}
+        for link in live:
+            rows: list[tuple[Hashable, float, bool]] = []
+            conns = [c for c in server.groups[link.group].members if c.working and not c.leaving]
+            # Miners that take mining.set_extranonce first: they move without reconnecting.
+            conns.sort(key=lambda c: not c.wants_extranonce)
+            for conn in conns:
+                movable = (
+                    now - conn.connected_at >= self.rebalance_min_age_s
+                    and now - self._moved_at.get(conn, -1e18) >= self.rebalance_cooldown_s
+                )
+                rows.append((conn, self.connection_hashrate_hs(conn, now), movable))
+            members[link.group] = rows
+        moves = plan_rebalance(
+            members, weights, threshold=self.rebalance_threshold, max_moves=self.rebalance_max_moves
+        )
+        done: list[Move] = []
+        for move in moves:
+            conn = cast("StratumServerProtocol", move.key)
+            how = server.move_connection(conn, move.dst)
+            if how:
+                self.rebalanced[how] += 1
+                self._moved_at[conn] = now
+                done.append(move)
+        if done:
+            self.rebalanced["rounds"] += 1
+            log.info("rebalanced %d miners toward the upstream weights", len(done))
+        for gone in [c for c in self._moved_at if c.closed]:
+            del self._moved_at[gone]
+        return done
+
+    async def _rebalance_loop(self) -> None:
+        while True:
+            await asyncio.sleep(self.rebalance_interval_s)
+            if self._server is None:
+                continue
+            try:
+                self.rebalance()
+            except Exception:  # one bad round (e.g. an exhausted extranonce space) must not end rebalancing
+                log.exception("rebalancing round failed")
 
     def choose_group(self, server: PoolServer) -> str:
         live = [link for link in self.links if link.live and link.group in server.groups]

@@ -40,6 +40,7 @@ from hashwatt.stratum._shares import (
     Rejected,
     ShareRecord,
     VarDiff,
+    share_key,
     validate_share,
 )
 from hashwatt.stratum._wire import (
@@ -208,6 +209,8 @@ class StratumServerProtocol(asyncio.Protocol):
         self.violations = 0
         self.rejects_in_row = 0
         self.closed = False
+        #: Asked to reconnect (hashrate rebalancing): no longer counted in its group's load.
+        self.leaving = False
         self._out: deque[_Slot] = deque()
         self.paused_since: float | None = None
 
@@ -422,25 +425,33 @@ class StratumServerProtocol(asyncio.Protocol):
         slot = self.reserve()
         msg_id = req.id
         received = time.perf_counter()
+        book = self.group.book
+        group_name = self.group.name
+        job = book.get(submit.job_id)
 
         def done(error: BaseException | None) -> None:
             if error is not None:
+                # Not stored, so not accepted: answer 20 and forget the share, so the miner's
+                # resend is judged afresh instead of being refused as a duplicate.
                 log.error("share log write failed: %s", error)
+                book.forget_seen(record.job_id, share_key(record))
+                stats.rejected += 1
                 server._count_reject(ErrorCode.OTHER)
+                server.counters["share_log_failures"] = server.counters.get("share_log_failures", 0) + 1
                 self.fill(slot, encode_error(msg_id, ErrorCode.OTHER, "Share log unavailable"))
                 return
             server._count_accept(stats, record)
             self.accepted_work += record.difficulty
             self.fill(slot, encode_result(msg_id, True))
             server.ack_latency_s.append(time.perf_counter() - received)
+            # Only stored shares go upstream (a failed one will come back as a resend).
+            if server.share_sink is not None and job is not None:
+                server.share_sink.on_share(record, job, group_name)
             if self.cfg.vardiff and self.vardiff.on_share(time.monotonic()) is not None:
                 self.send_difficulty()
                 server._renotify(self)
 
         server.writer.submit(record, done)
-        job = self.group.book.get(submit.job_id)
-        if server.share_sink is not None and job is not None:
-            server.share_sink.on_share(record, job, self.group.name)
         if outcome.block is not None and job is not None:
             server._block_found(outcome.block, job)
 
@@ -649,6 +660,37 @@ class PoolServer:
         for conn in list(self.groups[src].members):
             self._join_group(conn, dst)
             self._rekey(conn, target)
+
+    def move_connection(
+        self, conn: StratumServerProtocol, name: str, *, reconnect_grace_s: float = 10.0
+    ) -> str:
+        """Move one miner to group ``name`` (hashrate rebalancing between upstreams).
+
+        A miner that sent mining.extranonce.subscribe gets mining.set_extranonce and a clean
+        mining.notify on the new group, keeping its connection and statistics
+        (``"extranonce"``). Any other miner is sent ``client.reconnect`` back to this server,
+        where the router places it afresh; it is closed after ``reconnect_grace_s`` if it has
+        not gone by then (``"reconnect"``). ``""``: nothing to move.
+        """
+        if conn.closed or conn.leaving or conn.subscription is None or not conn.working:
+            return ""
+        target = self.groups.get(name)
+        if target is None or conn.group is target:
+            return ""
+        if conn.wants_extranonce:
+            conn.group.in_use.discard(conn.subscription.extranonce1)
+            self._join_group(conn, name)
+            self._rekey(conn, target)
+            return "extranonce"
+        conn.leaving = True
+        conn.send(encode_request(None, "client.reconnect", ["", "", 0]))
+
+        def close_if_still_here() -> None:
+            if not conn.closed:
+                conn.drop("asked to reconnect (rebalancing) and did not")
+
+        asyncio.get_running_loop().call_later(reconnect_grace_s, close_if_still_here)
+        return "reconnect"
 
     def _rekey(self, conn: StratumServerProtocol, group: ConnectionGroup) -> None:
         if conn.subscription is None or conn.closed:

@@ -87,10 +87,11 @@ class ShareLog:
     """Synchronous share store (one engine, one table); thread-safe for one writer thread.
 
     ``synchronous`` is SQLite's PRAGMA (``FULL`` survives power loss, ``NORMAL`` in WAL mode
-    survives a process crash); it has no effect on PostgreSQL.
+    survives a process crash); it has no effect on PostgreSQL. ``busy_timeout_ms`` is how long
+    a SQLite write waits for another writer's lock before the batch fails [ms].
     """
 
-    def __init__(self, url: str, *, synchronous: str = "FULL") -> None:
+    def __init__(self, url: str, *, synchronous: str = "FULL", busy_timeout_ms: int = 5000) -> None:
         self.url = url
         try:
             self.engine: Engine = create_engine(url, future=True)
@@ -100,13 +101,14 @@ class ShareLog:
             if synchronous.upper() not in {"OFF", "NORMAL", "FULL", "EXTRA"}:
                 raise ShareLogError(f"unknown SQLite synchronous mode {synchronous!r}")
             mode = synchronous.upper()
+            busy_ms = max(int(busy_timeout_ms), 0)
 
             @event.listens_for(self.engine, "connect")
             def _pragmas(dbapi_conn: Any, _record: Any) -> None:
                 cursor = dbapi_conn.cursor()
                 cursor.execute("PRAGMA journal_mode=WAL")
                 cursor.execute(f"PRAGMA synchronous={mode}")
-                cursor.execute("PRAGMA busy_timeout=5000")
+                cursor.execute(f"PRAGMA busy_timeout={busy_ms}")
                 cursor.close()
 
         try:

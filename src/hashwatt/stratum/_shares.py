@@ -95,6 +95,17 @@ class JobBook:
         seen.add(key)
         return True
 
+    def forget_seen(self, job_id: str, key: tuple[bytes, bytes, int, int, int]) -> None:
+        """Undo :meth:`mark_seen` for a share that was not stored, so its resend can be accepted."""
+        seen = self._seen.get(job_id)
+        if seen is not None:
+            seen.discard(key)
+
+
+def share_key(record: ShareRecord) -> tuple[bytes, bytes, int, int, int]:
+    """The duplicate-detection key of a share (what :meth:`JobBook.mark_seen` remembers)."""
+    return (record.extranonce1, record.extranonce2, record.ntime, record.nonce, record.version)
+
 
 def validate_share(
     book: JobBook,
