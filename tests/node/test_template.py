@@ -184,3 +184,15 @@ def test_mine_node_cli_solo_mines_one_block(capsys: pytest.CaptureFixture[str]) 
     blocks = [e for e in events if e["event"] == "block"]
     assert blocks and blocks[0]["accepted"] is True and blocks[0]["height"] == height
     assert len(state.submitted) == len([b for b in blocks if b["accepted"]])
+
+
+def test_node_url_errors_never_show_the_password() -> None:
+    from hashwatt.node._rpc import redact_url
+
+    assert redact_url("http://alice:s3cret@127.0.0.1:8332") == "http://alice:***@127.0.0.1:8332"
+    assert redact_url("http://127.0.0.1:8332") == "http://127.0.0.1:8332"
+    for bad in ("ftp://alice:s3cret@host:8332", "http://alice:s3cret@host:notaport"):
+        with pytest.raises(NodeError) as info:
+            RpcClient(bad)
+        assert "s3cret" not in str(info.value)
+        assert "alice" in str(info.value)

@@ -13,6 +13,8 @@ from typing import Annotated, Any
 import typer
 from rich.live import Live
 from rich.table import Table
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError
 
 from hashwatt.cli._output import JSON_OPTION, console, fmt_si, to_jsonable
 from hashwatt.errors import InputError
@@ -24,6 +26,14 @@ pool_app = typer.Typer(help="Run a Stratum V1 pool server or farm proxy.", no_ar
 def share_log_url(value: str) -> str:
     """A SQLAlchemy URL as given, or a file path turned into a SQLite URL."""
     return value if "://" in value else sqlite_url(Path(value).expanduser())
+
+
+def _without_password(database_url: str) -> str:
+    """The share-log URL for display: SQLAlchemy renders it with the password masked."""
+    try:
+        return make_url(database_url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return "<unparseable database URL>"
 
 
 def _stats_table(server: PoolServer, started: float, label: str) -> Table:
@@ -125,11 +135,14 @@ async def _serve(
     )
     await server.start(host, port)
     started = time.monotonic()
-    label = f"{source_kind} on {host}:{server.port}, shares -> {log_url}"
+    shown_log = _without_password(log_url)
+    label = f"{source_kind} on {host}:{server.port}, shares -> {shown_log}"
     if json_output:
         _emit_json({"event": "listening", "host": host, "port": server.port, "source": source_kind})
     else:
-        console.print(f"listening on stratum+tcp://{host}:{server.port} ({source_kind}); shares -> {log_url}")
+        console.print(
+            f"listening on stratum+tcp://{host}:{server.port} ({source_kind}); shares -> {shown_log}"
+        )
     try:
         deadline = None if duration_s is None else loop.time() + duration_s
         if json_output:

@@ -21,6 +21,16 @@ from hashwatt.node.errors import NodeError, RpcError
 MAX_RESPONSE_BYTES = 64 * 1024 * 1024
 
 
+def redact_url(url: str) -> str:
+    """``url`` with any password replaced by ``***``, for messages and logs (no secrets in errors)."""
+    scheme, sep, rest = url.rpartition("://")
+    userinfo, at, hostpart = rest.rpartition("@")
+    if not at:
+        return url
+    user = userinfo.split(":", 1)[0]
+    return f"{scheme}{sep}{user}:***@{hostpart}" if ":" in userinfo else url
+
+
 class RpcClient:
     """``call(method, *params)`` against ``http://USER:PASS@HOST:PORT[/wallet/..]``."""
 
@@ -34,13 +44,13 @@ class RpcClient:
     ) -> None:
         parts = urlsplit(url if "://" in url else "http://" + url)
         if parts.scheme not in {"http", "https"} or not parts.hostname:
-            raise NodeError(f"node URL must be http://USER:PASS@HOST:PORT, got {url!r}")
+            raise NodeError(f"node URL must be http://USER:PASS@HOST:PORT, got {redact_url(url)!r}")
         self.scheme = parts.scheme
         self.host = parts.hostname
         try:
             self.port = parts.port or 8332
         except ValueError as exc:
-            raise NodeError(f"bad port in node URL {url!r}") from exc
+            raise NodeError(f"bad port in node URL {redact_url(url)!r}") from exc
         self.path = parts.path or "/"
         user, password = unquote(parts.username or ""), unquote(parts.password or "")
         if cookie_file is not None:
