@@ -10,7 +10,9 @@ def test_database_url_password_masked() -> None:
     shown = _without_password("postgresql+psycopg://miner:hunter2@db.internal:5432/shares")
     assert "hunter2" not in shown
     assert shown.startswith("postgresql+psycopg://miner:") and shown.endswith("@db.internal:5432/shares")
-    assert _without_password("sqlite:////var/lib/hashwatt/shares.db") == "sqlite:////var/lib/hashwatt/shares.db"
+    assert (
+        _without_password("sqlite:////var/lib/hashwatt/shares.db") == "sqlite:////var/lib/hashwatt/shares.db"
+    )
     assert "hunter2" not in _without_password("not a url hunter2")
 
 
