@@ -12,13 +12,13 @@ import datetime as dt
 import difflib
 import math
 import re
-import tomllib
 from collections.abc import Iterable
 from functools import lru_cache
 from pathlib import Path
 
 import pandas as pd
 
+from hashwatt._toml import read_toml
 from hashwatt.data._embedded import embedded_path
 from hashwatt.errors import DataError, InputError
 
@@ -176,10 +176,7 @@ def load_catalog_file(path: str | Path) -> pd.DataFrame:
     if not path.is_file():
         raise InputError(f"catalog file not found: {path}")
     if path.suffix.lower() == ".toml":
-        try:
-            doc = tomllib.loads(path.read_text(encoding="utf-8"))
-        except tomllib.TOMLDecodeError as exc:
-            raise DataError(f"{path}: not valid TOML ({exc})") from exc
+        doc = read_toml(path, what="catalog file", error=DataError)
         miners = doc.get("miner", [])
         if not isinstance(miners, list) or not miners:
             raise DataError(f"{path}: expected one or more [[miner]] tables")

@@ -22,12 +22,12 @@ Unknown keys are refused (a misspelt ``pue`` must not silently become 1.0).
 
 from __future__ import annotations
 
-import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 
 import pandas as pd
 
+from hashwatt._toml import read_toml
 from hashwatt.data import MinerModel, find_miner, hardware_catalog
 from hashwatt.data.prices import market_prices
 from hashwatt.economics._costs import CostModel, FlatPrice, HourlyPrice, PowerPrice
@@ -170,11 +170,5 @@ def parse_fleet(doc: Mapping[str, object], *, catalog: pd.DataFrame | None = Non
 
 def load_fleet(path: str | Path, *, catalog: pd.DataFrame | None = None) -> tuple[FleetEntry, ...]:
     """Fleet entries from a TOML fleet file (see the module notes for the layout)."""
-    path = Path(path)
-    if not path.is_file():
-        raise EconomicsInputError(f"fleet file not found: {path}")
-    try:
-        doc = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise EconomicsInputError(f"{path}: not valid TOML ({exc})") from exc
+    doc = read_toml(path, what="fleet file", error=EconomicsInputError)
     return parse_fleet(doc, catalog=catalog)

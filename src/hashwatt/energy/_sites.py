@@ -16,7 +16,6 @@ profit (None when the site loses money).
 from __future__ import annotations
 
 import dataclasses
-import tomllib
 from functools import lru_cache
 from pathlib import Path
 from typing import Literal
@@ -25,6 +24,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from hashwatt._toml import read_toml
 from hashwatt.data._embedded import embedded_path
 from hashwatt.data.grid import (
     carbon_intensity_yearly,
@@ -178,12 +178,7 @@ class SiteResult:
 def load_sites(path: str | Path) -> SitesFile:
     """Read a sites TOML; paths inside it (tariff files) are relative to the file."""
     path = Path(path)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise SiteConfigError(f"sites file not found: {path}") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise SiteConfigError(f"{path}: not valid TOML ({exc})") from exc
+    data = read_toml(path, what="sites file", error=SiteConfigError)
     data["base_dir"] = str(path.parent)
     try:
         return SitesFile.model_validate(data)

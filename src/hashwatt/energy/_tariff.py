@@ -32,7 +32,6 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
-import tomllib
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -40,6 +39,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from hashwatt._toml import read_toml
 from hashwatt.energy.errors import TariffError
 
 __all__ = [
@@ -406,12 +406,7 @@ def parse_tariff(data: dict[str, object], *, source: str = "tariff") -> Tariff:
 def load_tariff(path: str | Path) -> Tariff:
     """Read a tariff TOML file (see the module docstring for the layout)."""
     path = Path(path)
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except FileNotFoundError as exc:
-        raise TariffError(f"tariff file not found: {path}") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise TariffError(f"{path}: not valid TOML ({exc})") from exc
+    data = read_toml(path, what="tariff file", error=TariffError)
     if "tariff" in data and isinstance(data["tariff"], dict):
         data = data["tariff"]
     return parse_tariff(data, source=str(path))
