@@ -13,7 +13,6 @@ import pytest
 
 from hashwatt.errors import InputError
 from hashwatt.miner.client import MiningClient, PoolUrl
-from hashwatt.miner.job import Job, Solution
 from hashwatt.stratum import target_from_difficulty
 from hashwatt.stratum._session import (
     Authorized,
@@ -25,6 +24,7 @@ from hashwatt.stratum._session import (
     ShareResult,
     Subscribed,
 )
+from hashwatt.work import Job, Solution
 from tests.stratum._helpers import demo_pool, find_nonce
 from tests.stratum._real import notify_from_block, real_block
 

@@ -9,8 +9,8 @@ import pytest
 
 from hashwatt.chain import TxOut, build_coinbase, merkle_branch, sha256d
 from hashwatt.miner.engine import EngineStats, SearchEngine, work_item
-from hashwatt.miner.job import Job, Solution, header_prefix, solution_hash
 from hashwatt.pow import MAX_TARGET, NONCE_SPACE, PowError, PowInputError, scan
+from hashwatt.work import Job, Solution, header_prefix, solution_hash
 
 # Version bits 13 and 14 may roll (a two-bit BIP 310 mask): four versions per extranonce2.
 MASK = 0b11 << 13

@@ -21,7 +21,6 @@ from hashwatt.chain import (
     validate_block,
 )
 from hashwatt.miner.engine import SearchEngine
-from hashwatt.miner.job import Solution, assemble_block
 from hashwatt.miner.solo import SoloMiner
 from hashwatt.node import (
     NodeError,
@@ -34,6 +33,7 @@ from hashwatt.node import (
     submit_block,
     template_coinbase,
 )
+from hashwatt.work import Solution, assemble_block
 from tests.node._rpcserver import fake_core, real_blocks, recorded_template, template_from_block
 from tests.stratum._helpers import find_nonce
 

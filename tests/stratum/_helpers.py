@@ -13,8 +13,8 @@ from pathlib import Path
 from typing import Any
 
 from hashwatt.miner.demo import DemoJobSource
-from hashwatt.miner.job import Job, header_prefix
 from hashwatt.stratum import PoolConfig, PoolServer, ShareLog, job_from_notify, sqlite_url
+from hashwatt.work import Job, header_prefix
 
 #: Share difficulty used by tests: about 2**32 * 2**-24 = 256 hashes per share.
 EASY_DIFFICULTY = 2.0**-24

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from hashwatt.miner.job import Job
 from hashwatt.stratum import HASHES_PER_DIFF1, HashrateMeter, JobBook, VarDiff
+from hashwatt.work import Job
 
 
 def _vardiff(**kw: float) -> VarDiff:

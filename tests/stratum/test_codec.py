@@ -8,7 +8,6 @@ from fractions import Fraction
 import pytest
 
 from hashwatt.chain import DIFFICULTY_1_TARGET, header_hash_hex
-from hashwatt.miner.job import Solution, assemble_header, header_prefix
 from hashwatt.stratum import (
     BIP320_VERSION_MASK,
     ConfigureRequest,
@@ -30,6 +29,7 @@ from hashwatt.stratum import (
     subscribe_result,
     target_from_difficulty,
 )
+from hashwatt.work import Solution, assemble_header, header_prefix
 from tests.stratum._real import notify_from_block, real_block, stratum_prevhash_by_words
 
 BLOCKS = ["170", "169", "testnet3_924634"]

@@ -16,7 +16,6 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from hashwatt.errors import InputError
-from hashwatt.miner.job import Job, Solution, solution_hash
 from hashwatt.stratum import PoolUrl, StratumError
 from hashwatt.stratum._session import (
     Authorized,
@@ -29,6 +28,7 @@ from hashwatt.stratum._session import (
     ShareResult,
     Subscribed,
 )
+from hashwatt.work import Job, Solution, solution_hash
 
 __all__ = ["ClientStats", "MiningClient", "PoolUrl", "Searcher"]
 

@@ -1,4 +1,4 @@
-"""The search engine: worker threads that turn a :class:`~hashwatt.miner.job.Job` into
+"""The search engine: worker threads that turn a :class:`~hashwatt.work.Job` into
 nonce scans on a :mod:`hashwatt.pow` backend and report every share they find.
 
 Search space and partitioning. A job's work is one sequence of *work items*; item ``k`` is
@@ -13,7 +13,7 @@ Workers take the next item from one shared counter, so no two workers ever scan 
 range, and the set of items done after ``n`` items is the first ``n`` whatever the thread
 count: results depend only on the job and how far the search got (see :meth:`SearchEngine.search`).
 
-Every hit is recomputed on the host with hashlib through :func:`~hashwatt.miner.job.solution_hash`
+Every hit is recomputed on the host with hashlib through :func:`~hashwatt.work.solution_hash`
 (an independent path: coinbase, merkle branch, header) before ``on_solution`` sees it.
 """
 
@@ -27,9 +27,9 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from hashwatt.miner.job import Job, Solution, header_prefix, solution_hash
 from hashwatt.pow import NONCE_SPACE, check_backend, scan
 from hashwatt.pow.errors import KernelError, PowError, PowInputError
+from hashwatt.work import Job, Solution, header_prefix, solution_hash
 
 __all__ = [
     "EngineStats",

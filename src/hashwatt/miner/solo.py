@@ -17,7 +17,6 @@ from typing import Any
 from hashwatt.chain import address_to_script, block_subsidy_sat, hash_to_hex, header_hash, validate_block
 from hashwatt.errors import HashwattError
 from hashwatt.miner.client import Searcher
-from hashwatt.miner.job import Job, Solution, assemble_block
 from hashwatt.node import (
     BlockTemplate,
     RpcClient,
@@ -27,6 +26,7 @@ from hashwatt.node import (
     template_coinbase,
 )
 from hashwatt.stratum import BlockResult
+from hashwatt.work import Job, Solution, assemble_block
 
 __all__ = ["SoloMiner", "run_solo"]
 

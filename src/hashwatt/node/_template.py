@@ -1,4 +1,4 @@
-"""getblocktemplate (BIP 22/23, BIP 9/141 rules) -> :class:`~hashwatt.miner.job.Job`.
+"""getblocktemplate (BIP 22/23, BIP 9/141 rules) -> :class:`~hashwatt.work.Job`.
 
 The coinbase pays ``coinbasevalue`` (subsidy + fees) to the payout script and, when the
 template is segwit-aware, carries the BIP 141 witness commitment computed from the template's
@@ -36,10 +36,10 @@ from hashwatt.chain import (
     wtxid,
 )
 from hashwatt.errors import ChainError, HashwattError
-from hashwatt.miner.job import Job
 from hashwatt.node._rpc import RpcClient
 from hashwatt.node.errors import NodeError, TemplateError
 from hashwatt.stratum import BlockResult
+from hashwatt.work import Job
 
 log = logging.getLogger("hashwatt.node")
 

@@ -2,7 +2,7 @@
 
 ``scan(header76, nonce_start, count, target)`` returns the nonces whose block hash meets the
 target; ``available_backends()`` lists what runs here. The search engine that rolls nonce,
-extranonce2 and version bits over a :class:`~hashwatt.miner.job.Job` lives in
+extranonce2 and version bits over a :class:`~hashwatt.work.Job` lives in
 :mod:`hashwatt.miner.engine`.
 """
 

@@ -22,8 +22,8 @@ from typing import Any
 
 from hashwatt.chain import difficulty_to_target, target_to_difficulty
 from hashwatt.errors import ChainError, HashwattError
-from hashwatt.miner.job import Job, Solution
 from hashwatt.stratum.errors import ProtocolViolation
+from hashwatt.work import Job, Solution
 
 #: BIP 310 extension name and its parameter keys.
 VERSION_ROLLING = "version-rolling"

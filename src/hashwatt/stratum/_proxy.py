@@ -27,7 +27,6 @@ from typing import TYPE_CHECKING, cast
 
 from hashwatt.chain import Block, hash_to_hex, header_hash
 from hashwatt.errors import InputError
-from hashwatt.miner.job import Job, Solution
 from hashwatt.stratum._codec import BIP320_VERSION_MASK
 from hashwatt.stratum._server import BlockResult, JobSink, PoolServer
 from hashwatt.stratum._session import (
@@ -41,6 +40,7 @@ from hashwatt.stratum._session import (
 from hashwatt.stratum._shares import HASHES_PER_DIFF1, ShareRecord
 from hashwatt.stratum._url import PoolUrl
 from hashwatt.stratum.errors import StratumError
+from hashwatt.work import Job, Solution
 
 if TYPE_CHECKING:
     from hashwatt.stratum._server import StratumServerProtocol

@@ -20,7 +20,6 @@ from typing import Any, Protocol
 
 from hashwatt.chain import Block, hash_to_hex, header_hash, target_to_difficulty
 from hashwatt.errors import HashwattError
-from hashwatt.miner.job import Job
 from hashwatt.stratum._codec import (
     BIP320_VERSION_MASK,
     Subscription,
@@ -53,6 +52,7 @@ from hashwatt.stratum._wire import (
     encode_result,
 )
 from hashwatt.stratum.errors import ErrorCode, ProtocolViolation
+from hashwatt.work import Job
 
 log = logging.getLogger("hashwatt.stratum.server")
 

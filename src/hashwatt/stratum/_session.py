@@ -12,7 +12,6 @@ import itertools
 from dataclasses import dataclass
 from typing import Any
 
-from hashwatt.miner.job import Job, Solution
 from hashwatt.stratum._codec import (
     BIP320_VERSION_MASK,
     Subscription,
@@ -28,6 +27,7 @@ from hashwatt.stratum._codec import (
 )
 from hashwatt.stratum._wire import MessageReader, Request, Response, encode_request, encode_result
 from hashwatt.stratum.errors import ProtocolViolation, RemoteError
+from hashwatt.work import Job, Solution
 
 CLIENT_VERSION = "hashwatt/0.1"
 

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 
 from hashwatt.chain import Block, hash_to_hex, sha256d, target_to_difficulty
 from hashwatt.errors import HashwattError
-from hashwatt.miner.job import Job, Solution, assemble_block, assemble_header
 from hashwatt.stratum._codec import Submit, rolled_version
 from hashwatt.stratum.errors import ErrorCode
+from hashwatt.work import Job, Solution, assemble_block, assemble_header
 
 #: Work represented by one share of difficulty 1 [hashes] (2**32, up to 0xffff/0x10000).
 HASHES_PER_DIFF1 = 2**32

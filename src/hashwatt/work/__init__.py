@@ -1,0 +1,25 @@
+"""The work unit, at the foundation: a :class:`Job` (from Stratum, getblocktemplate or the demo
+source) and the :class:`Solution` that answers it; headers and blocks are assembled here and
+nowhere else, so the protocols (``stratum``, ``node``) and the miner share one definition."""
+
+from hashwatt.work._job import (
+    Job,
+    Solution,
+    assemble_block,
+    assemble_header,
+    coinbase_bytes,
+    header_prefix,
+    job_merkle_root,
+    solution_hash,
+)
+
+__all__ = [
+    "Job",
+    "Solution",
+    "assemble_block",
+    "assemble_header",
+    "coinbase_bytes",
+    "header_prefix",
+    "job_merkle_root",
+    "solution_hash",
+]
