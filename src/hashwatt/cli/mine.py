@@ -69,7 +69,8 @@ async def _mine(
     tmp: tempfile.TemporaryDirectory[str] | None = None
     if demo:
         from hashwatt.miner.demo import start_demo_pool
-        from hashwatt.stratum import BlockResult, ShareLog, sqlite_url
+        from hashwatt.stratum import ShareLog, sqlite_url
+        from hashwatt.work import BlockResult
 
         tmp = tempfile.TemporaryDirectory(prefix="hashwatt-demo-")
 

@@ -18,7 +18,8 @@ from sqlalchemy.exc import ArgumentError
 
 from hashwatt.cli._output import JSON_OPTION, console, fmt_si, to_jsonable
 from hashwatt.errors import InputError
-from hashwatt.stratum import BlockResult, PoolConfig, PoolServer, ShareLog, sqlite_url
+from hashwatt.stratum import PoolConfig, PoolServer, ShareLog, sqlite_url
+from hashwatt.work import BlockResult
 
 pool_app = typer.Typer(help="Run a Stratum V1 pool server or farm proxy.", no_args_is_help=True)
 

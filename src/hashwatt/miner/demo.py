@@ -34,8 +34,8 @@ from hashwatt.chain import (
     wtxid,
 )
 from hashwatt.data import embedded_path
-from hashwatt.stratum import BlockResult, PoolConfig, PoolServer, ShareLog
-from hashwatt.work import Job
+from hashwatt.stratum import PoolConfig, PoolServer, ShareLog
+from hashwatt.work import BlockResult, Job
 
 DEMO_BLOCK_FILE = "block_testnet3_924634.hex"
 #: Tag in the demo coinbase scriptSig.

@@ -25,8 +25,7 @@ from hashwatt.node import (
     submit_block,
     template_coinbase,
 )
-from hashwatt.stratum import BlockResult
-from hashwatt.work import Job, Solution, assemble_block
+from hashwatt.work import BlockResult, Job, Solution, assemble_block
 
 __all__ = ["SoloMiner", "run_solo"]
 

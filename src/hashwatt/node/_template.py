@@ -38,8 +38,7 @@ from hashwatt.chain import (
 from hashwatt.errors import ChainError, HashwattError
 from hashwatt.node._rpc import RpcClient
 from hashwatt.node.errors import NodeError, TemplateError
-from hashwatt.stratum import BlockResult
-from hashwatt.work import Job
+from hashwatt.work import BlockResult, Job
 
 log = logging.getLogger("hashwatt.node")
 

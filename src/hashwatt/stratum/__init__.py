@@ -31,7 +31,6 @@ from hashwatt.stratum._codec import (
 )
 from hashwatt.stratum._proxy import Move, Upstream, UpstreamLink, UpstreamSource, plan_rebalance, weight_drift
 from hashwatt.stratum._server import (
-    BlockResult,
     ConnectionGroup,
     GroupRouter,
     JobSink,
@@ -77,7 +76,6 @@ __all__ = [
     "NTIME_MAX_AHEAD_S",
     "Accepted",
     "AsyncShareWriter",
-    "BlockResult",
     "ConfigureRequest",
     "ConnectionGroup",
     "ErrorCode",

@@ -28,7 +28,7 @@ from typing import TYPE_CHECKING, cast
 from hashwatt.chain import Block, hash_to_hex, header_hash
 from hashwatt.errors import InputError
 from hashwatt.stratum._codec import BIP320_VERSION_MASK
-from hashwatt.stratum._server import BlockResult, JobSink, PoolServer
+from hashwatt.stratum._server import JobSink, PoolServer
 from hashwatt.stratum._session import (
     Authorized,
     ClientSession,
@@ -40,7 +40,7 @@ from hashwatt.stratum._session import (
 from hashwatt.stratum._shares import HASHES_PER_DIFF1, ShareRecord
 from hashwatt.stratum._url import PoolUrl
 from hashwatt.stratum.errors import StratumError
-from hashwatt.work import Job, Solution
+from hashwatt.work import BlockResult, Job, Solution
 
 if TYPE_CHECKING:
     from hashwatt.stratum._server import StratumServerProtocol

@@ -52,21 +52,11 @@ from hashwatt.stratum._wire import (
     encode_result,
 )
 from hashwatt.stratum.errors import ErrorCode, ProtocolViolation
-from hashwatt.work import Job
+from hashwatt.work import BlockResult, Job
 
 log = logging.getLogger("hashwatt.stratum.server")
 
 SERVER_VERSION = "hashwatt-pool/0.1"
-
-
-@dataclass(frozen=True, slots=True)
-class BlockResult:
-    """What the job source said about a block candidate (``accepted`` by the node or demo chain)."""
-
-    block_hash_hex: str
-    height: int | None
-    accepted: bool
-    message: str
 
 
 class JobSink(Protocol):

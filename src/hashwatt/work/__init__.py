@@ -3,6 +3,7 @@ source) and the :class:`Solution` that answers it; headers and blocks are assemb
 nowhere else, so the protocols (``stratum``, ``node``) and the miner share one definition."""
 
 from hashwatt.work._job import (
+    BlockResult,
     Job,
     Solution,
     assemble_block,
@@ -14,6 +15,7 @@ from hashwatt.work._job import (
 )
 
 __all__ = [
+    "BlockResult",
     "Job",
     "Solution",
     "assemble_block",

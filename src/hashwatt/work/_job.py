@@ -143,3 +143,13 @@ def assemble_block(job: Job, solution: Solution) -> Block:
             coinbase.locktime,
         )
     return Block(assemble_header(job, solution), (coinbase, *job.transactions))
+
+
+@dataclass(frozen=True, slots=True)
+class BlockResult:
+    """What the job source said about a block candidate (``accepted`` by the node or demo chain)."""
+
+    block_hash_hex: str
+    height: int | None
+    accepted: bool
+    message: str
