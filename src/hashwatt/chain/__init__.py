@@ -80,6 +80,7 @@ from hashwatt.chain._supply import (
 from hashwatt.chain._target import (
     DIFFICULTY_1_BITS,
     DIFFICULTY_1_TARGET,
+    HASHES_PER_DIFFICULTY,
     TARGET_BLOCK_INTERVAL_S,
     bits_to_target,
     decode_compact,
@@ -138,6 +139,7 @@ __all__ = [
     "DIFFICULTY_1_BITS",
     "DIFFICULTY_1_TARGET",
     "HALVING_INTERVAL",
+    "HASHES_PER_DIFFICULTY",
     "HEADER_SIZE",
     "MAX_BLOCK_WEIGHT",
     "MAX_FUTURE_BLOCK_TIME_S",

@@ -15,6 +15,9 @@ from hashwatt.errors import TargetError
 DIFFICULTY_1_BITS = 0x1D00FFFF
 #: The difficulty-1 target, 0xffff * 2**208.
 DIFFICULTY_1_TARGET = 0xFFFF << 208
+#: Expected hashes per unit of difficulty: 2**32 (exactly 2**48/0xffff; the 0.0015 % gap is the
+#: convention every pool and calculator uses, so it is the one definition here).
+HASHES_PER_DIFFICULTY = 2**32
 #: Largest value a target can take (256 bits).
 MAX_TARGET = (1 << 256) - 1
 #: Mainnet target block interval [s].
