@@ -1,0 +1,48 @@
+"""Errors of the fleet service. A failed poll is one of these, never an empty reading: an
+offline miner must not look like an idle one."""
+
+from __future__ import annotations
+
+from hashwatt.errors import HashwattError
+
+__all__ = [
+    "ControlUnsupported",
+    "DeviceAuthFailed",
+    "DeviceError",
+    "DeviceReplyInvalid",
+    "DeviceTimeout",
+    "DeviceUnreachable",
+    "FleetError",
+]
+
+
+class FleetError(HashwattError):
+    """Base of every error raised by :mod:`hashwatt.fleet`."""
+
+
+class DeviceError(FleetError):
+    """A device could not be read or controlled; ``address`` is ``host:port`` (never credentials)."""
+
+    def __init__(self, message: str, *, address: str = "") -> None:
+        super().__init__(f"{address}: {message}" if address else message)
+        self.address = address
+
+
+class DeviceUnreachable(DeviceError):
+    """Connection refused, no route, or the connection dropped before a reply."""
+
+
+class DeviceTimeout(DeviceUnreachable):
+    """The device accepted the connection (or not) but did not answer within its deadline."""
+
+
+class DeviceReplyInvalid(DeviceError):
+    """The device answered, but not with a reply of its firmware's shape (garbage, truncated JSON)."""
+
+
+class DeviceAuthFailed(DeviceError):
+    """The credentials tried were refused."""
+
+
+class ControlUnsupported(DeviceError):
+    """The firmware has no such control (e.g. a power target on stock Antminer firmware)."""
