@@ -8,6 +8,8 @@ can act on; the CLI prints it as one line on stderr and exits with code 2.
     HashwattError
     ├── InputError                 bad user input at an edge (CLI flag, config file)
     ├── ChainError                 consensus layer (hashwatt.chain)
+    │   ├── ChainInputError        an argument outside its consensus range (also an InputError)
+    │   │   └── InvalidField       a value type's field of the wrong size or range (.structure, .field)
     │   ├── DecodeError            bytes that are not a valid encoding
     │   │   ├── InvalidHex
     │   │   ├── Truncated
@@ -39,6 +41,23 @@ class DataError(HashwattError):
 
 class ChainError(HashwattError):
     """Base of the consensus layer's errors."""
+
+
+class ChainInputError(ChainError, InputError):
+    """An argument handed to the consensus layer lies outside its range (a negative height...)."""
+
+
+class InvalidField(ChainInputError):
+    """A consensus value was built with a field of the wrong size or outside its wire range.
+
+    ``structure`` and ``field`` name it (``BlockHeader``, ``prev_hash``): a 31-byte hash must
+    not be padded, nor a 33-bit nonce cut, silently on the way to the wire.
+    """
+
+    def __init__(self, structure: str, field: str, problem: str) -> None:
+        super().__init__(f"{structure}.{field}: {problem}")
+        self.structure = structure
+        self.field = field
 
 
 class DecodeError(ChainError, ValueError):

@@ -10,16 +10,42 @@ from __future__ import annotations
 import hashlib
 import struct
 
-from hashwatt.errors import InvalidHex, NonCanonical, TrailingBytes, Truncated
+from hashwatt.errors import InvalidField, InvalidHex, NonCanonical, TrailingBytes, Truncated
 
 #: Largest CompactSize a decoder accepts as a count (Bitcoin Core's MAX_SIZE, 0x02000000).
 MAX_COMPACT_SIZE = 0x02000000
+
+#: Wire ranges of the fixed-width integer fields, by Core's C type.
+INT32_RANGE = (-(1 << 31), (1 << 31) - 1)
+UINT32_RANGE = (0, 0xFFFFFFFF)
+INT64_RANGE = (-(1 << 63), (1 << 63) - 1)
 
 _U16 = struct.Struct("<H")
 _U32 = struct.Struct("<I")
 _I32 = struct.Struct("<i")
 _U64 = struct.Struct("<Q")
 _I64 = struct.Struct("<q")
+
+
+def check_bytes(structure: str, field: str, value: object, size: int) -> None:
+    """Raise :class:`InvalidField` unless ``value`` is exactly ``size`` bytes.
+
+    ``struct``'s ``32s`` pads a short string and cuts a long one: a value type checks the
+    size itself so that ``from_bytes(to_bytes(v)) == v`` for every value that exists.
+    """
+    if not isinstance(value, bytes):
+        raise InvalidField(structure, field, f"must be bytes, got {type(value).__name__}")
+    if len(value) != size:
+        raise InvalidField(structure, field, f"must be {size} bytes, got {len(value)}")
+
+
+def check_int(structure: str, field: str, value: object, bounds: tuple[int, int]) -> None:
+    """Raise :class:`InvalidField` unless ``value`` is an int within ``bounds`` (inclusive)."""
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise InvalidField(structure, field, f"must be an integer, got {type(value).__name__}")
+    low, high = bounds
+    if not low <= value <= high:
+        raise InvalidField(structure, field, f"must lie in [{low}, {high}], got {value}")
 
 
 def sha256d(data: bytes | bytearray | memoryview) -> bytes:

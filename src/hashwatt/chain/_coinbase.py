@@ -14,7 +14,7 @@ from hashwatt.chain._codec import compact_size_bytes, i32_le, i64_le, u32_le, va
 from hashwatt.chain._merkle import WITNESS_RESERVED_VALUE, witness_commitment_script
 from hashwatt.chain._script import push_data, push_int
 from hashwatt.chain._transaction import COINBASE_VOUT, NULL_HASH, OutPoint, Transaction, TxIn, TxOut
-from hashwatt.errors import InputError
+from hashwatt.errors import ChainInputError
 
 #: Consensus bounds on the coinbase scriptSig length (Core: bad-cb-length) [bytes].
 COINBASE_SCRIPT_MIN = 2
@@ -34,7 +34,7 @@ class CoinbaseParts:
     def assemble(self, extranonce1: bytes, extranonce2: bytes) -> bytes:
         """Non-witness coinbase bytes (what is hashed into the txid)."""
         if len(extranonce1) != self.extranonce1_size or len(extranonce2) != self.extranonce2_size:
-            raise InputError(
+            raise ChainInputError(
                 f"extranonce sizes must be {self.extranonce1_size}+{self.extranonce2_size} bytes, "
                 f"got {len(extranonce1)}+{len(extranonce2)}"
             )
@@ -55,7 +55,7 @@ def coinbase_outputs(
 ) -> list[TxOut]:
     """The payout output, then (if given) the zero-value witness commitment output."""
     if reward_sat < 0:
-        raise InputError(f"coinbase reward must be >= 0 sat, got {reward_sat}")
+        raise ChainInputError(f"coinbase reward must be >= 0 sat, got {reward_sat}")
     outputs = [TxOut(reward_sat, payout_script)]
     if witness_commitment is not None:
         outputs.append(TxOut(0, witness_commitment_script(witness_commitment)))
@@ -65,7 +65,7 @@ def coinbase_outputs(
 def coinbase_script_prefix(height: int, tag: bytes = b"") -> bytes:
     """scriptSig start: the BIP 34 height push, then the tag as one data push."""
     if height < 0:
-        raise InputError(f"height must be >= 0, got {height}")
+        raise ChainInputError(f"height must be >= 0, got {height}")
     return push_int(height) + (push_data(tag) if tag else b"")
 
 
@@ -88,18 +88,18 @@ def build_coinbase(
     witness reserved value as its single witness item).
     """
     if extranonce1_size < 0 or extranonce2_size < 0:
-        raise InputError("extranonce sizes must be >= 0")
+        raise ChainInputError("extranonce sizes must be >= 0")
     if not outputs:
-        raise InputError("a coinbase needs at least one output")
+        raise ChainInputError("a coinbase needs at least one output")
     extranonce_size = extranonce1_size + extranonce2_size
     prefix = coinbase_script_prefix(height, tag)
     if extranonce_size:
         if extranonce_size >= 0x4C:
-            raise InputError("extranonce longer than 75 bytes")
+            raise ChainInputError("extranonce longer than 75 bytes")
         prefix += bytes((extranonce_size,))
     script_len = len(prefix) + extranonce_size
     if not COINBASE_SCRIPT_MIN <= script_len <= COINBASE_SCRIPT_MAX:
-        raise InputError(
+        raise ChainInputError(
             f"coinbase scriptSig would be {script_len} bytes; consensus allows "
             f"{COINBASE_SCRIPT_MIN}..{COINBASE_SCRIPT_MAX} (shorten the tag)"
         )

@@ -5,7 +5,15 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass
 
-from hashwatt.chain._codec import ByteReader, hash_to_hex, sha256d
+from hashwatt.chain._codec import (
+    INT32_RANGE,
+    UINT32_RANGE,
+    ByteReader,
+    check_bytes,
+    check_int,
+    hash_to_hex,
+    sha256d,
+)
 from hashwatt.chain._target import bits_to_target, hash_meets_target
 
 #: Serialized header size [bytes].
@@ -20,7 +28,9 @@ class BlockHeader:
 
     ``version`` (nVersion, int32), ``prev_hash`` (hashPrevBlock), ``merkle_root``
     (hashMerkleRoot), ``time`` (nTime, unix seconds), ``bits`` (nBits, compact target),
-    ``nonce`` (nNonce).
+    ``nonce`` (nNonce). Sizes and ranges are checked on construction
+    (:class:`~hashwatt.errors.InvalidField`), so every header that exists encodes to 80 bytes
+    and decodes back to itself.
     """
 
     version: int
@@ -29,6 +39,14 @@ class BlockHeader:
     time: int
     bits: int
     nonce: int
+
+    def __post_init__(self) -> None:
+        check_int("BlockHeader", "version", self.version, INT32_RANGE)
+        check_bytes("BlockHeader", "prev_hash", self.prev_hash, 32)
+        check_bytes("BlockHeader", "merkle_root", self.merkle_root, 32)
+        check_int("BlockHeader", "time", self.time, UINT32_RANGE)
+        check_int("BlockHeader", "bits", self.bits, UINT32_RANGE)
+        check_int("BlockHeader", "nonce", self.nonce, UINT32_RANGE)
 
     def to_bytes(self) -> bytes:
         return _HEADER.pack(self.version, self.prev_hash, self.merkle_root, self.time, self.bits, self.nonce)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from hashwatt.chain._target import DIFFICULTY_1_BITS, bits_to_target, target_to_bits
-from hashwatt.errors import InputError
+from hashwatt.errors import ChainInputError
 
 #: Blocks per difficulty period (Core: DifficultyAdjustmentInterval()).
 RETARGET_INTERVAL = 2016
@@ -45,7 +45,7 @@ def next_bits(
     the previous period, is Satoshi's off-by-one: the span covers 2015 intervals, not 2016.
     """
     if prev_bits < 0 or first_block_time < 0 or last_block_time < 0:
-        raise InputError("bits and block times must be non-negative")
+        raise ChainInputError("bits and block times must be non-negative")
     span = clamp_timespan_s(last_block_time - first_block_time)
     new_target = bits_to_target(prev_bits) * span // TARGET_TIMESPAN_S
     new_target = min(new_target, pow_limit)

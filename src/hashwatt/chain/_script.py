@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import struct
 
-from hashwatt.errors import InputError
+from hashwatt.errors import ChainInputError
 
 OP_0 = 0x00
 OP_PUSHDATA1 = 0x4C
@@ -43,7 +43,7 @@ def push_data(data: bytes) -> bytes:
         return bytes((OP_PUSHDATA2,)) + struct.pack("<H", n) + data
     if n <= 0xFFFFFFFF:
         return bytes((OP_PUSHDATA4,)) + struct.pack("<I", n) + data
-    raise InputError("push too large")
+    raise ChainInputError("push too large")
 
 
 def push_int(n: int) -> bytes:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from hashwatt.chain._transaction import COIN
-from hashwatt.errors import InputError
+from hashwatt.errors import ChainInputError
 
 #: Blocks between halvings (Core: nSubsidyHalvingInterval).
 HALVING_INTERVAL = 210_000
@@ -15,7 +15,7 @@ _MAX_HALVINGS = 64
 
 def _check_height(height: int) -> None:
     if height < 0:
-        raise InputError(f"block height must be >= 0, got {height}")
+        raise ChainInputError(f"block height must be >= 0, got {height}")
 
 
 def halving_epoch(height: int) -> int:

@@ -6,8 +6,13 @@ import struct
 from dataclasses import dataclass, field
 
 from hashwatt.chain._codec import (
+    INT32_RANGE,
+    INT64_RANGE,
     MAX_COMPACT_SIZE,
+    UINT32_RANGE,
     ByteReader,
+    check_bytes,
+    check_int,
     compact_size_bytes,
     i32_le,
     i64_le,
@@ -35,6 +40,10 @@ class OutPoint:
     txid: bytes
     vout: int
 
+    def __post_init__(self) -> None:
+        check_bytes("OutPoint", "txid", self.txid, 32)
+        check_int("OutPoint", "vout", self.vout, UINT32_RANGE)
+
     @property
     def is_null(self) -> bool:
         """True for the coinbase's placeholder outpoint."""
@@ -50,6 +59,9 @@ class TxIn:
     sequence: int = 0xFFFFFFFF
     witness: tuple[bytes, ...] = ()
 
+    def __post_init__(self) -> None:
+        check_int("TxIn", "sequence", self.sequence, UINT32_RANGE)
+
 
 @dataclass(frozen=True, slots=True)
 class TxOut:
@@ -57,6 +69,11 @@ class TxOut:
 
     value_sat: int
     script_pubkey: bytes
+
+    def __post_init__(self) -> None:
+        # The wire range only: a negative or oversized amount is a consensus failure that
+        # check_block reports (BadTransaction), not an unrepresentable value.
+        check_int("TxOut", "value_sat", self.value_sat, INT64_RANGE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +88,10 @@ class Transaction:
     # them into a changed value; the value is immutable, so they cannot go stale.
     _stripped: bytes | None = field(default=None, init=False, repr=False, compare=False)
     _full: bytes | None = field(default=None, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        check_int("Transaction", "version", self.version, INT32_RANGE)
+        check_int("Transaction", "locktime", self.locktime, UINT32_RANGE)
 
     @property
     def has_witness(self) -> bool:
