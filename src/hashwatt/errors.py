@@ -19,9 +19,10 @@ can act on; the CLI prints it as one line on stderr and exits with code 2.
     │   ├── AddressError           an address that does not decode (checksum, network, length)
     │   └── BlockInvalid           a consensus check failed (one subclass per rule)
     └── DataError                  shipped or user datasets that are missing or malformed
+        └── DataInputError         a data request out of range (unknown region, year) (also an InputError)
 
 Other rooms (``StratumError``, ``PowError``, ``EconomicsError``, ...) subclass
-:class:`HashwattError` in their own ``errors`` modules.
+:class:`HashwattError` in their own ``errors`` modules; docs/ERRORS.md draws the whole tree.
 """
 
 from __future__ import annotations
@@ -37,6 +38,11 @@ class InputError(HashwattError, ValueError):
 
 class DataError(HashwattError):
     """A dataset is missing, malformed or does not cover what was asked."""
+
+
+class DataInputError(DataError, InputError):
+    """A request the datasets cannot answer as asked: an unknown region or market, a year not
+    covered, a file that is not there."""
 
 
 class ChainError(HashwattError):

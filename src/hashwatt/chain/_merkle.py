@@ -6,6 +6,7 @@ import hashlib
 from collections.abc import Sequence
 
 from hashwatt.chain._codec import sha256d
+from hashwatt.errors import ChainInputError
 
 #: scriptPubKey prefix of the witness commitment output: OP_RETURN, push 36, 0xaa21a9ed (BIP 141).
 WITNESS_COMMITMENT_HEADER = bytes.fromhex("6a24aa21a9ed")
@@ -33,7 +34,7 @@ def merkle_root(hashes: Sequence[bytes]) -> bytes:
 def merkle_branch(hashes: Sequence[bytes], index: int = 0) -> list[bytes]:
     """Sibling hashes from leaf ``index`` up to the root (for index 0: Stratum's merkle_branch)."""
     if not 0 <= index < len(hashes):
-        raise IndexError(f"leaf {index} outside a tree of {len(hashes)} leaves")
+        raise ChainInputError(f"leaf {index} outside a tree of {len(hashes)} leaves")
     branch: list[bytes] = []
     level = list(hashes)
     sha = hashlib.sha256

@@ -22,6 +22,8 @@ HASHES_PER_DIFFICULTY = 2**32
 MAX_TARGET = (1 << 256) - 1
 #: Mainnet target block interval [s].
 TARGET_BLOCK_INTERVAL_S = 600
+#: Seconds in a UTC day (rates per day everywhere: blocks, BTC, hashprice) [s].
+SECONDS_PER_DAY = 86_400
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,7 +102,7 @@ def difficulty_to_target(difficulty: float) -> int:
 
 def hashes_per_block(difficulty: float) -> float:
     """Expected hashes to find one block at ``difficulty``: difficulty x 2**32 (approx. 2**256/target)."""
-    return difficulty * 2.0**32
+    return difficulty * float(HASHES_PER_DIFFICULTY)
 
 
 def hashrate_from_difficulty(difficulty: float, block_interval_s: float = TARGET_BLOCK_INTERVAL_S) -> float:

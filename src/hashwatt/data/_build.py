@@ -21,9 +21,12 @@ import numpy as np
 import pandas as pd
 
 from hashwatt.chain import (
+    COIN,
     RETARGET_INTERVAL,
+    SECONDS_PER_DAY,
     block_subsidy_sat,
     difficulty_from_bits,
+    hashes_per_block,
     next_bits,
 )
 from hashwatt.data.hardware import CATALOG_COLUMNS
@@ -31,7 +34,6 @@ from hashwatt.data.history import HISTORY_COLUMNS
 from hashwatt.errors import DataError
 
 _FILES = Path(__file__).parent / "files"
-_SAT_PER_BTC = 100_000_000
 
 # --------------------------------------------------------------------------- catalog
 
@@ -262,7 +264,7 @@ def _epoch_difficulties(shared: Path) -> tuple[np.ndarray, pd.DataFrame]:
             recomputed = next_bits(bits[epoch - 1], times[h - RETARGET_INTERVAL], times[h - 1])
             if epoch < len(bits):
                 if recomputed != bits[epoch]:
-                    raise RuntimeError(f"retarget rule disagrees with headers at {h}")
+                    raise DataError(f"retarget rule disagrees with headers at {h}")
             else:
                 bits.append(recomputed)
         epoch += 1
@@ -313,14 +315,14 @@ def build_history(shared: Path) -> pd.DataFrame:
         hs = np.arange(h0, h1 + 1) if h1 >= h0 else np.array([h1])
         epochs = hs // RETARGET_INTERVAL
         if int(epochs.max()) >= len(epoch_diff):
-            raise RuntimeError(f"no difficulty for height {int(hs.max())}")
+            raise DataError(f"no difficulty for height {int(hs.max())}")
         diff_mean[i] = float(epoch_diff[epochs].mean())
         subsidy_sum[i] = sum(block_subsidy_sat(int(h)) for h in hs) / len(hs)
     out["difficulty"] = diff_mean
     out["difficulty_source"] = np.where(
         out["height_last"] < 437 * RETARGET_INTERVAL, "retarget_history", "retarget_rule_blocks_file"
     )
-    out["subsidy_btc_per_block"] = subsidy_sum / _SAT_PER_BTC
+    out["subsidy_btc_per_block"] = subsidy_sum / COIN
     out["subsidy_btc"] = out["subsidy_btc_per_block"] * out["block_count"]
 
     # Price: Bitstamp-derived daily close from 2012, Coin Metrics before.
@@ -363,7 +365,11 @@ def build_history(shared: Path) -> pd.DataFrame:
     out["fees_source"] = fsrc
     out["fees_interpolated"] = fsrc == "blockchaincom_4day_interpolated"
     out["fees_btc_per_block"] = out["fees_btc_per_day"] / out["block_count"].where(out["block_count"] > 0)
-    out["hashrate_ehs"] = out["difficulty"] * 2.0**32 * out["block_count"] / 86_400 / 1e18
+    # Implied hashrate: the day's expected hashes (blocks x hashes per block) over the day.
+    out["hashrate_ehs"] = [
+        hashes_per_block(d) * n / SECONDS_PER_DAY / 1e18
+        for d, n in zip(out["difficulty"].tolist(), out["block_count"].tolist(), strict=True)
+    ]
     return out[list(HISTORY_COLUMNS)]
 
 

@@ -17,7 +17,7 @@ from functools import lru_cache
 import pandas as pd
 
 from hashwatt.data._embedded import embedded_path
-from hashwatt.errors import DataError, InputError
+from hashwatt.errors import DataError, DataInputError
 
 __all__ = [
     "carbon_intensity_yearly",
@@ -43,7 +43,7 @@ def _pick_year(frame: pd.DataFrame, region: str, year: int, what: str) -> pd.Ser
     rows = frame[frame["region"].str.lower() == region.strip().lower()]
     if rows.empty:
         known = ", ".join(sorted(frame["region"].unique().tolist())[:40])
-        raise InputError(f"no {what} for region {region!r}; known regions include: {known}")
+        raise DataInputError(f"no {what} for region {region!r}; known regions include: {known}")
     # The requested year, else the nearest earlier one, else the nearest later one.
     years = rows["year"].astype(int)
     earlier = rows[years <= year]
@@ -65,7 +65,7 @@ def carbon_intensity_yearly(
     if source is not None:
         key = {"ember": "Ember", "electricity_maps": "Electricity Maps"}.get(source)
         if key is None:
-            raise InputError("carbon source must be 'ember' or 'electricity_maps'")
+            raise DataInputError("carbon source must be 'ember' or 'electricity_maps'")
         frame = frame[frame["source"].str.startswith(key)]
     else:
         em = frame[frame["source"].str.startswith("Electricity Maps")]
@@ -95,7 +95,7 @@ def _year_slice(frame: pd.DataFrame, year: int, timezone: str, what: str) -> pd.
 def ercot_carbon_hourly(year: int, *, timezone: str = "America/Chicago") -> pd.Series:
     """ERCOT hourly lifecycle carbon intensity [gCO2/kWh] for a local year 2021-2024."""
     if not 2021 <= year <= 2024:
-        raise InputError(f"ERCOT hourly carbon intensity covers 2021-2024, not {year}")
+        raise DataInputError(f"ERCOT hourly carbon intensity covers 2021-2024, not {year}")
     frame = _hourly("ercot_carbon_intensity_hourly_2021_2024.csv.gz")
     if year == 2024 or timezone == "UTC":
         # The file ends 2024-12-31T23:00Z: a local Chicago year 2024 lacks its last 6 hours.
@@ -106,6 +106,6 @@ def ercot_carbon_hourly(year: int, *, timezone: str = "America/Chicago") -> pd.S
 def dallas_temperature_hourly(year: int, *, timezone: str = "America/Chicago") -> pd.Series:
     """Dallas hourly 2 m air temperature [degC] for a local year 2020-2024 (ERA5 via Open-Meteo)."""
     if not 2020 <= year <= 2024:
-        raise InputError(f"Dallas temperature covers 2020-2024, not {year}")
+        raise DataInputError(f"Dallas temperature covers 2020-2024, not {year}")
     frame = _hourly("dallas_tx_temperature_hourly_2020_2024.csv.gz")
     return _year_slice(frame, year, timezone, "Dallas temperature")["temp_air_c"]

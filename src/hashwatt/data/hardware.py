@@ -20,7 +20,7 @@ import pandas as pd
 
 from hashwatt._toml import read_toml
 from hashwatt.data._embedded import embedded_path
-from hashwatt.errors import DataError, InputError
+from hashwatt.errors import DataError, DataInputError
 
 __all__ = [
     "CATALOG_COLUMNS",
@@ -54,7 +54,7 @@ CATALOG_COLUMNS = (
 )
 
 
-class UnknownMinerError(InputError):
+class UnknownMinerError(DataInputError):
     """No catalog model matches the query; ``suggestions`` holds the closest names."""
 
     def __init__(self, query: str, suggestions: tuple[str, ...]) -> None:
@@ -81,7 +81,7 @@ class MinerModel:
     def __post_init__(self) -> None:
         validate_specs(self.hashrate_ths, self.power_w, where=self.model)
         if self.price_usd is not None and not self.price_usd >= 0:
-            raise InputError(f"{self.model}: price must be >= 0 USD, got {self.price_usd}")
+            raise DataInputError(f"{self.model}: price must be >= 0 USD, got {self.price_usd}")
 
     @classmethod
     def from_specs(
@@ -112,18 +112,18 @@ class MinerModel:
 
 
 def validate_specs(hashrate_ths: float, power_w: float, *, where: str = "miner") -> None:
-    """Reject non-physical specs with an :class:`InputError` that says which and why."""
+    """Reject non-physical specs with a :class:`DataInputError` that says which and why."""
     if not (isinstance(hashrate_ths, int | float) and math.isfinite(hashrate_ths) and hashrate_ths > 0):
-        raise InputError(f"{where}: hashrate must be a positive number of TH/s, got {hashrate_ths}")
+        raise DataInputError(f"{where}: hashrate must be a positive number of TH/s, got {hashrate_ths}")
     if not (isinstance(power_w, int | float) and math.isfinite(power_w)):
-        raise InputError(f"{where}: power must be a number of W, got {power_w}")
+        raise DataInputError(f"{where}: power must be a number of W, got {power_w}")
     if power_w < 0:
-        raise InputError(f"{where}: power cannot be negative, got {power_w} W")
+        raise DataInputError(f"{where}: power cannot be negative, got {power_w} W")
     if power_w == 0:
-        raise InputError(f"{where}: power must be > 0 W")
+        raise DataInputError(f"{where}: power must be > 0 W")
     eff = power_w / hashrate_ths
     if not MIN_EFFICIENCY_J_PER_TH <= eff <= MAX_EFFICIENCY_J_PER_TH:
-        raise InputError(
+        raise DataInputError(
             f"{where}: efficiency {eff:.3g} J/TH is outside the physical range "
             f"[{MIN_EFFICIENCY_J_PER_TH:g}, {MAX_EFFICIENCY_J_PER_TH:g}] J/TH "
             "(check the units: hashrate in TH/s, power in W)"
@@ -174,7 +174,7 @@ def load_catalog_file(path: str | Path) -> pd.DataFrame:
     """
     path = Path(path)
     if not path.is_file():
-        raise InputError(f"catalog file not found: {path}")
+        raise DataInputError(f"catalog file not found: {path}")
     if path.suffix.lower() == ".toml":
         doc = read_toml(path, what="catalog file", error=DataError)
         miners = doc.get("miner", [])
@@ -256,7 +256,7 @@ def find_miner(query: str, *, catalog: pd.DataFrame | None = None) -> MinerModel
     :class:`UnknownMinerError` with the closest catalog names as suggestions.
     """
     if not query or not query.strip():
-        raise InputError("miner model name is empty")
+        raise DataInputError("miner model name is empty")
     frame = hardware_catalog() if catalog is None else catalog
     records = [{str(k): v for k, v in rec.items()} for rec in frame.to_dict(orient="records")]
     q = _norm(query)

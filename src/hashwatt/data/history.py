@@ -21,7 +21,7 @@ from functools import lru_cache
 import pandas as pd
 
 from hashwatt.data._embedded import embedded_path
-from hashwatt.errors import InputError
+from hashwatt.errors import DataInputError
 
 __all__ = [
     "HISTORY_COLUMNS",
@@ -54,7 +54,7 @@ HISTORY_COLUMNS = (
 )
 
 
-class DateOutOfRangeError(InputError):
+class DateOutOfRangeError(DataInputError):
     """A date outside the shipped history was asked for."""
 
 
@@ -93,7 +93,7 @@ def _as_date(value: dt.date | str) -> dt.date:
     try:
         return dt.date.fromisoformat(str(value).strip())
     except ValueError as exc:
-        raise InputError(f"not an ISO date (YYYY-MM-DD): {value!r}") from exc
+        raise DataInputError(f"not an ISO date (YYYY-MM-DD): {value!r}") from exc
 
 
 def check_in_history(day: dt.date | str) -> dt.date:

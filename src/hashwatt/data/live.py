@@ -26,14 +26,13 @@ import urllib.request
 from pathlib import Path
 from typing import Any, Protocol
 
-from hashwatt.chain import block_subsidy_sat
+from hashwatt.chain import COIN, block_subsidy_sat, hashrate_from_difficulty
 from hashwatt.data.history import NetworkSnapshot
-from hashwatt.errors import DataError, InputError
+from hashwatt.errors import DataError, DataInputError
 
 __all__ = ["LiveDataError", "LiveSource", "MempoolSpaceSource", "live_snapshot"]
 
 _MAX_BYTES = 1 << 20
-_SAT = 100_000_000
 
 
 class LiveDataError(DataError):
@@ -69,9 +68,9 @@ class MempoolSpaceSource:
 
     def __post_init__(self) -> None:
         if not self.base_url.startswith(("http://", "https://")):
-            raise InputError(f"live URL must start with http:// or https://, got {self.base_url!r}")
+            raise DataInputError(f"live URL must start with http:// or https://, got {self.base_url!r}")
         if self.ttl_s < 0 or self.timeout_s <= 0 or self.max_bytes <= 0:
-            raise InputError("ttl must be >= 0; timeout and max_bytes must be positive")
+            raise DataInputError("ttl must be >= 0; timeout and max_bytes must be positive")
 
     # ----------------------------------------------------------------- transport + cache
 
@@ -153,7 +152,7 @@ class MempoolSpaceSource:
         if not raw or not all(isinstance(f, int | float) and f >= 0 for f in raw):
             raise LiveDataError("block fees rows need a non-negative avgFees")
         fees = [float(f) for f in raw if isinstance(f, int | float)]
-        return sum(fees) / len(fees) / _SAT
+        return sum(fees) / len(fees) / COIN
 
     def price_usd(self) -> tuple[float, dt.datetime]:
         doc = self.get_json("/api/v1/prices")
@@ -176,8 +175,8 @@ def live_snapshot(source: LiveSource) -> NetworkSnapshot:
         difficulty=difficulty,
         price_usd=price,
         fees_btc_per_block=fees,
-        subsidy_btc_per_block=block_subsidy_sat(height + 1) / _SAT,
-        hashrate_ehs=difficulty * 2**32 / 600 / 1e18,
+        subsidy_btc_per_block=block_subsidy_sat(height + 1) / COIN,
+        hashrate_ehs=hashrate_from_difficulty(difficulty) / 1e18,
         price_source="live",
         fees_source="live",
         difficulty_source="live",

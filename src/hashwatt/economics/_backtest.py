@@ -16,13 +16,13 @@ import datetime as dt
 import numpy as np
 import pandas as pd
 
-from hashwatt.chain import TARGET_BLOCK_INTERVAL_S
+from hashwatt.chain import SECONDS_PER_DAY, TARGET_BLOCK_INTERVAL_S
 from hashwatt.data import MinerModel, daily_history
-from hashwatt.data.history import DateOutOfRangeError, check_in_history
+from hashwatt.data.history import check_in_history
 from hashwatt.economics._costs import CostModel
 from hashwatt.economics._finance import Capex, InvestmentMetrics, investment_metrics
-from hashwatt.economics._projection import daily_revenue_btc, subsidy_btc_at
-from hashwatt.economics._revenue import HASHES_PER_DIFFICULTY, SECONDS_PER_DAY
+from hashwatt.economics._projection import daily_revenue_btc, hashprice_from_frame, subsidy_btc_at
+from hashwatt.economics.errors import EconomicsInputError
 
 __all__ = ["BacktestResult", "backtest"]
 
@@ -61,7 +61,7 @@ def backtest(
     hist = daily_history()
     frame = hist.loc[pd.Timestamp(start) : (pd.Timestamp(stop) if stop else None)]
     if len(frame) < 2:
-        raise DateOutOfRangeError(f"need at least two days of history after {start}")
+        raise EconomicsInputError(f"need at least two days of history after {start}")
     costs = costs or CostModel()
     capex = capex or Capex()
     keep = costs.uptime * (1.0 - costs.pool_fee)
@@ -75,13 +75,7 @@ def backtest(
         "fees_interpolated",
     ):
         out[col] = frame[col]
-    out["hashprice_usd_per_ph_day"] = (
-        SECONDS_PER_DAY
-        * 1e15
-        / (frame["difficulty"] * HASHES_PER_DIFFICULTY)
-        * (frame["subsidy_btc_per_block"] + frame["fees_btc_per_block"])
-        * frame["price_usd"]
-    )
+    out["hashprice_usd_per_ph_day"] = hashprice_from_frame(frame)
     rev_btc = daily_revenue_btc(
         h,
         frame["difficulty"].to_numpy(),

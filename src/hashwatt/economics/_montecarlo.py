@@ -30,7 +30,7 @@ from hashwatt.economics._costs import CostModel
 from hashwatt.economics._finance import DAYS_PER_YEAR, Capex
 from hashwatt.economics._profit import NetworkState
 from hashwatt.economics._projection import Scenario, annual_to_daily, network_paths
-from hashwatt.economics._revenue import HASHES_PER_DIFFICULTY, SECONDS_PER_DAY
+from hashwatt.economics._revenue import expected_blocks_per_day, hashprice_btc_per_ph_day
 from hashwatt.economics.errors import EconomicsInputError
 
 __all__ = [
@@ -184,8 +184,10 @@ def monte_carlo(
     keep = costs.uptime * (1.0 - costs.pool_fee)
     reward_miner = (subsidy + costs.fee_share * fees) * keep  # BTC per block credited to the miner
     reward_full = subsidy + fees
-    blocks_coeff = SECONDS_PER_DAY * miner.hashrate_ths * count * 1e12 / HASHES_PER_DIFFICULTY
-    hp_coeff = SECONDS_PER_DAY * 1e15 / HASHES_PER_DIFFICULTY
+    # Blocks per day at difficulty 1 (the miner's, and one PH/s's): divided by each path's
+    # difficulty inside the loop, so the formula runs once, not once per path and day.
+    blocks_coeff = float(expected_blocks_per_day(miner.hashrate_ths * count, 1.0))
+    hp_coeff = float(hashprice_btc_per_ph_day(1.0, 1.0, 0.0))
 
     # Price model.
     returns = historical_log_returns(cfg.fit_days)

@@ -20,7 +20,13 @@ import numpy as np
 import pandas as pd
 from scipy.special import lambertw
 
-from hashwatt.chain import HALVING_INTERVAL, TARGET_BLOCK_INTERVAL_S, block_subsidy_sat
+from hashwatt.chain import (
+    COIN,
+    HALVING_INTERVAL,
+    SECONDS_PER_DAY,
+    TARGET_BLOCK_INTERVAL_S,
+    block_subsidy_sat,
+)
 from hashwatt.data import daily_history
 from hashwatt.economics.errors import EconomicsInputError
 
@@ -59,7 +65,7 @@ def observed_block_time_s(days: int = 365, end: dt.date | None = None) -> float:
     if end is not None:
         hist = hist.loc[: pd.Timestamp(end)]
     window = hist.iloc[-days:]
-    return float(len(window) * 86_400 / window["block_count"].sum())
+    return float(len(window) * SECONDS_PER_DAY / window["block_count"].sum())
 
 
 def fit_difficulty_growth_per_day(days: int = 365, end: dt.date | None = None) -> float:
@@ -79,7 +85,7 @@ def height_at(height0: int, days: float, block_time_s: float) -> int:
     """Expected height ``days`` after a block at ``height0`` with a mean block time [s]."""
     if block_time_s <= 0:
         raise EconomicsInputError("block time must be positive")
-    return height0 + int(days * 86_400 / block_time_s)
+    return height0 + int(days * SECONDS_PER_DAY / block_time_s)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -104,14 +110,14 @@ def halving_schedule(
     out = []
     for k in range(1, count + 1):
         h = (height // HALVING_INTERVAL + k) * HALVING_INTERVAL
-        days = (h - height) * block_time_s / 86_400
+        days = (h - height) * block_time_s / SECONDS_PER_DAY
         out.append(
             HalvingForecast(
                 halving=h // HALVING_INTERVAL,
                 height=h,
                 date=day + dt.timedelta(days=days),
                 days_ahead=days,
-                subsidy_btc=block_subsidy_sat(h) / 1e8,
+                subsidy_btc=block_subsidy_sat(h) / COIN,
             )
         )
     return out

@@ -22,7 +22,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 
-from hashwatt.chain import block_subsidy_sat
+from hashwatt.chain import COIN, block_subsidy_sat
 from hashwatt.data import MinerModel, NetworkSnapshot, network_snapshot
 from hashwatt.economics._costs import CostModel
 from hashwatt.economics._finance import Capex
@@ -60,7 +60,7 @@ class NetworkState:
             difficulty=snap.difficulty,
             price_usd=snap.price_usd,
             fees_btc_per_block=snap.fees_btc_per_block,
-            subsidy_btc_per_block=block_subsidy_sat(snap.height + 1) / 1e8,
+            subsidy_btc_per_block=block_subsidy_sat(snap.height + 1) / COIN,
             date=snap.date,
         )
 

@@ -18,7 +18,7 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from hashwatt.chain import HALVING_INTERVAL
+from hashwatt.chain import COIN, HALVING_INTERVAL, INITIAL_SUBSIDY_SAT, SECONDS_PER_DAY
 from hashwatt.data import MinerModel
 from hashwatt.economics._costs import CostModel
 from hashwatt.economics._finance import Capex, InvestmentMetrics, investment_metrics
@@ -27,7 +27,7 @@ from hashwatt.economics._network import (
     fit_difficulty_growth_per_day,
 )
 from hashwatt.economics._profit import NetworkState
-from hashwatt.economics._revenue import HASHES_PER_DIFFICULTY, SECONDS_PER_DAY
+from hashwatt.economics._revenue import btc_per_day, hashprice_usd_per_ph_day
 from hashwatt.economics.errors import EconomicsInputError
 
 __all__ = [
@@ -52,8 +52,8 @@ def subsidy_btc_at(heights: npt.ArrayLike) -> FloatArray:
     """Block subsidy [BTC] at each height (vectorised ``block_subsidy_sat``)."""
     h = np.asarray(heights, dtype=np.int64)
     halvings = np.minimum(h // HALVING_INTERVAL, 63)
-    sat = np.right_shift(np.int64(50 * 100_000_000), halvings)
-    return np.where(h // HALVING_INTERVAL >= 64, 0, sat).astype(float) / 1e8
+    sat = np.right_shift(np.int64(INITIAL_SUBSIDY_SAT), halvings)
+    return np.where(h // HALVING_INTERVAL >= 64, 0, sat).astype(float) / COIN
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -161,8 +161,20 @@ def daily_revenue_btc(
     fee_share: float,
 ) -> FloatArray:
     """Revenue per day [BTC] for arrays of inputs (broadcasting), after uptime and pool fee."""
-    blocks = SECONDS_PER_DAY * hashrate_ths * 1e12 / (difficulty * HASHES_PER_DIFFICULTY)
-    return blocks * (subsidy + fee_share * fees) * keep  # type: ignore[no-any-return]
+    return btc_per_day(hashrate_ths, difficulty, subsidy + fee_share * fees) * keep  # type: ignore[return-value]
+
+
+def hashprice_from_frame(frame: pd.DataFrame) -> FloatArray:
+    """Hashprice [USD/PH/day] of each row's difficulty, subsidy and fees per block, and price."""
+    return np.asarray(
+        hashprice_usd_per_ph_day(
+            frame["difficulty"].to_numpy(dtype=np.float64),
+            frame["subsidy_btc_per_block"].to_numpy(dtype=np.float64),
+            frame["fees_btc_per_block"].to_numpy(dtype=np.float64),
+            frame["price_usd"].to_numpy(dtype=np.float64),
+        ),
+        dtype=np.float64,
+    )
 
 
 def project(
@@ -192,13 +204,7 @@ def project(
         fee_share=costs.fee_share,
     )
     frame = paths.copy()
-    frame["hashprice_usd_per_ph_day"] = (
-        SECONDS_PER_DAY
-        * 1e15
-        / (frame["difficulty"] * HASHES_PER_DIFFICULTY)
-        * (frame["subsidy_btc_per_block"] + frame["fees_btc_per_block"])
-        * frame["price_usd"]
-    )
+    frame["hashprice_usd_per_ph_day"] = hashprice_from_frame(frame)
     frame["revenue_btc"] = rev_btc
     frame["revenue_usd"] = rev_btc * frame["price_usd"].to_numpy()
     frame["energy_cost_usd"] = (

@@ -13,11 +13,12 @@ from __future__ import annotations
 import numpy as np
 import numpy.typing as npt
 
+from hashwatt.chain import HASHES_PER_DIFFICULTY, SECONDS_PER_DAY
 from hashwatt.economics.errors import EconomicsInputError
 
 __all__ = [
-    "HASHES_PER_DIFFICULTY",
-    "SECONDS_PER_DAY",
+    "HASHES_PER_DIFFICULTY",  # re-exported from hashwatt.chain, where it is defined
+    "SECONDS_PER_DAY",  # likewise
     "btc_per_day",
     "expected_blocks_per_day",
     "hashprice_btc_per_ph_day",
@@ -25,9 +26,6 @@ __all__ = [
     "ph_day_to_th_day",
 ]
 
-SECONDS_PER_DAY = 86_400
-#: Expected hashes per block at difficulty 1 (2**256 / difficulty-1 target, rounded: 2**32).
-HASHES_PER_DIFFICULTY = 2.0**32
 _H_PER_TH = 1e12
 _H_PER_PH = 1e15
 

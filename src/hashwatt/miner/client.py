@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from hashwatt.errors import InputError
+from hashwatt.miner.errors import MinerInputError
 from hashwatt.stratum import PoolUrl, StratumError
 from hashwatt.stratum._session import (
     Authorized,
@@ -81,7 +81,7 @@ class MiningClient:
         idle_timeout_s: float = 300.0,
     ) -> None:
         if not pools:
-            raise InputError("at least one pool URL is needed")
+            raise MinerInputError("at least one pool URL is needed")
         self.pools = pools
         self.user = user
         self.password = password

@@ -27,8 +27,9 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from hashwatt.miner.errors import EngineError, EngineInputError
 from hashwatt.pow import NONCE_SPACE, check_backend, scan
-from hashwatt.pow.errors import KernelError, PowError, PowInputError
+from hashwatt.pow.errors import KernelError
 from hashwatt.work import Job, Solution, header_prefix, solution_hash
 
 __all__ = [
@@ -101,7 +102,7 @@ def effective_batch_nonces(batch_nonces: int, share_target: int) -> int:
 def expected_hashes_per_share(share_target: int) -> float:
     """Mean hashes per share: a uniform 256-bit hash meets ``target`` with probability (target+1)/2**256."""
     if not 0 <= share_target < 1 << 256:
-        raise PowInputError("share target must lie in [0, 2**256)")
+        raise EngineInputError("share target must lie in [0, 2**256)")
     return float(2**256) / (share_target + 1)
 
 
@@ -249,7 +250,7 @@ class SearchEngine:
         if threads is None:
             threads = 1 if self._backend == "gpu" else (os.cpu_count() or 1)
         if not isinstance(threads, int) or isinstance(threads, bool) or not 1 <= threads <= 1024:
-            raise PowInputError(f"threads must be an int in 1..1024, got {threads!r}")
+            raise EngineInputError(f"threads must be an int in 1..1024, got {threads!r}")
         if batch_nonces is None:
             batch_nonces = default_batch_nonces(self._backend)
         if (
@@ -257,9 +258,9 @@ class SearchEngine:
             or isinstance(batch_nonces, bool)
             or not 1 <= batch_nonces <= NONCE_SPACE
         ):
-            raise PowInputError(f"batch_nonces must be an int in 1..2**32, got {batch_nonces!r}")
+            raise EngineInputError(f"batch_nonces must be an int in 1..2**32, got {batch_nonces!r}")
         if not isinstance(nonces_per_header, int) or not 1 <= nonces_per_header <= NONCE_SPACE:
-            raise PowInputError(f"nonces_per_header must be an int in 1..2**32, got {nonces_per_header!r}")
+            raise EngineInputError(f"nonces_per_header must be an int in 1..2**32, got {nonces_per_header!r}")
         self._threads = threads
         self._batch_nonces = min(batch_nonces, nonces_per_header)
         self._nonces_per_header = nonces_per_header
@@ -307,7 +308,7 @@ class SearchEngine:
     def start(self, on_solution: Callable[[Solution], None]) -> None:
         """Start the worker threads; they idle until :meth:`set_job` gives them work."""
         if self.running:
-            raise PowError("the search engine is already running")
+            raise EngineError("the search engine is already running")
         self._on_solution = on_solution
         self._queue.stopping = False
         with self._stats_lock:
@@ -351,12 +352,12 @@ class SearchEngine:
         ``batch`` is :func:`effective_batch_nonces` of the engine's batch and the job's target.
 
         Deterministic: the same solutions, in search order, whatever the thread count.
-        Blocks until done (or ``timeout_s``, then raises :class:`PowError`).
+        Blocks until done (or ``timeout_s``, then raises :class:`EngineError`).
         """
         if self.running:
-            raise PowError("search() needs an idle engine; stop() it first")
+            raise EngineError("search() needs an idle engine; stop() it first")
         if hashes < 0:
-            raise PowInputError(f"hashes must be >= 0, got {hashes}")
+            raise EngineInputError(f"hashes must be >= 0, got {hashes}")
         batch = effective_batch_nonces(self._batch_nonces, job.share_target)
         n_items = -(-hashes // batch)
         found: list[tuple[int, Solution]] = []
@@ -384,13 +385,13 @@ class SearchEngine:
                         break
                     remaining = None if deadline is None else deadline - time.monotonic()
                     if remaining is not None and remaining <= 0:
-                        raise PowError(f"search of {hashes} hashes did not finish within {timeout_s} s")
+                        raise EngineError(f"search of {hashes} hashes did not finish within {timeout_s} s")
                     self._queue.cond.wait(_IDLE_POLL_S if remaining is None else min(remaining, _IDLE_POLL_S))
         finally:
             self.stop()
             self._queue.set_job(job, batch, limit=0)
         if self._errors:
-            raise PowError(f"search failed: {self._errors[0]}") from self._errors[0]
+            raise EngineError(f"search failed: {self._errors[0]}") from self._errors[0]
         found.sort(key=lambda pair: (pair[0], pair[1].nonce))
         return [solution for _, solution in found]
 

@@ -23,8 +23,10 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 
+from hashwatt.chain import SECONDS_PER_DAY
 from hashwatt.data.hardware import hardware_catalog
 from hashwatt.data.history import daily_history
 from hashwatt.network.errors import NetworkError, NetworkInputError
@@ -163,19 +165,22 @@ def hardware_availability(catalog: pd.DataFrame | None = None) -> pd.DataFrame:
     )
 
 
+FloatOrArray = float | npt.NDArray[np.float64]
+
+
 def breakeven_efficiency_j_per_th(
-    revenue_usd_per_day: float, hashrate_ths: float, power_price_usd_per_kwh: float
-) -> float:
+    revenue_usd_per_day: FloatOrArray, hashrate_ths: FloatOrArray, power_price_usd_per_kwh: float
+) -> FloatOrArray:
     """Least efficient hardware that still covers its electricity [J/TH].
 
     Notes
     -----
     ``e* = R J_PER_KWH / (H 86,400 p)``: revenue per TH (``R / (H 86,400)``, USD/TH) divided by
-    the price of a joule (``p / 3.6e6``, USD/J).
+    the price of a joule (``p / 3.6e6``, USD/J). Arrays broadcast (one value per day).
     """
-    if hashrate_ths <= 0 or power_price_usd_per_kwh <= 0:
+    if np.any(np.asarray(hashrate_ths) <= 0) or not power_price_usd_per_kwh > 0:
         raise NetworkInputError("hashrate and power price must be positive")
-    return revenue_usd_per_day * J_PER_KWH / (hashrate_ths * 86_400.0 * power_price_usd_per_kwh)
+    return revenue_usd_per_day * J_PER_KWH / (hashrate_ths * SECONDS_PER_DAY * power_price_usd_per_kwh)
 
 
 def carbon_intensity_for_year(year: int) -> float:
@@ -229,10 +234,11 @@ def network_energy_history(
         raise NetworkInputError("no day of the history lies in the requested range with hardware available")
 
     hashrate_ths = frame["hashrate_ehs"].to_numpy(dtype=np.float64) * 1e6
-    breakeven = (
-        frame["revenue_usd_per_day"].to_numpy(dtype=np.float64)
-        * J_PER_KWH
-        / (hashrate_ths * 86_400.0 * a.power_price_usd_per_kwh)
+    breakeven = np.asarray(
+        breakeven_efficiency_j_per_th(
+            frame["revenue_usd_per_day"].to_numpy(dtype=np.float64), hashrate_ths, a.power_price_usd_per_kwh
+        ),
+        dtype=np.float64,
     )
     eff = hw["efficiency_j_per_th"].to_numpy(dtype=np.float64)[None, :]
     avail_ns = hw["available_from"].to_numpy(dtype="datetime64[ns]")[None, :]

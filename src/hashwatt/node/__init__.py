@@ -15,14 +15,26 @@ from hashwatt.node._template import (
     template_coinbase,
     template_commitment,
 )
-from hashwatt.node.errors import NodeError, RpcError, TemplateError
+from hashwatt.node.errors import (
+    NodeAuthFailed,
+    NodeError,
+    NodeReplyInvalid,
+    NodeUnreachable,
+    ResponseTooLarge,
+    RpcError,
+    TemplateError,
+)
 
 __all__ = [
     "COINBASE_TAG",
     "MAX_RESPONSE_BYTES",
     "BlockTemplate",
     "GbtJobSource",
+    "NodeAuthFailed",
     "NodeError",
+    "NodeReplyInvalid",
+    "NodeUnreachable",
+    "ResponseTooLarge",
     "RpcClient",
     "RpcError",
     "TemplateError",

@@ -1,21 +1,29 @@
-"""A small Bitcoin Core JSON-RPC client over ``http.client``: credentials from the URL or a
-cookie file, bounded response reads, errors translated to :class:`NodeError`/:class:`RpcError`."""
+"""A small Bitcoin Core JSON-RPC client over httpx (sync for the CLI, async for the job source):
+credentials from the URL or a cookie file, bounded response reads, errors translated to the
+:mod:`hashwatt.node.errors` family with every URL redacted."""
 
 from __future__ import annotations
 
 import asyncio
 import base64
-import contextlib
 import copy
-import http.client
 import itertools
 import json
-import ssl
+import time
 from pathlib import Path
 from typing import Any
 from urllib.parse import unquote, urlsplit
 
-from hashwatt.node.errors import NodeError, RpcError
+import httpx
+
+from hashwatt.node.errors import (
+    NodeAuthFailed,
+    NodeError,
+    NodeReplyInvalid,
+    NodeUnreachable,
+    ResponseTooLarge,
+    RpcError,
+)
 
 #: Largest response body read [bytes]; a full mainnet template is ~2-8 MB of hex.
 MAX_RESPONSE_BYTES = 64 * 1024 * 1024
@@ -31,8 +39,40 @@ def redact_url(url: str) -> str:
     return f"{scheme}{sep}{user}:***@{hostpart}" if ":" in userinfo else url
 
 
+class _BoundedBody:
+    """A response body collected up to ``limit`` bytes and a total deadline; the sync and async
+    paths feed it the chunks httpx yields, so both stop reading at the same bound."""
+
+    __slots__ = ("_chunks", "_deadline", "_limit", "_method", "_size", "_status", "_url")
+
+    def __init__(self, method: str, url: str, response: httpx.Response, limit: int, deadline: float) -> None:
+        self._method, self._url, self._limit, self._deadline = method, url, limit, deadline
+        self._status = response.status_code
+        self._chunks: list[bytes] = []
+        self._size = 0
+        declared = response.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > limit:
+            raise ResponseTooLarge(method, limit, status=self._status)
+
+    def feed(self, chunk: bytes) -> None:
+        self._size += len(chunk)
+        if self._size > self._limit:
+            raise ResponseTooLarge(self._method, self._limit, status=self._status)
+        if time.monotonic() > self._deadline:
+            raise NodeUnreachable(self._method, self._url, "the reply did not finish within the timeout")
+        self._chunks.append(chunk)
+
+    @property
+    def data(self) -> bytes:
+        return b"".join(self._chunks)
+
+
 class RpcClient:
-    """``call(method, *params)`` against ``http://USER:PASS@HOST:PORT[/wallet/..]``."""
+    """``call(method, *params)`` against ``http://USER:PASS@HOST:PORT[/wallet/..]``.
+
+    Each call opens its own connection (as bitcoin-cli does), so cancelling :meth:`acall`
+    closes its socket at once: a longpoll held open for minutes never outlives its task.
+    """
 
     def __init__(
         self,
@@ -60,49 +100,89 @@ class RpcClient:
                 raise NodeError(f"cannot read the RPC cookie file {cookie_file}: {exc}") from exc
         token = base64.b64encode(f"{user}:{password}".encode()).decode()
         self._auth = f"Basic {token}" if user or password else None
+        if not timeout_s > 0 or max_response_bytes < 1:
+            raise NodeError("timeout_s and max_response_bytes must be positive")
         self.timeout_s = timeout_s
         self.max_response_bytes = max_response_bytes
         self._ids = itertools.count(1)
 
-    def __repr__(self) -> str:
-        return f"RpcClient({self.scheme}://{self.host}:{self.port}{self.path})"
+    @property
+    def url(self) -> str:
+        """Where requests go, without credentials (they travel in the Authorization header)."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{self.scheme}://{host}:{self.port}{self.path}"
 
-    def call(self, method: str, *params: Any, timeout_s: float | None = None) -> Any:
-        """One JSON-RPC 1.0 call (what Bitcoin Core speaks); returns ``result``."""
+    def __repr__(self) -> str:
+        return f"RpcClient({self.url})"
+
+    def _request(self, method: str, params: tuple[Any, ...]) -> tuple[bytes, dict[str, str]]:
         body = json.dumps({"jsonrpc": "1.0", "id": next(self._ids), "method": method, "params": list(params)})
         headers = {"Content-Type": "application/json"}
         if self._auth:
             headers["Authorization"] = self._auth
-        conn_cls = http.client.HTTPSConnection if self.scheme == "https" else http.client.HTTPConnection
-        conn = conn_cls(self.host, self.port, timeout=timeout_s or self.timeout_s)
+        return body.encode(), headers
+
+    def _client_options(self, timeout_s: float) -> dict[str, Any]:
+        # trust_env=False: no proxy from the environment and no .netrc sees the node's credentials.
+        return {"timeout": httpx.Timeout(timeout_s), "trust_env": False, "follow_redirects": False}
+
+    def call(self, method: str, *params: Any, timeout_s: float | None = None) -> Any:
+        """One JSON-RPC 1.0 call (what Bitcoin Core speaks); returns ``result``."""
+        content, headers = self._request(method, params)
+        timeout = timeout_s or self.timeout_s
+        deadline = time.monotonic() + timeout
         try:
-            conn.request("POST", self.path, body=body, headers=headers)
-            resp = conn.getresponse()
-            raw = resp.read(self.max_response_bytes + 1)
-        except (TimeoutError, OSError, http.client.HTTPException) as exc:
-            raise NodeError(f"{method}: cannot reach the node at {self.host}:{self.port}: {exc}") from exc
-        finally:
-            conn.close()
-        return self._decode(method, resp.status, raw)
+            with (
+                httpx.Client(**self._client_options(timeout)) as client,
+                client.stream("POST", self.url, content=content, headers=headers) as response,
+            ):
+                body = _BoundedBody(method, self.url, response, self.max_response_bytes, deadline)
+                for chunk in response.iter_bytes():
+                    body.feed(chunk)
+        except httpx.HTTPError as exc:
+            raise NodeUnreachable(method, self.url, _reason(exc)) from exc
+        return self._decode(method, response.status_code, body.data)
+
+    async def acall(self, method: str, *params: Any, timeout_s: float | None = None) -> Any:
+        """:meth:`call` for asyncio callers, on its own connection; cancelling it closes the socket."""
+        content, headers = self._request(method, params)
+        timeout = timeout_s or self.timeout_s
+        deadline = time.monotonic() + timeout
+
+        async def exchange() -> tuple[int, bytes]:
+            async with (
+                httpx.AsyncClient(**self._client_options(timeout)) as client,
+                client.stream("POST", self.url, content=content, headers=headers) as response,
+            ):
+                body = _BoundedBody(method, self.url, response, self.max_response_bytes, deadline)
+                async for chunk in response.aiter_bytes():
+                    body.feed(chunk)
+                return response.status_code, body.data
+
+        try:
+            status, raw = await asyncio.wait_for(exchange(), timeout)
+        except TimeoutError as exc:
+            raise NodeUnreachable(method, self.url, f"no reply within {timeout:g} s") from exc
+        except httpx.HTTPError as exc:
+            raise NodeUnreachable(method, self.url, _reason(exc)) from exc
+        return self._decode(method, status, raw)
 
     def _decode(self, method: str, status: int, raw: bytes) -> Any:
-        if len(raw) > self.max_response_bytes:
-            raise NodeError(f"{method}: response larger than {self.max_response_bytes} bytes")
         if status == 401:
-            raise NodeError(f"{method}: the node refused the RPC credentials (HTTP 401)")
+            raise NodeAuthFailed(method, self.url)
         try:
             reply = json.loads(raw)
         except ValueError as exc:
-            raise NodeError(f"{method}: HTTP {status}, body is not JSON") from exc
+            raise NodeReplyInvalid(method, f"HTTP {status}, body is not JSON", status=status) from exc
         if not isinstance(reply, dict):
-            raise NodeError(f"{method}: reply is not a JSON object")
+            raise NodeReplyInvalid(method, "reply is not a JSON object", status=status)
         error = reply.get("error")
         if error:
             if isinstance(error, dict):
                 raise RpcError(method, int(error.get("code", 0)), str(error.get("message", "")))
             raise RpcError(method, 0, str(error))
         if status != 200:
-            raise NodeError(f"{method}: HTTP {status}")
+            raise NodeReplyInvalid(method, f"HTTP {status}", status=status)
         return reply.get("result")
 
     def at(self, uri: str) -> RpcClient:
@@ -112,53 +192,14 @@ class RpcClient:
         parts = urlsplit(uri)
         if parts.scheme:
             if parts.scheme not in {"http", "https"} or not parts.hostname:
-                raise NodeError(f"unusable RPC URI {uri!r}")
+                raise NodeError(f"unusable RPC URI {redact_url(uri)!r}")
             twin.scheme, twin.host = parts.scheme, parts.hostname
             try:
                 twin.port = parts.port or (443 if parts.scheme == "https" else 80)
             except ValueError as exc:
-                raise NodeError(f"bad port in RPC URI {uri!r}") from exc
+                raise NodeError(f"bad port in RPC URI {redact_url(uri)!r}") from exc
         twin.path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         return twin
-
-    async def acall_stream(self, method: str, *params: Any, timeout_s: float | None = None) -> Any:
-        """:meth:`call` on its own asyncio connection: cancelling it closes the socket at once
-        (a longpoll held open for minutes must not pin a worker thread past shutdown)."""
-        body = json.dumps(
-            {"jsonrpc": "1.0", "id": next(self._ids), "method": method, "params": list(params)}
-        ).encode()
-        head = [
-            f"POST {self.path} HTTP/1.1",
-            f"Host: {self.host}:{self.port}",
-            "Content-Type: application/json",
-            f"Content-Length: {len(body)}",
-            "Connection: close",
-        ]
-        if self._auth:
-            head.append(f"Authorization: {self._auth}")
-        request = ("\r\n".join(head) + "\r\n\r\n").encode() + body
-
-        async def exchange() -> tuple[int, bytes]:
-            ssl_ctx = ssl.create_default_context() if self.scheme == "https" else None
-            reader, writer = await asyncio.open_connection(self.host, self.port, ssl=ssl_ctx, limit=1 << 16)
-            try:
-                writer.write(request)
-                await writer.drain()
-                return await _read_http_response(reader, self.max_response_bytes)
-            finally:
-                writer.close()
-                with contextlib.suppress(Exception):
-                    await writer.wait_closed()
-
-        try:
-            status, raw = await asyncio.wait_for(exchange(), timeout_s or self.timeout_s)
-        except (TimeoutError, OSError, ValueError, asyncio.IncompleteReadError) as exc:
-            raise NodeError(f"{method}: cannot reach the node at {self.host}:{self.port}: {exc!r}") from exc
-        return self._decode(method, status, raw)
-
-    async def acall(self, method: str, *params: Any, timeout_s: float | None = None) -> Any:
-        """:meth:`call` in a worker thread, for asyncio callers."""
-        return await asyncio.to_thread(self.call, method, *params, timeout_s=timeout_s)
 
     def getblocktemplate(self, *, longpollid: str | None = None, timeout_s: float | None = None) -> Any:
         request: dict[str, Any] = {"rules": ["segwit"], "capabilities": ["coinbasetxn", "workid", "longpoll"]}
@@ -172,42 +213,7 @@ class RpcClient:
         return None if result is None else str(result)
 
 
-async def _read_http_response(reader: asyncio.StreamReader, limit: int) -> tuple[int, bytes]:
-    """Status and body of one HTTP/1.1 response (Content-Length, chunked, or until EOF)."""
-    status_line = await reader.readline()
-    fields = status_line.split()
-    if len(fields) < 2 or not fields[0].startswith(b"HTTP/"):
-        raise ValueError(f"not an HTTP response: {status_line[:80]!r}")
-    status = int(fields[1])
-    headers: dict[str, str] = {}
-    while True:
-        line = await reader.readline()
-        if line in (b"\r\n", b"\n", b""):
-            break
-        name, _, value = line.decode("latin-1").partition(":")
-        headers[name.strip().lower()] = value.strip()
-    if "chunked" in headers.get("transfer-encoding", "").lower():
-        chunks: list[bytes] = []
-        size = 0
-        while True:
-            size_line = await reader.readline()
-            n = int(size_line.split(b";")[0].strip() or b"0", 16)
-            if n == 0:
-                break
-            size += n
-            if size > limit:
-                raise NodeError(f"response larger than {limit} bytes")
-            chunks.append(await reader.readexactly(n))
-            await reader.readline()
-        return status, b"".join(chunks)
-    if "content-length" in headers:
-        length = int(headers["content-length"])
-        if length > limit:
-            raise NodeError(f"response larger than {limit} bytes")
-        return status, await reader.readexactly(length)
-    body = bytearray()
-    while chunk := await reader.read(1 << 16):
-        body += chunk
-        if len(body) > limit:
-            raise NodeError(f"response larger than {limit} bytes")
-    return status, bytes(body)
+def _reason(exc: httpx.HTTPError) -> str:
+    """A short cause for a transport failure; httpx's text names no credential (none is in the URL)."""
+    text = str(exc) or type(exc).__name__
+    return redact_url(text)

@@ -312,7 +312,7 @@ class GbtJobSource:
             "capabilities": ["coinbasetxn", "workid", "longpoll"],
             "longpollid": longpollid,
         }
-        result = await rpc.acall_stream("getblocktemplate", request, timeout_s=self.longpoll_timeout_s)
+        result = await rpc.acall("getblocktemplate", request, timeout_s=self.longpoll_timeout_s)
         if not isinstance(result, Mapping):
             raise TemplateError("getblocktemplate (longpoll) returned no object")
         return parse_template(result)

@@ -13,11 +13,14 @@ from hashwatt.work._job import (
     job_merkle_root,
     solution_hash,
 )
+from hashwatt.work.errors import WorkError, WorkInputError
 
 __all__ = [
     "BlockResult",
     "Job",
     "Solution",
+    "WorkError",
+    "WorkInputError",
     "assemble_block",
     "assemble_header",
     "coinbase_bytes",

@@ -20,7 +20,7 @@ from hashwatt.chain import (
     merkle_root_from_branch,
     sha256d,
 )
-from hashwatt.errors import InputError
+from hashwatt.work.errors import WorkInputError
 
 _PREFIX = struct.Struct("<i32s32sII")  # version, prev_hash, merkle_root, time, bits: 76 bytes
 
@@ -56,13 +56,13 @@ class Job:
 
     def __post_init__(self) -> None:
         if len(self.prev_hash) != 32:
-            raise InputError(f"job {self.job_id}: prev_hash must be 32 bytes")
+            raise WorkInputError("prev_hash must be 32 bytes", job_id=self.job_id)
         if any(len(h) != 32 for h in self.merkle_branch):
-            raise InputError(f"job {self.job_id}: merkle branch hashes must be 32 bytes")
+            raise WorkInputError("merkle branch hashes must be 32 bytes", job_id=self.job_id)
         if not 0 <= self.extranonce2_size <= 32:
-            raise InputError(f"job {self.job_id}: extranonce2 size must be 0..32 bytes")
+            raise WorkInputError("extranonce2 size must be 0..32 bytes", job_id=self.job_id)
         if self.share_target <= 0:
-            raise InputError(f"job {self.job_id}: share target must be positive")
+            raise WorkInputError("share target must be positive", job_id=self.job_id)
 
     @property
     def block_target(self) -> int:
@@ -84,7 +84,9 @@ class Solution:
 def coinbase_bytes(job: Job, extranonce2: bytes) -> bytes:
     """Non-witness coinbase with this extranonce2 spliced in."""
     if len(extranonce2) != job.extranonce2_size:
-        raise InputError(f"extranonce2 must be {job.extranonce2_size} bytes, got {len(extranonce2)}")
+        raise WorkInputError(
+            f"extranonce2 must be {job.extranonce2_size} bytes, got {len(extranonce2)}", job_id=job.job_id
+        )
     return job.coinb1 + job.extranonce1 + extranonce2 + job.coinb2
 
 
@@ -97,8 +99,9 @@ def _rolled_version(job: Job, version: int | None) -> int:
     if version is None:
         return job.version
     if (version ^ job.version) & ~job.version_mask & 0xFFFFFFFF:
-        raise InputError(
-            f"version {version & 0xFFFFFFFF:08x} changes bits outside the mask {job.version_mask:08x}"
+        raise WorkInputError(
+            f"version {version & 0xFFFFFFFF:08x} changes bits outside the mask {job.version_mask:08x}",
+            job_id=job.job_id,
         )
     return version
 
