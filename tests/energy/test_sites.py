@@ -156,3 +156,18 @@ def test_fleet_on_hashprice_history(tmp_path: Path) -> None:
     )
     with pytest.raises(SiteConfigError, match="btc_price_usd"):
         load_sites(path)
+
+
+def test_climate_table_is_the_climate_model(tmp_path: Path) -> None:
+    # One definition: the [climate] table validates straight into ClimateModel (defaults and
+    # fields from the dataclass), and an unknown key is refused, not silently dropped.
+    head = "[fleet]\nefficiency_j_per_th = 17.5\npower_mw = 1\nhashprice_usd_per_ph_day = 50\nbtc_price_usd = 30000\n"
+    site = '[[site]]\nname = "x"\nflat_price_usd_per_kwh = 0.05\n'
+    path = tmp_path / "s.toml"
+    path.write_text(head + "[climate]\npue_base = 1.1\n" + site)
+    climate = load_sites(path).climate
+    assert climate == ClimateModel(pue_base=1.1)
+    assert load_sites(EXAMPLES / "sites.toml").climate.pue_max == ClimateModel().pue_max
+    path.write_text(head + "[climate]\npue_bsae = 1.1\n" + site)
+    with pytest.raises(SiteConfigError, match="pue_bsae"):
+        load_sites(path)

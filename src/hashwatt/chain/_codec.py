@@ -78,6 +78,33 @@ def bytes_from_hex(text: str) -> bytes:
         raise InvalidHex(f"not hexadecimal: unexpected character at position {bad}") from exc
 
 
+def read_compact_size(
+    buf: bytes, pos: int, what: str = "CompactSize", limit: int = MAX_COMPACT_SIZE
+) -> tuple[int, int]:
+    """The CompactSize at ``buf[pos]`` and the offset after it: minimal and at most ``limit``.
+
+    The one decoder: :meth:`ByteReader.compact_size` and the transaction parser both call it
+    (the parser inlines only the one-byte case, a plain ``buf[pos] < 0xFD`` test).
+    """
+    try:
+        first = buf[pos]
+        if first < 0xFD:
+            return first, pos + 1
+        if first == 0xFD:
+            value, end, floor = _U16.unpack_from(buf, pos + 1)[0], pos + 3, 0xFD
+        elif first == 0xFE:
+            value, end, floor = _U32.unpack_from(buf, pos + 1)[0], pos + 5, 0x10000
+        else:
+            value, end, floor = _U64.unpack_from(buf, pos + 1)[0], pos + 9, 0x100000000
+    except (IndexError, struct.error) as exc:
+        raise Truncated(f"truncated {what}: the CompactSize at offset {pos} runs past the end") from exc
+    if value < floor:
+        raise NonCanonical(f"non-minimal CompactSize for {what}: {value} in {end - pos} bytes")
+    if value > limit:
+        raise NonCanonical(f"CompactSize for {what} is {value}, above the limit {limit}")
+    return value, end
+
+
 class ByteReader:
     """Reads exact-length slices from a buffer; every read is bounds-checked.
 
@@ -151,23 +178,7 @@ class ByteReader:
 
     def compact_size(self, what: str = "CompactSize", *, limit: int = MAX_COMPACT_SIZE) -> int:
         """A minimally encoded CompactSize no larger than ``limit``."""
-        first = self.u8(what)
-        if first < 0xFD:
-            value = first
-        elif first == 0xFD:
-            value = self.u16(what)
-            if value < 0xFD:
-                raise NonCanonical(f"non-minimal CompactSize for {what}: {value} in 3 bytes")
-        elif first == 0xFE:
-            value = self.u32(what)
-            if value <= 0xFFFF:
-                raise NonCanonical(f"non-minimal CompactSize for {what}: {value} in 5 bytes")
-        else:
-            value = self.u64(what)
-            if value <= 0xFFFFFFFF:
-                raise NonCanonical(f"non-minimal CompactSize for {what}: {value} in 9 bytes")
-        if value > limit:
-            raise NonCanonical(f"CompactSize for {what} is {value}, above the limit {limit}")
+        value, self._pos = read_compact_size(self._buf, self._pos, what, limit)
         return value
 
     def var_bytes(self, what: str = "byte string") -> bytes:

@@ -5,10 +5,12 @@ from __future__ import annotations
 import struct
 from dataclasses import dataclass, field
 
-from hashwatt.chain._codec import (
+from hashwatt.chain._codec import (  # the parser reads with the codec's own structs
+    _I32,
+    _I64,
+    _U32,
     INT32_RANGE,
     INT64_RANGE,
-    MAX_COMPACT_SIZE,
     UINT32_RANGE,
     ByteReader,
     check_bytes,
@@ -16,6 +18,7 @@ from hashwatt.chain._codec import (
     compact_size_bytes,
     i32_le,
     i64_le,
+    read_compact_size,
     sha256d,
     u32_le,
     var_bytes,
@@ -143,35 +146,18 @@ class Transaction:
         return tx
 
 
-_U16 = struct.Struct("<H")
-_U32 = struct.Struct("<I")
-_I32 = struct.Struct("<i")
-_U64 = struct.Struct("<Q")
-_I64 = struct.Struct("<q")
 #: Smallest encodings, used to refuse counts the remaining bytes cannot hold before looping.
 _MIN_TXIN_SIZE = 41
 _MIN_TXOUT_SIZE = 9
 
 
 def _compact(buf: bytes, pos: int, what: str, min_item_size: int = 1) -> tuple[int, int]:
-    """CompactSize at ``pos``: minimal, <= MAX_COMPACT_SIZE, and fitting in what is left."""
-    first = buf[pos]
-    if first < 0xFD:
-        value, pos = first, pos + 1
-    elif first == 0xFD:
-        value, pos = _U16.unpack_from(buf, pos + 1)[0], pos + 3
-        if value < 0xFD:
-            raise NonCanonical(f"non-minimal CompactSize for {what}: {value} in 3 bytes")
-    elif first == 0xFE:
-        value, pos = _U32.unpack_from(buf, pos + 1)[0], pos + 5
-        if value <= 0xFFFF:
-            raise NonCanonical(f"non-minimal CompactSize for {what}: {value} in 5 bytes")
+    """A count at ``pos`` (:func:`read_compact_size`) that also fits in what is left."""
+    value = buf[pos]
+    if value < 0xFD:
+        pos += 1
     else:
-        value, pos = _U64.unpack_from(buf, pos + 1)[0], pos + 9
-        if value <= 0xFFFFFFFF:
-            raise NonCanonical(f"non-minimal CompactSize for {what}: {value} in 9 bytes")
-    if value > MAX_COMPACT_SIZE:
-        raise NonCanonical(f"CompactSize for {what} is {value}, above the limit {MAX_COMPACT_SIZE}")
+        value, pos = read_compact_size(buf, pos, what)
     if value * min_item_size > len(buf) - pos:
         raise Truncated(f"truncated {what}: {value} items cannot fit in the {len(buf) - pos} bytes left")
     return value, pos
@@ -200,6 +186,12 @@ _set_txin_sequence = TxIn.__dict__["sequence"].__set__
 _set_txin_witness = TxIn.__dict__["witness"].__set__
 _set_txout_value = TxOut.__dict__["value_sat"].__set__
 _set_txout_script = TxOut.__dict__["script_pubkey"].__set__
+_set_tx_version = Transaction.__dict__["version"].__set__
+_set_tx_inputs = Transaction.__dict__["inputs"].__set__
+_set_tx_outputs = Transaction.__dict__["outputs"].__set__
+_set_tx_locktime = Transaction.__dict__["locktime"].__set__
+_set_tx_stripped = Transaction.__dict__["_stripped"].__set__
+_set_tx_full = Transaction.__dict__["_full"].__set__
 
 
 def parse_transaction(buf: bytes, pos: int = 0) -> tuple[Transaction, int]:
@@ -290,13 +282,18 @@ def parse_transaction(buf: bytes, pos: int = 0) -> tuple[Transaction, int]:
         pos += 4
     except (IndexError, struct.error) as exc:
         raise Truncated(f"truncated transaction starting at offset {start}") from exc
-    tx = Transaction(version, tuple(inputs_list), tuple(outputs), locktime)
+    # Wire values are in range by construction (int32/uint32 unpacked): __post_init__'s checks
+    # are for values built by hand, so the decoder sets the slots directly.
     full = buf[start:pos]
     stripped = full if not segwit else buf[start : start + 4] + buf[body_start:body_end] + buf[pos - 4 : pos]
-    if segwit or (flags == 0 and n_in):
-        object.__setattr__(tx, "_stripped", stripped)
-        if segwit:
-            object.__setattr__(tx, "_full", full)
+    keep = segwit or (flags == 0 and n_in)
+    tx = _new(Transaction)
+    _set_tx_version(tx, version)
+    _set_tx_inputs(tx, tuple(inputs_list))
+    _set_tx_outputs(tx, tuple(outputs))
+    _set_tx_locktime(tx, locktime)
+    _set_tx_stripped(tx, stripped if keep else None)
+    _set_tx_full(tx, full if segwit else None)
     return tx, pos
 
 

@@ -78,19 +78,6 @@ class FleetConfig(BaseModel):
         return self
 
 
-class ClimateConfig(BaseModel):
-    """Overrides of :class:`ClimateModel`'s assumed curves."""
-
-    model_config = _FROZEN
-    pue_base: float = 1.04
-    pue_ref_c: float = 20.0
-    pue_slope_per_c: float = 0.006
-    pue_max: float = 1.25
-    derate_start_c: float = 35.0
-    derate_per_c: float = 0.02
-    derate_floor: float = 0.5
-
-
 class SiteConfig(BaseModel):
     """One candidate site; exactly one price source, at most one climate source."""
 
@@ -140,7 +127,9 @@ class SitesFile(BaseModel):
 
     model_config = _FROZEN
     fleet: FleetConfig
-    climate: ClimateConfig = Field(default_factory=ClimateConfig)
+    #: Overrides of the assumed climate curves; pydantic validates the dataclass itself (its
+    #: fields and defaults are defined once, in :class:`ClimateModel`; unknown keys are refused).
+    climate: ClimateModel = Field(default_factory=ClimateModel)
     site: tuple[SiteConfig, ...] = Field(min_length=1)
     base_dir: str = "."
 
@@ -359,7 +348,7 @@ def evaluate_site(
 
 def compare_sites(config: SitesFile) -> list[SiteResult]:
     """Evaluate every site and rank them by annual profit (best first)."""
-    climate = ClimateModel(**config.climate.model_dump())
+    climate = config.climate
     results = []
     for site in config.site:
         try:

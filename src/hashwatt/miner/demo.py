@@ -18,22 +18,17 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from hashwatt.chain import (
+    MAX_TARGET,
     Block,
     Transaction,
     block_subsidy_sat,
-    build_coinbase,
-    coinbase_outputs,
     hash_to_hex,
     header_hash,
-    merkle_branch,
     target_to_bits,
-    txid,
     validate_block,
-    witness_commitment,
-    witness_merkle_root,
-    wtxid,
 )
 from hashwatt.data import embedded_path
+from hashwatt.node import BlockTemplate, job_from_template, template_coinbase
 from hashwatt.stratum import PoolConfig, PoolServer, ShareLog
 from hashwatt.work import BlockResult, Job
 
@@ -120,35 +115,31 @@ class DemoJobSource:
         """The template for the current tip (``extranonce1`` left empty for the pool)."""
         chain = self.chain
         txs = chain.transactions
-        reward = block_subsidy_sat(chain.height) + (chain.fees_sat if txs else 0)
-        commitment = witness_commitment(witness_merkle_root([bytes(32), *(wtxid(tx) for tx in txs)]))
-        parts = build_coinbase(
-            chain.height,
-            coinbase_outputs(self.payout_script, reward, witness_commitment=commitment),
-            tag=DEMO_TAG,
+        fees_sat = chain.fees_sat if txs else 0
+        self._jobs_made += 1
+        # The demo tip as a segwit getblocktemplate answer, so the Job is assembled the one
+        # way a node's template is (coinbase, witness commitment, merkle branch).
+        template = BlockTemplate(
+            version=chain.version,
+            prev_hash=chain.prev_hash,
+            transactions=txs,
+            fees_sat=fees_sat,
+            coinbase_value_sat=block_subsidy_sat(chain.height) + fees_sat,
+            bits=self.bits,
+            height=chain.height,
+            curtime=max(chain.time + 1, int(time.time())),
+            mintime=0,
+            rules=("segwit",),
+        )
+        coinbase = template_coinbase(
+            template,
+            self.payout_script,
             extranonce1_size=self.extranonce1_size,
             extranonce2_size=self.extranonce2_size,
-            segwit=True,
+            tag=DEMO_TAG,
         )
-        branch = merkle_branch([bytes(32), *(txid(tx) for tx in txs)], 0) if txs else []
-        self._jobs_made += 1
-        ntime = max(chain.time + 1, int(time.time()))
-        return Job(
-            job_id=f"{self._jobs_made:x}",
-            prev_hash=chain.prev_hash,
-            coinb1=parts.coinb1,
-            coinb2=parts.coinb2,
-            merkle_branch=tuple(branch),
-            version=chain.version,
-            bits=self.bits,
-            ntime=ntime,
-            extranonce1=b"",
-            extranonce2_size=self.extranonce2_size,
-            share_target=(1 << 256) - 1,
-            clean_jobs=clean_jobs,
-            height=chain.height,
-            transactions=txs,
-            coinbase_witness=True,
+        return job_from_template(
+            template, coinbase, job_id=f"{self._jobs_made:x}", share_target=MAX_TARGET, clean_jobs=clean_jobs
         )
 
     def _publish(self, *, clean_jobs: bool) -> None:
