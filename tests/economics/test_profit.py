@@ -102,7 +102,7 @@ def test_tariffs() -> None:
     days = pd.DatetimeIndex(["2023-01-01", "2023-01-02", "2024-01-02"])
     np.testing.assert_allclose(hourly.daily_usd_per_kwh(days), [0.03, 0.09, 0.09])  # 2024-01-02 reuses day 2
     c = CostModel(electricity=hourly)
-    np.testing.assert_allclose(c.energy_cost_usd_daily(1000.0, days), [0.72, 2.16, 2.16])
+    np.testing.assert_allclose(c.daily_energy_cost_usd_per_day(1000.0, days), [0.72, 2.16, 2.16])
     with pytest.raises(EconomicsInputError):
         TimeOfUse((0.1,) * 23)
 

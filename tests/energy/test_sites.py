@@ -46,11 +46,9 @@ def test_emissions_per_btc_and_per_ph_follow_from_the_inputs(ranked: list) -> No
     # Always on at a flat 31.4 USD/MWh; emissions = grid MWh x g/kWh.
     assert eth.uptime_fraction == 1.0
     grid_mwh = 10.0 * 8760 * eth.mean_pue
-    assert eth.emissions_tco2_per_year == pytest.approx(grid_mwh * g / 1000.0, rel=1e-9)
+    assert eth.emissions_t_per_year == pytest.approx(grid_mwh * g / 1000.0, rel=1e-9)
     ph_days = 10e6 / 17.5 / 1000.0 * 365  # PH/s x days
-    assert eth.emissions_kg_per_ph_day == pytest.approx(
-        eth.emissions_tco2_per_year * 1000 / ph_days, rel=1e-6
-    )
+    assert eth.emissions_kg_per_ph_day == pytest.approx(eth.emissions_t_per_year * 1000 / ph_days, rel=1e-6)
     btc = ph_days * 74.9 * 0.98 / 28827.0
     assert eth.btc_per_year == pytest.approx(btc, rel=1e-6)
     # Hydro-heavy Ethiopia and BPA emit far less per BTC than ERCOT or PJM.
@@ -66,7 +64,7 @@ def test_ercot_site_uses_hourly_carbon_and_dallas_climate(ranked: list) -> None:
     model = ClimateModel()
     assert ercot.mean_pue == pytest.approx(float(model.pue(temps).mean()), rel=1e-9)
     carbon = ercot_carbon_hourly(2023)
-    assert carbon.min() < ercot.gco2_per_kwh_mean < carbon.max()
+    assert carbon.min() < ercot.carbon_g_per_kwh_mean < carbon.max()
     assert ercot.uptime_fraction < 1.0  # curtails in price spikes
     tariffed = next(r for r in ranked if r.name == "ERCOT hub + 4CP/demand tariff")
     assert tariffed.profit_usd_per_year < ercot.profit_usd_per_year
@@ -171,3 +169,17 @@ def test_climate_table_is_the_climate_model(tmp_path: Path) -> None:
     path.write_text(head + "[climate]\npue_bsae = 1.1\n" + site)
     with pytest.raises(SiteConfigError, match="pue_bsae"):
         load_sites(path)
+
+
+def test_old_sites_keys_still_read(tmp_path: Path) -> None:
+    # pool_fee_fraction and carbon_gco2_per_kwh were renamed to NOMENCLATURE's pool_fee and
+    # carbon_g_per_kwh; files written with the old keys keep working.
+    head = "[fleet]\nefficiency_j_per_th = 17.5\npower_mw = 1\nhashprice_usd_per_ph_day = 50\nbtc_price_usd = 30000\n"
+    path = tmp_path / "s.toml"
+    path.write_text(
+        head + "pool_fee_fraction = 0.03\n"
+        '[[site]]\nname = "x"\nflat_price_usd_per_kwh = 0.05\ncarbon_gco2_per_kwh = 400\n'
+    )
+    cfg = load_sites(path)
+    assert cfg.fleet.pool_fee == 0.03
+    assert cfg.site[0].carbon_g_per_kwh == 400

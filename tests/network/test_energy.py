@@ -15,7 +15,7 @@ from hashwatt.network import (
     EnergyAssumptions,
     NetworkInputError,
     attack_cost,
-    breakeven_efficiency_j_per_th,
+    break_even_efficiency_j_per_th,
     carbon_intensity_for_year,
     hardware_availability,
     network_energy_history,
@@ -52,17 +52,17 @@ def _availability() -> pd.DataFrame:
 def test_breakeven_efficiency_by_hand() -> None:
     # 1 EH/s earning 100,000 USD/day at 0.05 USD/kWh: revenue per TH = 0.1/86,400 USD,
     # a joule costs 0.05/3.6e6 USD: e* = 0.1 x 3.6e6 / (86,400 x 0.05) = 83.33 J/TH
-    assert breakeven_efficiency_j_per_th(100_000.0, 1e6, 0.05) == pytest.approx(250.0 / 3.0)
+    assert break_even_efficiency_j_per_th(100_000.0, 1e6, 0.05) == pytest.approx(250.0 / 3.0)
     with pytest.raises(NetworkInputError):
-        breakeven_efficiency_j_per_th(1.0, 0.0, 0.05)
+        break_even_efficiency_j_per_th(1.0, 0.0, 0.05)
 
 
 def test_bounds_on_a_small_hand_computed_case() -> None:
     # 100 EH/s, revenue 450 BTC x 40,000 USD = 18 M USD/day: e* = 18e6 x 3.6e6 / (1e8 x 86,400 x 0.05) = 150 J/TH
     hist = _history(["2023-01-01", "2024-07-01"], 100.0, 450.0, 40_000.0)
-    assumptions = EnergyAssumptions(power_price_usd_per_kwh=0.05, smoothing_days=1, gco2_per_kwh=500.0)
+    assumptions = EnergyAssumptions(power_price_usd_per_kwh=0.05, smoothing_days=1, carbon_g_per_kwh=500.0)
     frame = network_energy_history(assumptions, history=hist, availability=_availability())
-    assert frame["breakeven_j_per_th"].tolist() == pytest.approx([150.0, 150.0])
+    assert frame["break_even_efficiency_j_per_th"].tolist() == pytest.approx([150.0, 150.0])
     first, second = frame.iloc[0], frame.iloc[1]
     assert first["models_available"] == 2 and second["models_available"] == 3
     assert first["efficiency_lower_j_per_th"] == 30.0 and second["efficiency_lower_j_per_th"] == 20.0
@@ -72,7 +72,7 @@ def test_bounds_on_a_small_hand_computed_case() -> None:
     # power = 1e8 TH/s x 30 J/TH x 1.01 = 3.03 GW; energy = 3.03 x 8766 / 1000 TWh/yr
     assert first["power_lower_gw"] == pytest.approx(3.03)
     assert first["energy_lower_twh_per_year"] == pytest.approx(3.03 * HOURS_PER_YEAR / 1e3)
-    assert first["emissions_best_mt_co2_per_year"] == pytest.approx(first["energy_best_twh_per_year"] * 0.5)
+    assert first["emissions_best_mt_per_year"] == pytest.approx(first["energy_best_twh_per_year"] * 0.5)
     equal = network_energy_history(
         EnergyAssumptions(smoothing_days=1, weighting="equal"), history=hist, availability=_availability()
     )

@@ -139,12 +139,12 @@ class ByteReader:
             raise Truncated(f"position {position} outside a buffer of {len(self._buf)} bytes")
         self._pos = position
 
-    def read(self, n: int, what: str = "data") -> bytes:
-        """Read exactly ``n`` bytes."""
-        end = self._pos + n
-        if n < 0 or end > len(self._buf):
+    def read(self, size: int, what: str = "data") -> bytes:
+        """Read exactly ``size`` bytes."""
+        end = self._pos + size
+        if size < 0 or end > len(self._buf):
             raise Truncated(
-                f"truncated {what}: needed {n} bytes at offset {self._pos}, {self.remaining} left"
+                f"truncated {what}: needed {size} bytes at offset {self._pos}, {self.remaining} left"
             )
         out = self._buf[self._pos : end]
         self._pos = end
@@ -154,9 +154,9 @@ class ByteReader:
         """The bytes from ``start`` to the current position (already read)."""
         return self._buf[start : self._pos]
 
-    def peek(self, n: int) -> bytes:
-        """Up to ``n`` bytes without consuming them."""
-        return self._buf[self._pos : self._pos + n]
+    def peek(self, size: int) -> bytes:
+        """Up to ``size`` bytes without consuming them."""
+        return self._buf[self._pos : self._pos + size]
 
     def u8(self, what: str = "byte") -> int:
         return self.read(1, what)[0]
@@ -192,19 +192,19 @@ class ByteReader:
             raise TrailingBytes(f"{self.remaining} trailing bytes after {what}")
 
 
-def compact_size_bytes(n: int) -> bytes:
-    """Minimal CompactSize encoding of ``n``."""
-    if n < 0:
-        raise NonCanonical(f"CompactSize cannot encode a negative number ({n})")
-    if n < 0xFD:
-        return bytes((n,))
-    if n <= 0xFFFF:
-        return b"\xfd" + _U16.pack(n)
-    if n <= 0xFFFFFFFF:
-        return b"\xfe" + _U32.pack(n)
-    if n <= 0xFFFFFFFFFFFFFFFF:
-        return b"\xff" + _U64.pack(n)
-    raise NonCanonical(f"CompactSize cannot encode {n} (over 64 bits)")
+def compact_size_bytes(value: int) -> bytes:
+    """Minimal CompactSize encoding of ``value``."""
+    if value < 0:
+        raise NonCanonical(f"CompactSize cannot encode a negative number ({value})")
+    if value < 0xFD:
+        return bytes((value,))
+    if value <= 0xFFFF:
+        return b"\xfd" + _U16.pack(value)
+    if value <= 0xFFFFFFFF:
+        return b"\xfe" + _U32.pack(value)
+    if value <= 0xFFFFFFFFFFFFFFFF:
+        return b"\xff" + _U64.pack(value)
+    raise NonCanonical(f"CompactSize cannot encode {value} (over 64 bits)")
 
 
 def var_bytes(data: bytes) -> bytes:
@@ -212,17 +212,17 @@ def var_bytes(data: bytes) -> bytes:
     return compact_size_bytes(len(data)) + data
 
 
-def u32_le(n: int) -> bytes:
-    return _U32.pack(n)
+def u32_le(value: int) -> bytes:
+    return _U32.pack(value)
 
 
-def i32_le(n: int) -> bytes:
-    return _I32.pack(n)
+def i32_le(value: int) -> bytes:
+    return _I32.pack(value)
 
 
-def u64_le(n: int) -> bytes:
-    return _U64.pack(n)
+def u64_le(value: int) -> bytes:
+    return _U64.pack(value)
 
 
-def i64_le(n: int) -> bytes:
-    return _I64.pack(n)
+def i64_le(value: int) -> bytes:
+    return _I64.pack(value)

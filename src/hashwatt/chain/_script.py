@@ -15,12 +15,12 @@ OP_1 = 0x51
 OP_RETURN = 0x6A
 
 
-def script_num_bytes(n: int) -> bytes:
+def script_num_bytes(value: int) -> bytes:
     """CScriptNum encoding: minimal little-endian magnitude with a sign bit in the last byte."""
-    if n == 0:
+    if value == 0:
         return b""
-    negative = n < 0
-    magnitude = -n if negative else n
+    negative = value < 0
+    magnitude = -value if negative else value
     out = bytearray()
     while magnitude:
         out.append(magnitude & 0xFF)
@@ -34,24 +34,24 @@ def script_num_bytes(n: int) -> bytes:
 
 def push_data(data: bytes) -> bytes:
     """Minimal push of ``data`` (direct length byte, or PUSHDATA1/2/4)."""
-    n = len(data)
-    if n < OP_PUSHDATA1:
-        return bytes((n,)) + data
-    if n <= 0xFF:
-        return bytes((OP_PUSHDATA1, n)) + data
-    if n <= 0xFFFF:
-        return bytes((OP_PUSHDATA2,)) + struct.pack("<H", n) + data
-    if n <= 0xFFFFFFFF:
-        return bytes((OP_PUSHDATA4,)) + struct.pack("<I", n) + data
+    size = len(data)
+    if size < OP_PUSHDATA1:
+        return bytes((size,)) + data
+    if size <= 0xFF:
+        return bytes((OP_PUSHDATA1, size)) + data
+    if size <= 0xFFFF:
+        return bytes((OP_PUSHDATA2,)) + struct.pack("<H", size) + data
+    if size <= 0xFFFFFFFF:
+        return bytes((OP_PUSHDATA4,)) + struct.pack("<I", size) + data
     raise ChainInputError("push too large")
 
 
-def push_int(n: int) -> bytes:
-    """Push an integer the way Core's ``CScript() << n`` does (OP_0, OP_1..OP_16, OP_1NEGATE or data)."""
-    if n == 0:
+def push_int(value: int) -> bytes:
+    """Push an integer the way Core's ``CScript() << value`` does (OP_0, OP_1..OP_16, OP_1NEGATE or data)."""
+    if value == 0:
         return bytes((OP_0,))
-    if n == -1:
+    if value == -1:
         return bytes((OP_1NEGATE,))
-    if 1 <= n <= 16:
-        return bytes((OP_1 + n - 1,))
-    return push_data(script_num_bytes(n))
+    if 1 <= value <= 16:
+        return bytes((OP_1 + value - 1,))
+    return push_data(script_num_bytes(value))

@@ -169,7 +169,7 @@ def dispatch(
         tariff_obj.energy.kind == "tiered"
     )
     use_lp = method == "lp" or (method == "auto" and couples)
-    conditions = Conditions(pue=pue, pool_fee_fraction=pool_fee)
+    conditions = Conditions(pue=pue, pool_fee=pool_fee)
     run = dispatch_lp if use_lp else dispatch_threshold
     result = run(price, machines, hp, tariff=tariff_obj, conditions=conditions)
     if plot is not None:
@@ -248,7 +248,7 @@ def sites_compare(
             f"{r.mean_pue:.3f}",
             f"{r.profit_usd_per_year / 1e6:,.2f}",
             "never" if r.payback_years is None else f"{r.payback_years:.1f}",
-            "-" if r.gco2_per_kwh_mean is None else f"{r.gco2_per_kwh_mean:,.0f}",
+            "-" if r.carbon_g_per_kwh_mean is None else f"{r.carbon_g_per_kwh_mean:,.0f}",
             "-" if r.emissions_kg_per_ph_day is None else f"{r.emissions_kg_per_ph_day:,.0f}",
             "-" if r.emissions_t_per_btc is None else f"{r.emissions_t_per_btc:,.1f}",
         )

@@ -301,8 +301,8 @@ def _assumption_rows(a: EnergyAssumptions) -> list[tuple[str, str]]:
         (
             "carbon intensity",
             "world grid mix (Ember), nearest year"
-            if a.gco2_per_kwh is None
-            else f"{a.gco2_per_kwh} gCO2/kWh",
+            if a.carbon_g_per_kwh is None
+            else f"{a.carbon_g_per_kwh} gCO2/kWh",
         ),
     ]
 
@@ -334,7 +334,7 @@ def energy(
     assumptions = EnergyAssumptions(
         power_price_usd_per_kwh=power_price,
         weighting=weighting,  # type: ignore[arg-type]
-        gco2_per_kwh=carbon,
+        carbon_g_per_kwh=carbon,
         use_assumed_release_dates=assumed_dates,
     )
     frame = network_energy_history(assumptions, start=since)
@@ -349,11 +349,11 @@ def energy(
             (
                 f"{idx:%Y-%m}",
                 f"{float(r['hashrate_ehs']):,.0f}",
-                f"{float(r['breakeven_j_per_th']):,.0f}",
+                f"{float(r['break_even_efficiency_j_per_th']):,.0f}",
                 f"{float(r['energy_lower_twh_per_year']):,.1f}",
                 f"{float(r['energy_best_twh_per_year']):,.1f}",
                 f"{float(r['energy_upper_twh_per_year']):,.1f}",
-                f"{float(r['emissions_best_mt_co2_per_year']):,.1f}",
+                f"{float(r['emissions_best_mt_per_year']):,.1f}",
             )
             for idx, r in zip(monthly.index, monthly.to_dict(orient="records"), strict=True)
         ]
@@ -384,7 +384,7 @@ def energy(
         return
     day_rows: list[tuple[str, str]] = [
         ("hashrate (7-day mean)", f"{float(row['hashrate_ehs']):,.1f} EH/s"),
-        ("breakeven efficiency", f"{float(row['breakeven_j_per_th']):,.1f} J/TH"),
+        ("breakeven efficiency", f"{float(row['break_even_efficiency_j_per_th']):,.1f} J/TH"),
         (
             "models available / profitable",
             f"{int(row['models_available'])} / {int(row['models_profitable'])} "
@@ -406,7 +406,7 @@ def energy(
         ),
         (
             "emissions (best guess)",
-            f"{float(row['emissions_best_mt_co2_per_year']):.1f} MtCO2/yr at {float(row['gco2_per_kwh']):.0f} gCO2/kWh",
+            f"{float(row['emissions_best_mt_per_year']):.1f} MtCO2/yr at {float(row['carbon_g_per_kwh']):.0f} gCO2/kWh",
         ),
     ]
     console.print(

@@ -100,7 +100,7 @@ def ercot_carbon_hourly(year: int, *, timezone: str = "America/Chicago") -> pd.S
     if year == 2024 or timezone == "UTC":
         # The file ends 2024-12-31T23:00Z: a local Chicago year 2024 lacks its last 6 hours.
         timezone = "UTC"
-    return _year_slice(frame, year, timezone, "ERCOT carbon")["gco2_per_kwh_lca"].rename("gco2_per_kwh")
+    return _year_slice(frame, year, timezone, "ERCOT carbon")["gco2_per_kwh_lca"].rename("carbon_g_per_kwh")
 
 
 def dallas_temperature_hourly(year: int, *, timezone: str = "America/Chicago") -> pd.Series:

@@ -84,7 +84,7 @@ def backtest(
         keep=keep,
         fee_share=costs.fee_share,
     )
-    energy = costs.energy_cost_usd_daily(miner.power_w, pd.DatetimeIndex(frame.index)) * count
+    energy = costs.daily_energy_cost_usd_per_day(miner.power_w, pd.DatetimeIndex(frame.index)) * count
     fixed = costs.fixed_cost_usd_per_day(miner.power_w, count)
     out["revenue_btc"] = rev_btc
     out["revenue_usd"] = rev_btc * frame["price_usd"].to_numpy()

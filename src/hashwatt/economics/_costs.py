@@ -181,7 +181,9 @@ class CostModel:
         """Average energy cost per machine-day [USD/day]."""
         return self.energy_kwh_per_day(power_w) * self.mean_energy_price_usd_per_kwh()
 
-    def energy_cost_usd_daily(self, power_w: float, days: pd.DatetimeIndex) -> npt.NDArray[np.float64]:
+    def daily_energy_cost_usd_per_day(
+        self, power_w: float, days: pd.DatetimeIndex
+    ) -> npt.NDArray[np.float64]:
         """Energy cost per machine for each day in ``days`` [USD/day]."""
         if self.all_in_usd_per_kwh is not None:
             return np.full(len(days), self.energy_kwh_per_day(power_w) * self.all_in_usd_per_kwh)

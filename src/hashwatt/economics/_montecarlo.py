@@ -179,7 +179,7 @@ def monte_carlo(
     subsidy = det["subsidy_btc_per_block"].to_numpy()
     fees = det["fees_btc_per_block"].to_numpy()
     dates = pd.DatetimeIndex(det.index)
-    energy = costs.energy_cost_usd_daily(miner.power_w, dates) * count
+    energy = costs.daily_energy_cost_usd_per_day(miner.power_w, dates) * count
     fixed = costs.fixed_cost_usd_per_day(miner.power_w, count)
     keep = costs.uptime * (1.0 - costs.pool_fee)
     reward_miner = (subsidy + costs.fee_share * fees) * keep  # BTC per block credited to the miner

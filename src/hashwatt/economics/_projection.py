@@ -208,7 +208,7 @@ def project(
     frame["revenue_btc"] = rev_btc
     frame["revenue_usd"] = rev_btc * frame["price_usd"].to_numpy()
     frame["energy_cost_usd"] = (
-        costs.energy_cost_usd_daily(miner.power_w, pd.DatetimeIndex(frame.index)) * count
+        costs.daily_energy_cost_usd_per_day(miner.power_w, pd.DatetimeIndex(frame.index)) * count
     )
     frame["fixed_cost_usd"] = costs.fixed_cost_usd_per_day(miner.power_w, count)
     frame["covers_power"] = frame["revenue_usd"] >= frame["energy_cost_usd"]

@@ -45,16 +45,16 @@ class Conditions:
 
     pue: facility power / IT power [-]; hashrate_derate: hashrate multiplier from heat [-];
     onsite_kw: on-site generation [kW]; export_usd_per_mwh: what surplus generation earns
-    (the retail price for net metering) [USD/MWh]; pool_fee_fraction [-];
-    carbon_gco2_per_kwh: grid carbon intensity for emissions [gCO2/kWh].
+    (the retail price for net metering) [USD/MWh]; pool_fee [-];
+    carbon_g_per_kwh: grid carbon intensity for emissions [gCO2/kWh].
     """
 
     pue: float | np.ndarray = 1.0
     hashrate_derate: float | np.ndarray = 1.0
     onsite_kw: np.ndarray | None = None
     export_usd_per_mwh: float | np.ndarray = 0.0
-    pool_fee_fraction: float = 0.0
-    carbon_gco2_per_kwh: float | np.ndarray | None = None
+    pool_fee: float = 0.0
+    carbon_g_per_kwh: float | np.ndarray | None = None
 
     def arrays(self, n: int) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """(pue, derate, onsite_kw, export price) as length-n arrays, validated."""
@@ -68,8 +68,8 @@ class Conditions:
             raise EnergyError("hashrate_derate must be in [0, 1.5]")
         if np.any(onsite < 0):
             raise EnergyError("onsite_kw must be >= 0")
-        if not 0 <= self.pool_fee_fraction < 1:
-            raise EnergyError("pool_fee_fraction must be in [0, 1)")
+        if not 0 <= self.pool_fee < 1:
+            raise EnergyError("pool_fee must be in [0, 1)")
         return pue, derate, onsite, export
 
 
@@ -122,13 +122,13 @@ def threshold_load_fraction(
     power_w: np.ndarray | None = None,
     pue: np.ndarray | float = 1.0,
     hashrate_derate: np.ndarray | float = 1.0,
-    pool_fee_fraction: float = 0.0,
+    pool_fee: float = 0.0,
     onsite_kw: np.ndarray | None = None,
     export_usd_per_mwh: np.ndarray | float = 0.0,
 ) -> np.ndarray:
     """Load fraction (0..1) of each class in each hour under the threshold rule, shape (H, K).
 
-    Without on-site generation the result is 0 or 1 (run iff price < breakeven price). With
+    Without on-site generation the result is 0 or 1 (run iff price < break-even price). With
     it, generation goes to the classes in merit order at the price it would fetch exported.
     Pure numpy; 8,760 hours x 100 classes takes a few milliseconds.
     """
@@ -138,20 +138,20 @@ def threshold_load_fraction(
     derate_a = np.broadcast_to(np.asarray(hashrate_derate, dtype=float), price.shape)
     eff = np.asarray(efficiency_j_per_th, dtype=float)
     # Breakeven price [USD/MWh of facility energy] per hour and class.
-    scale = hp * derate_a * (1.0 - pool_fee_fraction) * (1000.0 / 24.0) / pue_a
-    breakeven = scale[:, None] / eff[None, :]
-    on_grid = price[:, None] < breakeven
+    scale = hp * derate_a * (1.0 - pool_fee) * (1000.0 / 24.0) / pue_a
+    break_even = scale[:, None] / eff[None, :]
+    on_grid = price[:, None] < break_even
     if onsite_kw is None:
         return np.asarray(on_grid, dtype=float)
     if power_w is None:
         raise EnergyError("power_w is needed to share on-site generation between classes")
     gen = np.asarray(onsite_kw, dtype=float)
     export = np.minimum(np.broadcast_to(np.asarray(export_usd_per_mwh, dtype=float), price.shape), price)
-    order = np.argsort(eff, kind="stable")  # most efficient first = highest breakeven
+    order = np.argsort(eff, kind="stable")  # most efficient first = highest break-even price
     fac_kw = (np.asarray(power_w, dtype=float)[order] / 1000.0)[None, :] * pue_a[:, None]
     before = np.cumsum(fac_kw, axis=1) - fac_kw
     share = np.clip(gen[:, None] - before, 0.0, fac_kw) / fac_kw
-    on_gen = export[:, None] < breakeven[:, order]
+    on_gen = export[:, None] < break_even[:, order]
     frac_sorted = np.where(on_grid[:, order], 1.0, np.where(on_gen, share, 0.0))
     frac = np.empty_like(frac_sorted)
     frac[:, order] = frac_sorted
@@ -185,7 +185,7 @@ class DispatchSummary:
     profit_usd: float
     always_on_profit_usd: float
     savings_vs_always_on_usd: float
-    emissions_tco2: float | None
+    emissions_t: float | None
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -254,7 +254,7 @@ def account_schedule(
     grid_kw = np.maximum(facility_kw - onsite, 0.0)
     export_kw = np.maximum(onsite - facility_kw, 0.0)
     hashrate_ths = (hashrate_fraction @ (power_w / eff)) * derate
-    revenue = hashrate_ths * hashprice / 24_000.0 * (1.0 - conditions.pool_fee_fraction)
+    revenue = hashrate_ths * hashprice / 24_000.0 * (1.0 - conditions.pool_fee)
     price = tariff.energy_price_usd_per_mwh(index, market_usd_per_mwh)
     bill = tariff.bill(
         index, grid_kw, market_usd_per_mwh, export_kw=export_kw, export_usd_per_mwh=export_price
@@ -282,7 +282,7 @@ def account_schedule(
         )
         always_on = (ao.bill, ao.summary.profit_usd)
     ao_bill, ao_profit = always_on
-    carbon = conditions.carbon_gco2_per_kwh
+    carbon = conditions.carbon_g_per_kwh
     emissions = None if carbon is None else float(np.dot(grid_kw, _as_hourly(carbon, n, "carbon")) / 1e6)
     hourly_cost = (grid_kw * price - export_kw * export_price) / 1000.0
     schedule = pd.DataFrame(
@@ -323,7 +323,7 @@ def account_schedule(
         profit_usd=profit,
         always_on_profit_usd=ao_profit if method != "always-on" else profit,
         savings_vs_always_on_usd=(profit - ao_profit) if method != "always-on" else 0.0,
-        emissions_tco2=emissions,
+        emissions_t=emissions,
     )
     return DispatchResult(
         summary=summary,
@@ -377,7 +377,7 @@ def dispatch_threshold(
         power_w=power_w,
         pue=pue,
         hashrate_derate=derate,
-        pool_fee_fraction=conditions.pool_fee_fraction,
+        pool_fee=conditions.pool_fee,
         onsite_kw=onsite if conditions.onsite_kw is not None else None,
         export_usd_per_mwh=export,
     )

@@ -139,7 +139,7 @@ def dispatch_lp(
     n = len(index)
     pue, derate, onsite, export_price = conditions.arrays(n)
     price = tariff.energy_price_usd_per_mwh(index, market)
-    fee = conditions.pool_fee_fraction
+    fee = conditions.pool_fee
     b = _Builder()
 
     # Machine segment variables.

@@ -22,7 +22,7 @@ from typing import Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from hashwatt._toml import read_toml
 from hashwatt.data._embedded import embedded_path
@@ -66,7 +66,10 @@ class FleetConfig(BaseModel):
     btc_price_usd: float | None = Field(default=None, gt=0)
     year: int = 2023
     miner_capex_usd: float = Field(default=0.0, ge=0)
-    pool_fee_fraction: float = Field(default=0.0, ge=0, lt=1)
+    #: Fraction of revenue the pool keeps [-] (``pool_fee_fraction``, the old key, still reads).
+    pool_fee: float = Field(
+        default=0.0, ge=0, lt=1, validation_alias=AliasChoices("pool_fee", "pool_fee_fraction")
+    )
     method: Literal["threshold", "lp"] = "threshold"
 
     @model_validator(mode="after")
@@ -93,7 +96,10 @@ class SiteConfig(BaseModel):
     carbon: Literal["ercot_hourly"] | None = None
     carbon_region: str | None = None
     carbon_source: Literal["ember", "electricity_maps"] | None = None
-    carbon_gco2_per_kwh: float | None = Field(default=None, ge=0)
+    #: Constant grid carbon intensity [gCO2/kWh] (``carbon_gco2_per_kwh``, the old key, still reads).
+    carbon_g_per_kwh: float | None = Field(
+        default=None, ge=0, validation_alias=AliasChoices("carbon_g_per_kwh", "carbon_gco2_per_kwh")
+    )
     climate: Literal["dallas"] | None = None
     tmy3_site: str | None = None
     temperature_c: float | None = None
@@ -111,9 +117,9 @@ class SiteConfig(BaseModel):
         given = [x is not None for x in (self.market, self.flat_price_usd_per_kwh, self.price_region)]
         if sum(given) != 1:
             raise ValueError("give exactly one of market, flat_price_usd_per_kwh, price_region")
-        carbon = [x is not None for x in (self.carbon, self.carbon_region, self.carbon_gco2_per_kwh)]
+        carbon = [x is not None for x in (self.carbon, self.carbon_region, self.carbon_g_per_kwh)]
         if sum(carbon) > 1:
-            raise ValueError("give at most one of carbon, carbon_region, carbon_gco2_per_kwh")
+            raise ValueError("give at most one of carbon, carbon_region, carbon_g_per_kwh")
         climate = [x is not None for x in (self.climate, self.tmy3_site, self.temperature_c)]
         if sum(climate) > 1:
             raise ValueError("give at most one of climate, tmy3_site, temperature_c")
@@ -155,9 +161,9 @@ class SiteResult:
     capex_usd: float
     payback_years: float | None
     btc_per_year: float
-    gco2_per_kwh_mean: float | None
+    carbon_g_per_kwh_mean: float | None
     renewable_share: float | None
-    emissions_tco2_per_year: float | None
+    emissions_t_per_year: float | None
     emissions_kg_per_ph_day: float | None
     emissions_t_per_btc: float | None
     onsite_mwh_per_year: float
@@ -277,16 +283,16 @@ def evaluate_site(
         carbon = _align(ercot_carbon_hourly(year, timezone=tz), index)
     elif site.carbon_region is not None:
         carbon, renewable, _ = carbon_intensity_yearly(site.carbon_region, year, source=site.carbon_source)
-    elif site.carbon_gco2_per_kwh is not None:
-        carbon = site.carbon_gco2_per_kwh
+    elif site.carbon_g_per_kwh is not None:
+        carbon = site.carbon_g_per_kwh
 
     conditions = Conditions(
         pue=pue,
         hashrate_derate=derate,
         onsite_kw=onsite,
         export_usd_per_mwh=site.export_usd_per_mwh,
-        pool_fee_fraction=fleet.pool_fee_fraction,
-        carbon_gco2_per_kwh=carbon,
+        pool_fee=fleet.pool_fee,
+        carbon_g_per_kwh=carbon,
     )
     machines = [MachineClass.from_efficiency(fleet.efficiency_j_per_th, fleet.power_mw, name="fleet")]
     run = dispatch_lp if (site.method or fleet.method) == "lp" else dispatch_threshold
@@ -309,12 +315,10 @@ def evaluate_site(
     capex = site.capex_usd_per_mw * fleet.power_mw + fleet.miner_capex_usd
     ph_days = float(result.schedule["hashrate_ths"].sum()) / 1000.0 / 24.0 * per_year
     ph = result.schedule["hashrate_ths"].to_numpy() / 1000.0
-    btc = float(np.sum(ph * btc_per_ph_day) / 24.0) * (1 - fleet.pool_fee_fraction) * per_year
-    emissions = None if s.emissions_tco2 is None else s.emissions_tco2 * per_year
+    btc = float(np.sum(ph * btc_per_ph_day) / 24.0) * (1 - fleet.pool_fee) * per_year
+    emissions = None if s.emissions_t is None else s.emissions_t * per_year
     grid_mwh = s.grid_energy_mwh
-    mean_carbon = (
-        None if s.emissions_tco2 is None or grid_mwh <= 0 else s.emissions_tco2 * 1e6 / (grid_mwh * 1000)
-    )
+    mean_carbon = None if s.emissions_t is None or grid_mwh <= 0 else s.emissions_t * 1e6 / (grid_mwh * 1000)
     if mean_carbon is None and carbon is not None:
         mean_carbon = float(np.mean(carbon))
     site_result = SiteResult(
@@ -335,9 +339,9 @@ def evaluate_site(
         capex_usd=capex,
         payback_years=(capex / profit) if profit > 0 else None,
         btc_per_year=btc,
-        gco2_per_kwh_mean=mean_carbon,
+        carbon_g_per_kwh_mean=mean_carbon,
         renewable_share=renewable,
-        emissions_tco2_per_year=emissions,
+        emissions_t_per_year=emissions,
         emissions_kg_per_ph_day=None if emissions is None or ph_days <= 0 else emissions * 1000 / ph_days,
         emissions_t_per_btc=None if emissions is None or btc <= 0 else emissions / btc,
         onsite_mwh_per_year=0.0 if onsite is None else float(onsite.sum()) / 1000.0 * per_year,

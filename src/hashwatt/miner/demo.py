@@ -39,8 +39,8 @@ DEMO_TAG = b"/hashwatt-demo/"
 
 def bits_for_expected_hashes(expected_hashes: float) -> int:
     """Compact bits whose target needs about ``expected_hashes`` hashes per block [hashes]."""
-    target = int((1 << 256) / max(expected_hashes, 1.0)) - 1
-    return target_to_bits(min(target, (1 << 255) - 1))
+    target = int((MAX_TARGET + 1) / max(expected_hashes, 1.0)) - 1
+    return target_to_bits(min(target, MAX_TARGET >> 1))  # the compact sign bit stays clear
 
 
 def script_height(script_sig: bytes) -> int:

@@ -27,6 +27,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from hashwatt.chain import MAX_TARGET
 from hashwatt.miner.errors import EngineError, EngineInputError
 from hashwatt.pow import NONCE_SPACE, check_backend, scan
 from hashwatt.pow.errors import KernelError
@@ -101,9 +102,9 @@ def effective_batch_nonces(batch_nonces: int, share_target: int) -> int:
 
 def expected_hashes_per_share(share_target: int) -> float:
     """Mean hashes per share: a uniform 256-bit hash meets ``target`` with probability (target+1)/2**256."""
-    if not 0 <= share_target < 1 << 256:
+    if not 0 <= share_target <= MAX_TARGET:
         raise EngineInputError("share target must lie in [0, 2**256)")
-    return float(2**256) / (share_target + 1)
+    return float(MAX_TARGET + 1) / (share_target + 1)
 
 
 def expected_seconds_to_share(share_target: int, hashrate_hs: float) -> float:

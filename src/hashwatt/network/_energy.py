@@ -38,7 +38,7 @@ J_PER_KWH = 3.6e6
 
 #: World grid carbon intensity (Ember, via co2.js; CC BY 4.0) [gCO2/kWh], by year. The Bitcoin
 #: mining mix is not the world mix; this is a default assumption, shown with every result.
-WORLD_GCO2_PER_KWH: dict[int, float] = {2021: 441.11, 2022: 485.99, 2023: 484.4, 2024: 472.94}
+WORLD_CARBON_G_PER_KWH: dict[int, float] = {2021: 441.11, 2022: 485.99, 2023: 484.4, 2024: 472.94}
 
 #: Launch months assumed for catalog models that carry no release date and whose family has
 #: none either. Approximate first-shipment months quoted from memory of public announcements,
@@ -84,8 +84,8 @@ class EnergyAssumptions:
     weighting: Weighting = "profit"
     #: Trailing mean applied to hashrate and revenue (daily values are noisy) [days].
     smoothing_days: int = 7
-    #: Grid carbon intensity; None uses :data:`WORLD_GCO2_PER_KWH` of the nearest year [gCO2/kWh].
-    gco2_per_kwh: float | None = None
+    #: Grid carbon intensity; None uses :data:`WORLD_CARBON_G_PER_KWH` of the nearest year [gCO2/kWh].
+    carbon_g_per_kwh: float | None = None
     #: Use :data:`ASSUMED_RELEASE` for models without a dated source (False drops them).
     use_assumed_release_dates: bool = True
 
@@ -99,9 +99,9 @@ class EnergyAssumptions:
             raise NetworkInputError(f"weighting must be 'profit' or 'equal', got {self.weighting!r}")
         if self.smoothing_days < 1:
             raise NetworkInputError(f"smoothing_days must be >= 1, got {self.smoothing_days}")
-        if self.gco2_per_kwh is not None and not 0 <= self.gco2_per_kwh <= 2000:
+        if self.carbon_g_per_kwh is not None and not 0 <= self.carbon_g_per_kwh <= 2000:
             raise NetworkInputError(
-                f"carbon intensity must lie in [0, 2000] gCO2/kWh, got {self.gco2_per_kwh}"
+                f"carbon intensity must lie in [0, 2000] gCO2/kWh, got {self.carbon_g_per_kwh}"
             )
 
 
@@ -168,7 +168,7 @@ def hardware_availability(catalog: pd.DataFrame | None = None) -> pd.DataFrame:
 FloatOrArray = float | npt.NDArray[np.float64]
 
 
-def breakeven_efficiency_j_per_th(
+def break_even_efficiency_j_per_th(
     revenue_usd_per_day: FloatOrArray, hashrate_ths: FloatOrArray, power_price_usd_per_kwh: float
 ) -> FloatOrArray:
     """Least efficient hardware that still covers its electricity [J/TH].
@@ -184,9 +184,9 @@ def breakeven_efficiency_j_per_th(
 
 
 def carbon_intensity_for_year(year: int) -> float:
-    """World grid carbon intensity of the nearest year in :data:`WORLD_GCO2_PER_KWH` [gCO2/kWh]."""
-    nearest = min(WORLD_GCO2_PER_KWH, key=lambda y: (abs(y - year), -y))
-    return WORLD_GCO2_PER_KWH[nearest]
+    """World grid carbon intensity of the nearest year in :data:`WORLD_CARBON_G_PER_KWH` [gCO2/kWh]."""
+    nearest = min(WORLD_CARBON_G_PER_KWH, key=lambda y: (abs(y - year), -y))
+    return WORLD_CARBON_G_PER_KWH[nearest]
 
 
 def network_energy_history(
@@ -199,27 +199,27 @@ def network_energy_history(
 ) -> pd.DataFrame:
     """Daily lower bound, best guess and upper bound of network power and annualized energy.
 
-    Columns: hashrate_ehs (smoothed), revenue_usd_per_day (smoothed), breakeven_j_per_th,
+    Columns: hashrate_ehs (smoothed), revenue_usd_per_day (smoothed), break_even_efficiency_j_per_th,
     models_available, models_profitable, models_profitable_assumed_date (of those, how many
     rely on :data:`ASSUMED_RELEASE`), efficiency_lower_j_per_th, efficiency_best_j_per_th,
     efficiency_upper_j_per_th, power_lower_gw, power_best_gw, power_upper_gw, energy_lower_twh_per_year,
-    energy_best_twh_per_year, energy_upper_twh_per_year, gco2_per_kwh, emissions_best_mt_co2_per_year,
+    energy_best_twh_per_year, energy_upper_twh_per_year, carbon_g_per_kwh, emissions_best_mt_per_year,
     no_profitable_hardware (bool: then the upper bound and best guess fall back to the lower bound).
     Days before the first catalog model is available are dropped.
     """
-    a = EnergyAssumptions() if assumptions is None else assumptions
+    params = EnergyAssumptions() if assumptions is None else assumptions
     hist = daily_history() if history is None else history
     hw = hardware_availability() if availability is None else availability
     hw = hw[hw["available_from"].notna()]
-    if not a.use_assumed_release_dates:
+    if not params.use_assumed_release_dates:
         hw = hw[hw["available_from_source"] != "assumed"]
     if hw.empty:
         raise NetworkError("no hardware with a known availability date in the catalog")
     revenue = (hist["subsidy_btc"] + hist["fees_btc_per_day"]) * hist["price_usd"]
     frame = pd.DataFrame(
         {
-            "hashrate_ehs": hist["hashrate_ehs"].rolling(a.smoothing_days, min_periods=1).mean(),
-            "revenue_usd_per_day": revenue.rolling(a.smoothing_days, min_periods=1).mean(),
+            "hashrate_ehs": hist["hashrate_ehs"].rolling(params.smoothing_days, min_periods=1).mean(),
+            "revenue_usd_per_day": revenue.rolling(params.smoothing_days, min_periods=1).mean(),
         },
         index=pd.DatetimeIndex(hist.index),
     )
@@ -234,9 +234,11 @@ def network_energy_history(
         raise NetworkInputError("no day of the history lies in the requested range with hardware available")
 
     hashrate_ths = frame["hashrate_ehs"].to_numpy(dtype=np.float64) * 1e6
-    breakeven = np.asarray(
-        breakeven_efficiency_j_per_th(
-            frame["revenue_usd_per_day"].to_numpy(dtype=np.float64), hashrate_ths, a.power_price_usd_per_kwh
+    break_even = np.asarray(
+        break_even_efficiency_j_per_th(
+            frame["revenue_usd_per_day"].to_numpy(dtype=np.float64),
+            hashrate_ths,
+            params.power_price_usd_per_kwh,
         ),
         dtype=np.float64,
     )
@@ -244,14 +246,14 @@ def network_energy_history(
     avail_ns = hw["available_from"].to_numpy(dtype="datetime64[ns]")[None, :]
     days_ns = frame.index.to_numpy(dtype="datetime64[ns]")[:, None]
     available = avail_ns <= days_ns
-    profitable = available & (eff < breakeven[:, None])
+    profitable = available & (eff < break_even[:, None])
     assumed = (hw["available_from_source"].to_numpy() == "assumed")[None, :]
     any_profitable = profitable.any(axis=1)
 
     lower = np.where(available, eff, np.inf).min(axis=1)
     upper = np.where(any_profitable, np.where(profitable, eff, -np.inf).max(axis=1), lower)
-    if a.weighting == "profit":
-        weights = np.where(profitable, (breakeven[:, None] - eff) / breakeven[:, None], 0.0)
+    if params.weighting == "profit":
+        weights = np.where(profitable, (break_even[:, None] - eff) / break_even[:, None], 0.0)
     else:
         weights = profitable.astype(np.float64)
     weight_sum = weights.sum(axis=1)
@@ -264,20 +266,20 @@ def network_energy_history(
         return np.asarray(hashrate_ths * efficiency * pue / 1e9, dtype=np.float64)
 
     power_lower, power_best, power_upper = (
-        gw(lower, a.pue_lower),
-        gw(best, a.pue_best),
-        gw(upper, a.pue_upper),
+        gw(lower, params.pue_lower),
+        gw(best, params.pue_best),
+        gw(upper, params.pue_upper),
     )
-    if a.gco2_per_kwh is None:
+    if params.carbon_g_per_kwh is None:
         intensity = np.array([carbon_intensity_for_year(int(y)) for y in frame.index.year], dtype=np.float64)
     else:
-        intensity = np.full(len(frame), float(a.gco2_per_kwh))
+        intensity = np.full(len(frame), float(params.carbon_g_per_kwh))
     energy_best = power_best * HOURS_PER_YEAR / 1e3
     result = pd.DataFrame(
         {
             "hashrate_ehs": frame["hashrate_ehs"].to_numpy(dtype=np.float64),
             "revenue_usd_per_day": frame["revenue_usd_per_day"].to_numpy(dtype=np.float64),
-            "breakeven_j_per_th": breakeven,
+            "break_even_efficiency_j_per_th": break_even,
             "models_available": available.sum(axis=1),
             "models_profitable": profitable.sum(axis=1),
             "models_profitable_assumed_date": (profitable & assumed).sum(axis=1),
@@ -290,9 +292,9 @@ def network_energy_history(
             "energy_lower_twh_per_year": power_lower * HOURS_PER_YEAR / 1e3,
             "energy_best_twh_per_year": energy_best,
             "energy_upper_twh_per_year": power_upper * HOURS_PER_YEAR / 1e3,
-            "gco2_per_kwh": intensity,
+            "carbon_g_per_kwh": intensity,
             # TWh x gCO2/kWh: 1e9 kWh x g / 1e12 g per Mt
-            "emissions_best_mt_co2_per_year": energy_best * intensity / 1e3,
+            "emissions_best_mt_per_year": energy_best * intensity / 1e3,
             "no_profitable_hardware": ~any_profitable,
         },
         index=frame.index,
@@ -462,13 +464,13 @@ def attack_cost(
 __all__ = [
     "ASSUMED_RELEASE",
     "HOURS_PER_YEAR",
-    "WORLD_GCO2_PER_KWH",
+    "WORLD_CARBON_G_PER_KWH",
     "AttackCost",
     "AttackCostRow",
     "EnergyAssumptions",
     "Weighting",
     "attack_cost",
-    "breakeven_efficiency_j_per_th",
+    "break_even_efficiency_j_per_th",
     "carbon_intensity_for_year",
     "hardware_availability",
     "network_energy_history",
