@@ -19,12 +19,13 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
+from hashwatt.economics._finance import DAYS_PER_YEAR
 from hashwatt.economics._pools import PoolScheme, fee_factor
 from hashwatt.economics.errors import EconomicsInputError
 
 __all__ = ["DAYS_PER_MONTH", "CostModel", "FlatPrice", "HourlyPrice", "PowerPrice", "TimeOfUse"]
 
-DAYS_PER_MONTH = 365.25 / 12
+DAYS_PER_MONTH = DAYS_PER_YEAR / 12
 
 
 def _check_price(value: float, what: str) -> None:

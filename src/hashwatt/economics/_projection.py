@@ -21,7 +21,7 @@ import pandas as pd
 from hashwatt.chain import COIN, HALVING_INTERVAL, INITIAL_SUBSIDY_SAT, SECONDS_PER_DAY
 from hashwatt.data import MinerModel
 from hashwatt.economics._costs import CostModel
-from hashwatt.economics._finance import Capex, InvestmentMetrics, investment_metrics
+from hashwatt.economics._finance import DAYS_PER_YEAR, Capex, InvestmentMetrics, investment_metrics
 from hashwatt.economics._network import (
     block_time_with_growth_s,
     fit_difficulty_growth_per_day,
@@ -45,7 +45,7 @@ def annual_to_daily(rate_per_year: float) -> float:
     """Compound annual rate -> daily rate: (1 + r)^(1/365.25) - 1."""
     if rate_per_year <= -1:
         raise EconomicsInputError("an annual rate must be > -100 %")
-    return float((1.0 + rate_per_year) ** (1.0 / 365.25) - 1.0)
+    return float((1.0 + rate_per_year) ** (1.0 / DAYS_PER_YEAR) - 1.0)
 
 
 def subsidy_btc_at(heights: npt.ArrayLike) -> FloatArray:
@@ -95,7 +95,7 @@ class Scenario:
     def fitted(cls, *, days: int = 3 * 365, fit_days: int = 365, **kw: float | None) -> Scenario:
         """Difficulty growth fitted (log-linear) on the last ``fit_days`` of the history."""
         g_day = fit_difficulty_growth_per_day(fit_days)
-        return cls(days=days, difficulty_growth_per_year=(1 + g_day) ** 365.25 - 1, **kw)  # type: ignore[arg-type]
+        return cls(days=days, difficulty_growth_per_year=(1 + g_day) ** DAYS_PER_YEAR - 1, **kw)  # type: ignore[arg-type]
 
     @property
     def difficulty_growth_per_day(self) -> float:
