@@ -38,7 +38,7 @@ ALLOWED: dict[tuple[str, str], str] = {
     # that the room's loader turns into SiteConfigError / TariffError.
     ("hashwatt.energy._sites", "ValueError"): "pydantic validator",
     ("hashwatt.energy._tariff", "ValueError"): "pydantic validator",
-    # the miner's pool client hands a broken kernel's error through unchanged
+    # the engine re-checks every hit with hashlib; a miss is the pow kernel's fault, so pow's error
     ("hashwatt.miner.engine", "KernelError"): "a pow kernel fault, reported as pow's",
 }
 
