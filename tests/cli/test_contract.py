@@ -232,6 +232,16 @@ def test_mine_reports_an_unreachable_pool_and_exits_1(cli: Run) -> None:
     assert "no pool reachable in 1 s" in result.err and "127.0.0.1" in result.err
 
 
+@pytest.mark.parametrize(
+    "url", ["stratum+tcp://[::1", "stratum+tcp://[zz]:3333", "stratum+tcp://[::1]:99999", "stratum+tcp://h"]
+)
+def test_malformed_pool_urls_are_one_line_exit_2(cli: Run, url: str) -> None:
+    result = cli("mine", "-o", url, "--duration", "1")
+    assert result.code == 2
+    assert _one_error_line(result.err), result.err
+    assert url in result.err
+
+
 def test_mine_gives_up_when_failover_is_exhausted(cli: Run) -> None:
     urls = [f"stratum+tcp://127.0.0.1:{_closed_port()}" for _ in range(2)]
     result = cli("mine", "-o", urls[0], "-o", urls[1], "--give-up-after", "1", "--threads", "1", "--json")
@@ -266,3 +276,31 @@ print(matplotlib.get_backend())
     assert proc.stdout.strip() == "svg"
     for module in SRC.rglob("*.py"):
         assert "matplotlib.use(" not in module.read_text(encoding="utf-8"), module
+
+
+# --------------------------------------------------------------------------- layering
+
+
+def _imported_modules(path: Path) -> set[str]:
+    import ast
+
+    names: set[str] = set()
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.Import):
+            names.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            names.add(node.module)
+            names.update(f"{node.module}.{alias.name}" for alias in node.names)
+    return names
+
+
+def test_nothing_below_the_edge_imports_the_cli() -> None:
+    """The CLI is the edge: the miner reports through events, never by printing with cli._output."""
+    offenders = {
+        str(module.relative_to(SRC)): sorted(
+            n for n in _imported_modules(module) if n.startswith("hashwatt.cli")
+        )
+        for module in SRC.rglob("*.py")
+        if module.relative_to(SRC).parts[0] not in ("cli", "__main__.py")
+    }
+    assert {k: v for k, v in offenders.items() if v} == {}

@@ -58,6 +58,14 @@ def _engine_failure(engine: SearchEngine) -> str | None:
     return f"the search engine failed on {engine.backend}: {type(first).__name__}: {first}{more}"
 
 
+def _pool_url(text: str) -> PoolUrl:
+    """Parse ``-o``; a URL the standard library cannot split is bad input too, not a traceback."""
+    try:
+        return PoolUrl.parse(text)
+    except ValueError as exc:
+        raise InputError(f"bad pool URL {text!r}: {exc}") from exc
+
+
 def _status_line(stats: ClientStats, engine: Any, blocks: list[Any]) -> Text:
     es = engine.stats
     text = Text()
@@ -270,7 +278,7 @@ def mine(
             )
         )
         return
-    pools = [PoolUrl.parse(u) for u in url or []]
+    pools = [_pool_url(u) for u in url or []]
     asyncio.run(
         _mine(
             pools=pools,
