@@ -1,31 +1,16 @@
-"""Shared helpers of the CLI tests: run ``hashwatt`` in-process and the list of its commands."""
+"""The ``cli`` fixture: run the real ``hashwatt`` entry point in-process."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-
 import pytest
-import typer
-from typer._click.core import Command
-from typer.core import TyperGroup
 
-from hashwatt.cli.main import build_app, main
-
-
-@dataclass(frozen=True, slots=True)
-class Result:
-    code: int
-    out: str
-    err: str
-
-
-Run = Callable[..., Result]
+from hashwatt.cli.main import main
+from tests._support.cli import Result, Run
 
 
 @pytest.fixture
 def cli(capsys: pytest.CaptureFixture[str]) -> Run:
-    """``cli("profit", "s21")`` runs the real entry point and returns its code, stdout and stderr."""
+    """``cli("profit", "s21")`` runs the entry point and returns its code, stdout and stderr."""
 
     def run(*args: str) -> Result:
         code = main(list(args))
@@ -33,16 +18,3 @@ def cli(capsys: pytest.CaptureFixture[str]) -> Run:
         return Result(code, out, err)
 
     return run
-
-
-def _walk(command: Command, path: tuple[str, ...]) -> Iterator[tuple[tuple[str, ...], Command]]:
-    if isinstance(command, TyperGroup):
-        for name, sub in command.commands.items():
-            yield from _walk(sub, (*path, name))
-    else:
-        yield path, command
-
-
-def leaf_commands() -> list[tuple[tuple[str, ...], Command]]:
-    """Every runnable command of the full app as (path, command), e.g. (("network", "pools"), ...)."""
-    return list(_walk(typer.main.get_command(build_app()), ()))

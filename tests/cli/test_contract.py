@@ -20,7 +20,7 @@ from hashwatt.cli import network as network_cli
 from hashwatt.cli.economics import PriceModel
 from hashwatt.data.prices import FillMethod
 from hashwatt.network import DoubleSpendModel, IntervalMethod, Weighting, Window
-from tests.cli.conftest import Run, leaf_commands
+from tests._support.cli import Run, leaf_commands
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "hashwatt"
 
@@ -304,3 +304,47 @@ def test_nothing_below_the_edge_imports_the_cli() -> None:
         if module.relative_to(SRC).parts[0] not in ("cli", "__main__.py")
     }
     assert {k: v for k, v in offenders.items() if v} == {}
+
+
+def test_pool_and_node_text_is_printed_verbatim() -> None:
+    """Remote strings (a pool's message, a node's reject reason) may hold Rich markup."""
+    import io
+
+    from rich.console import Console
+
+    from hashwatt.cli.mine import _block_line, _event_line
+    from hashwatt.work import BlockResult
+
+    sink = io.StringIO()
+    console = Console(file=sink, width=200)
+    console.print(_event_line("disconnected", {"event": "x", "reason": "pool says [/b] [red]bye"}))
+    console.print(_block_line(BlockResult("00" * 32, 840_000, False, "rejected: [/x] bad-txns")))
+    text = sink.getvalue()
+    assert "reason=pool says [/b] [red]bye" in text
+    assert "rejected: [/x] bad-txns" in text
+
+
+def test_a_failing_engine_is_reported_in_one_line() -> None:
+    """Errors raised in the engine's workers or share callback end up in the run's error line."""
+    import time
+
+    from hashwatt.cli.mine import _engine_failure
+    from hashwatt.miner.engine import SearchEngine
+    from hashwatt.pow import MAX_TARGET
+    from tests._support.work import make_job
+
+    engine = SearchEngine(backend="cpu", threads=1, batch_nonces=1 << 12)
+    assert _engine_failure(engine) is None
+
+    def broken(_solution: object) -> None:
+        raise RuntimeError("share consumer failed")
+
+    engine.set_job(make_job(share_target=MAX_TARGET >> 4))
+    engine.start(broken)
+    deadline = time.monotonic() + 60
+    while engine.error_count < 3 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    engine.stop()
+    message = _engine_failure(engine)
+    assert message is not None and "\n" not in message
+    assert "RuntimeError: share consumer failed" in message and "errors in all" in message
