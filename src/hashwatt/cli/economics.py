@@ -29,8 +29,7 @@ from hashwatt.cli._output import (
     save_figure,
     write_csv,
 )
-from hashwatt.data import MinerModel, find_miner, hardware_catalog, network_snapshot
-from hashwatt.data.history import check_in_history
+from hashwatt.data import MinerModel, find_miner, hardware_catalog
 from hashwatt.data.live import MempoolSpaceSource, live_snapshot
 from hashwatt.economics import (
     Capex,
@@ -55,6 +54,7 @@ from hashwatt.economics import (
 from hashwatt.economics._inputs import cost_model, parse_fraction, read_unit_prices
 from hashwatt.economics._reports import (
     fitted_difficulty_growth_per_year,
+    hashprice_on,
     hashprice_yearly,
     heatmap_price_axes,
     simple_payback_days,
@@ -627,38 +627,21 @@ def hashprice_cmd(
             )
         _say_written(("chart", plot), ("CSV", csv))
         return
-    day = check_in_history(date).isoformat() if date else None
-    snap = network_snapshot(day)
-    day_hp = hashprice_history(snap.date.isoformat(), snap.date.isoformat())
-    hp_row = {str(k): float(v) for k, v in day_hp.iloc[0].items() if str(k).startswith("hashprice")}
-    result: dict[str, Any] = {
-        "date": snap.date,
-        "height": snap.height,
-        "difficulty": snap.difficulty,
-        "price_usd": snap.price_usd,
-        "subsidy_btc_per_block": snap.subsidy_btc_per_block,
-        "fees_btc_per_block": snap.fees_btc_per_block,
-        "hashprice_usd_per_ph_day": hp_row["hashprice_usd_per_ph_day"],
-        "hashprice_btc_per_ph_day": hp_row["hashprice_btc_per_ph_day"],
-        "hashprice_usd_per_th_day": hp_row["hashprice_usd_per_th_day"],
-        "hashprice_btc_per_th_day": hp_row["hashprice_btc_per_th_day"],
-        "price_source": snap.price_source,
-        "fees_source": snap.fees_source,
-    }
+    day = hashprice_on(date)
     if json_output:
-        print_json(result)
+        print_json(day)
         return
     kv_rows: list[tuple[str, str]] = [
-        ("date", f"{snap.date} (UTC day; {'last day of the shipped data' if date is None else 'as asked'})"),
-        ("height / difficulty", f"{snap.height:,} / {snap.difficulty / 1e12:,.2f} T"),
-        ("price", _usd(snap.price_usd)),
-        ("reward per block", f"{snap.subsidy_btc_per_block:g} + {snap.fees_btc_per_block:.4f} BTC fees"),
+        ("date", f"{day.date} (UTC day; {'last day of the shipped data' if date is None else 'as asked'})"),
+        ("height / difficulty", f"{day.height:,} / {day.difficulty / 1e12:,.2f} T"),
+        ("price", _usd(day.price_usd)),
+        ("reward per block", f"{day.subsidy_btc_per_block:g} + {day.fees_btc_per_block:.4f} BTC fees"),
         (
             "hashprice",
-            f"{_usd(result['hashprice_usd_per_ph_day'])} /PH/day = ${result['hashprice_usd_per_th_day']:.4f} /TH/day",
+            f"{_usd(day.hashprice_usd_per_ph_day)} /PH/day = ${day.hashprice_usd_per_th_day:.4f} /TH/day",
         ),
-        ("hashprice (BTC)", f"{result['hashprice_btc_per_ph_day']:.8f} BTC/PH/day"),
-        ("sources", f"price {snap.price_source}; fees {snap.fees_source}"),
+        ("hashprice (BTC)", f"{day.hashprice_btc_per_ph_day:.8f} BTC/PH/day"),
+        ("sources", f"price {day.price_source}; fees {day.fees_source}"),
     ]
     console.print(key_value_table("Hashprice", kv_rows))
 

@@ -567,14 +567,11 @@ def blocks_cmd(
 
 
 def _read_block_file(path: Path) -> Block:
+    """A block from a file, raw or hex (the same bounded reader as ``hashwatt block decode``)."""
+    from hashwatt.cli.block import read_block_bytes
+
+    data = read_block_bytes(str(path))
     try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise InputError(f"cannot read block file {path}: {exc}") from exc
-    text = data.strip()
-    try:
-        if text and all(c in b"0123456789abcdefABCDEF" for c in text):
-            return Block.from_hex(text.decode())
         return Block.from_bytes(data)
     except HashwattError as exc:
         raise InputError(f"{path}: not a serialized block ({exc})") from exc
