@@ -8,8 +8,6 @@ The command lists are read from the app itself, so a new command cannot skip the
 from __future__ import annotations
 
 import socket
-import subprocess
-import sys
 from pathlib import Path
 from typing import get_args
 
@@ -257,23 +255,25 @@ def test_mine_gives_up_when_failover_is_exhausted(cli: Run) -> None:
 
 def test_plot_modules_leave_the_backend_alone() -> None:
     """A notebook's backend survives drawing every chart; no library module calls matplotlib.use."""
-    code = """
-import matplotlib
-matplotlib.use("svg")
-import numpy as np, pandas as pd
-from hashwatt.economics import plot as econ_plot
-from hashwatt.network import plot as net_plot
-from hashwatt.energy import plot as energy_plot
-days = pd.date_range("2024-01-01", periods=5, freq="D")
-grid = pd.DataFrame(np.arange(6.0).reshape(2, 3), index=[0.01, 0.02], columns=[5e4, 6e4, 7e4])
-econ_plot.plot_profit_heatmap(grid, title="t").savefig(__import__("io").BytesIO(), format="png")
-frame = pd.DataFrame({"hashprice_usd_per_ph_day": np.arange(1.0, 6.0)}, index=days)
-econ_plot.plot_hashprice(frame)
-print(matplotlib.get_backend())
-"""
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
-    assert proc.returncode == 0, proc.stderr
-    assert proc.stdout.strip() == "svg"
+    import io
+
+    import matplotlib
+    import numpy as np
+    import pandas as pd
+
+    from hashwatt.economics import plot as econ_plot
+
+    before = matplotlib.get_backend()
+    matplotlib.use("svg")  # what a user chose, and not the Agg the CLI would pick
+    try:
+        days = pd.date_range("2024-01-01", periods=5, freq="D")
+        grid = pd.DataFrame(np.arange(6.0).reshape(2, 3), index=[0.01, 0.02], columns=[5e4, 6e4, 7e4])
+        econ_plot.plot_profit_heatmap(grid, title="t").savefig(io.BytesIO(), format="png")
+        frame = pd.DataFrame({"hashprice_usd_per_ph_day": np.arange(1.0, 6.0)}, index=days)
+        econ_plot.plot_hashprice(frame).savefig(io.BytesIO(), format="png")
+        assert matplotlib.get_backend() == "svg"
+    finally:
+        matplotlib.use(before)
     for module in SRC.rglob("*.py"):
         assert "matplotlib.use(" not in module.read_text(encoding="utf-8"), module
 
