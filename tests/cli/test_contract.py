@@ -52,6 +52,12 @@ def test_every_command_answers_an_unknown_option_with_one_line(cli: Run, path: t
     assert "--no-such-option" in result.err
 
 
+@pytest.mark.parametrize("path", [path for path, _ in leaf_commands()], ids=lambda path: " ".join(path))
+def test_every_command_has_help(cli: Run, path: tuple[str, ...]) -> None:
+    result = cli(*path, "--help")
+    assert result.code == 0 and "Usage" in result.out and result.err == ""
+
+
 @pytest.mark.parametrize(
     ("args", "needle"),
     [
