@@ -41,11 +41,6 @@ LAYERS: dict[str, int] = {
 }
 LAYER_NAMES = ("foundation", "protocol/model", "use-case", "edge")
 
-#: Known upward edges still present on this branch, with who removes them. Empty it when they go.
-#: miner/solo.py prints through hashwatt.cli._output; the CLI branch (issue 10, point 6) moves
-#: run_solo's printing into the CLI and removes the import.
-KNOWN_UPWARD: frozenset[tuple[str, str]] = frozenset({("hashwatt.miner.solo", "hashwatt.cli._output")})
-
 
 def module_name(path: Path, root: Path) -> str:
     parts = list(path.relative_to(root.parent).with_suffix("").parts)
@@ -117,19 +112,8 @@ def test_every_room_is_in_the_layer_table() -> None:
 
 
 def test_no_import_points_up() -> None:
-    unexpected = upward_imports(PACKAGE_ROOT) - KNOWN_UPWARD
+    unexpected = upward_imports(PACKAGE_ROOT)
     assert not unexpected, "imports that point up:\n" + describe(unexpected)
-
-
-@pytest.mark.xfail(
-    condition=bool(upward_imports(PACKAGE_ROOT) & KNOWN_UPWARD),
-    reason="miner/solo.py still imports hashwatt.cli._output; the CLI branch removes it "
-    "(after the merge this passes and KNOWN_UPWARD can be emptied)",
-    strict=True,
-)
-def test_known_upward_edges_are_gone() -> None:
-    still = upward_imports(PACKAGE_ROOT) & KNOWN_UPWARD
-    assert not still, describe(still)
 
 
 def _write(root: Path, relative: str, text: str) -> None:

@@ -4,49 +4,17 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable
 
 import pytest
 
-from hashwatt.chain import TxOut, build_coinbase, merkle_branch, sha256d
-from hashwatt.miner.engine import EngineStats, SearchEngine, work_item
+from hashwatt.miner.engine import MAX_KEPT_ERRORS, EngineStats, SearchEngine, work_item
 from hashwatt.pow import MAX_TARGET, NONCE_SPACE, PowError, PowInputError, scan
 from hashwatt.work import Job, Solution, header_prefix, solution_hash
+from tests._support.work import make_job
 
 # Version bits 13 and 14 may roll (a two-bit BIP 310 mask): four versions per extranonce2.
 MASK = 0b11 << 13
-
-
-def make_job(
-    job_id: str = "job-1",
-    *,
-    share_target: int = MAX_TARGET >> 8,
-    extranonce2_size: int = 4,
-    version_mask: int = 0,
-    version: int = 0x20000000,
-) -> Job:
-    parts = build_coinbase(
-        840_000,
-        [TxOut(312_500_000, bytes.fromhex("0014") + bytes(range(20)))],
-        tag=b"/hashwatt-test/",
-        extranonce1_size=4,
-        extranonce2_size=extranonce2_size,
-    )
-    other_txids = [sha256d(bytes([i])) for i in range(1, 5)]  # four stand-in transactions
-    branch = tuple(merkle_branch([b"\x00" * 32, *other_txids], 0))
-    return Job(
-        job_id=job_id,
-        prev_hash=sha256d(b"previous block"),
-        coinb1=parts.coinb1,
-        coinb2=parts.coinb2,
-        merkle_branch=branch,
-        version=version,
-        bits=0x17034219,
-        ntime=1_713_571_767,
-        extranonce1=bytes.fromhex("f000000d"),
-        extranonce2_size=extranonce2_size,
-        share_target=share_target,
-        version_mask=version_mask,
-    )
 
 
 def hash_int(job: Job, solution: Solution) -> int:
@@ -125,7 +93,30 @@ def test_work_items_tile_the_nonce_space() -> None:
     assert third.nonce_start == 0 and third.extranonce2 == b"\x01\x00\x00\x00"
 
 
-def test_live_engine_finds_shares_switches_jobs_and_stops_within_a_second() -> None:
+def _wait_for(condition: Callable[[], bool], timeout_s: float = 60.0) -> bool:
+    """Poll ``condition`` until it holds (the timeout only bounds a broken run)."""
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.01)
+    return True
+
+
+def _stop_finishes_at_most_one_batch_per_worker(engine: SearchEngine) -> None:
+    """Promptness without a wall clock: after stop() no worker starts another batch.
+
+    A batch is sized to 0.05-0.5 s of one worker (``default_batch_nonces``), so at most one
+    more batch per worker bounds the stop latency whatever the machine's load.
+    """
+    before = engine.stats.hashes_done
+    engine.stop(timeout_s=60.0)
+    assert not engine.running
+    # One batch in flight per worker, plus one more that may finish between the read and the flag.
+    assert engine.stats.hashes_done - before <= 2 * engine.threads * engine.batch_nonces
+
+
+def test_live_engine_finds_shares_switches_jobs_and_stops_promptly() -> None:
     found: list[Solution] = []
     lock = threading.Lock()
 
@@ -138,22 +129,13 @@ def test_live_engine_finds_shares_switches_jobs_and_stops_within_a_second() -> N
     engine.set_job(job_a)
     engine.start(on_solution)
     try:
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline and len(found) < 3:
-            time.sleep(0.02)
-        assert len(found) >= 3
+        assert _wait_for(lambda: len(found) >= 3)
         job_b = make_job("b", share_target=MAX_TARGET >> 16)
         engine.set_job(job_b)
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline and not any(s.job_id == "b" for s in found):
-            time.sleep(0.02)
+        assert _wait_for(lambda: any(s.job_id == "b" for s in found))
         stats = engine.stats
     finally:
-        started = time.monotonic()
-        engine.stop()
-        stop_s = time.monotonic() - started
-    assert stop_s < 1.0
-    assert not engine.running
+        _stop_finishes_at_most_one_batch_per_worker(engine)
     assert engine.errors == []
     b_solutions = [s for s in found if s.job_id == "b"]
     assert b_solutions and b_solutions[0].extranonce2 == bytes(4)  # the counter restarted
@@ -169,12 +151,8 @@ def test_stop_is_prompt_on_the_slow_python_backend() -> None:
     engine = SearchEngine(backend="python", threads=2)
     engine.set_job(make_job(share_target=MAX_TARGET >> 20))
     engine.start(lambda s: None)
-    time.sleep(0.3)
-    started = time.monotonic()
-    engine.stop()
-    assert time.monotonic() - started < 1.0
-    assert not engine.running
-    assert engine.stats.hashes_done > 0
+    assert _wait_for(lambda: engine.stats.hashes_done > 0)
+    _stop_finishes_at_most_one_batch_per_worker(engine)
 
 
 def test_callback_errors_are_kept_and_the_search_goes_on() -> None:
@@ -187,12 +165,12 @@ def test_callback_errors_are_kept_and_the_search_goes_on() -> None:
 
     engine.set_job(make_job(share_target=MAX_TARGET >> 4))
     engine.start(broken)
-    deadline = time.monotonic() + 10
-    while time.monotonic() < deadline and len(calls) < 5:
-        time.sleep(0.01)
+    assert _wait_for(lambda: engine.error_count > MAX_KEPT_ERRORS + 5)
     engine.stop()
-    assert len(calls) >= 5
-    assert engine.errors and isinstance(engine.errors[0], RuntimeError)
+    assert len(calls) >= engine.error_count > MAX_KEPT_ERRORS + 5  # the search went on
+    errors = engine.errors
+    assert len(errors) == MAX_KEPT_ERRORS  # bounded: the latest kept, the rest counted
+    assert all(isinstance(e, RuntimeError) and str(e) == "consumer bug" for e in errors)
 
 
 @pytest.mark.parametrize(
@@ -250,10 +228,12 @@ def test_easy_targets_get_small_batches_so_stop_stays_prompt() -> None:
     found: list[Solution] = []
     engine.set_job(make_job(share_target=MAX_TARGET))  # every hash is a share
     engine.start(found.append)
-    time.sleep(0.3)
-    started = time.monotonic()
-    engine.stop()
-    assert time.monotonic() - started < 1.0
+    assert _wait_for(lambda: engine.stats.hashes_done > 0)
+    before = engine.stats.hashes_done
+    engine.stop(timeout_s=60.0)
+    assert not engine.running
+    # Each worker finishes at most its current 1,024-nonce batch (plus one racing the read).
+    assert engine.stats.hashes_done - before <= 2 * 2 * 1024
     assert len(found) == engine.stats.solutions == engine.stats.hashes_done > 0
 
 
@@ -266,15 +246,11 @@ def test_a_resent_job_with_a_new_difficulty_continues_without_duplicates() -> No
     engine.set_job(job)
     engine.start(found.append)
     try:
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline and engine.stats.hashes_done < 1 << 21:
-            time.sleep(0.01)
+        assert _wait_for(lambda: engine.stats.hashes_done >= 1 << 21)
         # The pool re-sends the same job at a new difficulty: same headers, new share target.
         engine.set_job(dataclasses.replace(job, share_target=MAX_TARGET >> 11, clean_jobs=True))
         before = engine.stats.hashes_done
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline and engine.stats.hashes_done < before + (1 << 21):
-            time.sleep(0.01)
+        assert _wait_for(lambda: engine.stats.hashes_done >= before + (1 << 21))
     finally:
         engine.stop()
     keys = [(s.extranonce2, s.version, s.nonce) for s in found]

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import json
 from pathlib import Path
 
 import bitcoin
@@ -156,34 +155,6 @@ def test_malformed_templates_are_refused() -> None:
         with pytest.raises(TemplateError):
             parse_template(broken)
     assert parse_template(good).height == 1038222
-
-
-def test_mine_node_cli_solo_mines_one_block(capsys: pytest.CaptureFixture[str]) -> None:
-    from hashwatt.cli.main import main
-
-    block, height = real_blocks()["testnet3_924634"]
-    with fake_core(template_from_block(block, height, bits=0x1F00FFFF)) as (url, state):
-        code = main(
-            [
-                "mine",
-                "--node",
-                url,
-                "--address",
-                REGTEST_ADDRESS,
-                "--blocks",
-                "1",
-                "--threads",
-                "1",
-                "--json",
-                "--duration",
-                "30",
-            ]
-        )
-    assert code == 0
-    events = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
-    blocks = [e for e in events if e["event"] == "block"]
-    assert blocks and blocks[0]["accepted"] is True and blocks[0]["height"] == height
-    assert len(state.submitted) == len([b for b in blocks if b["accepted"]])
 
 
 def test_node_url_errors_never_show_the_password() -> None:

@@ -14,12 +14,8 @@ from hashwatt.chain import bits_to_target
 from hashwatt.miner.engine import SearchEngine
 from hashwatt.pow import GENESIS_HEADER76, GENESIS_NONCE, MAX_TARGET, NONCE_SPACE, _gpu, resolve_backend, scan
 from hashwatt.pow._kernelgen import SECOND_HASH_ROUNDS, generate
-from tests.miner.test_engine import make_job
+from tests._support.work import make_job
 from tests.pow._fixtures import load_headers, oracle_hash, oracle_scan
-
-pytestmark = pytest.mark.skipif(
-    not _gpu.gpu_status()[1], reason="numba.cuda was imported before the simulator flag"
-)
 
 
 def test_simulator_is_used_but_never_chosen_by_auto() -> None:

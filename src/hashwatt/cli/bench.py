@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from typing import Annotated
 
 import typer
 
-from hashwatt.cli._output import JSON_OPTION, console, fmt_si, print_json, records_table
+from hashwatt.cli._output import JSON_OPTION, console, err_console, fmt_si, print_json, records_table
 from hashwatt.errors import InputError
 from hashwatt.pow import BACKEND_NAMES, available_backends, check_backend
 from hashwatt.pow._bench import (
@@ -32,6 +34,17 @@ def _default_backends() -> list[str]:
 
     _, simulated, _ = _gpu.gpu_status()
     return [b for b in available_backends() if not (b == "gpu" and simulated)]
+
+
+@contextlib.contextmanager
+def _phase(message: str) -> Iterator[None]:
+    """A spinner on a terminal; otherwise one line on stderr, so logs show where a run was."""
+    if console.is_terminal:
+        with console.status(message, spinner="dots"):
+            yield
+    else:
+        err_console.print(message, markup=False, highlight=False)
+        yield
 
 
 def _row(rate: BackendRate, refs: References) -> dict[str, object]:
@@ -83,12 +96,12 @@ def bench(
             "the gpu backend runs on numba's CUDA simulator here (NUMBA_ENABLE_CUDASIM=1): nothing to time"
         )
     rates: list[BackendRate] = []
-    with console.status("measuring baselines (hashlib loop, SHA-256 blocks/s)...", spinner="dots"):
+    with _phase("measuring baselines (hashlib loop, SHA-256 blocks/s)..."):
         refs = measure_references(min(seconds, 2.0))
     for name in names:
         thread_counts = [1] if name == "gpu" or n_threads == 1 else [1, n_threads]
         for count in thread_counts:
-            with console.status(f"timing {name} with {count} thread(s) for {seconds:g} s...", spinner="dots"):
+            with _phase(f"timing {name} with {count} thread(s) for {seconds:g} s..."):
                 rates.append(backend_rate(name, count, seconds))
     rows = [_row(rate, refs) for rate in rates]
     report = {

@@ -1,4 +1,4 @@
-"""``hashwatt mine`` and ``hashwatt pool serve`` through the real entry point."""
+"""``hashwatt mine`` (demo pool and solo through a node) and ``hashwatt pool serve`` through the real entry point."""
 
 from __future__ import annotations
 
@@ -7,6 +7,9 @@ import json
 import pytest
 
 from hashwatt.cli.main import main
+from tests.node._rpcserver import fake_core, real_blocks, template_from_block
+
+REGTEST_ADDRESS = "bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080"
 
 
 def test_mine_demo_json_finds_a_validated_block(capsys: pytest.CaptureFixture[str]) -> None:
@@ -69,3 +72,29 @@ def test_pool_serve_demo_runs_for_a_duration(tmp_path: object, capsys: pytest.Ca
     assert lines[0]["event"] == "listening" and lines[0]["port"] > 0
     assert lines[-1]["event"] == "stats" and lines[-1]["connections"] == 0
     assert db.exists()
+
+
+def test_mine_node_cli_solo_mines_one_block(capsys: pytest.CaptureFixture[str]) -> None:
+    block, height = real_blocks()["testnet3_924634"]
+    with fake_core(template_from_block(block, height, bits=0x1F00FFFF)) as (url, state):
+        code = main(
+            [
+                "mine",
+                "--node",
+                url,
+                "--address",
+                REGTEST_ADDRESS,
+                "--blocks",
+                "1",
+                "--threads",
+                "1",
+                "--json",
+                "--duration",
+                "30",
+            ]
+        )
+    assert code == 0
+    events = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
+    blocks = [e for e in events if e["event"] == "block"]
+    assert blocks and blocks[0]["accepted"] is True and blocks[0]["height"] == height
+    assert len(state.submitted) == len([b for b in blocks if b["accepted"]])
