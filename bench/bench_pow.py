@@ -25,10 +25,12 @@ import resource
 import shutil
 import statistics
 import subprocess
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from hashwatt.errors import HashwattError
 from hashwatt.pow import _cpu
 from hashwatt.pow._bench import backend_rate, hashlib_loop_rate, kernel_rate
 
@@ -137,7 +139,7 @@ def main() -> None:
     results: dict[str, list[float]] = {c.label: [] for c in contenders}
     loop: list[float] = []
     for _ in range(args.rounds):
-        loop.append(hashlib_loop_rate(min(args.seconds, 0.5)))
+        loop.append(hashlib_loop_rate(min(args.seconds, 0.5), per_cpu_second=True))
         for contender in contenders:
             results[contender.label].append(contender.run(args.seconds))
     med = {label: statistics.median(values) for label, values in results.items()}
@@ -156,4 +158,8 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except HashwattError as exc:  # e.g. HASHWATT_POW_KERNEL names a kernel this CPU cannot run
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(2)

@@ -71,13 +71,18 @@ def cpu_count() -> int:
         return os.cpu_count() or 1
 
 
-def hashlib_loop_rate(seconds: float) -> float:
-    """The plain hashlib double-SHA loop over full 80-byte headers, one thread [H/s]."""
+def hashlib_loop_rate(seconds: float, *, per_cpu_second: bool = False) -> float:
+    """The plain hashlib double-SHA loop over full 80-byte headers, one thread [H/s].
+
+    ``per_cpu_second=True`` divides by this thread's CPU time instead of wall time, for
+    ratios against other per-CPU-second figures on a shared machine.
+    """
     sha256 = hashlib.sha256
     pack = struct.Struct("<I").pack
     prefix = GENESIS_HEADER76
     done = 0
     start = time.perf_counter()
+    cpu_start = time.thread_time()
     deadline = start + seconds
     nonce = 0
     while True:
@@ -87,7 +92,8 @@ def hashlib_loop_rate(seconds: float) -> float:
         done += 20_000
         now = time.perf_counter()
         if now >= deadline:
-            return done / (now - start)
+            spent = max(time.thread_time() - cpu_start, 1e-9) if per_cpu_second else now - start
+            return done / spent
 
 
 def sha256_block_rate(seconds: float) -> float:

@@ -11,9 +11,12 @@
  *
  * Kernels: 0 = portable C, 1 = SHA-NI one nonce at a time, 2 = SHA-NI two nonces
  * interleaved (hides the latency of sha256rnds2), 3 = SHA-NI four nonces, 4 = AVX2 eight
- * nonces in vector lanes (for CPUs without SHA-NI).  hw_cpu_features() reports bit 0 when
+ * nonces in vector lanes, 5/6 = one 16-lane generic-vector source built for AVX2 and for
+ * AVX-512, 7/8 = SHA-NI x2 interleaved with that 16-lane block in one thread.  Which one
+ * runs is chosen by measurement in hashwatt.pow._cpu.  hw_cpu_features() reports bit 0 when
  * the CPU has the SHA extensions and SSE4.1 (cpuid leaf 7 EBX bit 29, leaf 1 ECX bit 19),
- * bit 1 when it has AVX2 and the OS saves YMM state (leaf 7 EBX bit 5, XGETBV).
+ * bit 1 when it has AVX2 and the OS saves YMM state (leaf 7 EBX bit 5, XGETBV), bit 2 when
+ * it has AVX512F and AVX512VL (leaf 7 EBX bits 16, 31) and the OS saves opmask and ZMM state.
  */
 #include <stdint.h>
 #include <string.h>
