@@ -92,6 +92,20 @@ static int meets_target(const uint32_t h[8], const uint32_t target[8]) {
 
 /* ---------------------------------------------------------------- portable kernel */
 
+/* Rounds 0..2 of the second block read only header words W0..W2: every kernel runs them
+ * once per call and starts its nonces from this state. */
+static void first_three_rounds(const uint32_t mid[8], const uint32_t tail[3], uint32_t out[8]) {
+    uint32_t a = mid[0], b = mid[1], c = mid[2], d = mid[3], e = mid[4], f = mid[5], g = mid[6], h = mid[7];
+    for (int i = 0; i < 3; i++) {
+        uint32_t t1 = h + BSIG1(e) + CH(e, f, g) + K[i] + tail[i];
+        uint32_t t2 = BSIG0(a) + MAJ(a, b, c);
+        h = g; g = f; f = e; e = d + t1; d = c; c = b; b = a; a = t1 + t2;
+    }
+    const uint32_t st[8] = {a, b, c, d, e, f, g, h};
+    memcpy(out, st, 32);
+}
+
+
 /* Second hash of one nonce: returns only the last state word (H7), after 61 rounds. */
 static inline uint32_t second_hash_h7(const uint32_t d[8]) {
     uint32_t w[64];
@@ -112,14 +126,8 @@ static inline uint32_t second_hash_h7(const uint32_t d[8]) {
 static uint64_t scan_portable(const uint32_t mid[8], const uint32_t tail[3], uint32_t nonce_start,
                               uint64_t count, const uint32_t target[8], uint32_t *out, uint32_t out_cap,
                               uint32_t *n_out) {
-    /* Rounds 0..2 of the second block use only per-call constants: do them once. */
-    uint32_t a = mid[0], b = mid[1], c = mid[2], d = mid[3], e = mid[4], f = mid[5], g = mid[6], h = mid[7];
-    for (int i = 0; i < 3; i++) {
-        uint32_t t1 = h + BSIG1(e) + CH(e, f, g) + K[i] + tail[i];
-        uint32_t t2 = BSIG0(a) + MAJ(a, b, c);
-        h = g; g = f; f = e; e = d + t1; d = c; c = b; b = a; a = t1 + t2;
-    }
-    const uint32_t pre[8] = {a, b, c, d, e, f, g, h};
+    uint32_t pre[8];
+    first_three_rounds(mid, tail, pre);
     uint32_t wc[64]; /* schedule words that do not depend on the nonce */
     wc[0] = tail[0]; wc[1] = tail[1]; wc[2] = tail[2]; wc[3] = 0; wc[4] = 0x80000000u;
     for (int i = 5; i < 15; i++) wc[i] = 0;
@@ -171,8 +179,8 @@ typedef uint32_t v8u __attribute__((vector_size(32)));
 #define VBSWAP(x) ((((x) & V(0xffu)) << 24) | (((x) & V(0xff00u)) << 8) | (((x) >> 8) & V(0xff00u)) | ((x) >> 24))
 #define VROUND(kw)                                              \
     do {                                                        \
-        v8u t1_ = H + VBSIG1(E) + VCH(E, F, G) + (kw);          \
-        v8u t2_ = VBSIG0(A) + VMAJ(A, B, C);                    \
+        __typeof__(A) t1_ = H + VBSIG1(E) + VCH(E, F, G) + (kw); \
+        __typeof__(A) t2_ = VBSIG0(A) + VMAJ(A, B, C);           \
         H = G; G = F; F = E; E = D + t1_; D = C; C = B; B = A;  \
         A = t1_ + t2_;                                          \
     } while (0)
@@ -180,14 +188,8 @@ typedef uint32_t v8u __attribute__((vector_size(32)));
 AVX2_TARGET static uint64_t scan_avx2(const uint32_t mid[8], const uint32_t tail[3], uint32_t nonce_start,
                                       uint64_t count, const uint32_t target[8], uint32_t *out,
                                       uint32_t out_cap, uint32_t *n_out) {
-    /* Rounds 0..2 of the second block use only per-call constants. */
-    uint32_t a = mid[0], b = mid[1], c = mid[2], d = mid[3], e = mid[4], f = mid[5], g = mid[6], h = mid[7];
-    for (int i = 0; i < 3; i++) {
-        uint32_t t1 = h + BSIG1(e) + CH(e, f, g) + K[i] + tail[i];
-        uint32_t t2 = BSIG0(a) + MAJ(a, b, c);
-        h = g; g = f; f = e; e = d + t1; d = c; c = b; b = a; a = t1 + t2;
-    }
-    const uint32_t pre[8] = {a, b, c, d, e, f, g, h};
+    uint32_t pre[8];
+    first_three_rounds(mid, tail, pre);
     const v8u lane = {0, 1, 2, 3, 4, 5, 6, 7};
     const uint32_t top = target[7];
     uint64_t i = 0;
@@ -405,20 +407,7 @@ typedef uint32_t v16u __attribute__((vector_size(64)));
 #define V16_UNROLL_N(n) V16_PRAGMA(GCC unroll n)
 #define V16_UNROLL_LOOP V16_UNROLL_N(V16_UNROLL)
 #define VS(x) ((v16u){0} + (uint32_t)(x))
-#define V16ROTR(x, n) (((x) >> (n)) | ((x) << (32 - (n))))
-#define V16BSIG0(x) (V16ROTR(x, 2) ^ V16ROTR(x, 13) ^ V16ROTR(x, 22))
-#define V16BSIG1(x) (V16ROTR(x, 6) ^ V16ROTR(x, 11) ^ V16ROTR(x, 25))
-#define V16SSIG0(x) (V16ROTR(x, 7) ^ V16ROTR(x, 18) ^ ((x) >> 3))
-#define V16SSIG1(x) (V16ROTR(x, 17) ^ V16ROTR(x, 19) ^ ((x) >> 10))
-#define V16CH(x, y, z) ((z) ^ ((x) & ((y) ^ (z))))
-#define V16MAJ(x, y, z) (((x) & (y)) | ((z) & ((x) | (y))))
-#define V16ROUND(kw)                                            \
-    do {                                                        \
-        v16u t1_ = H + V16BSIG1(E) + V16CH(E, F, G) + (kw);     \
-        v16u t2_ = V16BSIG0(A) + V16MAJ(A, B, C);               \
-        H = G; G = F; F = E; E = D + t1_; D = C; C = B; B = A;  \
-        A = t1_ + t2_;                                          \
-    } while (0)
+/* Σ, σ, Ch, Maj and the round are the AVX2 section's macros: they are written for any vector type. */
 
 struct v16_job {
     uint32_t mid[8], tail[3];
@@ -431,14 +420,9 @@ struct v16_job {
 static void v16_prepare(struct v16_job *j, const uint32_t mid[8], const uint32_t tail[3]) {
     memcpy(j->mid, mid, 32);
     memcpy(j->tail, tail, 12);
-    uint32_t a = mid[0], b = mid[1], c = mid[2], d = mid[3], e = mid[4], f = mid[5], g = mid[6], h = mid[7];
-    for (int i = 0; i < 3; i++) {
-        uint32_t t1 = h + BSIG1(e) + CH(e, f, g) + K[i] + tail[i];
-        uint32_t t2 = BSIG0(a) + MAJ(a, b, c);
-        h = g; g = f; f = e; e = d + t1; d = c; c = b; b = a; a = t1 + t2;
-    }
-    const uint32_t st[8] = {a, b, c, d, e, f, g, h};
-    memcpy(j->st3, st, 32);
+    first_three_rounds(mid, tail, j->st3);
+    const uint32_t a = j->st3[0], b = j->st3[1], c = j->st3[2], d = j->st3[3];
+    const uint32_t e = j->st3[4], f = j->st3[5], g = j->st3[6], h = j->st3[7];
     uint32_t t1 = h + BSIG1(e) + CH(e, f, g) + K[3]; /* + W3 per lane */
     j->e4 = d + t1;
     j->a4 = t1 + BSIG0(a) + MAJ(a, b, c);
@@ -463,14 +447,14 @@ AI void v16_block(const struct v16_job *j, uint32_t n0, v16u *h7) {
     w[15] = VS(640u);
     w[16] = VS(j->w16);
     w[17] = VS(j->w17);
-    w[18] = V16SSIG0(w3) + j->w18c;
+    w[18] = VSSIG0(w3) + j->w18c;
     w[19] = w3 + j->w19c;
 V16_UNROLL_LOOP
-    for (int i = 20; i < 64; i++) w[i] = V16SSIG1(w[i - 2]) + w[i - 7] + V16SSIG0(w[i - 15]) + w[i - 16];
+    for (int i = 20; i < 64; i++) w[i] = VSSIG1(w[i - 2]) + w[i - 7] + VSSIG0(w[i - 15]) + w[i - 16];
     v16u A = w3 + j->a4, B = VS(j->st3[0]), C = VS(j->st3[1]), D = VS(j->st3[2]);
     v16u E = w3 + j->e4, F = VS(j->st3[4]), G = VS(j->st3[5]), H = VS(j->st3[6]);
 V16_UNROLL_LOOP
-    for (int i = 4; i < 64; i++) V16ROUND(w[i] + K[i]);
+    for (int i = 4; i < 64; i++) VROUND(w[i] + K[i]);
     w[0] = A + j->mid[0]; w[1] = B + j->mid[1]; w[2] = C + j->mid[2]; w[3] = D + j->mid[3];
     w[4] = E + j->mid[4]; w[5] = F + j->mid[5]; w[6] = G + j->mid[6]; w[7] = H + j->mid[7];
     w[8] = VS(0x80000000u);
@@ -478,11 +462,11 @@ V16_UNROLL_LOOP
     for (int i = 9; i < 15; i++) w[i] = VS(0);
     w[15] = VS(256u);
 V16_UNROLL_LOOP
-    for (int i = 16; i < SECOND_ROUNDS; i++) w[i] = V16SSIG1(w[i - 2]) + w[i - 7] + V16SSIG0(w[i - 15]) + w[i - 16];
+    for (int i = 16; i < SECOND_ROUNDS; i++) w[i] = VSSIG1(w[i - 2]) + w[i - 7] + VSSIG0(w[i - 15]) + w[i - 16];
     A = VS(IV[0]); B = VS(IV[1]); C = VS(IV[2]); D = VS(IV[3]);
     E = VS(IV[4]); F = VS(IV[5]); G = VS(IV[6]); H = VS(IV[7]);
 V16_UNROLL_LOOP
-    for (int i = 0; i < SECOND_ROUNDS; i++) V16ROUND(w[i] + K[i]);
+    for (int i = 0; i < SECOND_ROUNDS; i++) VROUND(w[i] + K[i]);
     *h7 = E + IV[7]; /* e after 61 rounds becomes h after 64 */
 }
 
@@ -626,6 +610,28 @@ HW_API int hw_cpu_features(void) {
 #endif
 }
 
+/* Kernel id -> scan function and the hw_cpu_features() bits it needs (ids as in hw_scan). */
+typedef uint64_t (*scan_fn)(const uint32_t *, const uint32_t *, uint32_t, uint64_t, const uint32_t *, uint32_t *,
+                            uint32_t, uint32_t *);
+struct kernel_entry {
+    scan_fn scan;
+    int needs;
+};
+enum { NEEDS_SHA = 1, NEEDS_AVX2 = 2, NEEDS_AVX512 = 4 };
+static const struct kernel_entry KERNEL_TABLE[] = {
+    {scan_portable, 0},
+#ifdef HW_X86
+    {scan_ni1, NEEDS_SHA},
+    {scan_ni2, NEEDS_SHA},
+    {scan_ni4, NEEDS_SHA},
+    {scan_avx2, NEEDS_AVX2},
+    {scan_vec16_avx2, NEEDS_AVX2},
+    {scan_vec16_avx512, NEEDS_AVX512},
+    {scan_mixed_avx2, NEEDS_SHA | NEEDS_AVX2},
+    {scan_mixed_avx512, NEEDS_SHA | NEEDS_AVX512},
+#endif
+};
+
 /* Scan nonces; kernel: 0 portable, 1 SHA-NI x1, 2 SHA-NI x2, 3 SHA-NI x4, 4 AVX2 x8,
  * 5 vec16 built for AVX2, 6 vec16 built for AVX-512, 7 SHA-NI x2 + vec16 (AVX2),
  * 8 SHA-NI x2 + vec16 (AVX-512).
@@ -642,42 +648,10 @@ HW_API uint64_t hw_scan(int kernel, const uint8_t *header76, uint32_t nonce_star
     for (int i = 0; i < 16; i++) w[i] = be32(header76 + 4 * i);
     compress(mid, w);
     for (int i = 0; i < 3; i++) tail[i] = be32(header76 + 64 + 4 * i);
-#ifdef HW_X86
-    const int features = hw_cpu_features();
-    const int sha = features & 1, avx2 = features & 2, avx512 = features & 4;
-#endif
-    switch (kernel) {
-    case 0:
-        return scan_portable(mid, tail, nonce_start, count, target, out, out_cap, n_out);
-#ifdef HW_X86
-    case 1:
-        if (!sha) return (uint64_t)-1;
-        return scan_ni1(mid, tail, nonce_start, count, target, out, out_cap, n_out);
-    case 2:
-        if (!sha) return (uint64_t)-1;
-        return scan_ni2(mid, tail, nonce_start, count, target, out, out_cap, n_out);
-    case 3:
-        if (!sha) return (uint64_t)-1;
-        return scan_ni4(mid, tail, nonce_start, count, target, out, out_cap, n_out);
-    case 4:
-        if (!avx2) return (uint64_t)-1;
-        return scan_avx2(mid, tail, nonce_start, count, target, out, out_cap, n_out);
-    case 5:
-        if (!avx2) return (uint64_t)-1;
-        return scan_vec16_avx2(mid, tail, nonce_start, count, target, out, out_cap, n_out);
-    case 6:
-        if (!avx512) return (uint64_t)-1;
-        return scan_vec16_avx512(mid, tail, nonce_start, count, target, out, out_cap, n_out);
-    case 7:
-        if (!(sha && avx2)) return (uint64_t)-1;
-        return scan_mixed_avx2(mid, tail, nonce_start, count, target, out, out_cap, n_out);
-    case 8:
-        if (!(sha && avx512)) return (uint64_t)-1;
-        return scan_mixed_avx512(mid, tail, nonce_start, count, target, out, out_cap, n_out);
-#endif
-    default:
-        return (uint64_t)-1;
-    }
+    if (kernel < 0 || kernel >= (int)(sizeof(KERNEL_TABLE) / sizeof(KERNEL_TABLE[0]))) return (uint64_t)-1;
+    const struct kernel_entry *entry = &KERNEL_TABLE[kernel];
+    if ((hw_cpu_features() & entry->needs) != entry->needs) return (uint64_t)-1;
+    return entry->scan(mid, tail, nonce_start, count, target, out, out_cap, n_out);
 }
 
 /* Full sha256d of header76 || nonce: 32 digest bytes (internal order).  For self-tests. */
