@@ -311,7 +311,10 @@ def forced_kernel() -> str | None:
     raw = os.environ.get(KERNEL_ENV, "").strip()
     if not raw:
         return None
-    name = resolve_kernel_name(raw)
+    try:
+        name = resolve_kernel_name(raw)
+    except PowInputError as exc:
+        raise PowInputError(f"{KERNEL_ENV}={raw}: {exc}") from None
     library = _load()
     if name not in available_kernels(library):
         missing = ", ".join(sorted(C_KERNELS[name].needs - library.features))
