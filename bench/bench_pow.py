@@ -1,98 +1,165 @@
-"""Proof-of-work benchmark: the C kernel against a plain hashlib loop measured in the same run.
+"""Proof-of-work benchmark: every C kernel, the chosen one against the old fixed choice, and
+cpuminer-opt / pooler minerd side by side when they are on PATH.
 
-Prints, per core: the hashlib double-SHA loop (the naive baseline), OpenSSL's SHA-256 block
-rate, every C kernel on one thread, the ``cpu`` backend on 1 and on all cores (scaling), the
-numba kernel; ratios against the hashlib loop and the issue's reference miners (cpuminer
-14.7 MH/s/core, cpuminer-opt 25 MH/s/core on the project's machine). Medians of 3 repeats.
+Every figure is hashes per CPU-second (thread CPU time for in-process kernels, the child's
+CPU time for external miners), so a busy neighbour on a shared machine stretches the wall
+clock but not the ratio. Runs are interleaved round by round (kernel A, B, ..., miner X, Y,
+then again) and the median per contender is reported, with ratios against the same-run
+hashlib loop, the old fixed kernel choice and each external miner found.
 
-    python bench/bench_pow.py [--seconds 1.5] [--repeats 3]
+    python bench/bench_pow.py [--seconds 1.0] [--rounds 3] [--no-external]
+
+Forced paths: ``HASHWATT_POW_KERNEL=shani`` / ``avx2`` / ``avx512`` / ``vec16`` rows are the
+kernels of those names below (each is timed directly); the ``cpu backend`` row runs whatever
+``HASHWATT_POW_KERNEL`` forces, or the measured choice when it is unset.
 """
 
 from __future__ import annotations
 
 import argparse
+import functools
+import os
 import platform
+import re
+import resource
+import shutil
 import statistics
+import subprocess
+import sys
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 
-from hashwatt.pow._bench import (
-    CPUMINER_HS_PER_CORE,
-    CPUMINER_OPT_HS_PER_CORE,
-    backend_rate,
-    cpu_count,
-    hashlib_loop_rate,
-    kernel_rate,
-    sha256_block_rate,
+from hashwatt.errors import HashwattError
+from hashwatt.pow import _cpu
+from hashwatt.pow._bench import backend_rate, hashlib_loop_rate, kernel_rate
+
+#: External miners: (label, executable names to look for, arguments for a one-thread sha256d benchmark).
+_EXTERNAL = (
+    ("cpuminer-opt", ("cpuminer-opt", "cpuminer"), ["-a", "sha256d", "--benchmark", "-t", "1"]),
+    ("pooler minerd", ("minerd",), ["-a", "sha256d", "--benchmark", "-t", "1"]),
 )
-from hashwatt.pow._cpu import available_kernels, best_kernel
+#: "... 12345.6 khash/s" (pooler) or "... 25.1 MH/s" / "25.1 Mh/s" (cpuminer-opt) on any output line.
+_RATE = re.compile(r"([0-9]+(?:\.[0-9]+)?)\s*([kKmMgG]?)(?:hash/s|H/s|h/s)")
+_SCALE = {"": 1.0, "k": 1e3, "m": 1e6, "g": 1e9}
+
+
+@dataclass(frozen=True, slots=True)
+class Contender:
+    label: str
+    run: Callable[[float], float]  # seconds -> hashes per CPU-second
 
 
 def _cpu_model() -> str:
+    flags: list[str] = []
+    model = platform.processor() or "unknown"
     try:
-        with open("/proc/cpuinfo") as f:
-            info = f.read()
+        with open("/proc/cpuinfo", encoding="utf-8") as f:
+            for line in f:
+                if line.startswith("model name"):
+                    model = line.split(":", 1)[1].strip()
+                elif line.startswith("flags"):
+                    have = set(line.split(":", 1)[1].split())
+                    flags = [x for x in ("sha_ni", "avx2", "avx512f", "avx512vl") if x in have]
+                    break
     except OSError:
-        return platform.processor() or "unknown"
-    model = next(
-        (line.split(":", 1)[1].strip() for line in info.splitlines() if line.startswith("model name")), "?"
+        pass
+    return f"{model} ({_cpu.cpu_model()}; {', '.join(flags) or 'no SHA/AVX flags'})"
+
+
+def external_rate(executable: str, args: list[str], seconds: float) -> float:
+    """Run a miner's own benchmark for ``seconds``; its last reported rate per CPU-second [H/s].
+
+    The miner reports hashes per wall second of its thread; scaled by wall / CPU time of the
+    child (``RUSAGE_CHILDREN``), it becomes hashes per CPU-second like the other rows.
+    """
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    begin = time.perf_counter()
+    proc = subprocess.Popen(
+        [executable, *args], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace"
     )
-    flags_line = next((line for line in info.splitlines() if line.startswith("flags")), "")
-    flags = [f for f in ("sha_ni", "avx2", "avx512f", "ssse3", "sse4_1") if f" {f}" in flags_line]
-    return f"{model} ({', '.join(flags)})"
+    try:
+        out, _ = proc.communicate(timeout=seconds)
+    except subprocess.TimeoutExpired:
+        proc.terminate()
+        out, _ = proc.communicate(timeout=10)
+    wall = time.perf_counter() - begin
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    rates = [float(value) * _SCALE[unit.lower()] for value, unit in _RATE.findall(out)]
+    if not rates or cpu <= 0:
+        return 0.0
+    return rates[-1] * wall / cpu
+
+
+def _external_at_least_6s(executable: str, args: list[str], seconds: float) -> float:
+    return external_rate(executable, args, max(seconds, 6.0))
+
+
+def _cpu_backend_rate(seconds: float) -> float:
+    return backend_rate("cpu", 1, seconds).hashes_per_cpu_s
+
+
+def _contenders(external: bool) -> tuple[list[Contender], list[str]]:
+    found: list[Contender] = []
+    missing: list[str] = []
+    for name in _cpu.available_kernels():
+        found.append(Contender(f"kernel {name}", functools.partial(kernel_rate, name)))
+    found.append(Contender("cpu backend (chosen)", _cpu_backend_rate))
+    for label, names, args in _EXTERNAL if external else ():
+        path = next((p for p in (shutil.which(n) for n in names) if p), None)
+        if path is None:
+            missing.append(label)
+            continue
+        # A miner's first report comes after a few seconds: give it at least 6 s.
+        found.append(Contender(label, functools.partial(_external_at_least_6s, path, args)))
+    return found, missing
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--seconds", type=float, default=1.5)
-    parser.add_argument("--repeats", type=int, default=3)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--seconds", type=float, default=1.0, help="seconds per run [s]")
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds (median reported)")
+    parser.add_argument("--no-external", action="store_true", help="skip cpuminer-opt and minerd")
     args = parser.parse_args()
-    cores = cpu_count()
-    secs, reps = args.seconds, args.repeats
-    print(f"machine: {_cpu_model()}, {cores} cores usable, Python {platform.python_version()}")
     t0 = time.perf_counter()
-
-    def median(fn: object) -> float:
-        assert callable(fn)
-        return statistics.median(fn() for _ in range(reps))
-
-    loop = median(lambda: hashlib_loop_rate(secs))
-    blocks = median(lambda: sha256_block_rate(secs))
-    one_runs = [backend_rate("cpu", 1, secs) for _ in range(reps)]
-    many_runs = [backend_rate("cpu", cores, secs) for _ in range(reps)] if cores > 1 else one_runs
-    one = statistics.median(r.hashrate_hs for r in one_runs)
-    many = statistics.median(r.hashrate_hs for r in many_runs)
-    busy = statistics.median(r.cores_busy for r in many_runs)
-    many_per_cpu_s = statistics.median(r.hashes_per_cpu_s for r in many_runs)
-    kernels = {name: kernel_rate(name, secs) for name in available_kernels()}
-    numba_hs = backend_rate("numba", 1, secs).hashrate_hs
-
-    def line(label: str, hs: float) -> None:
-        print(
-            f"  {label:<34} {hs / 1e6:8.2f} MH/s   x{hs / loop:6.1f} hashlib loop   "
-            f"{hs / CPUMINER_HS_PER_CORE:5.2f} x cpuminer   {hs / CPUMINER_OPT_HS_PER_CORE:5.2f} x cpuminer-opt"
-        )
-
-    print(f"baseline (same run, median of {reps}):")
-    print(f"  hashlib double-SHA loop, 1 thread  {loop / 1e6:8.3f} MH/s")
+    forced = os.environ.get(_cpu.KERNEL_ENV, "")
+    choice = _cpu.kernel_choice()
+    print(f"machine: {_cpu_model()}")
     print(
-        f"  OpenSSL SHA-256, 1 thread          {blocks / 1e6:8.2f} M blocks/s  (= {blocks / 2e6:.2f} MH/s of sha256d)"
+        f"kernel choice: {_cpu.best_kernel()} "
+        f"({'forced by ' + _cpu.KERNEL_ENV + '=' + forced if forced else choice.source + ' ' + str(choice.path)}); "
+        f"old fixed choice: {_cpu.fixed_choice()}"
     )
-    print("per core:")
-    line(f"cpu backend ({best_kernel()}), 1 thread", one)
-    for name, hs in kernels.items():
-        line(f"C kernel {name}, 1 thread", hs)
-    line("numba kernel, 1 thread", numba_hs)
-    print(f"all {cores} cores:")
-    line(f"cpu backend, {cores} threads (total)", many)
-    print(f"  scaling {cores} threads / 1 thread: {many / one:.2f}x wall-clock")
-    print(
-        f"  cores actually received: {busy:.2f} of {cores} (process CPU s / wall s; the machine is shared); "
-        f"hashes per CPU-second: {many_per_cpu_s / 1e6:.2f} MH/s per core "
-        f"-> {many_per_cpu_s * cores / one:.2f}x one thread if every thread had its core"
-    )
-    print(f"ratio cpu backend / hashlib loop: {one / loop:.1f}x (floor in the issue: 13x)")
+    contenders, missing = _contenders(not args.no_external)
+    for label in missing:
+        print(f"{label}: not on PATH, not compared")
+    results: dict[str, list[float]] = {c.label: [] for c in contenders}
+    loop: list[float] = []
+    for _ in range(args.rounds):
+        loop.append(hashlib_loop_rate(min(args.seconds, 0.5), per_cpu_second=True))
+        for contender in contenders:
+            results[contender.label].append(contender.run(args.seconds))
+    med = {label: statistics.median(values) for label, values in results.items()}
+    base_loop = statistics.median(loop)
+    fixed = med[f"kernel {_cpu.fixed_choice()}"]
+    externals = [label for label, _, _ in _EXTERNAL if label in med]
+    print(f"hashes per CPU-second, one thread, median of {args.rounds} interleaved rounds:")
+    print(f"  {'hashlib double-SHA loop':<30} {base_loop / 1e6:8.3f} MH/CPU-s")
+    for label, rate in med.items():
+        ratios = [f"x{rate / base_loop:6.1f} hashlib", f"{rate / fixed:5.2f} x fixed choice"]
+        ratios += [f"{rate / med[e]:5.2f} x {e}" for e in externals if med[e] > 0]
+        print(f"  {label:<30} {rate / 1e6:8.2f} MH/CPU-s   " + "   ".join(ratios))
+    chosen = med[f"kernel {_cpu.best_kernel()}"]
+    print(f"chosen ({_cpu.best_kernel()}) / old fixed choice ({_cpu.fixed_choice()}): {chosen / fixed:.3f}")
     print(f"({time.perf_counter() - t0:.0f} s)")
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except HashwattError as exc:  # e.g. HASHWATT_POW_KERNEL names a kernel this CPU cannot run
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(2)

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from typing import Annotated
 
 import typer
+from rich.table import Table
 
 from hashwatt.cli._output import JSON_OPTION, console, err_console, fmt_si, print_json, records_table
 from hashwatt.errors import InputError
@@ -15,9 +16,11 @@ from hashwatt.pow._bench import (
     CPUMINER_HS_PER_CORE,
     CPUMINER_OPT_HS_PER_CORE,
     BackendRate,
+    KernelRate,
     References,
     backend_rate,
     cpu_count,
+    kernel_rates,
     measure_references,
 )
 
@@ -113,6 +116,8 @@ def bench(
         "reference_cpuminer_opt_hs_per_core": CPUMINER_OPT_HS_PER_CORE,
         "results": rows,
     }
+    kernels = _time_kernels(seconds) if "cpu" in names else []
+    report["kernels"] = [_kernel_row(k) for k in kernels]
     if json_output:
         print_json(report)
         return
@@ -154,6 +159,34 @@ def bench(
                 for r, rate in zip(rows, rates, strict=True)
             ],
         )
+    )
+    if kernels:
+        console.print(_kernel_table(kernels))
+
+
+def _time_kernels(seconds: float) -> list[KernelRate]:
+    """Every C kernel this CPU runs (the ``cpu`` backend runs the one marked chosen)."""
+    with console.status("timing every C kernel on one thread...", spinner="dots"):
+        return kernel_rates(min(seconds, 1.0))
+
+
+def _kernel_row(rate: KernelRate) -> dict[str, object]:
+    return {
+        "kernel": rate.kernel,
+        "description": rate.description,
+        "hashes_per_cpu_s": rate.hashes_per_cpu_s,
+        "chosen": rate.chosen,
+    }
+
+
+def _kernel_table(kernels: list[KernelRate]) -> Table:
+    return records_table(
+        "C kernels, one thread (* = what the cpu backend runs here)",
+        ["", "kernel", "MH/CPU-s", "what"],
+        [
+            ("*" if k.chosen else "", k.kernel, f"{k.hashes_per_cpu_s / 1e6:.2f}", k.description)
+            for k in kernels
+        ],
     )
 
 

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 from hashwatt.chain import MAX_TARGET
 from hashwatt.miner.errors import EngineError, EngineInputError
 from hashwatt.pow import NONCE_SPACE, check_backend, scan
+from hashwatt.pow import default_batch_nonces as pow_default_batch_nonces
 from hashwatt.pow.errors import KernelError
 from hashwatt.work import Job, Solution, header_prefix, solution_hash
 
@@ -80,18 +81,10 @@ class WorkItem:
 
 
 def default_batch_nonces(backend: str) -> int:
-    """Nonces per work item: about 0.05-0.5 s of one worker, so a job switch or a stop is prompt."""
-    if backend == "gpu":
-        from hashwatt.pow import _gpu
+    """Nonces per work item: about 0.05-0.5 s of one worker, so a job switch or a stop is prompt.
 
-        return _gpu.default_batch_nonces()
-    if backend == "cpu":
-        from hashwatt.pow import _cpu
-
-        return 1 << 20 if _cpu.best_kernel() != "portable" else 1 << 18
-    if backend in ("cpu-portable", "numba"):
-        return 1 << 18
-    return 1 << 15
+    The figure comes from the backend table (:data:`hashwatt.pow.BACKENDS`)."""
+    return pow_default_batch_nonces(backend)
 
 
 def effective_batch_nonces(batch_nonces: int, share_target: int) -> int:

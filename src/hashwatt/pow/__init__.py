@@ -6,31 +6,47 @@ extranonce2 and version bits over a :class:`~hashwatt.work.Job` lives in
 :mod:`hashwatt.miner.engine`.
 """
 
+from hashwatt.chain import MAX_TARGET
 from hashwatt.pow._common import (
     GENESIS_HEADER76,
     GENESIS_NONCE,
     HEADER_PREFIX_SIZE,
-    MAX_TARGET,
     NONCE_SPACE,
     hash_value,
     sha256d_header,
 )
-from hashwatt.pow._scan import BACKEND_NAMES, available_backends, check_backend, resolve_backend, scan
+from hashwatt.pow._scan import (
+    BACKEND_NAMES,
+    BACKENDS,
+    Backend,
+    BackendStatus,
+    available_backends,
+    backend_status,
+    check_backend,
+    default_batch_nonces,
+    resolve_backend,
+    scan,
+)
 from hashwatt.pow.errors import BackendUnavailable, KernelError, PowError, PowInputError
 
 __all__ = [
+    "BACKENDS",
     "BACKEND_NAMES",
     "GENESIS_HEADER76",
     "GENESIS_NONCE",
     "HEADER_PREFIX_SIZE",
     "MAX_TARGET",
     "NONCE_SPACE",
+    "Backend",
+    "BackendStatus",
     "BackendUnavailable",
     "KernelError",
     "PowError",
     "PowInputError",
     "available_backends",
+    "backend_status",
     "check_backend",
+    "default_batch_nonces",
     "hash_value",
     "resolve_backend",
     "scan",

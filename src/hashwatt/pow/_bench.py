@@ -21,15 +21,13 @@ import time
 from dataclasses import dataclass
 
 from hashwatt.pow._common import GENESIS_HEADER76
-from hashwatt.pow._scan import scan
+from hashwatt.pow._scan import bench_chunk, scan
 
 #: Reference single-core rates from the issue, measured on this project's 2-core machine [H/s].
 CPUMINER_HS_PER_CORE = 14.7e6
 CPUMINER_OPT_HS_PER_CORE = 25.0e6
 #: A realistic target (mainnet bits 0x17034219, 2024): top word zero, like every real job.
 _BENCH_TARGET = 0x034219 << (8 * (0x17 - 3))
-
-_CHUNK = {"cpu": 1 << 20, "cpu-portable": 1 << 17, "numba": 1 << 17, "python": 1 << 13, "gpu": 1 << 30}
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,13 +71,18 @@ def cpu_count() -> int:
         return os.cpu_count() or 1
 
 
-def hashlib_loop_rate(seconds: float) -> float:
-    """The plain hashlib double-SHA loop over full 80-byte headers, one thread [H/s]."""
+def hashlib_loop_rate(seconds: float, *, per_cpu_second: bool = False) -> float:
+    """The plain hashlib double-SHA loop over full 80-byte headers, one thread [H/s].
+
+    ``per_cpu_second=True`` divides by this thread's CPU time instead of wall time, for
+    ratios against other per-CPU-second figures on a shared machine.
+    """
     sha256 = hashlib.sha256
     pack = struct.Struct("<I").pack
     prefix = GENESIS_HEADER76
     done = 0
     start = time.perf_counter()
+    cpu_start = time.thread_time()
     deadline = start + seconds
     nonce = 0
     while True:
@@ -89,7 +92,8 @@ def hashlib_loop_rate(seconds: float) -> float:
         done += 20_000
         now = time.perf_counter()
         if now >= deadline:
-            return done / (now - start)
+            spent = max(time.thread_time() - cpu_start, 1e-9) if per_cpu_second else now - start
+            return done / spent
 
 
 def sha256_block_rate(seconds: float) -> float:
@@ -112,7 +116,7 @@ def measure_references(seconds: float) -> References:
 
 def backend_rate(backend: str, threads: int, seconds: float) -> BackendRate:
     """Throughput of ``scan`` on ``backend`` with ``threads`` threads on disjoint ranges."""
-    chunk = _CHUNK.get(backend, 1 << 16)
+    chunk = bench_chunk(backend)
     scan(GENESIS_HEADER76, 0, min(chunk, 4096), _BENCH_TARGET, backend=backend)  # build / JIT / warm up
     counts = [0] * threads
     ends = [0.0] * threads
@@ -150,15 +154,45 @@ def backend_rate(backend: str, threads: int, seconds: float) -> BackendRate:
 
 
 def kernel_rate(kernel: str, seconds: float) -> float:
-    """One thread on one named C kernel (``portable``, ``sha-ni-x1``, ``-x2``, ``-x4``) [H/s]."""
-    from hashwatt.pow._cpu import scan_cpu
+    """One thread on one named C kernel, in hashes per CPU-second of that thread [H/s].
 
-    chunk = 1 << 20 if kernel.startswith("sha-ni") else 1 << 17
+    Thread CPU time, not wall time: on a shared machine the time another process held the
+    core is not counted, so kernels timed one after the other stay comparable.
+    """
+    from hashwatt.pow._cpu import C_KERNELS, resolve_kernel_name, scan_cpu
+
+    name = resolve_kernel_name(kernel)
+    chunk = C_KERNELS[name].probe_nonces * 8
     done = 0
     start = time.perf_counter()
+    cpu_start = time.thread_time()
     while True:
-        scan_cpu(GENESIS_HEADER76, done % (1 << 31), chunk, _BENCH_TARGET, kernel=kernel)
+        scan_cpu(GENESIS_HEADER76, done % (1 << 31), chunk, _BENCH_TARGET, kernel=name)
         done += chunk
-        now = time.perf_counter()
-        if now - start >= seconds:
-            return done / (now - start)
+        if time.perf_counter() - start >= seconds:
+            return done / max(time.thread_time() - cpu_start, 1e-9)
+
+
+@dataclass(frozen=True, slots=True)
+class KernelRate:
+    """One C kernel's rate on one thread, and whether the ``cpu`` backend runs it here."""
+
+    kernel: str
+    description: str
+    hashes_per_cpu_s: float
+    chosen: bool
+
+
+def kernel_rates(seconds: float) -> list[KernelRate]:
+    """Every C kernel this CPU runs, timed ``seconds`` each, the chosen one marked.
+
+    The chosen one is what ``hashwatt mine --backend cpu`` runs: forced by
+    ``HASHWATT_POW_KERNEL``, else the cached short measurement (see ``_cpu.kernel_choice``).
+    """
+    from hashwatt.pow._cpu import C_KERNELS, available_kernels, best_kernel
+
+    chosen = best_kernel()
+    return [
+        KernelRate(name, C_KERNELS[name].description, kernel_rate(name, seconds), name == chosen)
+        for name in available_kernels()
+    ]

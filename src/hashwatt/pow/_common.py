@@ -5,14 +5,13 @@ from __future__ import annotations
 import hashlib
 import struct
 
+from hashwatt.chain import MAX_TARGET
 from hashwatt.pow.errors import PowInputError
 
 #: Size of the header without its nonce [bytes].
 HEADER_PREFIX_SIZE = 76
 #: The nonce space [nonces].
 NONCE_SPACE = 1 << 32
-#: Largest target: every hash meets it.
-MAX_TARGET = (1 << 256) - 1
 
 #: Genesis block header (mainnet height 0) without its nonce, and the nonce Satoshi found.
 GENESIS_HEADER76 = bytes.fromhex(

@@ -9,11 +9,17 @@ parallel test workers from compiling at once; the library is written to a tempor
 and renamed into place, so nobody loads a half-written file.
 
 cffi releases the GIL around every C call, so one Python thread per core scales.
+
+Which kernel the ``cpu`` backend runs (``best_kernel``): the one ``HASHWATT_POW_KERNEL``
+forces, else the fastest in a short measurement of every kernel this CPU runs, cached next
+to the library per CPU model and library build (``kernel_choice``). A fixed preference
+order was wrong somewhere: SHA-NI wins on Zen 3, an AVX-512 16-lane kernel on Zen 4.
 """
 
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 import platform
 import shutil
@@ -21,11 +27,12 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from hashwatt.pow.errors import BackendUnavailable, PowError
+from hashwatt.pow.errors import BackendUnavailable, PowError, PowInputError
 
 _SOURCE_PATH = Path(__file__).with_name("_kernel.c")
 _CFLAGS = ("-O3", "-fPIC", "-shared", "-fvisibility=hidden", "-fno-strict-aliasing")
@@ -36,12 +43,86 @@ uint64_t hw_scan(int kernel, const uint8_t *header76, uint32_t nonce_start, uint
 void hw_sha256d(const uint8_t *header76, uint32_t nonce, uint8_t *digest32);
 """
 
-#: Kernel ids understood by ``hw_scan``.
-KERNELS: dict[str, int] = {"portable": 0, "sha-ni-x1": 1, "sha-ni-x2": 2, "sha-ni-x4": 3, "avx2-x8": 4}
-#: The SHA-NI kernel used by default (fastest measured on ci-2core, see docs/PERFORMANCE.md).
-DEFAULT_NI_KERNEL = "sha-ni-x2"
 _OUT_CAP = 4096
 _FAILED = 2**64 - 1
+
+
+@dataclass(frozen=True, slots=True)
+class CKernel:
+    """One C kernel: its id in ``hw_scan``, the CPU features it needs, what it does."""
+
+    name: str
+    kernel_id: int
+    needs: frozenset[str]
+    description: str
+    #: Nonces hashed side by side per step of the main loop (a partial step runs portable C).
+    lanes: int
+    #: Nonces per measurement round of the chooser: a few milliseconds on the CPUs it suits.
+    probe_nonces: int
+
+
+_SHA, _AVX2, _AVX512 = "sha", "avx2", "avx512"
+#: Every C kernel, in the order ``hw_scan`` numbers them; the chooser measures those this CPU runs.
+C_KERNELS: dict[str, CKernel] = {
+    k.name: k
+    for k in (
+        CKernel("portable", 0, frozenset(), "scalar C, any CPU", 1, 1 << 12),
+        CKernel("sha-ni-x1", 1, frozenset({_SHA}), "SHA-NI, one nonce at a time", 1, 1 << 15),
+        CKernel("sha-ni-x2", 2, frozenset({_SHA}), "SHA-NI, two nonces interleaved", 2, 1 << 15),
+        CKernel("sha-ni-x4", 3, frozenset({_SHA}), "SHA-NI, four nonces interleaved", 4, 1 << 15),
+        CKernel(
+            "avx2-x8", 4, frozenset({_AVX2}), "AVX2, eight nonces in ymm lanes (hand-written)", 8, 1 << 14
+        ),
+        CKernel(
+            "vec16-avx2",
+            5,
+            frozenset({_AVX2}),
+            "16-lane generic vectors, AVX2 build (2 ymm each)",
+            16,
+            1 << 14,
+        ),
+        CKernel(
+            "vec16-avx512",
+            6,
+            frozenset({_AVX512}),
+            "16-lane generic vectors, AVX-512 build (zmm)",
+            16,
+            1 << 15,
+        ),
+        CKernel(
+            "sha-ni+vec16-avx2",
+            7,
+            frozenset({_SHA, _AVX2}),
+            "SHA-NI x2 interleaved with vec16 (AVX2)",
+            18,
+            1 << 15,
+        ),
+        CKernel(
+            "sha-ni+vec16-avx512",
+            8,
+            frozenset({_SHA, _AVX512}),
+            "SHA-NI x2 interleaved with vec16 (AVX-512)",
+            18,
+            1 << 15,
+        ),
+    )
+}
+#: Short names ``HASHWATT_POW_KERNEL`` accepts beside the full kernel names.
+KERNEL_ALIASES: dict[str, str] = {
+    "shani": "sha-ni-x2",
+    "avx2": "avx2-x8",
+    "vec16": "vec16-avx2",
+    "avx512": "vec16-avx512",
+    "mixed": "sha-ni+vec16-avx2",
+}
+#: The kernel the ``cpu`` backend used before the chooser existed (a fixed preference order):
+#: the baseline the measured choice is compared with in docs/PERFORMANCE.md.
+FIXED_CHOICE_ORDER = ("sha-ni-x2", "avx2-x8", "portable")
+#: Environment variable that forces one kernel (a name of :data:`C_KERNELS` or an alias).
+KERNEL_ENV = "HASHWATT_POW_KERNEL"
+#: Measurement rounds per kernel; the best (least CPU time) counts, so a busy neighbour that
+#: preempts one round does not decide the choice.
+_PROBE_ROUNDS = 3
 
 
 @dataclass(frozen=True, slots=True)
@@ -49,11 +130,11 @@ class _Library:
     ffi: Any
     lib: Any
     path: Path
-    sha_ni: bool
-    avx2: bool
+    features: frozenset[str]
 
 
 _lock = threading.Lock()
+_choice_lock = threading.Lock()
 _library: _Library | None = None
 _load_error: str | None = None
 
@@ -166,8 +247,9 @@ def _build_and_open() -> _Library:
         lib = ffi.dlopen(str(path))
     except OSError as exc:
         raise BackendUnavailable(f"cannot load the C kernel {path}: {exc}") from exc
-    features = int(lib.hw_cpu_features())
-    library = _Library(ffi, lib, path, bool(features & 1), bool(features & 2))
+    bits = int(lib.hw_cpu_features())
+    features = frozenset(name for bit, name in ((1, _SHA), (2, _AVX2), (4, _AVX512)) if bits & bit)
+    library = _Library(ffi, lib, path, features)
     _self_test(library)
     return library
 
@@ -182,21 +264,23 @@ def _self_test(library: _Library) -> None:
         raise BackendUnavailable(f"the C kernel {library.path} computes wrong hashes; delete it and retry")
     target = int.from_bytes(sha256d_header(GENESIS_HEADER76, GENESIS_NONCE), "little")
     for name in available_kernels(library):
-        found = _scan_with(library, KERNELS[name], GENESIS_HEADER76, GENESIS_NONCE - 5, 11, target)
+        # 40 nonces: every lane width runs a full block and a scalar tail.
+        found = _scan_with(
+            library, C_KERNELS[name].kernel_id, GENESIS_HEADER76, GENESIS_NONCE - 21, 40, target
+        )
         if found != [GENESIS_NONCE]:
             raise BackendUnavailable(f"the C kernel {name} fails its self-test (found {found})")
 
 
 def available_kernels(library: _Library | None = None) -> list[str]:
-    """C kernels this CPU can run (SHA-NI ones only with the SHA extensions, AVX2 with AVX2)."""
+    """C kernels this CPU can run: those whose needed features cpuid (and the OS) report."""
     lib = library or _load()
-    return [
-        name
-        for name in KERNELS
-        if name == "portable"
-        or (name.startswith("sha-ni") and lib.sha_ni)
-        or (name == "avx2-x8" and lib.avx2)
-    ]
+    return [name for name, kernel in C_KERNELS.items() if kernel.needs <= lib.features]
+
+
+def cpu_features() -> frozenset[str]:
+    """What the kernel's cpuid probe found: a subset of ``{"sha", "avx2", "avx512"}``."""
+    return _load().features
 
 
 def cpu_available() -> tuple[bool, str]:
@@ -205,16 +289,53 @@ def cpu_available() -> tuple[bool, str]:
         lib = _load()
     except BackendUnavailable as exc:
         return False, str(exc)
-    sha_ni, avx2 = "yes" if lib.sha_ni else "no", "yes" if lib.avx2 else "no"
-    return True, f"C kernel {lib.path.name} (SHA-NI: {sha_ni}, AVX2: {avx2}; using {best_kernel()})"
+    found = ", ".join(sorted(lib.features)) or "none"
+    return True, f"C kernel {lib.path.name} (CPU features: {found})"
+
+
+def resolve_kernel_name(name: str) -> str:
+    """A full kernel name for ``name`` (an alias or a full name); unknown names raise."""
+    full = KERNEL_ALIASES.get(name, name)
+    if full not in C_KERNELS:
+        choices = ", ".join([*KERNEL_ALIASES, *C_KERNELS])
+        raise PowInputError(f"unknown C kernel {name!r}; choose one of {choices}")
+    return full
+
+
+def forced_kernel() -> str | None:
+    """The kernel ``HASHWATT_POW_KERNEL`` forces, checked against this CPU; ``None`` when unset.
+
+    Raises :class:`PowInputError` for an unknown name and :class:`BackendUnavailable` for a
+    kernel this CPU cannot run, so a forced choice never silently falls back.
+    """
+    raw = os.environ.get(KERNEL_ENV, "").strip()
+    if not raw:
+        return None
+    try:
+        name = resolve_kernel_name(raw)
+    except PowInputError as exc:
+        raise PowInputError(f"{KERNEL_ENV}={raw}: {exc}") from None
+    library = _load()
+    if name not in available_kernels(library):
+        missing = ", ".join(sorted(C_KERNELS[name].needs - library.features))
+        raise BackendUnavailable(
+            f"{KERNEL_ENV}={raw}: C kernel {name} needs CPU features this machine lacks ({missing})"
+        )
+    return name
 
 
 def best_kernel() -> str:
-    """The kernel the ``cpu`` backend uses: SHA-NI x2 where the CPU has it, else AVX2, else portable C."""
-    lib = _load()
-    if lib.sha_ni:
-        return DEFAULT_NI_KERNEL
-    return "avx2-x8" if lib.avx2 else "portable"
+    """The kernel the ``cpu`` backend uses: forced by ``HASHWATT_POW_KERNEL``, else measured once."""
+    forced = forced_kernel()
+    if forced is not None:
+        return forced
+    return kernel_choice().kernel
+
+
+def fixed_choice() -> str:
+    """What the old fixed preference order would run here (the no-regression baseline)."""
+    names = available_kernels()
+    return next(name for name in FIXED_CHOICE_ORDER if name in names)
 
 
 def scan_cpu(
@@ -222,10 +343,10 @@ def scan_cpu(
 ) -> list[int]:
     """Scan with a C kernel (inputs already validated by the caller)."""
     library = _load()
-    name = kernel or best_kernel()
+    name = resolve_kernel_name(kernel) if kernel else best_kernel()
     if name not in available_kernels(library):
         raise BackendUnavailable(f"C kernel {name!r} cannot run on this CPU")
-    return _scan_with(library, KERNELS[name], header76, nonce_start, count, target)
+    return _scan_with(library, C_KERNELS[name].kernel_id, header76, nonce_start, count, target)
 
 
 def _scan_with(
@@ -246,3 +367,138 @@ def _scan_with(
         found.extend(out[0 : n_out[0]])
         done += examined
     return found
+
+
+# ---------------------------------------------------------------- the measured choice
+
+
+@dataclass(frozen=True, slots=True)
+class KernelChoice:
+    """The kernel the ``cpu`` backend runs here and the rates that chose it."""
+
+    kernel: str
+    #: Hashes per CPU-second of the calling thread, per kernel, from the short probe [H/s].
+    rates_hs: dict[str, float]
+    #: ``"measured"`` (this process ran the probe) or ``"cache"`` (read from ``path``).
+    source: str
+    path: Path | None
+
+
+_choice: KernelChoice | None = None
+
+
+def cpu_model() -> str:
+    """The CPU as the choice cache keys it: vendor, family, model, stepping and model name."""
+    fields: dict[str, str] = {}
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8", errors="replace") as f:
+            for line in f:
+                if not line.strip():
+                    break  # the first processor is enough
+                key, _, value = line.partition(":")
+                fields[key.strip()] = value.strip()
+    except OSError:
+        pass
+    parts = [fields.get(k, "") for k in ("vendor_id", "cpu family", "model", "stepping", "model name")]
+    return " / ".join(parts) if any(parts) else f"{platform.machine()} {platform.processor()}"
+
+
+def choice_cache_path(library: _Library | None = None, base: Path | None = None) -> Path:
+    """Where the measured choice for this CPU model and this kernel build is kept.
+
+    The name hashes the CPU model, the features cpuid reported and the library's own file
+    name (itself a hash of the kernel source and flags): a new CPU or an edited kernel
+    measures again instead of trusting an old figure.
+    """
+    lib = library or _load()
+    key = hashlib.sha256("\0".join([cpu_model(), ",".join(sorted(lib.features)), lib.path.name]).encode())
+    return (base or lib.path.parent) / f"choice-{key.hexdigest()[:16]}.json"
+
+
+def measure_kernels(library: _Library | None = None, *, rounds: int = _PROBE_ROUNDS) -> dict[str, float]:
+    """Hashes per thread-CPU-second of every kernel this CPU runs, from a few ms each [H/s].
+
+    Rounds are interleaved across kernels and each kernel keeps its best round: thread CPU
+    time does not count the time another process held the core, and a round slowed by cache
+    or frequency effects does not decide.
+    """
+    from hashwatt.pow._common import GENESIS_HEADER76
+
+    lib = library or _load()
+    names = available_kernels(lib)
+    best: dict[str, float] = {}
+    for round_index in range(rounds):
+        for name in names:
+            kernel = C_KERNELS[name]
+            start = (round_index + 1) * kernel.probe_nonces
+            begin = time.thread_time()
+            _scan_with(lib, kernel.kernel_id, GENESIS_HEADER76, start, kernel.probe_nonces, 0)
+            spent = max(time.thread_time() - begin, 1e-9)
+            best[name] = max(best.get(name, 0.0), kernel.probe_nonces / spent)
+    return best
+
+
+def kernel_choice(*, refresh: bool = False) -> KernelChoice:
+    """This process's choice: made once (from the cache file or a fresh probe), then kept.
+
+    ``refresh=True`` measures again and rewrites the cache.
+    """
+    global _choice
+    library = _load()
+    with _choice_lock:
+        if _choice is None or refresh:
+            _choice = choose_kernel(library, choice_cache_path(library), refresh=refresh)
+        return _choice
+
+
+def choose_kernel(library: _Library, path: Path, *, refresh: bool = False) -> KernelChoice:
+    """The choice cached at ``path`` when it belongs to this build and runs here, else a probe.
+
+    A fresh probe is written to ``path`` (atomically) for the next process.
+    """
+    cached = None if refresh else _read_choice(path, library)
+    if cached is not None:
+        return cached
+    rates = measure_kernels(library)
+    choice = KernelChoice(max(rates, key=lambda name: rates[name]), rates, "measured", path)
+    _write_choice(path, choice, library)
+    return choice
+
+
+def _read_choice(path: Path, library: _Library) -> KernelChoice | None:
+    """A cached choice, or ``None`` when missing, unreadable, or naming a kernel not runnable here."""
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        kernel = data["kernel"]
+        rates = {str(k): float(v) for k, v in data["rates_hs"].items()}
+        build = data["build"]
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
+        return None
+    if build != library.path.name or kernel not in available_kernels(library):
+        return None
+    return KernelChoice(str(kernel), rates, "cache", path)
+
+
+def _write_choice(path: Path, choice: KernelChoice, library: _Library) -> None:
+    """Atomic write (temp file + rename); an unwritable cache only costs a probe next time."""
+    payload = {
+        "kernel": choice.kernel,
+        "rates_hs": choice.rates_hs,
+        "cpu": cpu_model(),
+        "build": library.path.name,
+    }
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp_name = tempfile.mkstemp(prefix=path.stem, suffix=".tmp", dir=path.parent)
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            json.dump(payload, f, indent=1, sort_keys=True)
+        os.replace(tmp_name, path)
+    except OSError:
+        return
+
+
+def reset_choice() -> None:
+    """Forget this process's choice (tests; after ``HASHWATT_CACHE_DIR`` changes)."""
+    global _choice
+    with _choice_lock:
+        _choice = None

@@ -11,9 +11,12 @@
  *
  * Kernels: 0 = portable C, 1 = SHA-NI one nonce at a time, 2 = SHA-NI two nonces
  * interleaved (hides the latency of sha256rnds2), 3 = SHA-NI four nonces, 4 = AVX2 eight
- * nonces in vector lanes (for CPUs without SHA-NI).  hw_cpu_features() reports bit 0 when
+ * nonces in vector lanes, 5/6 = one 16-lane generic-vector source built for AVX2 and for
+ * AVX-512, 7/8 = SHA-NI x2 interleaved with that 16-lane block in one thread.  Which one
+ * runs is chosen by measurement in hashwatt.pow._cpu.  hw_cpu_features() reports bit 0 when
  * the CPU has the SHA extensions and SSE4.1 (cpuid leaf 7 EBX bit 29, leaf 1 ECX bit 19),
- * bit 1 when it has AVX2 and the OS saves YMM state (leaf 7 EBX bit 5, XGETBV).
+ * bit 1 when it has AVX2 and the OS saves YMM state (leaf 7 EBX bit 5, XGETBV), bit 2 when
+ * it has AVX512F and AVX512VL (leaf 7 EBX bits 16, 31) and the OS saves opmask and ZMM state.
  */
 #include <stdint.h>
 #include <string.h>
@@ -89,6 +92,20 @@ static int meets_target(const uint32_t h[8], const uint32_t target[8]) {
 
 /* ---------------------------------------------------------------- portable kernel */
 
+/* Rounds 0..2 of the second block read only header words W0..W2: every kernel runs them
+ * once per call and starts its nonces from this state. */
+static void first_three_rounds(const uint32_t mid[8], const uint32_t tail[3], uint32_t out[8]) {
+    uint32_t a = mid[0], b = mid[1], c = mid[2], d = mid[3], e = mid[4], f = mid[5], g = mid[6], h = mid[7];
+    for (int i = 0; i < 3; i++) {
+        uint32_t t1 = h + BSIG1(e) + CH(e, f, g) + K[i] + tail[i];
+        uint32_t t2 = BSIG0(a) + MAJ(a, b, c);
+        h = g; g = f; f = e; e = d + t1; d = c; c = b; b = a; a = t1 + t2;
+    }
+    const uint32_t st[8] = {a, b, c, d, e, f, g, h};
+    memcpy(out, st, 32);
+}
+
+
 /* Second hash of one nonce: returns only the last state word (H7), after 61 rounds. */
 static inline uint32_t second_hash_h7(const uint32_t d[8]) {
     uint32_t w[64];
@@ -109,14 +126,8 @@ static inline uint32_t second_hash_h7(const uint32_t d[8]) {
 static uint64_t scan_portable(const uint32_t mid[8], const uint32_t tail[3], uint32_t nonce_start,
                               uint64_t count, const uint32_t target[8], uint32_t *out, uint32_t out_cap,
                               uint32_t *n_out) {
-    /* Rounds 0..2 of the second block use only per-call constants: do them once. */
-    uint32_t a = mid[0], b = mid[1], c = mid[2], d = mid[3], e = mid[4], f = mid[5], g = mid[6], h = mid[7];
-    for (int i = 0; i < 3; i++) {
-        uint32_t t1 = h + BSIG1(e) + CH(e, f, g) + K[i] + tail[i];
-        uint32_t t2 = BSIG0(a) + MAJ(a, b, c);
-        h = g; g = f; f = e; e = d + t1; d = c; c = b; b = a; a = t1 + t2;
-    }
-    const uint32_t pre[8] = {a, b, c, d, e, f, g, h};
+    uint32_t pre[8];
+    first_three_rounds(mid, tail, pre);
     uint32_t wc[64]; /* schedule words that do not depend on the nonce */
     wc[0] = tail[0]; wc[1] = tail[1]; wc[2] = tail[2]; wc[3] = 0; wc[4] = 0x80000000u;
     for (int i = 5; i < 15; i++) wc[i] = 0;
@@ -168,8 +179,8 @@ typedef uint32_t v8u __attribute__((vector_size(32)));
 #define VBSWAP(x) ((((x) & V(0xffu)) << 24) | (((x) & V(0xff00u)) << 8) | (((x) >> 8) & V(0xff00u)) | ((x) >> 24))
 #define VROUND(kw)                                              \
     do {                                                        \
-        v8u t1_ = H + VBSIG1(E) + VCH(E, F, G) + (kw);          \
-        v8u t2_ = VBSIG0(A) + VMAJ(A, B, C);                    \
+        __typeof__(A) t1_ = H + VBSIG1(E) + VCH(E, F, G) + (kw); \
+        __typeof__(A) t2_ = VBSIG0(A) + VMAJ(A, B, C);           \
         H = G; G = F; F = E; E = D + t1_; D = C; C = B; B = A;  \
         A = t1_ + t2_;                                          \
     } while (0)
@@ -177,14 +188,8 @@ typedef uint32_t v8u __attribute__((vector_size(32)));
 AVX2_TARGET static uint64_t scan_avx2(const uint32_t mid[8], const uint32_t tail[3], uint32_t nonce_start,
                                       uint64_t count, const uint32_t target[8], uint32_t *out,
                                       uint32_t out_cap, uint32_t *n_out) {
-    /* Rounds 0..2 of the second block use only per-call constants. */
-    uint32_t a = mid[0], b = mid[1], c = mid[2], d = mid[3], e = mid[4], f = mid[5], g = mid[6], h = mid[7];
-    for (int i = 0; i < 3; i++) {
-        uint32_t t1 = h + BSIG1(e) + CH(e, f, g) + K[i] + tail[i];
-        uint32_t t2 = BSIG0(a) + MAJ(a, b, c);
-        h = g; g = f; f = e; e = d + t1; d = c; c = b; b = a; a = t1 + t2;
-    }
-    const uint32_t pre[8] = {a, b, c, d, e, f, g, h};
+    uint32_t pre[8];
+    first_three_rounds(mid, tail, pre);
     const v8u lane = {0, 1, 2, 3, 4, 5, 6, 7};
     const uint32_t top = target[7];
     uint64_t i = 0;
@@ -278,58 +283,87 @@ NI_INLINE void ni_unshuffle(__m128i abef, __m128i cdgh, __m128i *abcd, __m128i *
     *efgh = _mm_alignr_epi8(u, t, 8);
 }
 
-NI_INLINE uint64_t scan_ni_lanes(const int nl, const uint32_t mid[8], const uint32_t tail[3],
-                                 uint32_t nonce_start, uint64_t count, const uint32_t target[8],
-                                 uint32_t *out, uint32_t out_cap, uint32_t *n_out) {
-    __m128i mid0, mid1, iv0, iv1;
-    ni_load_state(mid, &mid0, &mid1);
-    ni_load_state(IV, &iv0, &iv1);
+/* What the SHA-NI lanes need per call: midstate, IV, and the state after rounds 0-1 of the
+ * second block, which read only header words (W0, W1). */
+struct ni_job {
+    uint32_t mid[8], tail[3];
+    __m128i mid0, mid1, iv0, iv1, mid1_after2;
+};
+
+NI_INLINE void ni_prepare(struct ni_job *j, const uint32_t mid[8], const uint32_t tail[3]) {
+    memcpy(j->mid, mid, 32);
+    memcpy(j->tail, tail, 12);
+    ni_load_state(mid, &j->mid0, &j->mid1);
+    ni_load_state(IV, &j->iv0, &j->iv1);
+    const __m128i first = _mm_add_epi32(_mm_set_epi32(0, 0, (int)tail[1], (int)tail[0]), KV(0));
+    j->mid1_after2 = _mm_sha256rnds2_epu32(j->mid1, j->mid0, first);
+}
+
+/* Top state word (H7, before the byte swap) of nl nonces n0 .. n0+nl-1. */
+NI_INLINE void ni_block(const int nl, const struct ni_job *j, uint32_t n0, uint32_t *h7) {
     const __m128i blk1 = _mm_set_epi32(0, 0, 0, (int)0x80000000u);
     const __m128i blk2 = _mm_setzero_si128();
     const __m128i blk3 = _mm_set_epi32(640, 0, 0, 0);
     const __m128i pad2 = _mm_set_epi32(0, 0, 0, (int)0x80000000u);
     const __m128i pad3 = _mm_set_epi32(256, 0, 0, 0);
-    /* Rounds 0-1 of the second block read only header words (W0, W1): once per call. */
-    const __m128i first = _mm_add_epi32(_mm_set_epi32(0, 0, (int)tail[1], (int)tail[0]), KV(0));
-    const __m128i mid1_after2 = _mm_sha256rnds2_epu32(mid1, mid0, first);
-    const uint32_t top = target[7];
-    uint64_t i = 0;
-    for (; i + (uint64_t)nl <= count; i += (uint64_t)nl) {
-        __m128i S0[4], S1[4], M[4][4];
-        uint32_t h7[4];
-        LANES {
-            uint32_t nonce = nonce_start + (uint32_t)(i + (uint64_t)l);
-            S0[l] = mid0;
-            S1[l] = mid1_after2;
-            M[l][0] = _mm_set_epi32((int)bswap32(nonce), (int)tail[2], (int)tail[1], (int)tail[0]);
-            M[l][1] = blk1;
-            M[l][2] = blk2;
-            M[l][3] = blk3;
-        }
-        ni_rounds(nl, S0, S1, M, 1, 1);
-        LANES {
-            S0[l] = _mm_add_epi32(S0[l], mid0);
-            S1[l] = _mm_add_epi32(S1[l], mid1);
-            ni_unshuffle(S0[l], S1[l], &M[l][0], &M[l][1]);
-            M[l][2] = pad2;
-            M[l][3] = pad3;
-            S0[l] = iv0;
-            S1[l] = iv1;
-        }
-        ni_rounds(nl, S0, S1, M, 0, 0);
-        LANES h7[l] = (uint32_t)_mm_cvtsi128_si32(S1[l]) + IV[7];
-        for (int l = 0; l < nl; l++) {
-            if (__builtin_expect(bswap32(h7[l]) <= top, 0)) {
-                uint32_t nonce = nonce_start + (uint32_t)(i + (uint64_t)l);
-                uint32_t full[8];
-                sha256d_full(mid, tail, nonce, full);
-                if (meets_target(full, target)) {
-                    out[(*n_out)++] = nonce;
-                    /* Resume after this nonce on the next call: no lane is skipped or repeated. */
-                    if (*n_out == out_cap) return i + (uint64_t)l + 1;
+    __m128i S0[4], S1[4], M[4][4];
+    LANES {
+        uint32_t nonce = n0 + (uint32_t)l;
+        S0[l] = j->mid0;
+        S1[l] = j->mid1_after2;
+        M[l][0] = _mm_set_epi32((int)bswap32(nonce), (int)j->tail[2], (int)j->tail[1], (int)j->tail[0]);
+        M[l][1] = blk1;
+        M[l][2] = blk2;
+        M[l][3] = blk3;
+    }
+    ni_rounds(nl, S0, S1, M, 1, 1);
+    LANES {
+        S0[l] = _mm_add_epi32(S0[l], j->mid0);
+        S1[l] = _mm_add_epi32(S1[l], j->mid1);
+        ni_unshuffle(S0[l], S1[l], &M[l][0], &M[l][1]);
+        M[l][2] = pad2;
+        M[l][3] = pad3;
+        S0[l] = j->iv0;
+        S1[l] = j->iv1;
+    }
+    ni_rounds(nl, S0, S1, M, 0, 0);
+    LANES h7[l] = (uint32_t)_mm_cvtsi128_si32(S1[l]) + IV[7];
+}
+
+/* Lanes whose top word passes: full recomputation and 256-bit compare.  Returns 1 when the
+ * output buffer filled up; *stop = nonces of this block examined, so the next call resumes
+ * right after the last hit and no lane is skipped or repeated. */
+NI_INLINE int ni_collect(const int nl, const struct ni_job *j, uint32_t n0, const uint32_t *h7,
+                         const uint32_t target[8], uint32_t *out, uint32_t out_cap, uint32_t *n_out,
+                         uint64_t *stop) {
+    for (int l = 0; l < nl; l++) {
+        if (__builtin_expect(bswap32(h7[l]) <= target[7], 0)) {
+            uint32_t nonce = n0 + (uint32_t)l;
+            uint32_t full[8];
+            sha256d_full(j->mid, j->tail, nonce, full);
+            if (meets_target(full, target)) {
+                out[(*n_out)++] = nonce;
+                if (*n_out == out_cap) {
+                    *stop = (uint64_t)l + 1;
+                    return 1;
                 }
             }
         }
+    }
+    return 0;
+}
+
+NI_INLINE uint64_t scan_ni_lanes(const int nl, const uint32_t mid[8], const uint32_t tail[3],
+                                 uint32_t nonce_start, uint64_t count, const uint32_t target[8],
+                                 uint32_t *out, uint32_t out_cap, uint32_t *n_out) {
+    struct ni_job job;
+    ni_prepare(&job, mid, tail);
+    uint64_t i = 0;
+    for (; i + (uint64_t)nl <= count; i += (uint64_t)nl) {
+        uint32_t n0 = nonce_start + (uint32_t)i, h7[4];
+        uint64_t stop = 0;
+        ni_block(nl, &job, n0, h7);
+        if (ni_collect(nl, &job, n0, h7, target, out, out_cap, n_out, &stop)) return i + stop;
     }
     /* tail nonces: portable path */
     return i + scan_portable(mid, tail, nonce_start + (uint32_t)i, count - i, target, out, out_cap, n_out);
@@ -354,6 +388,202 @@ NI_TARGET static uint64_t scan_ni4(const uint32_t mid[8], const uint32_t tail[3]
 }
 #endif /* HW_X86 */
 
+/* ---------------------------------------------------------------- 16-lane generic-vector kernel
+ * One source, two builds: the function bodies below use GCC/Clang generic vectors of sixteen
+ * uint32 lanes (64 bytes).  Inlined into a function compiled for AVX-512F/VL they become zmm
+ * registers with vprold rotates and vpternlogd for Ch/Maj/the three-way xors; inlined into a
+ * function compiled for AVX2 each vector is split into two ymm halves (rotates as two shifts
+ * and an or).  Per call, everything that does not depend on the nonce is done once in scalar
+ * code (struct v16_job): the midstate, rounds 0..3 of the second block except the W3 term,
+ * the message words W16 and W17 and the constant parts of W18 and W19.  The second hash stops
+ * after 61 rounds, where the last state word is known (early reject, as in the other kernels). */
+#ifdef HW_X86
+typedef uint32_t v16u __attribute__((vector_size(64)));
+#define AI static inline __attribute__((always_inline))
+#ifndef V16_UNROLL
+#define V16_UNROLL 64
+#endif
+#define V16_PRAGMA(x) _Pragma(#x)
+#define V16_UNROLL_N(n) V16_PRAGMA(GCC unroll n)
+#define V16_UNROLL_LOOP V16_UNROLL_N(V16_UNROLL)
+#define VS(x) ((v16u){0} + (uint32_t)(x))
+/* Σ, σ, Ch, Maj and the round are the AVX2 section's macros: they are written for any vector type. */
+
+struct v16_job {
+    uint32_t mid[8], tail[3];
+    uint32_t st3[8];     /* state after rounds 0..2 of the second block */
+    uint32_t a4, e4;     /* A and E after round 3, minus W3 (the nonce word) */
+    uint32_t w16, w17;   /* nonce-independent schedule words */
+    uint32_t w18c, w19c; /* W18 - SSIG0(W3), W19 - W3 */
+};
+
+static void v16_prepare(struct v16_job *j, const uint32_t mid[8], const uint32_t tail[3]) {
+    memcpy(j->mid, mid, 32);
+    memcpy(j->tail, tail, 12);
+    first_three_rounds(mid, tail, j->st3);
+    const uint32_t a = j->st3[0], b = j->st3[1], c = j->st3[2], d = j->st3[3];
+    const uint32_t e = j->st3[4], f = j->st3[5], g = j->st3[6], h = j->st3[7];
+    uint32_t t1 = h + BSIG1(e) + CH(e, f, g) + K[3]; /* + W3 per lane */
+    j->e4 = d + t1;
+    j->a4 = t1 + BSIG0(a) + MAJ(a, b, c);
+    /* W16 = s1(W14) + W9 + s0(W1) + W0 with W9 = W14 = 0; W17 = s1(W15) + W10 + s0(W2) + W1. */
+    j->w16 = SSIG0(tail[1]) + tail[0];
+    j->w17 = SSIG1(640u) + SSIG0(tail[2]) + tail[1];
+    j->w18c = SSIG1(j->w16) + tail[2];      /* W18 = s1(W16) + W11 + s0(W3) + W2 */
+    j->w19c = SSIG1(j->w17) + SSIG0(0x80000000u); /* W19 = s1(W17) + W12 + s0(W4) + W3 */
+}
+
+/* Top state word (H7, before the byte swap) of sha256d for nonces n0 .. n0+15, 61 rounds of
+ * the second hash; *h7 receives it.  Vectors cross only through pointers (no vector ABI). */
+AI void v16_block(const struct v16_job *j, uint32_t n0, v16u *h7) {
+    const v16u lane = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15};
+    v16u nonce = VS(n0) + lane;
+    v16u w3 = ((nonce & 0xffu) << 24) | ((nonce & 0xff00u) << 8) | ((nonce >> 8) & 0xff00u) | (nonce >> 24);
+    v16u w[64];
+    w[0] = VS(j->tail[0]); w[1] = VS(j->tail[1]); w[2] = VS(j->tail[2]); w[3] = w3;
+    w[4] = VS(0x80000000u);
+#pragma GCC unroll 16
+    for (int i = 5; i < 15; i++) w[i] = VS(0);
+    w[15] = VS(640u);
+    w[16] = VS(j->w16);
+    w[17] = VS(j->w17);
+    w[18] = VSSIG0(w3) + j->w18c;
+    w[19] = w3 + j->w19c;
+V16_UNROLL_LOOP
+    for (int i = 20; i < 64; i++) w[i] = VSSIG1(w[i - 2]) + w[i - 7] + VSSIG0(w[i - 15]) + w[i - 16];
+    v16u A = w3 + j->a4, B = VS(j->st3[0]), C = VS(j->st3[1]), D = VS(j->st3[2]);
+    v16u E = w3 + j->e4, F = VS(j->st3[4]), G = VS(j->st3[5]), H = VS(j->st3[6]);
+V16_UNROLL_LOOP
+    for (int i = 4; i < 64; i++) VROUND(w[i] + K[i]);
+    w[0] = A + j->mid[0]; w[1] = B + j->mid[1]; w[2] = C + j->mid[2]; w[3] = D + j->mid[3];
+    w[4] = E + j->mid[4]; w[5] = F + j->mid[5]; w[6] = G + j->mid[6]; w[7] = H + j->mid[7];
+    w[8] = VS(0x80000000u);
+#pragma GCC unroll 16
+    for (int i = 9; i < 15; i++) w[i] = VS(0);
+    w[15] = VS(256u);
+V16_UNROLL_LOOP
+    for (int i = 16; i < SECOND_ROUNDS; i++) w[i] = VSSIG1(w[i - 2]) + w[i - 7] + VSSIG0(w[i - 15]) + w[i - 16];
+    A = VS(IV[0]); B = VS(IV[1]); C = VS(IV[2]); D = VS(IV[3]);
+    E = VS(IV[4]); F = VS(IV[5]); G = VS(IV[6]); H = VS(IV[7]);
+V16_UNROLL_LOOP
+    for (int i = 0; i < SECOND_ROUNDS; i++) VROUND(w[i] + K[i]);
+    *h7 = E + IV[7]; /* e after 61 rounds becomes h after 64 */
+}
+
+/* Lanes of a 16-nonce block whose top word passes: full recomputation, 256-bit compare.
+ * Returns 1 when the output buffer filled up (*stop = nonces examined in this block). */
+AI int v16_collect(const struct v16_job *j, uint32_t n0, const v16u *h7, const uint32_t target[8],
+                   uint32_t *out, uint32_t out_cap, uint32_t *n_out, uint64_t *stop) {
+    v16u hv = *h7;
+    v16u top = ((hv & 0xffu) << 24) | ((hv & 0xff00u) << 8) | ((hv >> 8) & 0xff00u) | (hv >> 24);
+    v16u pass = (v16u)(top <= target[7]);
+    uint32_t any = 0;
+#pragma GCC unroll 16
+    for (int l = 0; l < 16; l++) any |= pass[l];
+    if (__builtin_expect(any == 0, 1)) return 0;
+    for (int l = 0; l < 16; l++) {
+        if (!pass[l]) continue;
+        uint32_t full[8];
+        sha256d_full(j->mid, j->tail, n0 + (uint32_t)l, full);
+        if (meets_target(full, target)) {
+            out[(*n_out)++] = n0 + (uint32_t)l;
+            if (*n_out == out_cap) {
+                *stop = (uint64_t)l + 1;
+                return 1;
+            }
+        }
+    }
+    return 0;
+}
+
+/* The block, compiled once per instruction set (noinline: the scan loops and the mixed
+ * kernel share one copy each, which halves the build time of the library). */
+__attribute__((noinline, target("avx2"))) static void v16_block_avx2(const struct v16_job *j, uint32_t n0,
+                                                                    v16u *h7) {
+    v16_block(j, n0, h7);
+}
+
+__attribute__((noinline, target("avx512f,avx512vl"))) static void v16_block_avx512(const struct v16_job *j,
+                                                                                  uint32_t n0, v16u *h7) {
+    v16_block(j, n0, h7);
+}
+
+typedef void (*v16_block_fn)(const struct v16_job *, uint32_t, v16u *);
+
+AI uint64_t v16_scan(v16_block_fn block, const uint32_t mid[8], const uint32_t tail[3], uint32_t nonce_start,
+                     uint64_t count, const uint32_t target[8], uint32_t *out, uint32_t out_cap, uint32_t *n_out) {
+    struct v16_job job;
+    v16_prepare(&job, mid, tail);
+    uint64_t i = 0;
+    for (; i + 16 <= count; i += 16) {
+        uint32_t n0 = nonce_start + (uint32_t)i;
+        v16u h7;
+        uint64_t stop = 0;
+        block(&job, n0, &h7);
+        if (v16_collect(&job, n0, &h7, target, out, out_cap, n_out, &stop)) return i + stop;
+    }
+    return i + scan_portable(mid, tail, nonce_start + (uint32_t)i, count - i, target, out, out_cap, n_out);
+}
+
+__attribute__((target("avx2"))) static uint64_t scan_vec16_avx2(const uint32_t mid[8], const uint32_t tail[3],
+                                                               uint32_t nonce_start, uint64_t count,
+                                                               const uint32_t target[8], uint32_t *out,
+                                                               uint32_t out_cap, uint32_t *n_out) {
+    return v16_scan(v16_block_avx2, mid, tail, nonce_start, count, target, out, out_cap, n_out);
+}
+
+__attribute__((target("avx512f,avx512vl"))) static uint64_t scan_vec16_avx512(
+    const uint32_t mid[8], const uint32_t tail[3], uint32_t nonce_start, uint64_t count,
+    const uint32_t target[8], uint32_t *out, uint32_t out_cap, uint32_t *n_out) {
+    return v16_scan(v16_block_avx512, mid, tail, nonce_start, count, target, out, out_cap, n_out);
+}
+
+/* SHA-NI and vector lanes in one thread: per step, 16 nonces in vector lanes and NI_PAIRS x 2
+ * on the SHA units, so a core whose SHA and SIMD units differ can overlap the two streams.
+ * The SHA-NI pair is a call of its own: sha256rnds2/msg1/msg2 exist only in legacy SSE
+ * encoding, and the compiler clears the upper vector halves (vzeroupper) before a call, so
+ * a core that tracks them pays no state transition per SHA instruction (inlined with a
+ * manual vzeroupper it measured 5x slower on Zen 3). */
+#define NI_PAIRS 1
+__attribute__((noinline)) NI_TARGET static void ni_block_call(const struct ni_job *j, uint32_t n0, uint32_t *h7) {
+    ni_block(2 * NI_PAIRS, j, n0, h7);
+}
+
+static inline __attribute__((always_inline, target("sha,sse4.1,ssse3,avx"))) uint64_t mixed_scan(
+    v16_block_fn block, const uint32_t mid[8], const uint32_t tail[3], uint32_t nonce_start, uint64_t count,
+    const uint32_t target[8], uint32_t *out, uint32_t out_cap, uint32_t *n_out) {
+    const int nl = 2 * NI_PAIRS, step = 16 + 2 * NI_PAIRS;
+    struct v16_job job;
+    v16_prepare(&job, mid, tail);
+    struct ni_job nij;
+    ni_prepare(&nij, mid, tail);
+    uint64_t i = 0;
+    for (; i + (uint64_t)step <= count; i += (uint64_t)step) {
+        uint32_t n0 = nonce_start + (uint32_t)i, nn = n0 + 16;
+        v16u h7;
+        uint32_t ni_h7[4];
+        uint64_t stop = 0;
+        block(&job, n0, &h7);
+        ni_block_call(&nij, nn, ni_h7);
+        if (v16_collect(&job, n0, &h7, target, out, out_cap, n_out, &stop)) return i + stop;
+        if (ni_collect(nl, &nij, nn, ni_h7, target, out, out_cap, n_out, &stop)) return i + 16 + stop;
+    }
+    return i + scan_portable(mid, tail, nonce_start + (uint32_t)i, count - i, target, out, out_cap, n_out);
+}
+
+__attribute__((target("sha,sse4.1,ssse3,avx2"))) static uint64_t scan_mixed_avx2(
+    const uint32_t mid[8], const uint32_t tail[3], uint32_t nonce_start, uint64_t count,
+    const uint32_t target[8], uint32_t *out, uint32_t out_cap, uint32_t *n_out) {
+    return mixed_scan(v16_block_avx2, mid, tail, nonce_start, count, target, out, out_cap, n_out);
+}
+
+__attribute__((target("sha,sse4.1,ssse3,avx512f,avx512vl"))) static uint64_t scan_mixed_avx512(
+    const uint32_t mid[8], const uint32_t tail[3], uint32_t nonce_start, uint64_t count,
+    const uint32_t target[8], uint32_t *out, uint32_t out_cap, uint32_t *n_out) {
+    return mixed_scan(v16_block_avx512, mid, tail, nonce_start, count, target, out, out_cap, n_out);
+}
+#endif /* HW_X86 */
+
 /* ---------------------------------------------------------------- exported API */
 
 HW_API int hw_cpu_features(void) {
@@ -362,23 +592,49 @@ HW_API int hw_cpu_features(void) {
     if (!__get_cpuid(1, &a, &b, &c, &d)) return 0;
     int sse41 = (c >> 19) & 1;
     int osxsave = (c >> 27) & 1, avx = (c >> 28) & 1;
-    int ymm_os = 0;
+    int ymm_os = 0, zmm_os = 0;
     if (osxsave && avx) {
         unsigned int lo, hi;
         __asm__ volatile("xgetbv" : "=a"(lo), "=d"(hi) : "c"(0));
-        ymm_os = (lo & 6) == 6; /* the OS saves XMM and YMM state */
+        ymm_os = (lo & 6) == 6;         /* the OS saves XMM and YMM state */
+        zmm_os = (lo & 0xE6) == 0xE6;   /* ... and the opmask and both halves of ZMM state */
     }
     if (__get_cpuid_max(0, 0) < 7) return 0;
     __cpuid_count(7, 0, a, b, c, d);
     int sha = (b >> 29) & 1;
     int avx2 = (b >> 5) & 1;
-    return ((sha && sse41) ? 1 : 0) | ((avx2 && ymm_os) ? 2 : 0);
+    int avx512 = ((b >> 16) & 1) && ((b >> 31) & 1); /* AVX512F and AVX512VL */
+    return ((sha && sse41) ? 1 : 0) | ((avx2 && ymm_os) ? 2 : 0) | ((avx512 && zmm_os) ? 4 : 0);
 #else
     return 0;
 #endif
 }
 
-/* Scan nonces; kernel: 0 portable, 1 SHA-NI x1, 2 SHA-NI x2, 3 SHA-NI x4, 4 AVX2 x8.
+/* Kernel id -> scan function and the hw_cpu_features() bits it needs (ids as in hw_scan). */
+typedef uint64_t (*scan_fn)(const uint32_t *, const uint32_t *, uint32_t, uint64_t, const uint32_t *, uint32_t *,
+                            uint32_t, uint32_t *);
+struct kernel_entry {
+    scan_fn scan;
+    int needs;
+};
+enum { NEEDS_SHA = 1, NEEDS_AVX2 = 2, NEEDS_AVX512 = 4 };
+static const struct kernel_entry KERNEL_TABLE[] = {
+    {scan_portable, 0},
+#ifdef HW_X86
+    {scan_ni1, NEEDS_SHA},
+    {scan_ni2, NEEDS_SHA},
+    {scan_ni4, NEEDS_SHA},
+    {scan_avx2, NEEDS_AVX2},
+    {scan_vec16_avx2, NEEDS_AVX2},
+    {scan_vec16_avx512, NEEDS_AVX512},
+    {scan_mixed_avx2, NEEDS_SHA | NEEDS_AVX2},
+    {scan_mixed_avx512, NEEDS_SHA | NEEDS_AVX512},
+#endif
+};
+
+/* Scan nonces; kernel: 0 portable, 1 SHA-NI x1, 2 SHA-NI x2, 3 SHA-NI x4, 4 AVX2 x8,
+ * 5 vec16 built for AVX2, 6 vec16 built for AVX-512, 7 SHA-NI x2 + vec16 (AVX2),
+ * 8 SHA-NI x2 + vec16 (AVX-512).
  * target: 8 little-endian 32-bit limbs (limb 7 most significant).
  * Writes up to out_cap passing nonces (ascending) to out and their number to *n_out.
  * Returns how many nonces were examined (== count unless out filled up first),
@@ -392,24 +648,10 @@ HW_API uint64_t hw_scan(int kernel, const uint8_t *header76, uint32_t nonce_star
     for (int i = 0; i < 16; i++) w[i] = be32(header76 + 4 * i);
     compress(mid, w);
     for (int i = 0; i < 3; i++) tail[i] = be32(header76 + 64 + 4 * i);
-    switch (kernel) {
-    case 0:
-        return scan_portable(mid, tail, nonce_start, count, target, out, out_cap, n_out);
-#ifdef HW_X86
-    case 4:
-        if (!(hw_cpu_features() & 2)) return (uint64_t)-1;
-        return scan_avx2(mid, tail, nonce_start, count, target, out, out_cap, n_out);
-    case 1:
-    case 2:
-    case 3:
-        if (!(hw_cpu_features() & 1)) return (uint64_t)-1;
-        if (kernel == 1) return scan_ni1(mid, tail, nonce_start, count, target, out, out_cap, n_out);
-        if (kernel == 2) return scan_ni2(mid, tail, nonce_start, count, target, out, out_cap, n_out);
-        return scan_ni4(mid, tail, nonce_start, count, target, out, out_cap, n_out);
-#endif
-    default:
-        return (uint64_t)-1;
-    }
+    if (kernel < 0 || kernel >= (int)(sizeof(KERNEL_TABLE) / sizeof(KERNEL_TABLE[0]))) return (uint64_t)-1;
+    const struct kernel_entry *entry = &KERNEL_TABLE[kernel];
+    if ((hw_cpu_features() & entry->needs) != entry->needs) return (uint64_t)-1;
+    return entry->scan(mid, tail, nonce_start, count, target, out, out_cap, n_out);
 }
 
 /* Full sha256d of header76 || nonce: 32 digest bytes (internal order).  For self-tests. */

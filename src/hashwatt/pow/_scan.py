@@ -1,74 +1,227 @@
 """One ``scan`` for every backend; the caller never knows which one runs.
 
-Backends:
+Backends register in one table, :data:`BACKENDS` (name, availability check, scan function,
+description, work sizes), in the order ``auto`` prefers them; ``available_backends``,
+``resolve_backend``, ``check_backend``, ``scan``, the search engine and ``hashwatt bench``
+all read it instead of listing the backends again (uvicorn's ``HTTP_PROTOCOLS`` table).
 
-- ``cpu``: the C kernel, chosen at run time: SHA-NI with two nonces interleaved where the
-  CPU has it, else AVX2 with eight nonces per vector, else portable C; compiled on first
-  use (see :mod:`hashwatt.pow._cpu`).
+- ``gpu``: the numba.cuda kernel (:mod:`hashwatt.pow._gpu`); on a real CUDA device, or on
+  numba's CUDA simulator when ``NUMBA_ENABLE_CUDASIM=1`` (tests only: ``auto`` never picks it).
+- ``cpu``: the C kernel (:mod:`hashwatt.pow._cpu`), compiled on first use; the kernel is the
+  fastest of those this CPU runs in a short measurement, cached per CPU model and kernel
+  build, or the one ``HASHWATT_POW_KERNEL`` forces.
 - ``cpu-portable``: the portable C kernel even on a CPU with SHA-NI (for tests and benchmarks).
 - ``numba``: the GPU kernel's generated sha256d compiled for the CPU with ``numba.njit``
   (no SHA instructions: about the portable C kernel's speed; kept as a measured alternative).
-- ``gpu``: the numba.cuda kernel (:mod:`hashwatt.pow._gpu`); on a real CUDA device, or on
-  numba's CUDA simulator when ``NUMBA_ENABLE_CUDASIM=1`` (tests only: ``auto`` never picks it).
 - ``python``: hashlib with a copied midstate; about 1 MH/s per core; always available.
-- ``auto``: ``gpu`` on a real CUDA device, else ``cpu``, else ``python``.
+- ``auto``: the first entry marked ``auto`` that runs here (and is not a simulator).
 
 Every hit is recomputed with hashlib and compared with the target before it is returned.
 """
 
 from __future__ import annotations
 
+import importlib.util
 import threading
 import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from hashwatt.pow._common import hash_value, scan_python, validate_scan_args
 from hashwatt.pow.errors import BackendUnavailable, KernelError, PowInputError
 
+#: ``scan_fn(header76, nonce_start, count, target) -> candidate nonces`` (inputs validated).
+ScanFn = Callable[[bytes, int, int, int], list[int]]
+
+
+@dataclass(frozen=True, slots=True)
+class BackendStatus:
+    """Whether a backend runs here, why (or why not), and whether it is only a simulator."""
+
+    usable: bool
+    reason: str
+    #: Runs correctly but is no measure of speed (numba's CUDA simulator): never ``auto``,
+    #: listed last, not timed by ``hashwatt bench``.
+    simulated: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Backend:
+    """One entry of the backend table."""
+
+    name: str
+    description: str
+    status: Callable[[], BackendStatus]
+    scan: ScanFn
+    #: Nonces per search-engine work item: about 0.05-0.5 s of one worker.
+    batch_nonces: Callable[[], int]
+    #: Nonces per call when ``hashwatt bench`` times it.
+    bench_chunk: int
+    #: Whether ``auto`` may pick it (``cpu-portable`` and ``numba`` are measured alternatives).
+    auto: bool
+
+
+def _gpu_status() -> BackendStatus:
+    from hashwatt.pow import _gpu
+
+    usable, simulated, reason = _gpu.gpu_status()
+    return BackendStatus(usable, reason, simulated)
+
+
+def _gpu_scan(header76: bytes, nonce_start: int, count: int, target: int) -> list[int]:
+    from hashwatt.pow import _gpu
+
+    return _gpu.scan_gpu(header76, nonce_start, count, target)
+
+
+def _gpu_batch() -> int:
+    from hashwatt.pow import _gpu
+
+    return _gpu.default_batch_nonces()
+
+
+def _cpu_status() -> BackendStatus:
+    from hashwatt.pow import _cpu
+
+    usable, reason = _cpu.cpu_available()
+    if usable:
+        # A misspelt or unrunnable HASHWATT_POW_KERNEL raises here (PowInputError,
+        # BackendUnavailable): a forced kernel is never silently replaced by another backend.
+        reason += f"; kernel {_cpu.best_kernel()}"
+    return BackendStatus(usable, reason)
+
+
+def _cpu_scan(header76: bytes, nonce_start: int, count: int, target: int) -> list[int]:
+    from hashwatt.pow import _cpu
+
+    return _cpu.scan_cpu(header76, nonce_start, count, target)
+
+
+def _cpu_batch() -> int:
+    from hashwatt.pow import _cpu
+
+    return 1 << 20 if _cpu.best_kernel() != "portable" else 1 << 18
+
+
+def _cpu_portable_status() -> BackendStatus:
+    from hashwatt.pow import _cpu
+
+    usable, reason = _cpu.cpu_available()
+    return BackendStatus(usable, reason)
+
+
+def _cpu_portable_scan(header76: bytes, nonce_start: int, count: int, target: int) -> list[int]:
+    from hashwatt.pow import _cpu
+
+    return _cpu.scan_cpu(header76, nonce_start, count, target, kernel="portable")
+
+
+def _numba_status() -> BackendStatus:
+    if importlib.util.find_spec("numba") is None:
+        return BackendStatus(False, "the numba backend needs the 'numba' package")
+    return BackendStatus(True, "numba.njit of the generated sha256d (compiled on first use)")
+
+
+def _numba_scan(header76: bytes, nonce_start: int, count: int, target: int) -> list[int]:
+    from hashwatt.pow import _numba_cpu
+
+    # The numba kernel reports top-word survivors; the full 256-bit compare happens here.
+    candidates = _numba_cpu.scan_numba(header76, nonce_start, count, target)
+    return [n for n in candidates if hash_value(header76, n) <= target]
+
+
+def _always() -> BackendStatus:
+    return BackendStatus(True, "hashlib (always available)")
+
+
+def _fixed(nonces: int) -> Callable[[], int]:
+    return lambda: nonces
+
+
+#: The backend table, in the order ``auto`` prefers them.
+BACKENDS: dict[str, Backend] = {
+    b.name: b
+    for b in (
+        Backend("gpu", "numba.cuda kernel on a CUDA device", _gpu_status, _gpu_scan, _gpu_batch, 1 << 30, True),
+        Backend(
+            "cpu", "C kernel chosen by measurement (SHA-NI, AVX2, AVX-512)", _cpu_status, _cpu_scan, _cpu_batch,
+            1 << 20, True,
+        ),
+        Backend(
+            "cpu-portable", "portable C kernel (no SIMD, no SHA-NI)", _cpu_portable_status, _cpu_portable_scan,
+            _fixed(1 << 18), 1 << 17, False,
+        ),
+        Backend(
+            "numba", "generated sha256d, numba.njit on the CPU", _numba_status, _numba_scan, _fixed(1 << 18),
+            1 << 17, False,
+        ),
+        Backend("python", "hashlib with a copied midstate", _always, scan_python, _fixed(1 << 15), 1 << 13, True),
+    )
+}  # fmt: skip
+
 #: Names ``backend=`` accepts.
-BACKEND_NAMES = ("auto", "cpu", "cpu-portable", "numba", "gpu", "python")
+BACKEND_NAMES = ("auto", *BACKENDS)
 
 _lock = threading.Lock()
 _warned_fallback = False
 
 
-def available_backends() -> list[str]:
-    """Backends that can run here, fastest first (``auto`` is not listed; it picks the first)."""
-    from hashwatt.pow import _cpu, _gpu
+def backend_status(name: str) -> BackendStatus:
+    """The table's availability check for ``name`` (a concrete backend, not ``auto``)."""
+    return _entry(name).status()
 
-    names: list[str] = []
-    gpu_ok, gpu_simulated, _ = _gpu.gpu_status()
-    if gpu_ok and not gpu_simulated:
-        names.append("gpu")
-    cpu_ok, _ = _cpu.cpu_available()
-    if cpu_ok:
-        names += ["cpu", "cpu-portable"]
-    names.append("numba")
-    if gpu_ok and gpu_simulated:
-        names.append("gpu")
-    names.append("python")
-    return names
+
+def available_backends() -> list[str]:
+    """Backends that can run here, fastest first (``auto`` is not listed; it picks the first).
+
+    A simulator (numba's CUDA simulator) runs but is the slowest of all: listed last.
+    """
+    statuses = {name: backend.status() for name, backend in BACKENDS.items()}
+    usable = [name for name, status in statuses.items() if status.usable]
+    return [n for n in usable if not statuses[n].simulated] + [n for n in usable if statuses[n].simulated]
+
+
+def default_batch_nonces(backend: str) -> int:
+    """Nonces per search-engine work item on ``backend``, from the table."""
+    return _entry(resolve_backend(backend)).batch_nonces()
+
+
+def bench_chunk(backend: str) -> int:
+    """Nonces per scan call when timing ``backend``, from the table."""
+    return _entry(resolve_backend(backend)).bench_chunk
+
+
+def _entry(name: str) -> Backend:
+    try:
+        return BACKENDS[name]
+    except KeyError:
+        raise PowInputError(f"unknown backend {name!r}; choose one of {', '.join(BACKEND_NAMES)}") from None
 
 
 def resolve_backend(backend: str) -> str:
     """The concrete backend ``backend`` names; ``auto`` is resolved, unknown names raise."""
     global _warned_fallback
-    from hashwatt.pow import _cpu, _gpu
-
-    if backend not in BACKEND_NAMES:
-        raise PowInputError(f"unknown backend {backend!r}; choose one of {', '.join(BACKEND_NAMES)}")
     if backend != "auto":
-        return backend
-    gpu_ok, gpu_simulated, _ = _gpu.gpu_status()
-    if gpu_ok and not gpu_simulated:
-        return "gpu"
-    cpu_ok, why = _cpu.cpu_available()
-    if cpu_ok:
-        return "cpu"
-    with _lock:
-        if not _warned_fallback:
-            _warned_fallback = True
-            warnings.warn(f"hashwatt.pow: {why}; using the slow python backend", RuntimeWarning, stacklevel=3)
-    return "python"
+        return _entry(backend).name
+    reasons: list[str] = []
+    for name, entry in BACKENDS.items():
+        if not entry.auto:
+            continue
+        status = entry.status()
+        if status.usable and not status.simulated:
+            if reasons and name == "python":
+                with _lock:
+                    if not _warned_fallback:
+                        _warned_fallback = True
+                        warnings.warn(
+                            f"hashwatt.pow: {reasons[-1]}; using the slow python backend",
+                            RuntimeWarning,
+                            stacklevel=3,
+                        )
+            return name
+        if name != "gpu":  # no GPU is the normal case, not worth a warning
+            reasons.append(status.reason)
+    raise BackendUnavailable("no backend can run here")  # pragma: no cover - python always can
 
 
 def scan(header76: bytes, nonce_start: int, count: int, target: int, *, backend: str = "auto") -> list[int]:
@@ -83,23 +236,9 @@ def scan(header76: bytes, nonce_start: int, count: int, target: int, *, backend:
     name = resolve_backend(backend)
     if count == 0:
         return []
-    if name == "python":
-        return scan_python(header, nonce_start, count, target)
-    if name in ("cpu", "cpu-portable"):
-        from hashwatt.pow import _cpu
-
-        found = _cpu.scan_cpu(
-            header, nonce_start, count, target, kernel="portable" if name == "cpu-portable" else None
-        )
-    elif name == "numba":
-        from hashwatt.pow import _numba_cpu
-
-        candidates = _numba_cpu.scan_numba(header, nonce_start, count, target)
-        found = [n for n in candidates if hash_value(header, n) <= target]
-    else:
-        from hashwatt.pow import _gpu
-
-        found = _gpu.scan_gpu(header, nonce_start, count, target)
+    found = BACKENDS[name].scan(header, nonce_start, count, target)
+    if name == "python":  # the reference itself
+        return found
     return _verified(header, found, target, name)
 
 
@@ -113,15 +252,8 @@ def _verified(header76: bytes, found: list[int], target: int, backend: str) -> l
 
 def check_backend(backend: str) -> str:
     """Resolve ``backend`` and make sure it can run here; raises :class:`BackendUnavailable`."""
-    from hashwatt.pow import _cpu, _gpu
-
     name = resolve_backend(backend)
-    if name in ("cpu", "cpu-portable"):
-        ok, why = _cpu.cpu_available()
-        if not ok:
-            raise BackendUnavailable(why)
-    elif name == "gpu":
-        ok, _, why = _gpu.gpu_status()
-        if not ok:
-            raise BackendUnavailable(why)
+    status = BACKENDS[name].status()
+    if not status.usable:
+        raise BackendUnavailable(status.reason)
     return name
