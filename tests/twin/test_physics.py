@@ -42,7 +42,7 @@ def test_power_target_round_trip_and_clamp() -> None:
     p.advance(1900.0)
     assert p.power_w - 15.0 == pytest.approx(2500.0, rel=1e-6)
     assert p.hashrate_ths < S19.model.hashrate_ths
-    assert scale_for_power_w(3250.0, 10.0) == 0.5 and scale_for_power_w(3250.0, 1e6) == 1.3
+    assert scale_for_power_w(3250.0, 10.0) == 0.35 and scale_for_power_w(3250.0, 1e6) == 1.35
 
 
 def test_ramp_after_start_and_wake() -> None:

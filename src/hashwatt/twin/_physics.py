@@ -34,7 +34,7 @@ __all__ = [
 #: efficiency [J/TH] then scales as frequency**0.8, worse overclocked and better underclocked.
 POWER_EXPONENT = 1.8
 #: Operating range as a fraction of nominal frequency (the published under/overclock range).
-MIN_SCALE, MAX_SCALE = 0.5, 1.3
+MIN_SCALE, MAX_SCALE = 0.35, 1.35
 #: Longest integration step [s]; temperatures use the exact exponential within a step.
 MAX_STEP_S = 5.0
 #: First-order thermal time constant of a hashboard [s].
