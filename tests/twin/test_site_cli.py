@@ -175,28 +175,19 @@ def test_stock_mode_change_restarts_bmminer() -> None:
     asyncio.run(main_())
 
 
+_ABOVE_PROTOCOLS = (
+    "hashwatt.cli",
+    "hashwatt.web",
+    "hashwatt.fleet",
+    "hashwatt.miner",
+    "hashwatt.energy",
+    "hashwatt.network",
+    "hashwatt.economics",
+)
 FORBIDDEN = {
-    "twin": (
-        "hashwatt.cli",
-        "hashwatt.web",
-        "hashwatt.fleet",
-        "hashwatt.miner",
-        "hashwatt.energy",
-        "hashwatt.network",
-        "hashwatt.economics",
-    ),
-    "minerapi": (
-        "hashwatt.cli",
-        "hashwatt.web",
-        "hashwatt.fleet",
-        "hashwatt.miner",
-        "hashwatt.energy",
-        "hashwatt.network",
-        "hashwatt.economics",
-        "hashwatt.twin",
-        "hashwatt.stratum",
-        "asyncio",
-    ),
+    "twin": _ABOVE_PROTOCOLS,
+    # the shared codecs are sans-IO and below the twins and the stratum room
+    "minerapi": (*_ABOVE_PROTOCOLS, "hashwatt.twin", "hashwatt.stratum", "asyncio"),
 }
 
 
