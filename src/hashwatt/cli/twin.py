@@ -90,6 +90,10 @@ def serve(
         float | None, typer.Option("--duration", min=0, help="Stop after this many seconds.")
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="Print the inventory as JSON when ready.")] = False,
+    stratum: Annotated[
+        bool,
+        typer.Option("--stratum", help="Connect each twin to its pool (Stratum V1, shares at a low rate)."),
+    ] = False,
 ) -> None:
     """Serve a site from --site, or one group from --model/--firmware/--count/--range."""
     if site is not None and model is not None:

@@ -21,6 +21,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from hashwatt.twin._server import SiteServer, _encode_http, _read_http
 from hashwatt.twin._site import Fault, ScenarioEvent, apply_fault, due_events, expand_range
+from hashwatt.twin._stratum import StratumLink
 from hashwatt.twin._twin import Twin
 from hashwatt.twin._web import HttpRequest, HttpResponse
 from hashwatt.twin.errors import SiteFileError, TwinError
@@ -118,11 +119,18 @@ async def run_site(
     duration_s: float | None = None,
     stop: asyncio.Event | None = None,
     on_ready: Callable[[int | None], None] | None = None,
+    share_interval_s: float = 10.0,
 ) -> None:
     """Serve until ``stop`` is set or ``duration_s`` passes, applying scenario events on time."""
     stop = stop or asyncio.Event()
     await server.start()
     control: asyncio.Server | None = None
+    links = [
+        StratumLink(t, server.clock.now, share_interval_s=share_interval_s)
+        for t in server.twins.values()
+        if t.stratum
+    ]
+    link_tasks = [asyncio.create_task(link.run(stop)) for link in links]
     try:
         bound_port: int | None = None
         if control_port is not None:
@@ -158,6 +166,8 @@ async def run_site(
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), SCENARIO_TICK_S)
     finally:
+        stop.set()
+        await asyncio.gather(*link_tasks, return_exceptions=True)
         if control is not None:
             control.close()
         await server.close()
