@@ -33,6 +33,7 @@ __all__ = [
     "V2Credentials",
     "V3FrameReader",
     "decrypt_v2",
+    "decrypt_v3_param",
     "derive_v2_credentials",
     "encode_v2_privileged",
     "encode_v3_frame",
@@ -195,7 +196,27 @@ class V3FrameReader:
         return out
 
 
+def _v3_digest(command: str, password: str, salt: str, ts: int) -> bytes:
+    return hashlib.sha256(f"{command}{password}{salt}{ts}".encode()).digest()
+
+
 def v3_token(command: str, password: str, salt: str, ts: int) -> str:
     """The API 3.x ``token`` of a ``set.*`` command sent at unix time ``ts`` [s]."""
-    digest = hashlib.sha256(f"{command}{password}{salt}{ts}".encode()).digest()
-    return base64.b64encode(digest).decode()[:8]
+    return base64.b64encode(_v3_digest(command, password, salt, ts)).decode()[:8]
+
+
+def decrypt_v3_param(data: str, command: str, password: str, salt: str, ts: int) -> Any:
+    """A ``param`` sent encrypted (``set.miner.pools``): AES-256-ECB keyed by the full sha256
+    of the token text, NUL-padded JSON in base64. :class:`FrameError` when it does not open."""
+    key = _v3_digest(command, password, salt, ts)
+    try:
+        raw = base64.b64decode(data, validate=False)
+    except (binascii.Error, ValueError) as exc:
+        raise FrameError("param is not base64") from exc
+    if not raw or len(raw) % 16:
+        raise FrameError("param length is not a positive multiple of the AES block")
+    dec = _aes(key).decryptor()
+    try:
+        return json.loads((dec.update(raw) + dec.finalize()).rstrip(b"\x00").decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise FrameError("param does not decrypt to JSON") from exc

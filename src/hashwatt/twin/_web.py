@@ -351,7 +351,8 @@ def handle_http(twin: Twin, req: HttpRequest, now: float, wall: float) -> HttpRe
         return _json({"code": "B000" if twin.blink else "B100"})
     if path == "/cgi-bin/reboot.cgi":
         twin.reboot(now)
-        return _html(b"<html><body>Rebooting...</body></html>")
+        # a non-empty JSON object: pyasic wants a truthy reply, asic-rs parses the body as JSON
+        return _json({"stats": "success", "msg": "rebooting"})
     if path == "/cgi-bin/passwd.cgi" and req.method == "POST":
         body = _body_json(req) or {}
         if body.get("curPwd") != twin.web_password:

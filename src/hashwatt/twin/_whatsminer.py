@@ -18,6 +18,7 @@ from hashwatt.minerapi import (
     CgminerRequest,
     FrameError,
     decrypt_v2,
+    decrypt_v3_param,
     derive_v2_credentials,
     encode_reply,
     encode_v3_frame,
@@ -353,7 +354,7 @@ V2_READS: dict[str, Callable[[Twin, float, float], Json]] = {
 
 
 def _v2_write(twin: Twin, body: Json, now: float, wall: float) -> Json:
-    cmd = str(body.get("cmd", ""))
+    cmd = str(body.get("cmd", body.get("command", "")))  # pyasic sends "cmd", asic-rs "command"
     p = twin.physics
     ok = _msg(wall, 131, "API command OK")
     if cmd == "power_off":
@@ -364,7 +365,7 @@ def _v2_write(twin: Twin, body: Json, now: float, wall: float) -> Json:
         return ok
     if cmd == "adjust_power_limit":
         try:
-            watts = int(str(body.get("power_limit", "")))
+            watts = int(float(str(body.get("power_limit", ""))))
         except ValueError:
             return _msg(wall, 132, "power_limit must be an integer", "E")
         if not 0 < watts <= 99999:
@@ -577,7 +578,7 @@ def _v3_set(twin: Twin, cmd: str, param: Any, now: float, wall: float) -> Json:
         return _v3(wall, cmd, "ok")
     if cmd == "set.miner.power_limit":
         try:
-            watts = int(str(param))
+            watts = int(float(str(param)))  # a number or a numeric string
         except ValueError:
             return _v3(wall, cmd, "invalid param", -1)
         twin.power_limit_w = watts
@@ -623,5 +624,10 @@ def handle_v3(twin: Twin, msg: Json, now: float, wall: float) -> bytes:
             return encode_v3_frame(_v3(wall, cmd, "invalid timestamp", -2))
         if token != v3_token(cmd, twin.v3_password, twin.v3_salt, ts):
             return encode_v3_frame(_v3(wall, cmd, "invalid token", -2))
+        if cmd == "set.miner.pools" and isinstance(param, str):
+            try:
+                param = decrypt_v3_param(param, cmd, twin.v3_password, twin.v3_salt, ts)
+            except FrameError:
+                return encode_v3_frame(_v3(wall, cmd, "invalid param", -1))
         return encode_v3_frame(_v3_set(twin, cmd, param, now, wall))
     return encode_v3_frame(_v3(wall, cmd, "invalid command", -1))
