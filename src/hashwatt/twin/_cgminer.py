@@ -180,7 +180,7 @@ def _acs(chips: int, failing: int) -> str:
 
 def _freq(twin: Twin) -> float:
     p = twin.physics
-    return 0.0 if p.mode is Mode.SLEEP else round(twin.hardware.nominal_freq_mhz * p._op_scale(), 1)
+    return 0.0 if p.mode is Mode.SLEEP else round(twin.hardware.nominal_freq_mhz * p.op_scale(), 1)
 
 
 def _stats(twin: Twin, now: float, wall: float) -> Json:

@@ -243,7 +243,7 @@ class Physics:
         """What the firmware expects at the current operating point [TH/s]."""
         if self.mode is Mode.SLEEP:
             return 0.0
-        return self.hardware.model.hashrate_ths * self._op_scale()
+        return self.hardware.model.hashrate_ths * self.op_scale()
 
     def alive_boards(self) -> list[int]:
         return [b for b in range(self.hardware.boards) if b not in self.faults.dead_boards]
@@ -291,7 +291,8 @@ class Physics:
         return self.hashrate_ths * (1.0 + jitter * unit_noise(self.seed, int(now_s // 5)))
 
     # --- the model ----------------------------------------------------------------------
-    def _op_scale(self) -> float:
+    def op_scale(self) -> float:
+        """The frequency scale in force: the set point, capped in low mode."""
         if self.mode is Mode.LOW:
             return min(self.scale, self.low_scale)
         return self.scale
@@ -353,7 +354,7 @@ class Physics:
             self._cool(dt, self.power_w)
             return
         ramp = 1.0 if self.ramp_s <= 0 else min(1.0, (t + dt - start) / self.ramp_s)
-        scale = self._op_scale()
+        scale = self.op_scale()
         live = self._live_fraction()
         hashing_w = power_at_scale_w(nominal_w, scale) * live * ramp
         # throttle: the most power the fans can remove at full speed while holding hot_chip_c

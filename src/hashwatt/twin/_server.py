@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-import json
 import socket
 import time
 from collections.abc import Awaitable, Callable
@@ -324,7 +323,3 @@ def _encode_http(conn: h11.Connection, resp: HttpResponse) -> bytes:
     except h11.LocalProtocolError:
         return b""
     return out
-
-
-def dumps_inventory(inventory: list[dict[str, Any]]) -> str:
-    return json.dumps({"twins": inventory}, indent=1)

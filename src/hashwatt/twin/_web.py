@@ -158,7 +158,7 @@ def _stats_cgi(twin: Twin, wall: float) -> dict[str, Any]:
         chains.append(
             {
                 "index": b,
-                "freq_avg": int(hw.nominal_freq_mhz * p._op_scale()) if twin.mining else 0,
+                "freq_avg": int(hw.nominal_freq_mhz * p.op_scale()) if twin.mining else 0,
                 "rate_ideal": round(p.ideal_hashrate_ths * 1000 / hw.boards, 2),
                 "rate_real": round(p.board_hashrate_ths(b) * 1000, 2),
                 "asic_num": p.chips_on_board(b),

@@ -145,7 +145,7 @@ def _summary(twin: Twin, now: float, wall: float) -> Json:
         "Utility": round(60.0 * p.accepted / max(1, elapsed), 2),
         "Voltage": 1180,
         "Work Utility": round(60.0 * p.hashrate_ths * 1e12 / 2**32 / 1e6, 2),
-        "freq_avg": int(hw.nominal_freq_mhz * p._op_scale()) if twin.mining else 0,
+        "freq_avg": int(hw.nominal_freq_mhz * p.op_scale()) if twin.mining else 0,
     }
     codes = _error_codes(twin)
     s["Error Code Count"] = len(codes)
