@@ -29,6 +29,7 @@ LAYERS: dict[str, int] = {
     "node": 1,
     "economics": 1,
     "twin": 1,
+    "minerapi": 1,  # firmware wire codecs shared by twin/ (servers) and fleet/ (clients)
     # 2: use-cases that compose the core
     "miner": 2,
     "fleet": 2,
