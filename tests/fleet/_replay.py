@@ -1,0 +1,265 @@
+"""Loopback servers that replay replies captured from real miners (asic-rs fixtures).
+
+Real sockets and real bytes: a cgminer-style API server (one request per connection, reply +
+NUL, close; multi-commands answered as the firmware does) and a Digest-protected HTTP server
+for the stock Antminer CGI. They stand in for the device twins until those land, and stay for
+exact capture parsing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import hashlib
+import json
+import secrets
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+FIXTURES = Path(__file__).resolve().parents[1] / "data" / "fleet" / "asic-rs"
+
+Handler = Callable[[str | None], dict[str, Any]]
+
+
+def load(vendor_path: str) -> dict[str, Any]:
+    value = json.loads((FIXTURES / vendor_path).read_text())
+    assert isinstance(value, dict)
+    return value
+
+
+def captured(folder: str) -> dict[str, dict[str, Any]]:
+    """Every capture of a folder, keyed by command name (file stem)."""
+    return {p.stem: json.loads(p.read_text()) for p in sorted((FIXTURES / folder).glob("*.json"))}
+
+
+@dataclass
+class ApiServer:
+    """A cgminer-style API on 127.0.0.1 answering from ``replies`` (command -> reply or handler)."""
+
+    replies: dict[str, dict[str, Any] | Handler]
+    mode: str = "ok"  # ok | hang | garbage | truncated | close
+    requests: list[dict[str, Any]] = field(default_factory=list)
+    port: int = 0
+    _server: asyncio.Server | None = None
+    _conns: set[asyncio.StreamWriter] = field(default_factory=set)
+
+    def _answer(self, command: str, parameter: str | None) -> dict[str, Any]:
+        handler = self.replies.get(command)
+        if handler is None:
+            return {
+                "STATUS": [
+                    {"STATUS": "E", "When": 0, "Code": 14, "Msg": "Invalid command", "Description": "cgminer"}
+                ],
+                "id": 1,
+            }
+        return handler(parameter) if callable(handler) else handler
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self._conns.add(writer)
+        try:
+            raw = b""
+            while True:
+                chunk = await reader.read(4096)
+                if not chunk:
+                    return
+                raw += chunk
+                try:
+                    request = json.loads(raw)
+                    break
+                except ValueError:
+                    if len(raw) > 65536:
+                        return
+            self.requests.append(request)
+            if self.mode == "hang":
+                await asyncio.sleep(3600)
+            if self.mode == "close":
+                return
+            if self.mode == "garbage":
+                writer.write(b"\x8f\x01<html>not json at all\x00")
+            else:
+                command = str(request.get("command", ""))
+                parameter = request.get("parameter")
+                if "+" in command:
+                    reply: dict[str, Any] = {c: [self._answer(c, None)] for c in command.split("+")}
+                    reply["id"] = 1
+                else:
+                    reply = self._answer(command, parameter)
+                data = json.dumps(reply).encode()
+                if self.mode == "truncated":
+                    data = data[: len(data) // 2]
+                writer.write(data + b"\x00")
+            await writer.drain()
+        except (ConnectionError, asyncio.CancelledError):
+            pass
+        finally:
+            self._conns.discard(writer)
+            writer.close()
+
+    async def start(self) -> None:
+        self._server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
+        self.port = self._server.sockets[0].getsockname()[1]
+
+    async def stop(self) -> None:
+        if self._server is not None:
+            self._server.close()
+            for w in list(self._conns):
+                w.close()
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._server.wait_closed(), 2)
+
+
+@dataclass
+class DigestCgiServer:
+    """HTTP/1.1 on 127.0.0.1 with Digest auth (realm antMiner Configuration) over ``/cgi-bin/*.cgi``."""
+
+    routes: dict[str, Callable[[dict[str, Any] | None], bytes | dict[str, Any]]]
+    user: str = "root"
+    password: str = "root"
+    port: int = 0
+    realm: str = "antMiner Configuration"
+    hits: list[str] = field(default_factory=list)
+    _server: asyncio.Server | None = None
+
+    def _check(self, method: str, header: str) -> bool:
+        if not header.startswith("Digest "):
+            return False
+        parts: dict[str, str] = {}
+        for item in header[7:].split(","):
+            key, _, value = item.strip().partition("=")
+            parts[key] = value.strip('"')
+        ha1 = hashlib.md5(f"{self.user}:{self.realm}:{self.password}".encode()).hexdigest()
+        ha2 = hashlib.md5(f"{method}:{parts.get('uri', '')}".encode()).hexdigest()
+        expected = hashlib.md5(
+            f"{ha1}:{parts.get('nonce')}:{parts.get('nc')}:{parts.get('cnonce')}:{parts.get('qop')}:{ha2}".encode()
+        ).hexdigest()
+        return secrets.compare_digest(expected, parts.get("response", ""))
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while True:
+                line = await reader.readline()
+                if not line:
+                    return
+                method, path, _ = line.decode().split(" ", 2)
+                headers: dict[str, str] = {}
+                while True:
+                    h = await reader.readline()
+                    if h in (b"\r\n", b"\n", b""):
+                        break
+                    k, _, v = h.decode().partition(":")
+                    headers[k.strip().lower()] = v.strip()
+                length = int(headers.get("content-length", "0"))
+                body = await reader.readexactly(length) if length else b""
+                if not self._check(method, headers.get("authorization", "")):
+                    nonce = secrets.token_hex(8)
+                    writer.write(
+                        b"HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\n"
+                        + f'WWW-Authenticate: Digest realm="{self.realm}", nonce="{nonce}", qop="auth"\r\n\r\n'.encode()
+                    )
+                    await writer.drain()
+                    continue
+                name = path.removeprefix("/cgi-bin/").removesuffix(".cgi")
+                self.hits.append(name)
+                route = self.routes.get(name)
+                if route is None:
+                    payload, status = b"<html>404 Not Found</html>", "404 Not Found"
+                else:
+                    result = route(json.loads(body) if body else None)
+                    payload = result if isinstance(result, bytes) else json.dumps(result).encode()
+                    status = "200 OK"
+                writer.write(
+                    f"HTTP/1.1 {status}\r\nContent-Length: {len(payload)}\r\n\r\n".encode() + payload
+                )
+                await writer.drain()
+        except (ConnectionError, ValueError, asyncio.IncompleteReadError):
+            pass
+        finally:
+            writer.close()
+
+    async def start(self) -> None:
+        self._server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
+        self.port = self._server.sockets[0].getsockname()[1]
+
+    async def stop(self) -> None:
+        if self._server is not None:
+            self._server.close()
+
+
+@contextlib.asynccontextmanager
+async def running(*servers: ApiServer | DigestCgiServer) -> AsyncIterator[None]:
+    for s in servers:
+        await s.start()
+    try:
+        yield
+    finally:
+        for s in servers:
+            await s.stop()
+
+
+class StockState:
+    """A stock Antminer's replayed replies plus the mutable bits its controls change."""
+
+    def __init__(self) -> None:
+        self.rpc = captured("antminer/v2020")
+        self.system_info = self.rpc.pop("system_info")
+        self.conf: dict[str, Any] = {
+            "pools": [
+                {
+                    "url": "stratum+tcp://btc.global.luxor.tech:700",
+                    "user": "satokierepair.H04YK",
+                    "pass": "secret1",
+                },
+                {"url": "stratum+tcp://backup.example:3333", "user": "w2", "pass": "x"},
+                {"url": "", "user": "", "pass": ""},
+            ],
+            "api-listen": True,
+            "bitmain-fan-ctrl": False,
+            "bitmain-fan-pwm": "100",
+            "bitmain-freq-level": "100",
+            "bitmain-work-mode": "0",
+        }
+        self.blink = False
+        self.reboots = 0
+        self.posted: list[dict[str, Any]] = []
+
+    def api_replies(self) -> dict[str, dict[str, Any] | Handler]:
+        return {k: (lambda _p, k=k: self._rpc(k)) for k in self.rpc}
+
+    def _rpc(self, command: str) -> dict[str, Any]:
+        reply = json.loads(json.dumps(self.rpc[command]))
+        if self.conf["bitmain-work-mode"] == "1":  # sleeping: no hashrate, as the firmware shows it
+            if command == "summary":
+                reply["SUMMARY"][0]["GHS 5s"] = 0.0
+            if command == "stats":
+                for n in (1, 2, 3):
+                    reply["STATS"][1][f"chain_rate{n}"] = "0.00"
+        return reply
+
+    def cgi_routes(self) -> dict[str, Callable[[dict[str, Any] | None], bytes | dict[str, Any]]]:
+        def set_conf(body: dict[str, Any] | None) -> dict[str, Any]:
+            assert body is not None
+            self.posted.append(body)
+            self.conf["pools"] = body["pools"]
+            self.conf["bitmain-work-mode"] = str(body["miner-mode"])
+            self.conf["bitmain-fan-pwm"] = body["bitmain-fan-pwm"]
+            return {"stats": "success", "code": "M000", "msg": "OK!"}
+
+        def blink(body: dict[str, Any] | None) -> dict[str, Any]:
+            assert body is not None
+            self.blink = body["blink"] == "true"
+            return {"code": "B000" if self.blink else "B100"}
+
+        def reboot(_b: dict[str, Any] | None) -> bytes:
+            self.reboots += 1
+            return b"<html>rebooting</html>"
+
+        return {
+            "get_system_info": lambda _b: self.system_info,
+            "get_miner_conf": lambda _b: self.conf,
+            "set_miner_conf": set_conf,
+            "blink": blink,
+            "get_blink_status": lambda _b: {"blink": self.blink},
+            "reboot": reboot,
+        }
