@@ -81,7 +81,9 @@ class ApiServer:
             else:
                 command = str(request.get("command", ""))
                 parameter = request.get("parameter")
-                if "+" in command:
+                if "enc" in request:  # Whatsminer 2.x privileged envelope: the handler decrypts
+                    reply = self._answer("__enc__", str(request.get("data", "")))
+                elif "+" in command:
                     reply: dict[str, Any] = {c: [self._answer(c, None)] for c in command.split("+")}
                     reply["id"] = 1
                 else:
@@ -188,7 +190,7 @@ class DigestCgiServer:
 
 
 @contextlib.asynccontextmanager
-async def running(*servers: ApiServer | DigestCgiServer) -> AsyncIterator[None]:
+async def running(*servers: ApiServer | DigestCgiServer | V3Server) -> AsyncIterator[None]:
     for s in servers:
         await s.start()
     try:
@@ -263,3 +265,36 @@ class StockState:
             "get_blink_status": lambda _b: {"blink": self.blink},
             "reboot": reboot,
         }
+
+
+@dataclass
+class V3Server:
+    """Whatsminer API 3.x on 127.0.0.1: length-prefixed JSON frames, one reply per request frame."""
+
+    handler: Callable[[dict[str, Any]], dict[str, Any]]
+    port: int = 0
+    requests: list[dict[str, Any]] = field(default_factory=list)
+    _server: asyncio.Server | None = None
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        try:
+            while True:
+                head = await reader.readexactly(4)
+                body = await reader.readexactly(int.from_bytes(head, "little"))
+                request = json.loads(body)
+                self.requests.append(request)
+                out = json.dumps(self.handler(request)).encode()
+                writer.write(len(out).to_bytes(4, "little") + out)
+                await writer.drain()
+        except (ConnectionError, asyncio.IncompleteReadError, ValueError):
+            pass
+        finally:
+            writer.close()
+
+    async def start(self) -> None:
+        self._server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
+        self.port = self._server.sockets[0].getsockname()[1]
+
+    async def stop(self) -> None:
+        if self._server is not None:
+            self._server.close()

@@ -22,7 +22,14 @@ from typing import Any, ClassVar
 import httpx
 
 from hashwatt.fleet._credentials import FACTORY_CREDENTIALS, Credentials, ResolvedCredentials
-from hashwatt.fleet._transport import MAX_REPLY_BYTES, cgminer_multi, cgminer_request, status_ok
+from hashwatt.fleet._transport import (
+    cgminer_multi,
+    cgminer_request,
+    exchange,
+    parse_cgminer_reply,
+    status_ok,
+    v3_request,
+)
 from hashwatt.fleet._types import (
     BoardReading,
     DeviceIdentity,
@@ -40,6 +47,14 @@ from hashwatt.fleet.errors import (
     DeviceTimeout,
     DeviceUnreachable,
 )
+from hashwatt.minerapi import (
+    MAX_REPLY_BYTES,
+    FrameError,
+    decrypt_v2,
+    derive_v2_credentials,
+    encode_v2_privileged,
+    v3_token,
+)
 from hashwatt.node._rpc import redact_url
 
 __all__ = [
@@ -50,6 +65,7 @@ __all__ = [
     "LuxOS",
     "PoolConfig",
     "WhatsminerV2",
+    "WhatsminerV3",
     "adapter_for",
     "estimate_power_w",
 ]
@@ -117,6 +133,11 @@ def _dash_temps(value: Any) -> float | None:
         return _num(value) or None
     temps = [t for t in (_num(p) for p in value.split("-")) if t is not None and t > 0]
     return max(temps) if temps else None
+
+
+def _obj(value: Any) -> dict[str, Any]:
+    """A sub-object of a reply, or {} when the firmware sent something else."""
+    return value if isinstance(value, dict) else {}
 
 
 def _max(values: Iterable[float | None]) -> float | None:
@@ -791,6 +812,244 @@ class WhatsminerV2(Device):
             profile=str(summary["Power Mode"]).lower() if summary.get("Power Mode") else None,
         )
 
+    # Writes: get_token in the clear, then the command inside the AES envelope.
+    _AUTH_CODES: ClassVar[frozenset[int]] = frozenset({45, 135, 137})
+
+    async def _write(self, cmd: str, **params: Any) -> dict[str, Any]:
+        token = await self._rpc("get_token")
+        msg = token.get("Msg")
+        if not status_ok(token) or not isinstance(msg, dict) or not {"time", "salt", "newsalt"} <= set(msg):
+            code = _int(token.get("Code"))
+            if code in self._AUTH_CODES:
+                raise DeviceAuthFailed("get_token refused", address=self.address)
+            raise DeviceReplyInvalid("get_token answered no token", address=self.address)
+        creds = derive_v2_credentials(
+            self.credentials.password,
+            salt=str(msg["salt"]),
+            newsalt=str(msg["newsalt"]),
+            time=str(msg["time"]),
+        )
+        raw = await exchange(
+            self.endpoint.host,
+            self.endpoint.api_port,
+            encode_v2_privileged({"cmd": cmd, **params}, creds),
+            timeout_s=self.timeout_s,
+            max_bytes=self.max_reply_bytes,
+        )
+        reply = parse_cgminer_reply(raw, address=self.address, max_bytes=self.max_reply_bytes)
+        if "enc" in reply:
+            try:
+                reply = decrypt_v2(str(reply["enc"]), creds.aes_key)
+            except FrameError as exc:
+                raise DeviceReplyInvalid("reply envelope does not decrypt", address=self.address) from exc
+        if not status_ok(reply):
+            if _int(reply.get("Code")) in self._AUTH_CODES:
+                raise DeviceAuthFailed(f"{cmd} refused the credentials", address=self.address)
+            raise DeviceReplyInvalid(f"{cmd} refused: {str(reply.get('Msg', ''))[:80]}", address=self.address)
+        return reply
+
+    async def reboot(self) -> None:
+        await self._write("reboot")
+
+    async def sleep(self) -> None:
+        await self._write("power_off", respbefore="true")
+
+    async def wake(self) -> None:
+        await self._write("power_on")
+
+    async def set_power_target(self, power_w: float) -> str | None:
+        if not power_w > 0:
+            raise ValueError("power target must be positive")
+        await self._write("adjust_power_limit", power_limit=str(int(power_w)))
+        return None
+
+    async def set_profile(self, name: str) -> None:
+        commands = {"low": "set_low_power", "normal": "set_normal_power", "high": "set_high_power"}
+        if name not in commands:
+            raise ControlUnsupported(
+                f"Whatsminer modes are {', '.join(commands)}, not {name!r}", address=self.address
+            )
+        await self._write(commands[name])
+
+    async def set_pools(self, pools: Sequence[PoolConfig]) -> None:
+        """``update_pools`` sets all three slots: unnamed slots keep the pools the device reports."""
+        if not 1 <= len(pools) <= 3:
+            raise ValueError("Whatsminer takes 1 to 3 pools")
+        current = _section(await self._rpc("pools"), "POOLS", self.address)
+        slots = [(p.url, p.user, p.password) for p in pools]
+        for entry in current[len(slots) : 3]:
+            slots.append(
+                (str(entry.get("URL", "")), str(entry.get("User", "")), "x")
+            )  # passwords are not readable
+        while len(slots) < 3:
+            slots.append(("", "", ""))
+        params: dict[str, str] = {}
+        for i, (url, user, password) in enumerate(slots, start=1):
+            params.update({f"pool{i}": url, f"worker{i}": user, f"passwd{i}": password})
+        await self._write("update_pools", **params)
+
+    async def set_fault_light(self, on: bool) -> None:
+        if on:
+            await self._write("set_led", color="red", period=200, duration=100, start=0)
+        else:
+            await self._write("set_led", param="auto")
+
+
+# --------------------------------------------------------------------------- Whatsminer 3.x
+
+
+class WhatsminerV3(Device):
+    """Whatsminer API 3.x on ``v3_port``: length-prefixed JSON frames; ``set.*`` carry a salted token."""
+
+    firmware = Firmware.WHATSMINER_V3
+    METRICS: ClassVar[Mapping[str, tuple[str, ...]]] = {
+        "hashrate": ("summary",),
+        "expected_hashrate": ("summary",),
+        "power": ("summary",),
+        "temperatures": ("summary", "edevs"),
+        "fans": ("summary",),
+        "boards": ("edevs",),
+        "pools": ("pools",),
+        "shares": (),
+        "state": ("summary",),  # near-zero hashrate -> get.device.info says whether it is stopped
+        "profile": (),
+    }
+
+    @property
+    def _v3_address(self) -> str:
+        return f"{self.endpoint.host}:{self.endpoint.v3_port}"
+
+    async def _call(self, message: Mapping[str, Any]) -> dict[str, Any]:
+        reply = await v3_request(
+            self.endpoint.host,
+            self.endpoint.v3_port,
+            message,
+            timeout_s=self.timeout_s,
+            max_bytes=self.max_reply_bytes,
+        )
+        code = _int(reply.get("code"))
+        if code == -4:
+            raise DeviceAuthFailed(f"{message.get('cmd')} refused: no permission", address=self._v3_address)
+        if code != 0:
+            raise DeviceReplyInvalid(f"{message.get('cmd')} answered code {code}", address=self._v3_address)
+        return reply
+
+    async def _msg(self, cmd: str, param: Any = None) -> dict[str, Any]:
+        message: dict[str, Any] = {"cmd": cmd}
+        if param is not None:
+            message["param"] = param
+        msg = (await self._call(message)).get("msg")
+        if not isinstance(msg, dict):
+            raise DeviceReplyInvalid(f"{cmd} answered no object", address=self._v3_address)
+        return msg
+
+    async def identify(self) -> DeviceIdentity:
+        info = await self._msg("get.device.info")
+        miner, network, system = (_obj(info.get(k)) for k in ("miner", "network", "system"))
+        self.identity = DeviceIdentity(
+            make="Whatsminer",
+            model=f"Whatsminer {miner.get('type', '')}".strip(),
+            firmware=Firmware.WHATSMINER_V3,
+            firmware_version=str(system.get("fwversion", "")),
+            serial=str(miner.get("miner-sn") or "") or None,
+            mac=str(network.get("mac") or "") or None,
+            hostname=str(network.get("hostname") or "") or None,
+            catalog_model=self.identity.catalog_model if self.identity else None,
+        )
+        return self.identity
+
+    async def read(self, metrics: Iterable[str] = ALL_METRICS) -> Telemetry:
+        commands = self.commands_for(metrics) or ("summary",)
+        msgs = await asyncio.gather(*(self._msg("get.miner.status", c) for c in commands))
+        by = dict(zip(commands, msgs, strict=True))
+        summary = by.get("summary", {}).get("summary", {})
+        if not isinstance(summary, dict):
+            raise DeviceReplyInvalid("summary is not an object", address=self._v3_address)
+        edevs = [e for e in by.get("edevs", {}).get("edevs", []) if isinstance(e, dict)]
+        pools_raw = [p for p in by.get("pools", {}).get("pools", []) if isinstance(p, dict)]
+        hashrate = _num(summary.get("hash-realtime"))
+        expected = _num(summary.get("factory-hash"))
+        boards = tuple(
+            BoardReading(
+                index=i if _int(e.get("id")) is None else int(e["id"]),
+                hashrate_ths=_num(e.get("hash-realtime", e.get("hash-average"))),
+                expected_hashrate_ths=_num(e.get("factory-hash")),
+                chips=_int(e.get("effective-chips")),
+                chips_expected=None,
+                temp_chip_c=_num(e.get("chip-temp-max")),
+                temp_board_c=None,
+            )
+            for i, e in enumerate(edevs)
+        )
+        board_temps = summary.get("board-temperature")
+        state = DeviceState.MINING
+        if hashrate is not None and (hashrate == 0 or (expected and hashrate < MINING_FRACTION * expected)):
+            info = await self._msg("get.device.info")
+            working = str(_obj(info.get("miner")).get("working", "true")).lower()
+            state = DeviceState.SLEEPING if working == "false" else DeviceState.IDLE
+        pools = tuple(
+            PoolReading(
+                index=i,
+                url=redact_url(str(p.get("url", ""))),
+                user=str(p.get("account", "")),
+                status=str(p.get("status", "")).lower() or "unknown",
+                active=bool(p.get("stratum-active", False)),
+                accepted=_int(p.get("accepted")),
+                rejected=_int(p.get("rejected")),
+                stale=_int(p.get("stale")),
+            )
+            for i, p in enumerate(pools_raw)
+        )
+        return Telemetry(
+            time_utc=_now(),
+            state=state,
+            hashrate_ths=hashrate,
+            expected_hashrate_ths=expected,
+            power_w=_num(summary.get("power-realtime")),
+            power_estimated=False,
+            temp_chip_max_c=_num(summary.get("chip-temp-max")),
+            temp_board_max_c=_max(_num(t) for t in board_temps) if isinstance(board_temps, list) else None,
+            temp_inlet_c=_num(summary.get("environment-temperature")),
+            fans_rpm=tuple(
+                int(_num(summary.get(k)) or 0) for k in ("fan-speed-in", "fan-speed-out") if k in summary
+            ),
+            boards=boards,
+            pools=pools,
+            accepted=None,
+            rejected=None,
+            stale=None,
+            hardware_errors=None,
+            uptime_s=_int(summary.get("elapsed")),
+            power_target_w=_num(summary.get("power-limit")),
+        )
+
+    async def _set(self, cmd: str, param: Any) -> None:
+        salt = str((await self._msg("get.device.info")).get("salt", ""))
+        ts = int(_now().timestamp())
+        token = v3_token(cmd, self.credentials.password, salt, ts)
+        await self._call(
+            {"cmd": cmd, "param": param, "ts": ts, "account": self.credentials.user, "token": token}
+        )
+
+    async def reboot(self) -> None:
+        await self._set("set.system.reboot", None)
+
+    async def sleep(self) -> None:
+        await self._set("set.miner.service", "stop")
+
+    async def wake(self) -> None:
+        await self._set("set.miner.service", "start")
+
+    async def set_power_target(self, power_w: float) -> str | None:
+        if not power_w > 0:
+            raise ValueError("power target must be positive")
+        await self._set("set.miner.power_limit", int(power_w))
+        return None
+
+    async def set_fault_light(self, on: bool) -> None:
+        param: Any = [{"color": "red", "period": 200, "duration": 100, "start": 0}] if on else "auto"
+        await self._set("set.system.led", param)
+
 
 async def _empty() -> dict[str, dict[str, Any]]:
     return {}
@@ -801,6 +1060,7 @@ ADAPTERS: dict[Firmware, type[Device]] = {
     Firmware.STOCK: AntminerStock,
     Firmware.LUXOS: LuxOS,
     Firmware.WHATSMINER: WhatsminerV2,
+    Firmware.WHATSMINER_V3: WhatsminerV3,
 }
 
 

@@ -14,6 +14,17 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 from hashwatt.fleet.errors import DeviceReplyInvalid, DeviceTimeout, DeviceUnreachable
+from hashwatt.minerapi import (
+    MAX_REPLY_BYTES,
+    V3_MAX_FRAME_BYTES,
+    FrameError,
+    FrameTooLarge,
+    V3FrameReader,
+    decode_reply,
+    encode_request,
+    encode_v3_frame,
+    join_multi,
+)
 
 __all__ = [
     "MAX_REPLY_BYTES",
@@ -22,9 +33,9 @@ __all__ = [
     "parse_cgminer_reply",
     "repair_json",
     "status_ok",
+    "v3_request",
 ]
 
-MAX_REPLY_BYTES = 1 << 20  # the largest real reply (stats of a 4-board machine) is ~10 KiB
 
 # Each vendor quirk repaired here, one line each (the same set pyasic and asic-rs repair).
 _QUIRKS: tuple[tuple[re.Pattern[str], str], ...] = (
@@ -46,21 +57,23 @@ def repair_json(text: str) -> str:
     return text
 
 
-def parse_cgminer_reply(raw: bytes, *, address: str) -> dict[str, Any]:
-    """Bytes of one reply -> its JSON object; anything else is :class:`DeviceReplyInvalid`."""
+def parse_cgminer_reply(raw: bytes, *, address: str, max_bytes: int = MAX_REPLY_BYTES) -> dict[str, Any]:
+    """Bytes of one reply -> its JSON object; anything else is :class:`DeviceReplyInvalid`.
+
+    The shared codec (:func:`hashwatt.minerapi.decode_reply`) decodes; replies it refuses get
+    one more try after :func:`repair_json` mends the rarer vendor quirks.
+    """
     try:
-        text = raw.decode("utf-8", errors="replace")
-    except Exception as exc:  # pragma: no cover - decode with errors="replace" cannot fail
-        raise DeviceReplyInvalid("undecodable reply", address=address) from exc
-    if not text.strip("\x00 \r\n\t"):
-        raise DeviceReplyInvalid("empty reply", address=address)
-    try:
-        value = json.loads(text.rstrip("\x00"))
-    except ValueError:
+        return decode_reply(raw, max_bytes=max_bytes)
+    except FrameTooLarge as exc:
+        raise DeviceReplyInvalid(f"reply exceeds {max_bytes} bytes", address=address) from exc
+    except FrameError as first:
         try:
-            value = json.loads(repair_json(text))
-        except ValueError as exc:
-            raise DeviceReplyInvalid(f"reply is not JSON ({len(raw)} bytes)", address=address) from exc
+            value = json.loads(repair_json(raw.decode("utf-8")))
+        except (UnicodeDecodeError, ValueError):
+            raise DeviceReplyInvalid(
+                f"reply is not JSON ({len(raw)} bytes): {first}", address=address
+            ) from first
     if not isinstance(value, dict):
         raise DeviceReplyInvalid("reply is not a JSON object", address=address)
     return value
@@ -132,11 +145,10 @@ async def cgminer_request(
     max_bytes: int = MAX_REPLY_BYTES,
 ) -> dict[str, Any]:
     """One cgminer API command; the parsed reply (its STATUS is the caller's to judge)."""
-    request: dict[str, str] = {"command": command}
-    if parameter is not None:
-        request["parameter"] = parameter
-    raw = await exchange(host, port, json.dumps(request).encode(), timeout_s=timeout_s, max_bytes=max_bytes)
-    return parse_cgminer_reply(raw, address=f"{host}:{port}")
+    raw = await exchange(
+        host, port, encode_request(command, parameter), timeout_s=timeout_s, max_bytes=max_bytes
+    )
+    return parse_cgminer_reply(raw, address=f"{host}:{port}", max_bytes=max_bytes)
 
 
 async def cgminer_multi(
@@ -158,7 +170,7 @@ async def cgminer_multi(
         return {
             unique[0]: await cgminer_request(host, port, unique[0], timeout_s=timeout_s, max_bytes=max_bytes)
         }
-    reply = await cgminer_request(host, port, "+".join(unique), timeout_s=timeout_s, max_bytes=max_bytes)
+    reply = await cgminer_request(host, port, join_multi(*unique), timeout_s=timeout_s, max_bytes=max_bytes)
     out: dict[str, dict[str, Any]] = {}
     for cmd in unique:
         part = reply.get(cmd)
@@ -169,3 +181,45 @@ async def cgminer_multi(
         else:
             raise DeviceReplyInvalid(f"multi-command reply lacks {cmd!r}", address=address)
     return out
+
+
+async def v3_request(
+    host: str,
+    port: int,
+    message: Mapping[str, Any],
+    *,
+    timeout_s: float,
+    max_bytes: int = V3_MAX_FRAME_BYTES,
+) -> dict[str, Any]:
+    """One Whatsminer API 3.x exchange: a length-prefixed JSON frame out, one frame back."""
+    address = f"{host}:{port}"
+    writer: asyncio.StreamWriter | None = None
+    frames = V3FrameReader(max_bytes)
+    try:
+        async with asyncio.timeout(timeout_s):
+            try:
+                reader, writer = await asyncio.open_connection(host, port, limit=65536)
+            except OSError as exc:
+                raise DeviceUnreachable(
+                    f"cannot connect ({exc.strerror or type(exc).__name__})", address=address
+                ) from exc
+            try:
+                writer.write(encode_v3_frame(message))
+                await writer.drain()
+                while True:
+                    chunk = await reader.read(65536)
+                    if not chunk:
+                        raise DeviceReplyInvalid("connection closed before a whole frame", address=address)
+                    messages = frames.feed(chunk)
+                    if messages:
+                        first: dict[str, Any] = messages[0]
+                        return first
+            except FrameError as exc:
+                raise DeviceReplyInvalid(f"bad API 3.x frame: {exc}", address=address) from exc
+            except (ConnectionError, OSError) as exc:
+                raise DeviceUnreachable("connection dropped before a reply", address=address) from exc
+    except TimeoutError as exc:
+        raise DeviceTimeout(f"no reply within {timeout_s:g} s", address=address) from exc
+    finally:
+        if writer is not None:
+            writer.close()
