@@ -42,6 +42,7 @@ class ApiServer:
     mode: str = "ok"  # ok | hang | garbage | truncated | close
     requests: list[dict[str, Any]] = field(default_factory=list)
     port: int = 0
+    host: str = "127.0.0.1"
     _server: asyncio.Server | None = None
     _conns: set[asyncio.StreamWriter] = field(default_factory=set)
 
@@ -100,7 +101,7 @@ class ApiServer:
             writer.close()
 
     async def start(self) -> None:
-        self._server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
+        self._server = await asyncio.start_server(self._handle, self.host, self.port)
         self.port = self._server.sockets[0].getsockname()[1]
 
     async def stop(self) -> None:
@@ -120,6 +121,7 @@ class DigestCgiServer:
     user: str = "root"
     password: str = "root"
     port: int = 0
+    host: str = "127.0.0.1"
     realm: str = "antMiner Configuration"
     hits: list[str] = field(default_factory=list)
     _server: asyncio.Server | None = None
@@ -181,7 +183,7 @@ class DigestCgiServer:
             writer.close()
 
     async def start(self) -> None:
-        self._server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
+        self._server = await asyncio.start_server(self._handle, self.host, self.port)
         self.port = self._server.sockets[0].getsockname()[1]
 
     async def stop(self) -> None:
@@ -273,6 +275,7 @@ class V3Server:
 
     handler: Callable[[dict[str, Any]], dict[str, Any]]
     port: int = 0
+    host: str = "127.0.0.1"
     requests: list[dict[str, Any]] = field(default_factory=list)
     _server: asyncio.Server | None = None
 
@@ -292,7 +295,7 @@ class V3Server:
             writer.close()
 
     async def start(self) -> None:
-        self._server = await asyncio.start_server(self._handle, "127.0.0.1", 0)
+        self._server = await asyncio.start_server(self._handle, self.host, self.port)
         self.port = self._server.sockets[0].getsockname()[1]
 
     async def stop(self) -> None:

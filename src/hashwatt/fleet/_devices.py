@@ -14,6 +14,7 @@ import abc
 import asyncio
 import contextlib
 import json
+import weakref
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -221,6 +222,30 @@ def _bmminer_fans(st: Mapping[str, Any]) -> tuple[int, ...]:
     return tuple(int(_num(st.get(k)) or 0) for k in names if k in st)
 
 
+_CLIENTS: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, httpx.AsyncClient] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+def _http_client() -> httpx.AsyncClient:
+    """One HTTP client per event loop for every device's web interface.
+
+    A client costs ~0.1 s to build (its TLS context), too much per device per request. Miners
+    close their connections, so nothing is kept alive; the environment's proxies are ignored.
+    """
+    loop = asyncio.get_running_loop()
+    client = _CLIENTS.get(loop)
+    if client is None:
+        client = httpx.AsyncClient(
+            verify=False,
+            trust_env=False,
+            follow_redirects=False,
+            limits=httpx.Limits(max_connections=512, max_keepalive_connections=0),
+        )
+        _CLIENTS[loop] = client
+    return client
+
+
 class Device(abc.ABC):
     """One miner, reached at an explicit endpoint. Subclasses speak one firmware."""
 
@@ -354,14 +379,6 @@ class AntminerStock(Device):
         "profile": (),
     }
 
-    def _http(self) -> httpx.AsyncClient:
-        creds = self.credentials
-        return httpx.AsyncClient(
-            base_url=f"http://{self.endpoint.host}:{self.endpoint.http_port}",
-            auth=httpx.DigestAuth(creds.user, creds.password),
-            timeout=self.timeout_s,
-        )
-
     @property
     def _web_address(self) -> str:
         return f"{self.endpoint.host}:{self.endpoint.http_port}"
@@ -380,12 +397,14 @@ class AntminerStock(Device):
     async def _cgi_raw(self, name: str, body: Mapping[str, Any] | None = None) -> bytes:
         address = self._web_address
         try:
-            async with asyncio.timeout(self.timeout_s), self._http() as client:
-                path = f"/cgi-bin/{name}.cgi"
+            async with asyncio.timeout(self.timeout_s):
+                client = _http_client()
+                url = f"http://{self.endpoint.host}:{self.endpoint.http_port}/cgi-bin/{name}.cgi"
+                auth = httpx.DigestAuth(self.credentials.user, self.credentials.password)
                 if body is None:
-                    resp = await client.get(path)
+                    resp = await client.get(url, auth=auth, timeout=self.timeout_s)
                 else:
-                    resp = await client.post(path, json=dict(body))
+                    resp = await client.post(url, json=dict(body), auth=auth, timeout=self.timeout_s)
                 if resp.status_code == 401:
                     raise DeviceAuthFailed("web interface refused the credentials", address=address)
                 if resp.status_code != 200:
