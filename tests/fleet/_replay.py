@@ -43,6 +43,7 @@ class ApiServer:
     requests: list[dict[str, Any]] = field(default_factory=list)
     port: int = 0
     host: str = "127.0.0.1"
+    peak_connections: int = 0
     _server: asyncio.Server | None = None
     _conns: set[asyncio.StreamWriter] = field(default_factory=set)
 
@@ -59,6 +60,7 @@ class ApiServer:
 
     async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         self._conns.add(writer)
+        self.peak_connections = max(self.peak_connections, len(self._conns))
         try:
             raw = b""
             while True:
