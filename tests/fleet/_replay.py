@@ -13,6 +13,7 @@ import contextlib
 import hashlib
 import json
 import secrets
+import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -303,3 +304,64 @@ class V3Server:
     async def stop(self) -> None:
         if self._server is not None:
             self._server.close()
+
+
+class LuxState:
+    """Replayed LuxOS replies with the session lock, curtail and profiles it controls."""
+
+    def __init__(self, *, obey: bool = True) -> None:
+        self.rpc = captured("luxminer/v1")
+        self.session = ""
+        self.config = self.rpc["config"]
+        self.obey = obey  # False: accepts curtail and profileset, changes nothing (a disobeying device)
+        self.curtail_times: list[float] = []
+
+    def replies(self) -> dict[str, Any]:
+        out: dict[str, Any] = dict(self.rpc)
+
+        def session(_p: str | None) -> dict[str, Any]:
+            return {
+                "SESSION": [{"SessionID": self.session}],
+                "STATUS": [{"STATUS": "S", "Code": 319}],
+                "id": 1,
+            }
+
+        def logon(_p: str | None) -> dict[str, Any]:
+            if self.session:
+                return {"STATUS": [{"STATUS": "E", "Code": 402, "Msg": "Another session is active"}], "id": 1}
+            self.session = "yJN2nlj1"
+            return {
+                "SESSION": [{"SessionID": self.session}],
+                "STATUS": [{"STATUS": "S", "Code": 316}],
+                "id": 1,
+            }
+
+        def write(fn: Any) -> Any:
+            def handler(p: str | None) -> dict[str, Any]:
+                sid, _, rest = (p or "").partition(",")
+                if sid != self.session:
+                    return {"STATUS": [{"STATUS": "E", "Code": 401, "Msg": "Invalid session"}], "id": 1}
+                result: dict[str, Any] = fn(rest)
+                return result
+
+            return handler
+
+        def curtail(arg: str) -> dict[str, Any]:
+            self.curtail_times.append(time.monotonic())
+            if self.obey:
+                self.config["CONFIG"][0]["CurtailMode"] = "Sleep" if arg == "sleep" else "None"
+            return {"CURTAIL": [{"Action": arg}], "STATUS": [{"STATUS": "S", "Code": 335}], "id": 1}
+
+        def profileset(name: str) -> dict[str, Any]:
+            if self.obey:
+                self.config["CONFIG"][0]["Profile"] = name
+            return {"PROFILE": [{"Profile": name}], "STATUS": [{"STATUS": "S", "Code": 321}], "id": 1}
+
+        out.update(
+            session=session,
+            logon=logon,
+            curtail=write(curtail),
+            profileset=write(profileset),
+            ledset=write(lambda _a: {"STATUS": [{"STATUS": "S"}], "id": 1}),
+        )
+        return out

@@ -30,7 +30,7 @@ from hashwatt.fleet import (
 from hashwatt.fleet._credentials import Credentials, CredentialStore, ResolvedCredentials
 from hashwatt.fleet._devices import AntminerStock, LuxOS, PoolConfig, WhatsminerV2
 from hashwatt.fleet._transport import parse_cgminer_reply, repair_json
-from tests.fleet._replay import ApiServer, DigestCgiServer, StockState, captured, running
+from tests.fleet._replay import ApiServer, DigestCgiServer, LuxState, StockState, captured, running
 
 
 def _free_port() -> int:
@@ -146,62 +146,6 @@ def test_stock_wrong_password_is_auth_failed_without_the_secret() -> None:
             assert state.conf["bitmain-work-mode"] == "1"
 
     asyncio.run(main())
-
-
-class LuxState:
-    """Replayed LuxOS replies with the session lock, curtail and profiles it controls."""
-
-    def __init__(self) -> None:
-        self.rpc = captured("luxminer/v1")
-        self.session = ""
-        self.config = self.rpc["config"]
-
-    def replies(self) -> dict[str, Any]:
-        out: dict[str, Any] = dict(self.rpc)
-
-        def session(_p: str | None) -> dict[str, Any]:
-            return {
-                "SESSION": [{"SessionID": self.session}],
-                "STATUS": [{"STATUS": "S", "Code": 319}],
-                "id": 1,
-            }
-
-        def logon(_p: str | None) -> dict[str, Any]:
-            if self.session:
-                return {"STATUS": [{"STATUS": "E", "Code": 402, "Msg": "Another session is active"}], "id": 1}
-            self.session = "yJN2nlj1"
-            return {
-                "SESSION": [{"SessionID": self.session}],
-                "STATUS": [{"STATUS": "S", "Code": 316}],
-                "id": 1,
-            }
-
-        def write(fn: Any) -> Any:
-            def handler(p: str | None) -> dict[str, Any]:
-                sid, _, rest = (p or "").partition(",")
-                if sid != self.session:
-                    return {"STATUS": [{"STATUS": "E", "Code": 401, "Msg": "Invalid session"}], "id": 1}
-                result: dict[str, Any] = fn(rest)
-                return result
-
-            return handler
-
-        def curtail(arg: str) -> dict[str, Any]:
-            self.config["CONFIG"][0]["CurtailMode"] = "Sleep" if arg == "sleep" else "None"
-            return {"CURTAIL": [{"Action": arg}], "STATUS": [{"STATUS": "S", "Code": 335}], "id": 1}
-
-        def profileset(name: str) -> dict[str, Any]:
-            self.config["CONFIG"][0]["Profile"] = name
-            return {"PROFILE": [{"Profile": name}], "STATUS": [{"STATUS": "S", "Code": 321}], "id": 1}
-
-        out.update(
-            session=session,
-            logon=logon,
-            curtail=write(curtail),
-            profileset=write(profileset),
-            ledset=write(lambda _a: {"STATUS": [{"STATUS": "S"}], "id": 1}),
-        )
-        return out
 
 
 def test_luxos_read_reports_measured_power_profile_and_fans() -> None:

@@ -358,6 +358,10 @@ class Device(abc.ABC):
         """The (name, power [W]) profiles the device offers; () where it has none."""
         return ()
 
+    async def fault_light(self) -> bool:
+        """Whether the fault (locate) light is on, as the device reports it."""
+        raise ControlUnsupported("this firmware does not report its fault light", address=self.address)
+
 
 # --------------------------------------------------------------------------- stock Antminer
 
@@ -507,7 +511,12 @@ class AntminerStock(Device):
             "miner-mode": int(str(conf.get("bitmain-work-mode", "0")) or 0),
             "pools": pools,
         }
-        body.update(changes)
+        for key, value in changes.items():
+            if key == "pools":
+                named = list(value)
+                body["pools"] = named + pools[len(named) :]  # unnamed slots keep their pools
+            else:
+                body[key] = value
         reply = await self._cgi("set_miner_conf", body)
         if str(reply.get("stats", "")).lower() != "success":
             raise DeviceReplyInvalid(
@@ -532,12 +541,10 @@ class AntminerStock(Device):
         await self._set_conf({"miner-mode": modes[name]})
 
     async def set_pools(self, pools: Sequence[PoolConfig]) -> None:
+        """The given pools take the first slots; the slots not named keep the device's pools."""
         if not 1 <= len(pools) <= 3:
             raise ValueError("stock firmware takes 1 to 3 pools")
-        entries = [{"url": p.url, "user": p.user, "pass": p.password} for p in pools]
-        while len(entries) < 3:
-            entries.append({"url": "", "user": "", "pass": ""})
-        await self._set_conf({"pools": entries})
+        await self._set_conf({"pools": [{"url": p.url, "user": p.user, "pass": p.password} for p in pools]})
 
     async def set_fault_light(self, on: bool) -> None:
         reply = await self._cgi("blink", {"blink": "true" if on else "false"})
@@ -702,6 +709,10 @@ class LuxOS(Device):
 
     async def set_fault_light(self, on: bool) -> None:
         await self._write("ledset", "red", "blink" if on else "off")
+
+    async def fault_light(self) -> bool:
+        cfg = _section(await self._rpc("config"), "CONFIG", self.address)[0]
+        return str(cfg.get("RedLed", "off")).lower() not in ("off", "auto", "")
 
     async def set_pools(self, pools: Sequence[PoolConfig]) -> None:
         raise ControlUnsupported("pool changes on LuxOS are not implemented yet", address=self.address)
@@ -913,6 +924,10 @@ class WhatsminerV2(Device):
         else:
             await self._write("set_led", param="auto")
 
+    async def fault_light(self) -> bool:
+        info = await self._rpc("get_miner_info")
+        return str(_obj(info.get("Msg")).get("ledstat", "auto")).lower() != "auto"
+
 
 # --------------------------------------------------------------------------- Whatsminer 3.x
 
@@ -1068,6 +1083,10 @@ class WhatsminerV3(Device):
     async def set_fault_light(self, on: bool) -> None:
         param: Any = [{"color": "red", "period": 200, "duration": 100, "start": 0}] if on else "auto"
         await self._set("set.system.led", param)
+
+    async def fault_light(self) -> bool:
+        system = _obj((await self._msg("get.device.info")).get("system"))
+        return str(system.get("ledstatus", "auto")).lower() != "auto"
 
 
 async def _empty() -> dict[str, dict[str, Any]]:
