@@ -8,14 +8,16 @@ address costs one worker for ``timeout_s`` and never delays the others.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import enum
 import ipaddress
 import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from hashwatt.errors import InputError
 from hashwatt.fleet._credentials import CredentialStore
 from hashwatt.fleet._devices import Device, adapter_for
 from hashwatt.fleet._transport import cgminer_request, status_ok, v3_request
@@ -29,6 +31,9 @@ from hashwatt.fleet.errors import (
     FleetInputError,
 )
 
+if TYPE_CHECKING:
+    from hashwatt.data.hardware import MinerModel
+
 __all__ = [
     "MAX_SCAN_ADDRESSES",
     "Found",
@@ -36,6 +41,7 @@ __all__ = [
     "IdentityChangeKind",
     "ScanResult",
     "catalog_efficiency_j_per_th",
+    "catalog_model_for",
     "classify_firmware",
     "compare_identity",
     "parse_range",
@@ -165,10 +171,9 @@ async def _whatsminer_v3(endpoint: Endpoint, timeout_s: float) -> bool:
 
 
 @lru_cache(maxsize=256)
-def catalog_efficiency_j_per_th(model: str) -> float | None:
-    """The rated efficiency [J/TH] of the catalog model a firmware model string names, if any."""
+def catalog_model_for(model: str) -> MinerModel | None:
+    """The catalog model a firmware model string names ("Whatsminer M60S_VK40" -> M60S), if any."""
     from hashwatt.data.hardware import find_miner  # the catalog (pandas) loads only when needed
-    from hashwatt.errors import InputError
 
     name = model.replace("_", " ").strip()
     words = name.split()
@@ -177,10 +182,16 @@ def catalog_efficiency_j_per_th(model: str) -> float | None:
         candidates.append(" ".join(words[:2]))
     for cand in candidates:
         try:
-            return find_miner(cand).efficiency_j_per_th
+            return find_miner(cand)
         except InputError:
             continue
     return None
+
+
+def catalog_efficiency_j_per_th(model: str) -> float | None:
+    """The rated efficiency [J/TH] of the catalog model a firmware model string names, if any."""
+    found = catalog_model_for(model)
+    return None if found is None else found.efficiency_j_per_th
 
 
 @dataclass(frozen=True, slots=True)
@@ -236,7 +247,10 @@ async def identify_at(
         )
         device.resolved = by_model
     # The first lookup loads the catalog (pandas): off the event loop, so other probes go on.
-    device.efficiency_j_per_th = await asyncio.to_thread(catalog_efficiency_j_per_th, identity.model)
+    catalog = await asyncio.to_thread(catalog_model_for, identity.model)
+    if catalog is not None:
+        device.efficiency_j_per_th = catalog.efficiency_j_per_th
+        device.identity = dataclasses.replace(identity, catalog_model=catalog.model)
     return device
 
 
