@@ -6,12 +6,13 @@ Replies follow the captured firmware replies in ``shared/data/fleet/asic-rs`` ke
 
 from __future__ import annotations
 
+import datetime as _dt
 import secrets
 from collections.abc import Callable
 from typing import Any
 
 from hashwatt.minerapi import CgminerRequest, encode_reply, split_multi
-from hashwatt.twin._physics import Mode, StopReason, power_at_scale_w
+from hashwatt.twin._physics import Mode, StopReason, power_at_scale_w, unit_noise
 from hashwatt.twin._twin import Firmware, PoolConf, Twin
 
 __all__ = ["LUXOS_SESSION_IDLE_S", "handle_cgminer", "luxos_profiles"]
@@ -627,6 +628,97 @@ def _lux_profiles(twin: Twin, now: float, wall: float) -> Json:
     return _ok(twin, wall, 323, "List profiles", PROFILES=luxos_profiles(twin))
 
 
+def _board_arg(twin: Twin, param: str | None) -> int | None:
+    try:
+        board = int(str(param).split(",")[-1])
+    except ValueError:
+        return None
+    return board if 0 <= board < twin.hardware.boards else None
+
+
+def _lux_healthchipget(twin: Twin, param: str | None, now: float, wall: float) -> Json:
+    board = _board_arg(twin, param)
+    if board is None:
+        return _err(twin, wall, 315, "Invalid board")
+    p, hw = twin.physics, twin.hardware
+    freq = int(_freq(twin))
+    per_chip_ghs = p.board_hashrate_ths(board) * 1000 / max(1, hw.chips_per_board)
+    failing = p.faults.failing_chips.get(board, 0)
+    chips = []
+    for c in range(p.chips_on_board(board)):
+        bad = c >= hw.chips_per_board - failing
+        ghs = (
+            0.0 if bad else round(per_chip_ghs * (1 + 0.03 * unit_noise(p.seed, 5000 + board * 1000 + c)), 2)
+        )
+        chips.append(
+            {
+                "Board": board,
+                "Chip": c,
+                "Column": c % 7,
+                "Domain": c // 7,
+                "Frequency": freq,
+                "GHS 15m": ghs,
+                "GHS 1m": ghs,
+                "GHS 5m": ghs,
+                "HashCount": int(ghs * 1.7),
+                "HashExpected": int(per_chip_ghs * 1.7),
+                "HashMin": int(per_chip_ghs * 0.34),
+                "Healthy": "N" if bad else "Y",
+                "IsChecking": False,
+                "Row": c // 7,
+                "Score": round(100 * ghs / per_chip_ghs, 2) if per_chip_ghs else 0.0,
+                "When": int(wall * 1000),
+            }
+        )
+    return _ok(twin, wall, 314, "Health Chip Get", CHIPS=chips)
+
+
+def _lux_voltageget(twin: Twin, param: str | None, now: float, wall: float) -> Json:
+    board = _board_arg(twin, param)
+    if board is None:
+        return _err(twin, wall, 308, "Invalid board")
+    step = twin.lux_profile_step
+    return _ok(
+        twin,
+        wall,
+        307,
+        "Get Voltage",
+        VOLTAGE=[{"Board": board, "Voltage": round(11.88 + max(0, step + 10) * 0.14, 2)}],
+    )
+
+
+_EVENT_DOC = "https://docs.luxor.tech/firmware/kb/eventstroubleshooting"
+
+
+def _lux_events(twin: Twin, now: float, wall: float) -> Json:
+    """Events for the faults in force (LuxOS keeps a log; the twin reports what is wrong now)."""
+    p = twin.physics
+    stamp = _dt.datetime.fromtimestamp(int(wall), _dt.UTC).isoformat()
+    events: list[Json] = []
+
+    def add(code: str, text: str, board: int | None = None) -> None:
+        e: Json = {
+            "Code": code,
+            "CreatedAt": stamp,
+            "Description": text,
+            "DocUrl": f"{_EVENT_DOC}#{code.lower()}",
+        }
+        if board is not None:
+            e["ID"] = board
+        e["Target"] = "BOARD" if board is not None else "MINER"
+        events.append(e)
+
+    if p.faults.failed_fans:
+        add("FAN_PROTECTION", "Miner shutdown due to fan failure.")
+    if p.stop is StopReason.OVERHEAT:
+        add("OVERHEAT_PROTECTION", "Miner shutdown due to overheating.")
+    if p.faults.psu_failed:
+        add("PSU_PROTECTION", "Miner shutdown due to a power supply failure.")
+    for b in sorted(p.faults.dead_boards):
+        add("BOARD_NOT_DETECTED", "Board not detected.", b)
+    return _ok(twin, wall, 357, "Miner Events", EVENTS=events)
+
+
 REPORTS: dict[str, Callable[[Twin, float, float], Json]] = {
     "version": _version,
     "summary": _summary,
@@ -645,6 +737,11 @@ LUX_REPORTS: dict[str, Callable[[Twin, float, float], Json]] = {
     "groups": _lux_groups,
     "tempctrl": _lux_tempctrl,
     "profiles": _lux_profiles,
+    "events": _lux_events,
+}
+LUX_BOARD_REPORTS: dict[str, Callable[[Twin, str | None, float, float], Json]] = {
+    "healthchipget": _lux_healthchipget,
+    "voltageget": _lux_voltageget,
 }
 
 
@@ -712,6 +809,8 @@ def _one(twin: Twin, req: CgminerRequest, now: float, wall: float) -> Json:
     cmd = req.command
     if cmd in reports:
         return reports[cmd](twin, now, wall)
+    if lux and cmd in LUX_BOARD_REPORTS:
+        return LUX_BOARD_REPORTS[cmd](twin, req.parameter, now, wall)
     if lux:
         reply = _lux_command(twin, req, now, wall)
         if reply is not None:

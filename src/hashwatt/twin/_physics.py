@@ -220,7 +220,7 @@ class Physics:
     def reboot(self, now_s: float, *, downtime_s: float) -> None:
         """Power-cycle the control board: unreachable for ``downtime_s`` [s]."""
         self.advance(now_s)
-        self.down_until_s = now_s + downtime_s
+        self.down_until_s = max(now_s, self.now_s) + downtime_s
         self._go_down()
 
     def _go_down(self) -> None:

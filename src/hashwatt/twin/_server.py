@@ -117,6 +117,7 @@ class SiteServer:
         self.mode = mode
         self._servers: list[asyncio.Server] = []
         self._connections = 0
+        self._tasks: set[asyncio.Task[None]] = set()
         self.dropped = 0
 
     async def start(self) -> None:
@@ -151,6 +152,10 @@ class SiteServer:
     async def close(self) -> None:
         for server in self._servers:
             server.close()
+        tasks = list(self._tasks)
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
         for server in self._servers:
             with contextlib.suppress(Exception):
                 await server.wait_closed()
@@ -172,6 +177,9 @@ class SiteServer:
                 writer.transport.abort()
                 return
             self._connections += 1
+            task = asyncio.current_task()
+            if task is not None:
+                self._tasks.add(task)  # type: ignore[arg-type]
             try:
                 if twin.net_fault is NetFault.BLACKHOLE:
                     with contextlib.suppress(TimeoutError, OSError):
@@ -180,10 +188,12 @@ class SiteServer:
                             pass
                     return
                 await handler(twin, reader, writer)
-            except (TimeoutError, OSError, asyncio.IncompleteReadError):
-                pass
+            except (TimeoutError, OSError, asyncio.IncompleteReadError, asyncio.CancelledError):
+                pass  # a slow, vanished or shut-down peer: drop the connection, keep serving
             finally:
                 self._connections -= 1
+                if task is not None:
+                    self._tasks.discard(task)  # type: ignore[arg-type]
                 writer.close()
                 with contextlib.suppress(Exception):
                     await writer.wait_closed()

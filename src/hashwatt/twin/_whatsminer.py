@@ -68,70 +68,140 @@ def _error_codes(twin: Twin) -> list[int]:
     return codes
 
 
+def _share_fields(twin: Twin, now: float) -> Json:
+    """The cgminer share counters btminer keeps in summary, devs and pools."""
+    p = twin.physics
+    diff = p.share_difficulty
+    elapsed = p.process_elapsed_s(now)
+    return {
+        "Accepted": p.accepted,
+        "Best Share": int(diff * 37) if p.accepted else 0,
+        "Device Hardware%": round(100.0 * sum(p.hw_errors) / max(1, sum(p.hw_errors) + p.accepted * 64), 4),
+        "Device Rejected%": round(100.0 * p.rejected / max(1, p.accepted + p.rejected), 4),
+        "Difficulty Accepted": float(p.accepted * diff),
+        "Difficulty Rejected": float(p.rejected * diff),
+        "Difficulty Stale": float(p.stale * diff),
+        "Discarded": elapsed * 60 if p.hashrate_ths else 0,
+        "Get Failures": 0,
+        "Getworks": elapsed // 11,
+        "Hardware Errors": sum(p.hw_errors),
+        "Rejected": p.rejected,
+        "Remote Failures": 0,
+        "Stale": p.stale,
+    }
+
+
 def _summary(twin: Twin, now: float, wall: float) -> Json:
     p, hw = twin.physics, twin.hardware
     temps = [p.board_chip_c(b) for b in p.alive_boards()] or [0.0]
     rpms = p.fan_rpms()
-    s = {
-        "Accepted": p.accepted,
-        "Best Share": int(p.share_difficulty * 37) if p.accepted else 0,
-        "Chip Temp Avg": round(sum(temps) / len(temps) - 6, 1),
-        "Chip Temp Max": round(max(temps), 1),
-        "Chip Temp Min": round(min(temps) - 12, 1),
-        "Elapsed": p.process_elapsed_s(now),
+    mhs = round(p.hashrate_ths * 1e6, 2)
+    elapsed = p.process_elapsed_s(now)
+    s: Json = {
+        **_share_fields(twin, now),
+        "CB Platform": "ALLWINNER_H616",
+        "CB Version": "V10",
+        "Chip Data": "HP5A01-19101436   BINV04-192101D",
+        "Chip Temp Avg": round(sum(temps) / len(temps) - 6, 2),
+        "Chip Temp Max": round(max(temps), 2),
+        "Chip Temp Min": round(min(temps) - 12, 2),
+        "Elapsed": elapsed,
         "Env Temp": round(p.ambient_c + p.faults.ambient_offset_c, 1),
+        "Factory Error Code Count": 0,
         "Factory GHS": round(hw.model.hashrate_ths * 1000),
         "Fan Speed In": rpms[0],
         "Fan Speed Out": rpms[-1],
-        "HS RT": round(p.reported_hashrate_ths(now) * 1e6, 1),
+        "Firmware Version": f"'{_fw(twin)}'",
+        "Found Blocks": 0,
+        "HS RT": round(p.reported_hashrate_ths(now) * 1e6, 2),
+        "Hash Deviation%": 0.1,
         "Hash Stable": p.hashrate_ths >= 0.99 * p.ideal_hashrate_ths,
+        "Hash Stable Cost Seconds": min(elapsed, 1538),
+        "Last getwork": 0,
+        "Liquid Cooling": False,
+        "Local Work": elapsed * 7800 if p.hashrate_ths else 0,
         "MAC": twin.mac,
-        "MHS av": round(p.hashrate_ths * 1e6, 1),
+        "MHS 15m": mhs,
+        "MHS 1m": mhs,
+        "MHS 5m": mhs,
+        "MHS 5s": round(p.reported_hashrate_ths(now) * 1e6, 2),
+        "MHS av": mhs,
+        "Network Blocks": elapsed // 600,
         "Pool Rejected%": round(100.0 * p.rejected / max(1, p.accepted + p.rejected), 4),
+        "Pool Stale%": 0.0,
         "Power": round(p.power_w) if p.power_w > 0 else -1,
+        "Power Current": round(p.power_w / 12.8),
+        "Power Fanspeed": 0 if p.faults.psu_failed else int(3000 + 6000 * p.fan_fraction),
         "Power Limit": twin.power_limit_w,
         "Power Mode": "Low" if p.mode is Mode.LOW else "Normal",
+        "Power_RT": round(p.power_w),
+        "Security Mode": 0,
         "Target Freq": hw.nominal_freq_mhz,
+        "Target MHS": round(p.ideal_hashrate_ths * 1e6),
+        "Temperature": round(max(p.board_pcb_c(b) for b in range(hw.boards)), 1),
+        "Total MH": round(p.hashrate_ths * 1e6 * elapsed, 1),
         "Uptime": p.uptime_s(now),
+        "Utility": round(60.0 * p.accepted / max(1, elapsed), 2),
+        "Voltage": 1180,
+        "Work Utility": round(60.0 * p.hashrate_ths * 1e12 / 2**32 / 1e6, 2),
+        "freq_avg": int(hw.nominal_freq_mhz * p._op_scale()) if twin.mining else 0,
     }
     codes = _error_codes(twin)
-    if codes:
-        s["Error Code Count"] = len(codes)
-        for i, c in enumerate(codes):
-            s[f"Error Code {i}"] = c
+    s["Error Code Count"] = len(codes)
+    for i, c in enumerate(codes):
+        s[f"Error Code {i}"] = c
     return _table(wall, 11, "Summary", SUMMARY=[s])
 
 
 def _devs(twin: Twin, now: float, wall: float) -> Json:
     p, hw = twin.physics, twin.hardware
     rpms = p.fan_rpms()
+    boards = p.alive_boards()
     devs = []
-    for b in p.alive_boards():
+    for b in boards:
         chip = p.board_chip_c(b)
+        mhs = round(p.board_hashrate_ths(b) * 1e6, 2)
+        share = 1.0 / max(1, len(boards))
         devs.append(
             {
                 "ASC": b,
-                "Accepted": p.accepted // max(1, len(p.alive_boards())),
+                "Accepted": int(p.accepted * share),
                 "Chip Frequency": hw.nominal_freq_mhz,
-                "Chip Temp Avg": round(chip - 6, 1),
-                "Chip Temp Max": round(chip, 1),
-                "Chip Temp Min": round(chip - 12, 1),
+                "Chip Temp Avg": round(chip - 6, 2),
+                "Chip Temp Max": round(chip, 2),
+                "Chip Temp Min": round(chip - 12, 2),
                 "Device Elapsed": p.process_elapsed_s(now),
+                "Device Hardware%": 0.0,
+                "Device Rejected%": 0.0,
+                "Diff1 Work": int(p.accepted * share * 64),
+                "Difficulty Accepted": float(int(p.accepted * share) * p.share_difficulty),
+                "Difficulty Rejected": 0.0,
                 "Effective Chips": hw.chips_per_board - p.faults.failing_chips.get(b, 0),
                 "Enabled": "Y",
                 "Factory GHS": round(hw.model.hashrate_ths * 1000 / hw.boards),
                 "Fan Speed In": rpms[0],
                 "Fan Speed Out": rpms[-1],
                 "Frequency": float(hw.nominal_freq_mhz),
+                "Hardware Errors": p.hw_errors[b],
                 "ID": b,
-                "MHS av": round(p.board_hashrate_ths(b) * 1e6, 1),
+                "Last Share Difficulty": float(p.share_difficulty),
+                "Last Share Pool": 0,
+                "Last Share Time": int(wall),
+                "Last Valid Work": int(wall),
+                "MHS 15m": mhs,
+                "MHS 1m": mhs,
+                "MHS 5m": mhs,
+                "MHS 5s": mhs,
+                "MHS av": mhs,
                 "Name": "SM",
                 "PCB SN": f"{twin.serial}P{b}",
                 "Rejected": 0,
                 "Slot": b,
                 "Status": "Alive",
                 "Temperature": round(p.board_pcb_c(b), 1),
-                "MHS 1m": round(p.board_hashrate_ths(b) * 1e6, 1),
+                "Total MH": round(mhs * p.process_elapsed_s(now), 1),
+                "Upfreq Complete": 1,
+                "Utility": round(60.0 * p.accepted * share / max(1, p.process_elapsed_s(now)), 2),
             }
         )
     return _table(wall, 9, f"{len(devs)} ASC(s)", DEVS=devs)
@@ -140,19 +210,43 @@ def _devs(twin: Twin, now: float, wall: float) -> Json:
 def _pools(twin: Twin, now: float, wall: float) -> Json:
     p = twin.physics
     active = twin.active_pool() if twin.mining else None
-    pools = [
-        {
-            "Accepted": p.accepted if i == active else 0,
-            "POOL": i + 1,
-            "Priority": i,
-            "Rejected": p.rejected if i == active else 0,
-            "Status": "Alive" if pool.url else "Dead",
-            "Stratum Active": i == active,
-            "URL": pool.url,
-            "User": pool.user,
-        }
-        for i, pool in enumerate(twin.pools)
-    ]
+    pools = []
+    for i, pool in enumerate(twin.pools):
+        on = i == active
+        counters = (
+            _share_fields(twin, now) if on else {k: type(v)(0) for k, v in _share_fields(twin, now).items()}
+        )
+        for k in ("Device Hardware%", "Device Rejected%"):
+            counters.pop(k)
+        pools.append(
+            {
+                **counters,
+                "Bad Work": 0,
+                "Current Block Height": 0,
+                "Current Block Version": 536870912 if on else 0,
+                "Diff1 Shares": p.accepted * 64 if on else 0,
+                "Has GBT": False,
+                "Has Stratum": True,
+                "Last Share Difficulty": float(p.share_difficulty) if on else 0.0,
+                "Last Share Time": int(wall) if on else 0,
+                "Long Poll": "N",
+                "POOL": i + 1,
+                "Pool Rejected%": 0.0,
+                "Pool Stale%": 0.0,
+                "Priority": i,
+                "Proxy": "",
+                "Proxy Type": "",
+                "Quota": 1,
+                "Status": "Alive" if pool.url else "Dead",
+                "Stratum Active": on,
+                "Stratum Difficulty": float(p.share_difficulty) if on else 0.0,
+                "Stratum URL": pool.url.split("://", 1)[-1].rsplit(":", 1)[0] if on else "",
+                "URL": pool.url,
+                "User": pool.user,
+                "Work Difficulty": 0.0,
+                "Works": p.process_elapsed_s(now) * 7800 if on else 0,
+            }
+        )
     return _table(wall, 7, f"{len(pools)} Pool(s)", POOLS=pools)
 
 
