@@ -13,7 +13,7 @@ import asyncio
 import enum
 import inspect
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -117,7 +117,8 @@ class AuditRecord:
         return sum(o.ok for o in self.outcomes)
 
 
-AuditSink = Callable[[AuditRecord], Awaitable[None] | None]
+#: Receives each audit record (a plain function or a coroutine function; the return value is ignored).
+AuditSink = Callable[[AuditRecord], object]
 
 
 @dataclass(frozen=True, slots=True)

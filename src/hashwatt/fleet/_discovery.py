@@ -44,6 +44,8 @@ __all__ = [
     "catalog_model_for",
     "classify_firmware",
     "compare_identity",
+    "identify_at",
+    "outcome_of",
     "parse_range",
     "probe",
     "scan",

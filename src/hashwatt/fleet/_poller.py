@@ -13,7 +13,7 @@ import contextlib
 import inspect
 import time
 from collections import Counter
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -24,8 +24,10 @@ from hashwatt.fleet.errors import DeviceError, FleetInputError
 
 __all__ = ["CycleStats", "PollSink", "Poller", "poll_device"]
 
-#: Receives each batch of results; may be a plain function or a coroutine function.
-PollSink = Callable[[Sequence[PollResult]], Awaitable[None] | None]
+#: Receives each batch of results. A coroutine function is awaited on the loop; a plain
+#: function (a database write) runs in a worker thread, one batch at a time, so it never
+#: stalls the polls. Its return value is ignored.
+PollSink = Callable[[Sequence[PollResult]], object]
 
 
 async def poll_device(device: Device, *, deadline_s: float) -> PollResult:
@@ -112,9 +114,12 @@ class Poller:
 
     async def _deliver(self, batch: list[PollResult]) -> float:
         t0 = time.monotonic()
-        maybe = self.sink(tuple(batch))
-        if inspect.isawaitable(maybe):
-            await maybe
+        if inspect.iscoroutinefunction(self.sink):
+            await self.sink(tuple(batch))
+        else:
+            maybe = await asyncio.to_thread(self.sink, tuple(batch))
+            if inspect.isawaitable(maybe):
+                await maybe
         return time.monotonic() - t0
 
     async def poll_once(self, *, late_s: float = 0.0) -> CycleStats:
