@@ -158,3 +158,42 @@ def test_a_firmware_swap_is_detected_on_re_identification() -> None:
             assert change is not None and change.kind is IdentityChangeKind.FIRMWARE_SWAP
 
     asyncio.run(main())
+
+
+def test_the_poller_re_identifies_after_an_outage_and_swaps_the_adapter() -> None:
+    from hashwatt.fleet import IdentityChange
+    from hashwatt.fleet._devices import Device, LuxOS
+
+    changes: list[tuple[IdentityChange, Device]] = []
+    results: list[PollResult] = []
+
+    async def main() -> None:
+        async with twin_site(groups=(("Antminer S19 Pro", "stock"), ("Antminer S19j Pro", "luxos"))) as site:
+            scanned = await scan([t.host for t in site.twins], endpoint_for=site.endpoint, timeout_s=2.0)
+            poller = Poller(
+                scanned.devices,
+                results.extend,
+                interval_s=5.0,
+                deadline_s=1.0,
+                on_identity_change=lambda c, d: changes.append((c, d)),
+            )
+            assert (await poller.poll_once()).ok == 2
+            stock_twin = site.twins[0]
+            apply_fault(stock_twin, Fault.FIRMWARE_SWAP, "luxos", site.clock.now())
+            apply_fault(stock_twin, Fault.REBOOT, None, site.clock.now())
+            deadline = time.monotonic() + 15
+            while not changes:
+                assert time.monotonic() < deadline, [r.outcome for r in results]
+                await poller.poll_once()
+                await asyncio.sleep(0.2)
+            change, fresh = changes[0]
+            assert change.kind is IdentityChangeKind.FIRMWARE_SWAP
+            assert change.before.serial == change.after.serial == stock_twin.serial
+            assert isinstance(fresh, LuxOS) and fresh in poller.devices
+            assert len(changes) == 1  # the LuxOS twin, never down, was not re-identified
+            last = [r for r in results if r.endpoint.host == stock_twin.host][-1]
+            assert last.identity is not None and last.identity.firmware is Firmware.LUXOS
+            stats = await poller.poll_once()
+            assert stats.ok == 2
+
+    asyncio.run(main())

@@ -56,9 +56,10 @@ from hashwatt.fleet._discovery import (
     outcome_of,
     parse_range,
     probe,
+    reidentify,
     scan,
 )
-from hashwatt.fleet._poller import CycleStats, Poller, PollSink, poll_device
+from hashwatt.fleet._poller import CycleStats, IdentityCallback, Poller, PollSink, poll_device
 from hashwatt.fleet._types import (
     BoardReading,
     DeviceIdentity,
@@ -117,6 +118,7 @@ __all__ = [
     "FleetError",
     "FleetInputError",
     "Found",
+    "IdentityCallback",
     "IdentityChange",
     "IdentityChangeKind",
     "LuxOS",
@@ -148,6 +150,7 @@ __all__ = [
     "poll_device",
     "price_at",
     "probe",
+    "reidentify",
     "request_from_command",
     "resume",
     "scan",

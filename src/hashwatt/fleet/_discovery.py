@@ -48,6 +48,7 @@ __all__ = [
     "outcome_of",
     "parse_range",
     "probe",
+    "reidentify",
     "scan",
 ]
 
@@ -248,12 +249,47 @@ async def identify_at(
             firmware, host=endpoint.host, address=endpoint.address, site=site, model=identity.model
         )
         device.resolved = by_model
+    await _attach_catalog(device)
+    return device
+
+
+async def _attach_catalog(device: Device) -> None:
+    """Set the catalog model and rated efficiency (stock power estimates) from the identity."""
+    if device.identity is None:
+        return
     # The first lookup loads the catalog (pandas): off the event loop, so other probes go on.
-    catalog = await asyncio.to_thread(catalog_model_for, identity.model)
+    catalog = await asyncio.to_thread(catalog_model_for, device.identity.model)
     if catalog is not None:
         device.efficiency_j_per_th = catalog.efficiency_j_per_th
-        device.identity = dataclasses.replace(identity, catalog_model=catalog.model)
-    return device
+        device.identity = dataclasses.replace(device.identity, catalog_model=catalog.model)
+
+
+async def reidentify(
+    device: Device,
+    *,
+    timeout_s: float,
+    credentials: CredentialStore | None = None,
+    site: str | None = None,
+) -> tuple[Device, IdentityChange | None]:
+    """Identify the device at ``device``'s endpoint again: the adapter to use now, and what changed.
+
+    The same firmware keeps the device's credentials; another firmware gets the store's (or
+    its factory default). A new adapter is returned whenever the firmware changed.
+    """
+    firmware = await probe(device.endpoint, timeout_s=timeout_s)
+    endpoint = device.endpoint
+    if firmware is device.firmware and credentials is None:
+        resolved = device.resolved
+    else:
+        resolved = (credentials or CredentialStore()).resolve(
+            firmware, host=endpoint.host, address=endpoint.address, site=site
+        )
+    fresh = adapter_for(firmware, endpoint, credentials=resolved, timeout_s=device.timeout_s)
+    await fresh.identify()
+    await _attach_catalog(fresh)
+    assert fresh.identity is not None  # identify() sets it
+    change = None if device.identity is None else compare_identity(device.identity, fresh.identity)
+    return fresh, change
 
 
 async def scan(

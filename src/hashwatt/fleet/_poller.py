@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import dataclasses
 import inspect
 import time
 from collections import Counter
@@ -17,12 +18,16 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from hashwatt.fleet._credentials import CredentialStore
 from hashwatt.fleet._devices import Device
-from hashwatt.fleet._discovery import outcome_of
+from hashwatt.fleet._discovery import IdentityChange, outcome_of, reidentify
 from hashwatt.fleet._types import PollOutcome, PollResult, Telemetry
 from hashwatt.fleet.errors import DeviceError, FleetInputError
 
 __all__ = ["CycleStats", "PollSink", "Poller", "poll_device"]
+
+#: Told when a device is found to be another machine or to run other firmware; gets the new adapter.
+IdentityCallback = Callable[[IdentityChange, Device], object]
 
 #: Receives each batch of results. A coroutine function is awaited on the loop; a plain
 #: function (a database write) runs in a worker thread, one batch at a time, so it never
@@ -78,6 +83,9 @@ class Poller:
         deadline_s: float = 10.0,
         concurrency: int = 1024,
         batch_size: int = 500,
+        on_identity_change: IdentityCallback | None = None,
+        credentials: CredentialStore | None = None,
+        site: str | None = None,
     ) -> None:
         if not 0 < deadline_s < interval_s:
             raise FleetInputError(
@@ -93,6 +101,12 @@ class Poller:
         self.batch_size = batch_size
         self.cycles: list[CycleStats] = []
         self.missed_cycles = 0
+        self.on_identity_change = on_identity_change
+        self.credentials = credentials
+        self.site = site
+        self.identity_changes: list[IdentityChange] = []
+        # address -> (last poll ok, last uptime [s]): a comeback or an uptime drop triggers re-identification
+        self._last: dict[str, tuple[bool, int | None]] = {}
 
     async def _deliver(self, batch: list[PollResult]) -> float:
         t0 = time.monotonic()
@@ -103,6 +117,37 @@ class Poller:
             if inspect.isawaitable(maybe):
                 await maybe
         return time.monotonic() - t0
+
+    def _needs_reidentify(self, device: Device, result: PollResult) -> bool:
+        """After an outage or a reboot the machine may be another one, or run other firmware."""
+        ok = result.outcome is PollOutcome.OK
+        uptime = result.telemetry.uptime_s if result.telemetry is not None else None
+        prev = self._last.get(device.address)
+        self._last[device.address] = (ok, uptime if ok else (prev[1] if prev else None))
+        if not ok or prev is None:
+            return False
+        came_back = not prev[0]
+        rebooted = uptime is not None and prev[1] is not None and uptime < prev[1]
+        return came_back or rebooted
+
+    async def _reidentify(self, device: Device, result: PollResult) -> PollResult:
+        try:
+            async with asyncio.timeout(self.deadline_s):
+                fresh, change = await reidentify(
+                    device, timeout_s=device.timeout_s, credentials=self.credentials, site=self.site
+                )
+        except (DeviceError, TimeoutError):
+            self._last[device.address] = (False, None)  # try again next cycle
+            return result
+        if change is None:
+            return result
+        self.identity_changes.append(change)
+        self.devices = [fresh if d is device else d for d in self.devices]
+        if self.on_identity_change is not None:
+            maybe = self.on_identity_change(change, fresh)
+            if inspect.isawaitable(maybe):
+                await maybe
+        return dataclasses.replace(result, identity=fresh.identity)
 
     async def poll_once(self, *, late_s: float = 0.0) -> CycleStats:
         """One cycle over every device; returns its statistics."""
@@ -134,6 +179,8 @@ class Poller:
                 except asyncio.QueueEmpty:
                     return
                 result = await poll_device(device, deadline_s=self.deadline_s)
+                if self._needs_reidentify(device, result):
+                    result = await self._reidentify(device, result)
                 counts[result.outcome] += 1
                 batch.append(result)
                 if len(batch) >= self.batch_size:
