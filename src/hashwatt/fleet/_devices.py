@@ -148,6 +148,11 @@ def _hashes_nothing(hashrate_ths: float | None, expected_ths: float | None) -> b
     return hashrate_ths == 0 or bool(expected_ths and hashrate_ths < MINING_FRACTION * expected_ths)
 
 
+def _list(value: Any) -> list[Any]:
+    """A reply list that has at least one element ({} when the firmware sent none or no list)."""
+    return value if isinstance(value, list) and value else [{}]
+
+
 def _max(values: Iterable[float | None]) -> float | None:
     present = [v for v in values if v is not None]
     return max(present) if present else None
@@ -170,6 +175,14 @@ def _section(reply: Mapping[str, Any], key: str, address: str) -> list[dict[str,
     if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
         raise DeviceReplyInvalid(f"reply lacks the {key} section", address=address)
     return value
+
+
+def _first(reply: Mapping[str, Any], key: str, address: str) -> dict[str, Any]:
+    """The first entry of a reply's detail section; an empty section is an invalid reply."""
+    entries = _section(reply, key, address)
+    if not entries:
+        raise DeviceReplyInvalid(f"the {key} section is empty", address=address)
+    return entries[0]
 
 
 def _pools(entries: Sequence[Mapping[str, Any]]) -> tuple[PoolReading, ...]:
@@ -436,7 +449,7 @@ class AntminerStock(Device):
 
     async def identify(self) -> DeviceIdentity:
         version = await self._rpc("version")
-        ver = _section(version, "VERSION", self.address)[0]
+        ver = _first(version, "VERSION", self.address)
         model = str(ver.get("Type", "")).strip() or "Antminer"
         serial = mac = hostname = None
         try:
@@ -468,7 +481,7 @@ class AntminerStock(Device):
 
     async def read(self, metrics: Iterable[str] = ALL_METRICS) -> Telemetry:
         replies = await self._rpc_multi(self.commands_for(metrics) or ("summary",))
-        summary = _section(replies["summary"], "SUMMARY", self.address)[0] if "summary" in replies else {}
+        summary = _first(replies["summary"], "SUMMARY", self.address) if "summary" in replies else {}
         st = _bmminer_stats(_section(replies["stats"], "STATS", self.address)) if "stats" in replies else {}
         pools = _pools(_section(replies["pools"], "POOLS", self.address)) if "pools" in replies else ()
         hashrate = _ghs_to_ths(_num(summary.get("GHS 5s")))
@@ -591,8 +604,8 @@ class LuxOS(Device):
 
     async def identify(self) -> DeviceIdentity:
         replies = await self._rpc_multi(("version", "config"))
-        ver = _section(replies["version"], "VERSION", self.address)[0]
-        cfg = _section(replies["config"], "CONFIG", self.address)[0]
+        ver = _first(replies["version"], "VERSION", self.address)
+        cfg = _first(replies["config"], "CONFIG", self.address)
         self.identity = DeviceIdentity(
             make="Antminer",
             model=str(cfg.get("Model") or ver.get("Type") or "Antminer"),
@@ -607,13 +620,13 @@ class LuxOS(Device):
 
     async def read(self, metrics: Iterable[str] = ALL_METRICS) -> Telemetry:
         replies = await self._rpc_multi(self.commands_for(metrics) or ("summary",))
-        summary = _section(replies["summary"], "SUMMARY", self.address)[0] if "summary" in replies else {}
+        summary = _first(replies["summary"], "SUMMARY", self.address) if "summary" in replies else {}
         st = _bmminer_stats(_section(replies["stats"], "STATS", self.address)) if "stats" in replies else {}
-        cfg = _section(replies["config"], "CONFIG", self.address)[0] if "config" in replies else {}
+        cfg = _first(replies["config"], "CONFIG", self.address) if "config" in replies else {}
         pools = _pools(_section(replies["pools"], "POOLS", self.address)) if "pools" in replies else ()
         power: float | None = None
         if "power" in replies:
-            power = _num(_section(replies["power"], "POWER", self.address)[0].get("Watts"))
+            power = _num(_first(replies["power"], "POWER", self.address).get("Watts"))
         fans: tuple[int, ...] = ()
         if "fans" in replies:
             fans = tuple(
@@ -656,13 +669,13 @@ class LuxOS(Device):
         """The current session id, or a new one from ``logon`` (LuxOS allows one at a time)."""
         reply = await self._rpc("session")
         if status_ok(reply):
-            sid = str((reply.get("SESSION") or [{}])[0].get("SessionID", ""))
+            sid = str(_obj(_list(reply.get("SESSION"))[0]).get("SessionID", ""))
             if sid:
                 return sid
         reply = await self._rpc("logon")
         if not status_ok(reply):
             raise DeviceAuthFailed("logon refused (another session is active?)", address=self.address)
-        sid = str((reply.get("SESSION") or [{}])[0].get("SessionID", ""))
+        sid = str(_obj(_list(reply.get("SESSION"))[0]).get("SessionID", ""))
         if not sid:
             raise DeviceReplyInvalid("logon answered no session id", address=self.address)
         return sid
@@ -701,7 +714,7 @@ class LuxOS(Device):
         if name not in names:
             raise ControlUnsupported(f"no profile named {name!r} on this device", address=self.address)
         reply = await self._write("profileset", name)
-        got = str((reply.get("PROFILE") or [{}])[0].get("Profile", name))
+        got = str(_obj(_list(reply.get("PROFILE"))[0]).get("Profile", name))
         if got != name:
             raise DeviceReplyInvalid(f"profileset chose {got!r}, not {name!r}", address=self.address)
 
@@ -718,7 +731,7 @@ class LuxOS(Device):
         await self._write("ledset", "red", "blink" if on else "off")
 
     async def fault_light(self) -> bool:
-        cfg = _section(await self._rpc("config"), "CONFIG", self.address)[0]
+        cfg = _first(await self._rpc("config"), "CONFIG", self.address)
         return str(cfg.get("RedLed", "off")).lower() not in ("off", "auto", "")
 
     async def set_pools(self, pools: Sequence[PoolConfig]) -> None:
@@ -786,7 +799,7 @@ class WhatsminerV2(Device):
 
     async def read(self, metrics: Iterable[str] = ALL_METRICS) -> Telemetry:
         replies = await self._fetch(self.commands_for(metrics) or ("summary",))
-        summary = _section(replies["summary"], "SUMMARY", self.address)[0] if "summary" in replies else {}
+        summary = _first(replies["summary"], "SUMMARY", self.address) if "summary" in replies else {}
         devs = _section(replies["devs"], "DEVS", self.address) if "devs" in replies else []
         pools = _pools(_section(replies["pools"], "POOLS", self.address)) if "pools" in replies else ()
         hashrate = _ghs_to_ths(_num(summary.get("MHS 1m", summary.get("MHS av"))), "MH")

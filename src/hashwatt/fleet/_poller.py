@@ -51,6 +51,11 @@ async def poll_device(device: Device, *, deadline_s: float) -> PollResult:
         return result(PollOutcome.TIMEOUT, error=f"{device.address}: no reading within {deadline_s:g} s")
     except DeviceError as exc:
         return result(outcome_of(exc), error=str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+    except (KeyError, IndexError, TypeError, ValueError, AttributeError) as exc:
+        # Last line of defence: a reply shape no adapter foresaw is a bad reply, never a dead cycle.
+        return result(
+            PollOutcome.BAD_REPLY, error=f"{device.address}: unexpected reply shape ({type(exc).__name__})"
+        )
     return result(PollOutcome.OK, telemetry)
 
 
