@@ -73,8 +73,11 @@ class _Mutating:
 def _run(folder: str, make: type[Device], data: st.DataObject) -> None:
     state = _Mutating(folder)
     command = data.draw(st.sampled_from(sorted(set(make.commands_for(make.METRICS)) & set(state.rpc))))
-    path = data.draw(st.sampled_from(_paths(state.rpc[command])[1:]))
-    state.target = (command, path, data.draw(JSON))
+    paths = _paths(state.rpc[command])[1:]
+    shallow = [p for p in paths if len(p) <= 2]  # sections and their first entries: where shapes break
+    path = data.draw(st.sampled_from(shallow) | st.sampled_from(paths))
+    value = data.draw(st.sampled_from([[], {}, None, "", 0, -1, "nan", [{}], [None]]) | JSON)
+    state.target = (command, path, value)
     json.dumps(state.target[2])  # the mutation must be sendable JSON
     api = ApiServer(state.replies())
 
