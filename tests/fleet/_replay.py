@@ -35,8 +35,27 @@ def captured(folder: str) -> dict[str, dict[str, Any]]:
     return {p.stem: json.loads(p.read_text()) for p in sorted((FIXTURES / folder).glob("*.json"))}
 
 
+class _Listening:
+    """start/stop of a loopback server whose ``_handle`` serves one connection."""
+
+    host: str
+    port: int
+    _server: asyncio.Server | None
+
+    async def _handle(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        raise NotImplementedError
+
+    async def start(self) -> None:
+        self._server = await asyncio.start_server(self._handle, self.host, self.port)
+        self.port = self._server.sockets[0].getsockname()[1]
+
+    async def stop(self) -> None:
+        if self._server is not None:
+            self._server.close()
+
+
 @dataclass
-class ApiServer:
+class ApiServer(_Listening):
     """A cgminer-style API on 127.0.0.1 answering from ``replies`` (command -> reply or handler)."""
 
     replies: dict[str, dict[str, Any] | Handler]
@@ -103,10 +122,6 @@ class ApiServer:
             self._conns.discard(writer)
             writer.close()
 
-    async def start(self) -> None:
-        self._server = await asyncio.start_server(self._handle, self.host, self.port)
-        self.port = self._server.sockets[0].getsockname()[1]
-
     async def stop(self) -> None:
         if self._server is not None:
             self._server.close()
@@ -117,7 +132,7 @@ class ApiServer:
 
 
 @dataclass
-class DigestCgiServer:
+class DigestCgiServer(_Listening):
     """HTTP/1.1 on 127.0.0.1 with Digest auth (realm antMiner Configuration) over ``/cgi-bin/*.cgi``."""
 
     routes: dict[str, Callable[[dict[str, Any] | None], bytes | dict[str, Any]]]
@@ -184,14 +199,6 @@ class DigestCgiServer:
             pass
         finally:
             writer.close()
-
-    async def start(self) -> None:
-        self._server = await asyncio.start_server(self._handle, self.host, self.port)
-        self.port = self._server.sockets[0].getsockname()[1]
-
-    async def stop(self) -> None:
-        if self._server is not None:
-            self._server.close()
 
 
 @contextlib.asynccontextmanager
@@ -273,7 +280,7 @@ class StockState:
 
 
 @dataclass
-class V3Server:
+class V3Server(_Listening):
     """Whatsminer API 3.x on 127.0.0.1: length-prefixed JSON frames, one reply per request frame."""
 
     handler: Callable[[dict[str, Any]], dict[str, Any]]
@@ -296,14 +303,6 @@ class V3Server:
             pass
         finally:
             writer.close()
-
-    async def start(self) -> None:
-        self._server = await asyncio.start_server(self._handle, self.host, self.port)
-        self.port = self._server.sockets[0].getsockname()[1]
-
-    async def stop(self) -> None:
-        if self._server is not None:
-            self._server.close()
 
 
 class LuxState:
