@@ -3,7 +3,7 @@ offline miner must not look like an idle one."""
 
 from __future__ import annotations
 
-from hashwatt.errors import HashwattError
+from hashwatt.errors import HashwattError, InputError
 
 __all__ = [
     "ControlUnsupported",
@@ -13,6 +13,7 @@ __all__ = [
     "DeviceTimeout",
     "DeviceUnreachable",
     "FleetError",
+    "FleetInputError",
 ]
 
 
@@ -46,3 +47,7 @@ class DeviceAuthFailed(DeviceError):
 
 class ControlUnsupported(DeviceError):
     """The firmware has no such control (e.g. a power target on stock Antminer firmware)."""
+
+
+class FleetInputError(FleetError, InputError):
+    """Bad operator input to the fleet service (an address range with a typo, an unknown action)."""
