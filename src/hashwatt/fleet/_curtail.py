@@ -116,7 +116,7 @@ def plan_curtailment(
     *,
     price_usd_per_mwh: float,
     hashprice_usd_per_ph_day: float,
-    pool_fee_fraction: float = 0.0,
+    pool_fee: float = 0.0,
     pue: float = 1.0,
     shed_kw: float | None = None,
 ) -> CurtailPlan:
@@ -136,7 +136,7 @@ def plan_curtailment(
         np.array([hashprice_usd_per_ph_day]),
         eff,
         pue=pue,
-        pool_fee_fraction=pool_fee_fraction,
+        pool_fee=pool_fee,
     )[0]
     count = int(np.sum(run < 0.5))  # least efficient first, so the unprofitable ones lead
     if shed_kw is not None:
@@ -294,7 +294,7 @@ def account_event(
     end_utc: datetime,
     prices: pd.Series,
     hashprice_usd_per_ph_day: float,
-    pool_fee_fraction: float = 0.0,
+    pool_fee: float = 0.0,
 ) -> CurtailAccount:
     """Energy saved and its cost at each hour's price; revenue forgone at the hashprice.
 
@@ -319,7 +319,7 @@ def account_event(
     revenue = (
         event.hashrate_ths
         * float(ph_day_to_th_day(hashprice_usd_per_ph_day))
-        * (1.0 - pool_fee_fraction)
+        * (1.0 - pool_fee)
         * hours_total
         / 24.0
     )
