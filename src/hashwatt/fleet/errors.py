@@ -6,6 +6,8 @@ from __future__ import annotations
 from hashwatt.errors import HashwattError
 
 __all__ = [
+    "AlertConfigError",
+    "CommandError",
     "ControlUnsupported",
     "DeviceAuthFailed",
     "DeviceError",
@@ -13,6 +15,7 @@ __all__ = [
     "DeviceTimeout",
     "DeviceUnreachable",
     "FleetError",
+    "StoreError",
 ]
 
 
@@ -46,3 +49,15 @@ class DeviceAuthFailed(DeviceError):
 
 class ControlUnsupported(DeviceError):
     """The firmware has no such control (e.g. a power target on stock Antminer firmware)."""
+
+
+class StoreError(FleetError):
+    """The fleet database could not be opened, migrated or written (URL shown without password)."""
+
+
+class AlertConfigError(FleetError):
+    """The alert-rules TOML file is missing, malformed or names an unknown threshold."""
+
+
+class CommandError(FleetError):
+    """A command cannot be queued or acknowledged (unknown site, action or state)."""
