@@ -8,6 +8,7 @@ share one file; PostgreSQL is reached by URL. Connection failures become one-lin
 from __future__ import annotations
 
 import sqlite3
+import threading
 from pathlib import Path
 from typing import Any
 
@@ -15,7 +16,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import create_engine, event
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, SQLAlchemyError
 
@@ -85,11 +86,23 @@ def _reason(exc: SQLAlchemyError) -> str:
     return line[:200]
 
 
+#: Alembic's ``context`` is module-global: one migration at a time per process.
+_MIGRATION_LOCK = threading.Lock()
+#: Key of the PostgreSQL advisory lock that serialises agents migrating one shared database.
+_PG_LOCK_KEY = 0x68617368  # "hash"
+
+
 def upgrade(engine: Engine, revision: str = "head") -> None:
-    """Bring the schema to ``revision`` (default: the newest shipped migration)."""
+    """Bring the schema to ``revision`` (default: the newest shipped migration).
+
+    Safe when several agents start at once: on PostgreSQL they queue on an advisory lock and
+    the later ones find the schema already at head.
+    """
     config = _alembic_config()
     try:
-        with engine.begin() as conn:
+        with _MIGRATION_LOCK, engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK_KEY})
             config.attributes["connection"] = conn
             command.upgrade(config, revision)
     except SQLAlchemyError as exc:
