@@ -173,7 +173,7 @@ def load_alert_config(path: str | Path) -> AlertConfig:
                 try:
                     AlertThresholds(**{**defaults.model_dump(), **values})
                 except ValidationError as exc:
-                    raise AlertConfigError(f"{path}: [{table}.{name!r}] {_one_line(exc)}") from None
+                    raise AlertConfigError(f"{path}: {table} {name!r}: {_one_line(exc)}") from None
     except ValidationError as exc:
         raise AlertConfigError(f"{path}: {_one_line(exc)}") from None
     names = [w.name for w in parsed.webhook]
