@@ -148,3 +148,28 @@ def test_unreachable_database_is_one_line_without_password(tmp_path: object) -> 
     message = str(info.value)
     assert "s3cretpw" not in message and "\n" not in message
     assert "127.0.0.1:1" in message
+
+
+def test_shipped_migrations_match_the_models(store_url: str) -> None:
+    """The migrations build exactly the tables the code declares: no drift either way."""
+    from alembic.autogenerate import compare_metadata
+    from alembic.runtime.migration import MigrationContext
+
+    with FleetStore.open(store_url) as store, store.engine.connect() as conn:
+        diff = compare_metadata(MigrationContext.configure(conn, opts={"compare_type": True}), metadata)
+    assert diff == []
+
+
+def test_upgrade_keeps_data_written_at_the_previous_revision(store_url: str) -> None:
+    from hashwatt.fleet._db import connect, upgrade
+
+    engine = connect(store_url)
+    try:
+        upgrade(engine, "0001")
+        FleetStore(engine).record("s1", [ok(0, T0)])
+        upgrade(engine, "head")
+        assert current_revision(engine) == head_revision()
+        (view,) = FleetStore(engine).views()
+        assert view.telemetry is not None and view.telemetry.hashrate_ths == pytest.approx(110.0)
+    finally:
+        engine.dispose()

@@ -520,9 +520,10 @@ def evaluate_alerts(
         series = by_device.get(device.id, [])
         oks = [s.telemetry for s in series if s.telemetry is not None]
         model = device.catalog_model or device.model
-        ctx = _Ctx(
-            device, series, oks, now, th_by_device[device.id], rated_efficiency(model) if model else None
-        )
+        th = th_by_device[device.id]
+        # the catalog is consulted only when the rules file gives no rating for this model
+        rated = rated_efficiency(model) if model and th.rated_efficiency_j_per_th is None else None
+        ctx = _Ctx(device, series, oks, now, th, rated)
         offline = False
         for rule, check in RULES.items():
             verdict = UNKNOWN if offline and rule is not AlertRule.OFFLINE else check(ctx)
