@@ -3,7 +3,7 @@ offline miner must not look like an idle one."""
 
 from __future__ import annotations
 
-from hashwatt.errors import HashwattError
+from hashwatt.errors import HashwattError, InputError
 
 __all__ = [
     "AlertConfigError",
@@ -15,6 +15,7 @@ __all__ = [
     "DeviceTimeout",
     "DeviceUnreachable",
     "FleetError",
+    "FleetInputError",
     "StoreError",
 ]
 
@@ -51,13 +52,17 @@ class ControlUnsupported(DeviceError):
     """The firmware has no such control (e.g. a power target on stock Antminer firmware)."""
 
 
+class FleetInputError(FleetError, InputError):
+    """Bad operator input to the fleet service (an address range with a typo, an unknown action)."""
+
+
 class StoreError(FleetError):
     """The fleet database could not be opened, migrated or written (URL shown without password)."""
 
 
-class AlertConfigError(FleetError):
+class AlertConfigError(FleetInputError):
     """The alert-rules TOML file is missing, malformed or names an unknown threshold."""
 
 
-class CommandError(FleetError):
+class CommandError(FleetInputError):
     """A command cannot be queued or acknowledged (unknown site, action or state)."""

@@ -1,0 +1,200 @@
+"""Whatsminer (btminer) API wire formats: API 2.x token and AES envelope, API 3.x framing.
+
+API 2.x (TCP 4028, cgminer-style framing): writes travel inside an AES-256-ECB envelope
+keyed from the admin password. ``get_token`` returns ``time``, ``salt`` and ``newsalt``; the
+client derives ``host_passwd_md5`` = the hash part of ``md5crypt(password, salt)``, the
+signature ``host_sign`` = the hash part of ``md5crypt(host_passwd_md5 + time, newsalt)``,
+and the AES key = ``sha256(host_passwd_md5)``. The plaintext JSON is NUL-padded to 16 bytes.
+
+API 3.x (TCP 4433, firmware after 2024-11): every message is a 4-byte little-endian length
+followed by that many bytes of JSON; ``set.*`` commands carry ``ts`` and ``token`` =
+the first 8 characters of ``base64(sha256(cmd + password + salt + str(ts)))``.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import dataclasses
+import hashlib
+import json
+import struct
+from collections.abc import Mapping
+from typing import Any
+
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+from hashwatt.minerapi.errors import FrameError, FrameTooLarge
+
+__all__ = [
+    "V2_DEFAULT_PASSWORD",
+    "V3_DEFAULT_PASSWORD",
+    "V3_MAX_FRAME_BYTES",
+    "V2Credentials",
+    "V3FrameReader",
+    "decrypt_v2",
+    "derive_v2_credentials",
+    "encode_v2_privileged",
+    "encode_v3_frame",
+    "encrypt_v2",
+    "md5crypt",
+    "v3_token",
+]
+
+#: Factory admin password of API 2.x ("admin" account).
+V2_DEFAULT_PASSWORD = "admin"
+#: Factory password of the API 3.x "super" account.
+V3_DEFAULT_PASSWORD = "super"
+#: Largest API 3.x frame accepted [bytes]; real replies stay under 16 KiB.
+V3_MAX_FRAME_BYTES = 256 * 1024
+
+_ITOA64 = "./0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+_SALT_CHARS = frozenset(_ITOA64)
+
+
+def md5crypt(password: str, salt: str) -> str:
+    """The FreeBSD/glibc ``$1$`` password hash (Poul-Henning Kamp, 1994): ``$1$<salt>$<hash>``.
+
+    Written out because Python 3.13 dropped :mod:`crypt` and the one library that has it
+    (passlib) is unmaintained; ``tests/twin`` checks it against passlib as an oracle.
+    ``salt`` is at most 8 characters of ``[./0-9A-Za-z]`` (longer salts are cut, as libc does).
+    """
+    if not set(salt) <= _SALT_CHARS:
+        raise FrameError(f"md5crypt salt {salt!r} has characters outside [./0-9A-Za-z]")
+    pw = password.encode()
+    s = salt[:8].encode()
+    magic = b"$1$"
+    alt = hashlib.md5(pw + s + pw).digest()
+    ctx = pw + magic + s
+    for remaining in range(len(pw), 0, -16):
+        ctx += alt[: min(16, remaining)]
+    i = len(pw)
+    while i:
+        ctx += b"\x00" if i & 1 else pw[:1]
+        i >>= 1
+    final = hashlib.md5(ctx).digest()
+    for round_ in range(1000):  # the deliberate slowdown of the original scheme
+        step = pw if round_ & 1 else final
+        if round_ % 3:
+            step += s
+        if round_ % 7:
+            step += pw
+        step += final if round_ & 1 else pw
+        final = hashlib.md5(step).digest()
+    out = []
+    for a, b, c in ((0, 6, 12), (1, 7, 13), (2, 8, 14), (3, 9, 15), (4, 10, 5)):
+        v = (final[a] << 16) | (final[b] << 8) | final[c]
+        for _ in range(4):
+            out.append(_ITOA64[v & 0x3F])
+            v >>= 6
+    v = final[11]
+    for _ in range(2):
+        out.append(_ITOA64[v & 0x3F])
+        v >>= 6
+    return f"$1${salt[:8]}${''.join(out)}"
+
+
+def _hash_part(crypted: str) -> str:
+    return crypted.split("$")[3]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class V2Credentials:
+    """What both ends derive from a ``get_token`` answer and the admin password."""
+
+    host_passwd_md5: str
+    host_sign: str
+
+    @property
+    def aes_key(self) -> bytes:
+        """The AES-256 key: sha256 of ``host_passwd_md5`` [32 bytes]."""
+        return hashlib.sha256(self.host_passwd_md5.encode()).digest()
+
+
+def derive_v2_credentials(password: str, *, salt: str, newsalt: str, time: str) -> V2Credentials:
+    """Derive the API 2.x key and token from the admin password and a ``get_token`` answer."""
+    passwd_md5 = _hash_part(md5crypt(password, salt))
+    return V2Credentials(passwd_md5, _hash_part(md5crypt(passwd_md5 + time, newsalt)))
+
+
+def _aes(key: bytes) -> Cipher[modes.ECB]:
+    return Cipher(algorithms.AES(key), modes.ECB())
+
+
+def encrypt_v2(message: Mapping[str, Any], key: bytes) -> str:
+    """AES-256-ECB of the JSON ``message`` NUL-padded to 16 bytes, as base64 text."""
+    plain = json.dumps(message).encode()
+    plain += b"\x00" * (-len(plain) % 16)
+    enc = _aes(key).encryptor()
+    return base64.b64encode(enc.update(plain) + enc.finalize()).decode()
+
+
+def decrypt_v2(data: str, key: bytes) -> dict[str, Any]:
+    """Inverse of :func:`encrypt_v2`; :class:`FrameError` for a wrong key or a damaged envelope."""
+    try:
+        raw = base64.b64decode(data, validate=False)
+    except (binascii.Error, ValueError) as exc:
+        raise FrameError("envelope is not base64") from exc
+    if not raw or len(raw) % 16:
+        raise FrameError("envelope length is not a positive multiple of the AES block")
+    dec = _aes(key).decryptor()
+    plain = (dec.update(raw) + dec.finalize()).rstrip(b"\x00")
+    try:
+        body = json.loads(plain.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise FrameError("envelope does not decrypt to JSON (wrong key?)") from exc
+    if not isinstance(body, dict):
+        raise FrameError("decrypted envelope is not a JSON object")
+    return body
+
+
+def encode_v2_privileged(message: Mapping[str, Any], credentials: V2Credentials) -> bytes:
+    """The request bytes of a privileged API 2.x command: ``{"enc":1,"data":<base64>}``.
+
+    ``message`` is ``{"cmd": ..., <arguments>}``; the token is added here.
+    """
+    signed = {**message, "token": credentials.host_sign}
+    return json.dumps({"enc": 1, "data": encrypt_v2(signed, credentials.aes_key)}).encode()
+
+
+def encode_v3_frame(message: Mapping[str, Any]) -> bytes:
+    """One API 3.x message: 4-byte little-endian length, then the JSON bytes."""
+    body = json.dumps(message, separators=(",", ":")).encode()
+    return struct.pack("<I", len(body)) + body
+
+
+class V3FrameReader:
+    """Splits an API 3.x byte stream into JSON messages, bounded by ``max_bytes`` per frame."""
+
+    __slots__ = ("_buf", "_max")
+
+    def __init__(self, max_bytes: int = V3_MAX_FRAME_BYTES) -> None:
+        self._buf = bytearray()
+        self._max = max_bytes
+
+    def feed(self, data: bytes) -> list[dict[str, Any]]:
+        """Messages completed by ``data``; :class:`FrameError` on an oversized or non-JSON frame."""
+        self._buf += data
+        out: list[dict[str, Any]] = []
+        while len(self._buf) >= 4:
+            (length,) = struct.unpack_from("<I", self._buf)
+            if length > self._max:
+                raise FrameTooLarge(f"frame of {length} bytes is over the {self._max}-byte bound")
+            if len(self._buf) < 4 + length:
+                break
+            body = bytes(self._buf[4 : 4 + length])
+            del self._buf[: 4 + length]
+            try:
+                msg = json.loads(body.decode("utf-8"))
+            except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+                raise FrameError("frame is not JSON") from exc
+            if not isinstance(msg, dict):
+                raise FrameError("frame JSON is not an object")
+            out.append(msg)
+        return out
+
+
+def v3_token(command: str, password: str, salt: str, ts: int) -> str:
+    """The API 3.x ``token`` of a ``set.*`` command sent at unix time ``ts`` [s]."""
+    digest = hashlib.sha256(f"{command}{password}{salt}{ts}".encode()).digest()
+    return base64.b64encode(digest).decode()[:8]

@@ -1,0 +1,75 @@
+"""An in-process site of device twins on loopback for the fleet tests.
+
+The twins (``hashwatt.twin``) answer on real sockets exactly as the firmware does; the fleet
+code reaches them only through the network. Each test site takes its own 127.77.N.0/24 block
+and offset ports, with one listener per address, so parallel test runs never collide.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import os
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+from hashwatt.fleet import Endpoint
+from hashwatt.twin import Clock, GroupSpec, Ports, SiteServer, SiteSpec, Twin, build_twins
+from hashwatt.twin import Firmware as TwinFirmware
+
+_BLOCKS = itertools.count((os.getpid() % 200) + 20)
+
+#: (model, firmware) of a small mixed site: every firmware hashwatt speaks.
+MIXED = (
+    ("Antminer S19 Pro", "stock"),
+    ("Antminer S19j Pro", "luxos"),
+    ("Whatsminer M30S+", "whatsminer"),
+    ("Whatsminer M60S", "whatsminer-v3"),
+)
+
+
+@dataclass
+class Site:
+    server: SiteServer
+    twins: list[Twin]
+    clock: Clock
+    ports: Ports
+
+    def endpoint(self, host: str) -> Endpoint:
+        return Endpoint(host, api_port=self.ports.rpc, http_port=self.ports.web, v3_port=self.ports.v3)
+
+    def twin(self, host: str) -> Twin:
+        return next(t for t in self.twins if t.host == host)
+
+
+@contextlib.asynccontextmanager
+async def twin_site(
+    groups: tuple[tuple[str, str], ...] = MIXED,
+    *,
+    count: int = 1,
+    reboot_s: float = 1.0,
+    restart_s: float = 0.3,
+) -> AsyncIterator[Site]:
+    """``count`` twins of each (model, firmware), ramp 0, on a fresh loopback block."""
+    block = next(_BLOCKS) % 250
+    specs = []
+    for g, (model, firmware) in enumerate(groups):
+        first = 1 + g * count
+        specs.append(
+            GroupSpec(
+                model=model,
+                firmware=TwinFirmware(firmware),
+                count=count,
+                range=f"127.77.{block}.{first}-127.77.{block}.{first + count - 1}",
+            )
+        )
+    spec = SiteSpec(ramp_seconds=0, reboot_seconds=reboot_s, restart_seconds=restart_s, group=specs)
+    clock = Clock()
+    twins = build_twins(spec, now_s=clock.now())
+    ports = Ports.offset(20000 + (os.getpid() % 5000) * 2 + block % 2)
+    server = SiteServer(twins, ports=ports, clock=clock, mode="per-address")
+    await server.start()
+    try:
+        yield Site(server, twins, clock, ports)
+    finally:
+        await server.close()
