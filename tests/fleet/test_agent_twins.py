@@ -10,7 +10,7 @@ from hashwatt.fleet._agent import Agent, AgentConfig, CycleReport
 from hashwatt.fleet._alerts import AlertConfig, AlertRule, AlertThresholds, list_alerts
 from hashwatt.fleet._audit import AuditLog
 from hashwatt.fleet._commands import CommandState, list_commands, submit_command
-from hashwatt.fleet._control import Controller
+from hashwatt.fleet._control import Action, ActionRequest, Controller
 from hashwatt.fleet._device_layer import NetworkDeviceLayer
 from hashwatt.fleet._discovery import scan
 from hashwatt.fleet._store import FleetStore
@@ -27,7 +27,7 @@ def test_twins_scanned_polled_alerted_and_commanded(store_url: str) -> None:
             async with twin_site() as site:
                 hosts = [t.host for t in site.twins]
                 dead = hosts[-1].rsplit(".", 1)[0] + ".200"  # nothing listens there
-                result = await scan([*hosts, dead], endpoint_for=site.endpoint, timeout_s=1.0)
+                result = await scan([*hosts, dead], endpoint_for=site.endpoint, timeout_s=5.0)
                 assert len(result.found) == 4 and result.dead == (dead,)
                 for f in result.found:
                     store.add_device(
@@ -37,8 +37,8 @@ def test_twins_scanned_polled_alerted_and_commanded(store_url: str) -> None:
                 layer = NetworkDeviceLayer(
                     store,
                     "north",
-                    deadline_s=3.0,
-                    timeout_s=1.0,
+                    deadline_s=15.0,
+                    timeout_s=5.0,
                     controller=Controller(confirm_interval_s=0.2, confirm_timeout_s=15.0),
                     step_interval_s=0.0,
                 )
@@ -50,10 +50,13 @@ def test_twins_scanned_polled_alerted_and_commanded(store_url: str) -> None:
                 assert (first.polled, first.ok, first.failed) == (5, 4, 1)
                 views = {v.device.address: v for v in store.views("north")}
                 assert views[site.endpoint(dead).address].device.last_outcome in ("unreachable", "timeout")
-                for host in hosts:
-                    v = views[site.endpoint(host).address]
+                for f in result.found:
+                    v = views[f.endpoint.address]
                     assert v.telemetry is not None and v.telemetry.hashrate_ths
-                    assert v.device.serial and v.device.firmware
+                    assert (v.device.serial, v.device.firmware) == (
+                        f.identity.serial,
+                        f.identity.firmware.value,
+                    )
 
                 fan_twin = site.twins[0]
                 apply_fault(fan_twin, Fault.FAN, 1, site.clock.now())
@@ -76,5 +79,20 @@ def test_twins_scanned_polled_alerted_and_commanded(store_url: str) -> None:
                 assert slept is not None and slept.device.state == "sleeping"
                 fan = [a for a in list_alerts(store) if a.rule is AlertRule.FAN_FAILURE]
                 assert [a.state for a in fan] == ["resolved"]  # the cleared fault resolved it
+
+                # a direct action by the control layer lands in the same audit log
+                control = Controller(
+                    audit_sink=AuditLog(store.engine).record_sink,
+                    confirm_interval_s=0.2,
+                    confirm_timeout_s=15.0,
+                )
+                device = await layer._device(site.endpoint(site.twins[1].host))
+                woke = await control.act(device, ActionRequest(Action.WAKE), actor="bob", reason="test")
+                assert woke.ok
+                latest = AuditLog(store.engine).entries(device=target)[0]
+                assert (latest.actor, latest.action, latest.outcome) == ("bob", "wake", "ok")
+                assert latest.detail == {target: "confirmed"} or str(latest.detail[target]).startswith(
+                    "confirmed"
+                )
 
     asyncio.run(main())
