@@ -13,7 +13,7 @@ import ipaddress
 import json
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -385,40 +385,28 @@ def _queue(
 ADDRESSES = Annotated[list[str], typer.Argument(help="Device addresses, HOST or HOST:PORT.")]
 
 
-@fleet_app.command("reboot")
-def reboot(
-    addresses: ADDRESSES,
-    site: SITE_OPTION = None,
-    by: BY_OPTION = "cli",
-    db: DB_OPTION = None,
-    json_out: JSON_OPTION = False,
-) -> None:
-    """Reboot devices (queued for their site's agent, audited)."""
-    _queue("reboot", addresses, site=site, by=by, params={}, db=db, json_out=json_out)
+def _plain_action(action: str, doc: str) -> Callable[..., None]:
+    """A command that queues ``action`` (no parameters) on the given devices."""
+
+    def command(
+        addresses: ADDRESSES,
+        site: SITE_OPTION = None,
+        by: BY_OPTION = "cli",
+        db: DB_OPTION = None,
+        json_out: JSON_OPTION = False,
+    ) -> None:
+        _queue(action, addresses, site=site, by=by, params={}, db=db, json_out=json_out)
+
+    command.__doc__ = doc
+    return command
 
 
-@fleet_app.command("sleep")
-def sleep(
-    addresses: ADDRESSES,
-    site: SITE_OPTION = None,
-    by: BY_OPTION = "cli",
-    db: DB_OPTION = None,
-    json_out: JSON_OPTION = False,
-) -> None:
-    """Put devices to sleep (stop hashing, stay reachable)."""
-    _queue("sleep", addresses, site=site, by=by, params={}, db=db, json_out=json_out)
-
-
-@fleet_app.command("wake")
-def wake(
-    addresses: ADDRESSES,
-    site: SITE_OPTION = None,
-    by: BY_OPTION = "cli",
-    db: DB_OPTION = None,
-    json_out: JSON_OPTION = False,
-) -> None:
-    """Wake sleeping devices."""
-    _queue("wake", addresses, site=site, by=by, params={}, db=db, json_out=json_out)
+for _action, _doc in (
+    ("reboot", "Reboot devices (queued for their site's agent, audited)."),
+    ("sleep", "Put devices to sleep (stop hashing, stay reachable)."),
+    ("wake", "Wake sleeping devices."),
+):
+    fleet_app.command(_action)(_plain_action(_action, _doc))
 
 
 @fleet_app.command("power")
