@@ -46,7 +46,7 @@ class _FleetGroup(typer.core.TyperGroup):
 
     def resolve_command(self, ctx: Any, args: list[str]) -> Any:
         name = args[0] if args else ""
-        if name and name not in self.commands and (name.endswith(".toml") or Path(name).is_file()):
+        if name and name not in self.commands and (name.endswith(".toml") or Path(name).exists()):
             raise InputError(
                 f"`hashwatt fleet FILE` is now `hashwatt plan {name}` (the fleet planning calculator); "
                 "`hashwatt fleet` manages real miners"
