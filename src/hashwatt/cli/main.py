@@ -26,7 +26,19 @@ from hashwatt.cli._output import CommandFailed, err_console
 from hashwatt.errors import HashwattError
 
 #: CLI modules in help order; each exposes ``register(app)``.
-_MODULES = ("status", "chain", "block", "bench", "mine", "pool", "economics", "energy", "network", "twin")
+_MODULES = (
+    "status",
+    "chain",
+    "block",
+    "bench",
+    "mine",
+    "pool",
+    "economics",
+    "energy",
+    "network",
+    "twin",
+    "fleet",
+)
 #: The module behind each top-level command. Only that module is imported when the command
 #: runs (pandas, scipy, SQLAlchemy and numba cost seconds to import); help loads them all.
 _COMMAND_MODULES = {
@@ -43,6 +55,7 @@ _COMMAND_MODULES = {
     "backtest": "economics",
     "hashprice": "economics",
     "plan": "economics",
+    "fleet": "fleet",
     "best": "economics",
     "dispatch": "energy",
     "sites": "energy",

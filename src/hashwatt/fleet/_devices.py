@@ -14,6 +14,7 @@ import abc
 import asyncio
 import contextlib
 import json
+import math
 import weakref
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -114,13 +115,17 @@ def _now() -> datetime:
 
 
 def _num(value: Any) -> float | None:
-    """A firmware number that may arrive as a string ("37603.30"), empty, or missing."""
+    """A firmware number that may arrive as a string ("37603.30"), empty, or missing.
+
+    "nan" and "inf" parse as floats but are no reading: they count as missing.
+    """
     if value is None or isinstance(value, bool):
         return None
     try:
-        return float(value)
-    except (TypeError, ValueError):
+        number = float(value)
+    except (TypeError, ValueError, OverflowError):
         return None
+    return number if math.isfinite(number) else None
 
 
 def _int(value: Any) -> int | None:

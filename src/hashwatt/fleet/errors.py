@@ -6,6 +6,8 @@ from __future__ import annotations
 from hashwatt.errors import HashwattError, InputError
 
 __all__ = [
+    "AlertConfigError",
+    "CommandError",
     "ControlUnsupported",
     "DeviceAuthFailed",
     "DeviceError",
@@ -14,6 +16,7 @@ __all__ = [
     "DeviceUnreachable",
     "FleetError",
     "FleetInputError",
+    "StoreError",
 ]
 
 
@@ -51,3 +54,15 @@ class ControlUnsupported(DeviceError):
 
 class FleetInputError(FleetError, InputError):
     """Bad operator input to the fleet service (an address range with a typo, an unknown action)."""
+
+
+class StoreError(FleetError):
+    """The fleet database could not be opened, migrated or written (URL shown without password)."""
+
+
+class AlertConfigError(FleetInputError):
+    """The alert-rules TOML file is missing, malformed or names an unknown threshold."""
+
+
+class CommandError(FleetInputError):
+    """A command cannot be queued or acknowledged (unknown site, action or state)."""

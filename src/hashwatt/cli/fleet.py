@@ -1,0 +1,628 @@
+"""``hashwatt fleet``: inventory, telemetry, alerts, agents and control of real miners.
+
+Every command takes ``--db URL`` (default: an SQLite file in the user's data directory; also
+``HASHWATT_FLEET_DB``) and ``--json``. Control commands (reboot, sleep, wake, power, pool,
+curtail) queue rows in the command table that the site's agent executes and audits; scan and
+poll call the device layer directly. The old planning calculator is ``hashwatt plan``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import json
+import os
+import re
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.markup import escape
+from rich.table import Table
+
+from hashwatt.cli._output import JSON_OPTION, console, err_console, key_value_table, print_json, to_jsonable
+from hashwatt.errors import InputError
+
+DB_OPTION = Annotated[
+    str | None,
+    typer.Option(
+        "--db",
+        envvar="HASHWATT_FLEET_DB",
+        help="Fleet database: SQLAlchemy URL or SQLite file (default: fleet.db in the user data directory).",
+        show_default=False,
+    ),
+]
+SITE_OPTION = Annotated[str | None, typer.Option("--site", help="Site name.")]
+BY_OPTION = Annotated[str, typer.Option("--by", help="Who is acting (recorded in the audit log).")]
+
+_HOSTNAME = re.compile(
+    r"^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$"
+)
+
+
+class _FleetGroup(typer.core.TyperGroup):
+    """Answers the old planning form ``hashwatt fleet FILE.toml`` with the new command's name."""
+
+    def resolve_command(self, ctx: Any, args: list[str]) -> Any:
+        name = args[0] if args else ""
+        if name and name not in self.commands and (name.endswith(".toml") or Path(name).exists()):
+            raise InputError(
+                f"`hashwatt fleet FILE` is now `hashwatt plan {name}` (the fleet planning calculator); "
+                "`hashwatt fleet` manages real miners"
+            )
+        return super().resolve_command(ctx, args)
+
+
+fleet_app = typer.Typer(
+    cls=_FleetGroup,
+    help="Manage real miners: inventory, telemetry, alerts, site agents and control.",
+    no_args_is_help=True,
+)
+
+
+# -- parsing -------------------------------------------------------------------------------
+
+
+def parse_address(text: str, *, default_port: int = 4028) -> tuple[str, int]:
+    """``host`` or ``host:port`` -> (host, port), validated."""
+    host, sep, port_s = text.rpartition(":") if ":" in text else (text, "", "")
+    if sep and not port_s.isdigit():
+        raise InputError(f"not a device address: {text!r} (expected HOST or HOST:PORT)")
+    port = int(port_s) if sep else default_port
+    if not 0 < port < 65536:
+        raise InputError(f"port out of range in {text!r}")
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        if not _HOSTNAME.match(host):
+            raise InputError(f"not a device address: {text!r} (expected HOST or HOST:PORT)") from None
+    return host, port
+
+
+# -- helpers -------------------------------------------------------------------------------
+
+
+def _open(db: str | None) -> Any:
+    from hashwatt.fleet._config import database_url
+    from hashwatt.fleet._store import FleetStore
+
+    return FleetStore.open(database_url(db))
+
+
+def _fmt(value: float | None, digits: int = 1) -> str:
+    return "-" if value is None else f"{value:,.{digits}f}"
+
+
+def _age(seconds: float | None) -> str:
+    if seconds is None:
+        return "never"
+    if seconds < 120:
+        return f"{seconds:.0f} s"
+    if seconds < 7200:
+        return f"{seconds / 60:.0f} min"
+    if seconds < 172_800:
+        return f"{seconds / 3600:.0f} h"
+    return f"{seconds / 86400:.0f} d"
+
+
+def _power(row: dict[str, Any]) -> str:
+    if row["power_w"] is None:
+        return "-"
+    return f"{'~' if row['power_estimated'] else ''}{row['power_w']:,.0f}"
+
+
+# -- commands ------------------------------------------------------------------------------
+
+
+@fleet_app.command("migrate")
+def migrate(db: DB_OPTION = None, json_out: JSON_OPTION = False) -> None:
+    """Create or upgrade the fleet database schema (every command also does this on open)."""
+    from hashwatt.fleet._config import database_url, redact_url
+    from hashwatt.fleet._db import current_revision
+
+    url = database_url(db)
+    with _open(db) as store:
+        info: dict[str, str | None] = {
+            "database": redact_url(url),
+            "revision": current_revision(store.engine),
+        }
+    if json_out:
+        print_json(info)
+    else:
+        console.print(f"{escape(str(info['database']))} at revision {info['revision']}", highlight=False)
+
+
+@fleet_app.command("add")
+def add(
+    address: Annotated[str, typer.Argument(help="HOST or HOST:PORT of the device's API.")],
+    site: Annotated[str, typer.Option("--site", help="Site name.")],
+    rack: Annotated[str | None, typer.Option(help="Rack label.")] = None,
+    position: Annotated[str | None, typer.Option(help="Position in the rack.")] = None,
+    http_port: Annotated[int, typer.Option(min=1, max=65535, help="Web/CGI port.")] = 80,
+    v3_port: Annotated[int, typer.Option(min=1, max=65535, help="Whatsminer API 3.x port.")] = 4433,
+    credentials_ref: Annotated[
+        str | None, typer.Option(help="Name of a credential set in your secret store (never the secret).")
+    ] = None,
+    db: DB_OPTION = None,
+    json_out: JSON_OPTION = False,
+) -> None:
+    """Add a device to a site's inventory by hand (a scan does this for whole ranges)."""
+    from hashwatt.fleet._types import Endpoint
+
+    host, port = parse_address(address)
+    with _open(db) as store:
+        device_id = store.add_device(
+            site,
+            Endpoint(host, port, http_port, v3_port),
+            rack=rack,
+            position=position,
+            credentials_ref=credentials_ref,
+        )
+    if json_out:
+        print_json({"id": device_id, "address": f"{host}:{port}", "site": site})
+    else:
+        console.print(f"added {escape(host)}:{port} to site {escape(site)} (id {device_id})", highlight=False)
+
+
+@fleet_app.command("list")
+def list_devices(
+    site: SITE_OPTION = None,
+    db: DB_OPTION = None,
+    json_out: JSON_OPTION = False,
+) -> None:
+    """Every device with its last good reading and how old it is."""
+    with _open(db) as store:
+        rows = [v.as_dict() for v in store.views(site)]
+        power = store.power_summary(site)
+    if json_out:
+        print_json(rows)
+        return
+    table = Table(title=f"{len(rows)} devices", title_justify="left")
+    for col in ("address", "model", "state"):
+        table.add_column(col, justify="left", no_wrap=col != "model")
+    for col in ("TH/s", "W", "chip °C", "seen"):
+        table.add_column(col, justify="right", no_wrap=True)
+    for r in rows:
+        table.add_row(
+            escape(r["address"]),
+            escape(r["model"] or "?"),
+            escape(r["state"] or "?"),
+            _fmt(r["hashrate_ths"]),
+            _power(r),
+            _fmt(r["temperatures"]["chip_max_c"], 0),
+            _age(r["values_age_s"]),
+        )
+    console.print(table)
+    console.print(
+        f"power: {power.measured_w:,.0f} W measured ({power.n_measured}), "
+        f"{power.estimated_w:,.0f} W estimated (~, {power.n_estimated}), {power.n_unknown} unknown",
+        highlight=False,
+    )
+
+
+@fleet_app.command("show")
+def show(
+    address: Annotated[str, typer.Argument(help="HOST or HOST:PORT.")],
+    site: SITE_OPTION = None,
+    db: DB_OPTION = None,
+    json_out: JSON_OPTION = False,
+) -> None:
+    """One device: identity, last good reading, boards, pools, open alerts and recent actions."""
+    from hashwatt.fleet._alerts import list_alerts
+    from hashwatt.fleet._audit import AuditLog
+
+    host, port = parse_address(address)
+    with _open(db) as store:
+        view = store.view(f"{host}:{port}" if ":" in address else host, site=site)
+        if view is None:
+            raise InputError(f"no device at {address!r} in the inventory (see `hashwatt fleet list`)")
+        row = view.as_dict()
+        row["alerts"] = [
+            to_jsonable(a)
+            for a in list_alerts(store, device_id=view.device.id, states=["open", "acknowledged"])
+        ]
+        row["audit"] = [
+            to_jsonable(e) for e in AuditLog(store.engine).entries(device=view.device.address, limit=10)
+        ]
+    if json_out:
+        print_json(row)
+        return
+    fields = [
+        (k, escape(str(row[k])))
+        for k in (
+            "address",
+            "site",
+            "make",
+            "model",
+            "firmware",
+            "firmware_version",
+            "serial",
+            "mac",
+            "rack",
+            "position",
+            "state",
+            "last_outcome",
+        )
+    ]
+    fields += [
+        ("hashrate", f"{_fmt(row['hashrate_ths'])} TH/s (expected {_fmt(row['expected_hashrate_ths'])})"),
+        ("power", f"{_power(row)} W{' (estimated)' if row['power_estimated'] else ''}"),
+        ("chip / board / inlet", " / ".join(_fmt(v, 0) for v in row["temperatures"].values()) + " °C"),
+        ("fans", ", ".join(str(f) for f in row["fans_rpm"]) + " rpm"),
+        ("last seen", f"{row['last_seen_utc'] or 'never'} ({_age(row['values_age_s'])} ago)"),
+    ]
+    console.print(key_value_table(f"device {escape(row['address'])}", fields))
+    for b in row["boards"]:
+        console.print(
+            f"  board {b['index']}: {_fmt(b['hashrate_ths'])} TH/s, chips {b['chips']}/{b['chips_expected']}, "
+            f"{_fmt(b['temp_chip_c'], 0)} °C",
+            highlight=False,
+        )
+    for p in row["pools"]:
+        console.print(f"  pool {p['index']}: {escape(p['url'])} {escape(p['status'])}", highlight=False)
+    for a in row["alerts"]:
+        console.print(
+            f"  alert {a['id']} {a['rule']} ({a['state']}): {escape(a['message'])}", highlight=False
+        )
+
+
+@fleet_app.command("alerts")
+def alerts_cmd(
+    site: SITE_OPTION = None,
+    show_all: Annotated[bool, typer.Option("--all", help="Include resolved alerts.")] = False,
+    ack: Annotated[int | None, typer.Option("--ack", help="Acknowledge the alert with this id.")] = None,
+    resolve_id: Annotated[
+        int | None, typer.Option("--resolve", help="Resolve the alert with this id.")
+    ] = None,
+    by: BY_OPTION = "cli",
+    db: DB_OPTION = None,
+    json_out: JSON_OPTION = False,
+) -> None:
+    """Open and acknowledged alerts (``--all`` adds resolved); acknowledge or resolve by id."""
+    from hashwatt.fleet._alerts import acknowledge, list_alerts, resolve
+
+    with _open(db) as store:
+        if ack is not None:
+            acknowledge(store, ack, actor=by)
+        if (
+            resolve_id is not None
+            and not resolve(store, resolve_id, actor=by)
+            and not list_alerts(store, alert_id=resolve_id)
+        ):
+            raise InputError(f"no alert with id {resolve_id}")
+        states = None if show_all else ["open", "acknowledged"]
+        found = list_alerts(store, site=site, states=states)
+    if json_out:
+        print_json(found)
+        return
+    table = Table(title=f"{len(found)} alerts", title_justify="left")
+    for col in ("id", "device", "rule", "severity", "state", "opened (UTC)", "message"):
+        table.add_column(col)
+    for a in found:
+        table.add_row(
+            str(a.id),
+            escape(a.address),
+            a.rule.value,
+            a.severity,
+            a.state,
+            a.opened_utc.strftime("%Y-%m-%d %H:%M"),
+            escape(a.message),
+        )
+    console.print(table)
+
+
+@fleet_app.command("commands")
+def commands_cmd(site: SITE_OPTION = None, db: DB_OPTION = None, json_out: JSON_OPTION = False) -> None:
+    """The command queue: what agents have yet to do, and what they did."""
+    from hashwatt.fleet._commands import list_commands
+
+    with _open(db) as store:
+        found = list_commands(store, site=site)
+    if json_out:
+        print_json(found)
+        return
+    table = Table(title=f"{len(found)} commands", title_justify="left")
+    for col in ("id", "site", "action", "targets", "by", "state", "agent"):
+        table.add_column(col)
+    for c in found:
+        table.add_row(
+            str(c.id),
+            escape(c.site),
+            c.action,
+            str(len(c.targets)),
+            escape(c.created_by),
+            c.state.value,
+            escape(c.claimed_by or "-"),
+        )
+    console.print(table)
+
+
+def _queue(
+    action: str,
+    addresses: Sequence[str],
+    *,
+    site: str | None,
+    by: str,
+    params: dict[str, Any],
+    db: str | None,
+    json_out: bool,
+) -> None:
+    """Queue ``action`` for each site's agent; every address must be in the inventory."""
+    from hashwatt.fleet._commands import submit_command
+
+    parsed = [parse_address(a) for a in addresses]
+    with _open(db) as store:
+        by_site: dict[str, list[str]] = {}
+        for (host, port), raw in zip(parsed, addresses, strict=True):
+            device = store.find_device(f"{host}:{port}", site=site)
+            if device is None:
+                raise InputError(
+                    f"no device at {raw!r} in the inventory (add it with `hashwatt fleet add` or a scan)"
+                )
+            by_site.setdefault(device.site, []).append(device.address)
+        queued = [
+            submit_command(store, s, action, targets, params=params, created_by=by)
+            for s, targets in by_site.items()
+        ]
+    if json_out:
+        print_json(queued)
+        return
+    for c in queued:
+        console.print(
+            f"queued command {c.id}: {c.action} on {len(c.targets)} device(s) at site {escape(c.site)} "
+            "(its agent executes it; see `hashwatt fleet commands`)",
+            highlight=False,
+        )
+
+
+ADDRESSES = Annotated[list[str], typer.Argument(help="Device addresses, HOST or HOST:PORT.")]
+
+
+def _plain_action(action: str, doc: str) -> Callable[..., None]:
+    """A command that queues ``action`` (no parameters) on the given devices."""
+
+    def command(
+        addresses: ADDRESSES,
+        site: SITE_OPTION = None,
+        by: BY_OPTION = "cli",
+        db: DB_OPTION = None,
+        json_out: JSON_OPTION = False,
+    ) -> None:
+        _queue(action, addresses, site=site, by=by, params={}, db=db, json_out=json_out)
+
+    command.__doc__ = doc
+    return command
+
+
+for _action, _doc in (
+    ("reboot", "Reboot devices (queued for their site's agent, audited)."),
+    ("sleep", "Put devices to sleep (stop hashing, stay reachable)."),
+    ("wake", "Wake sleeping devices."),
+):
+    fleet_app.command(_action)(_plain_action(_action, _doc))
+
+
+@fleet_app.command("power")
+def power(
+    addresses: ADDRESSES,
+    watts: Annotated[
+        float | None, typer.Option("--watts", min=1, max=100_000, help="Power target [W].")
+    ] = None,
+    profile: Annotated[str | None, typer.Option("--profile", help="A firmware power profile name.")] = None,
+    site: SITE_OPTION = None,
+    by: BY_OPTION = "cli",
+    db: DB_OPTION = None,
+    json_out: JSON_OPTION = False,
+) -> None:
+    """Set a power target or profile (validated by the device layer against the firmware)."""
+    if (watts is None) == (profile is None):
+        raise InputError("give exactly one of --watts or --profile")
+    params = {"power_target_w": watts} if watts is not None else {"profile": profile}
+    _queue("power", addresses, site=site, by=by, params=params, db=db, json_out=json_out)
+
+
+@fleet_app.command("pool")
+def pool(
+    addresses: ADDRESSES,
+    url: Annotated[str, typer.Option("--url", help="Pool URL, stratum+tcp://HOST:PORT.")],
+    user: Annotated[str, typer.Option("--user", help="Pool worker name.")],
+    password_env: Annotated[
+        str | None, typer.Option("--password-env", help="Environment variable holding the pool password.")
+    ] = None,
+    site: SITE_OPTION = None,
+    by: BY_OPTION = "cli",
+    db: DB_OPTION = None,
+    json_out: JSON_OPTION = False,
+) -> None:
+    """Switch the primary pool (the agent keeps every other pool setting)."""
+    if not re.match(r"^stratum(\+tcp|\+ssl|2\+tcp)?://[^\s/@]+:\d{1,5}/?$", url):
+        raise InputError("pool URL must look like stratum+tcp://HOST:PORT (no credentials in it)")
+    params: dict[str, Any] = {"url": url, "user": user}
+    if password_env is not None:
+        if password_env not in os.environ:
+            raise InputError(f"environment variable {password_env} is not set")
+        params["password_env"] = password_env  # the agent reads it from its own environment
+    _queue("pool", addresses, site=site, by=by, params=params, db=db, json_out=json_out)
+
+
+@fleet_app.command("curtail")
+def curtail(
+    addresses: ADDRESSES,
+    mode: Annotated[str, typer.Option("--mode", help="sleep, or a power profile name.")] = "sleep",
+    site: SITE_OPTION = None,
+    by: BY_OPTION = "cli",
+    db: DB_OPTION = None,
+    json_out: JSON_OPTION = False,
+) -> None:
+    """Curtail devices now (sleep or down-power); price-driven curtailment runs in the agent."""
+    _queue("curtail", addresses, site=site, by=by, params={"mode": mode}, db=db, json_out=json_out)
+
+
+@fleet_app.command("scan")
+def scan(
+    address_range: Annotated[
+        str,
+        typer.Argument(metavar="RANGE", help="A.B.C.D-A.B.C.E, A.B.C.D-E, a CIDR block, or a comma list."),
+    ],
+    site: Annotated[str, typer.Option("--site", help="Site the found devices join.")] = "default",
+    api_port: Annotated[int, typer.Option(min=1, max=65535, help="API port to probe.")] = 4028,
+    http_port: Annotated[int, typer.Option(min=1, max=65535, help="Web/CGI port.")] = 80,
+    v3_port: Annotated[int, typer.Option(min=1, max=65535, help="Whatsminer API 3.x port.")] = 4433,
+    timeout_s: Annotated[
+        float, typer.Option("--timeout", min=0.1, max=60.0, help="Per-request timeout [s].")
+    ] = 2.0,
+    concurrency: Annotated[int, typer.Option(min=1, max=4096, help="Addresses probed at once.")] = 1024,
+    db: DB_OPTION = None,
+    json_out: JSON_OPTION = False,
+) -> None:
+    """Find miners in RANGE, identify them and add them to the inventory (swaps re-identified)."""
+    from rich.progress import Progress
+
+    from hashwatt.fleet._discovery import parse_range
+    from hashwatt.fleet._discovery import scan as scan_range
+    from hashwatt.fleet._types import Endpoint
+
+    hosts = parse_range(address_range)
+    with _open(db) as store:
+        before = {d.address: d.serial for d in store.devices(site)}
+        with Progress(console=err_console, transient=True, disable=json_out) as progress:
+            task = progress.add_task(f"scanning {len(hosts)} addresses", total=len(hosts))
+
+            def advance(done: int, _total: int) -> None:
+                progress.update(task, completed=done)
+
+            result = asyncio.run(
+                scan_range(
+                    hosts,
+                    endpoint_for=lambda h: Endpoint(h, api_port, http_port, v3_port),
+                    concurrency=concurrency,
+                    timeout_s=timeout_s,
+                    site=site,
+                    on_progress=advance,
+                )
+            )
+        for f in result.found:
+            store.add_device(site, f.endpoint, identity=f.identity, factory_credentials=f.factory_credentials)
+    rows = [
+        {
+            "address": f.endpoint.address,
+            "make": f.identity.make,
+            "model": f.identity.model,
+            "firmware": f.identity.firmware.value,
+            "serial": f.identity.serial,
+            "factory_credentials": f.factory_credentials,
+            "new": f.endpoint.address not in before,
+            "swapped": f.endpoint.address in before
+            and before[f.endpoint.address] not in (None, f.identity.serial),
+        }
+        for f in result.found
+    ]
+    if json_out:
+        print_json(
+            {
+                "scanned": result.addresses,
+                "duration_s": result.duration_s,
+                "found": rows,
+                "failed": [{"address": a, "outcome": o.value, "error": e} for a, o, e in result.failed],
+            }
+        )
+        return
+    table = Table(
+        title=f"{len(rows)} miners in {result.addresses} addresses ({result.duration_s:.1f} s)",
+        title_justify="left",
+    )
+    for col in ("address", "model", "firmware", "serial", "note"):
+        table.add_column(col, no_wrap=col == "address")
+    for r in rows:
+        note = "new" if r["new"] else ("swapped" if r["swapped"] else "")
+        if r["factory_credentials"]:
+            note = (note + ", factory credentials").lstrip(", ")
+        cells = (str(r["address"]), str(r["model"]), str(r["firmware"]), str(r["serial"] or "-"))
+        table.add_row(*(escape(c) for c in cells), note)
+    console.print(table)
+
+
+@fleet_app.command("poll")
+def poll(
+    site: Annotated[str, typer.Option("--site", help="Site to poll.")] = "default",
+    once: Annotated[bool, typer.Option("--once", help="One cycle, then exit.")] = False,
+    interval_s: Annotated[float, typer.Option("--interval", min=1.0, help="Seconds between cycles.")] = 60.0,
+    db: DB_OPTION = None,
+    json_out: JSON_OPTION = False,
+) -> None:
+    """Poll the site's devices and store the readings (``--once`` for a single cycle)."""
+    _agent_loop(site, "poll", interval_s, None, db, json_out, max_cycles=1 if once else None, commands=False)
+
+
+@fleet_app.command("agent")
+def agent(
+    site: Annotated[str, typer.Option("--site", help="The site this agent runs.")],
+    name: Annotated[str, typer.Option("--name", help="Agent name (several may serve one site).")] = "agent",
+    interval_s: Annotated[float, typer.Option("--interval", min=1.0, help="Seconds between cycles.")] = 60.0,
+    alerts_file: Annotated[
+        Path | None,
+        typer.Option("--alerts", help="Alert rules TOML (see the shipped example).", dir_okay=False),
+    ] = None,
+    once: Annotated[bool, typer.Option("--once", help="One cycle, then exit.")] = False,
+    db: DB_OPTION = None,
+    json_out: JSON_OPTION = False,
+) -> None:
+    """Run a site's agent: poll, store, alert, execute queued commands, roll up; stops on Ctrl-C/SIGTERM."""
+    _agent_loop(
+        site, name, interval_s, alerts_file, db, json_out, max_cycles=1 if once else None, commands=True
+    )
+
+
+def _agent_loop(
+    site: str,
+    name: str,
+    interval_s: float,
+    alerts_file: Path | None,
+    db: str | None,
+    json_out: bool,
+    *,
+    max_cycles: int | None,
+    commands: bool,
+) -> None:
+    from hashwatt.fleet._agent import Agent, AgentConfig, CycleReport, run_until_signalled
+    from hashwatt.fleet._alerts import AlertConfig, load_alert_config
+    from hashwatt.fleet._device_layer import NetworkDeviceLayer
+    from hashwatt.fleet._webhooks import WebhookQueue, targets_from_config
+
+    config = load_alert_config(alerts_file) if alerts_file is not None else AlertConfig.default()
+    targets = targets_from_config(config.webhooks)
+    with _open(db) as store:
+        layer = NetworkDeviceLayer(store, site, deadline_s=min(10.0, interval_s / 2))
+        runner = Agent(
+            store,
+            AgentConfig(site=site, name=name, interval_s=interval_s, alerts=config),
+            poll=layer.poll,
+            execute=layer.execute if commands else None,
+            webhooks=WebhookQueue(store.engine, targets) if targets else None,
+        )
+
+        def report(r: CycleReport) -> None:
+            if json_out:
+                print(json.dumps(to_jsonable(r)), flush=True)
+            else:
+                console.print(
+                    f"{r.time_utc:%H:%M:%S} polled {r.polled} ({r.ok} ok, {r.failed} failed), "
+                    f"alerts +{r.alerts_opened}/-{r.alerts_resolved}, commands {r.commands_done} done "
+                    f"{r.commands_failed} failed, {r.duration_s:.1f} s",
+                    highlight=False,
+                )
+
+        asyncio.run(run_until_signalled(runner, on_cycle=report, max_cycles=max_cycles))
+    if not json_out:
+        err_console.print(
+            f"stopped after {runner.cycles} cycles ({runner.missed_cycles} missed)", highlight=False
+        )
+
+
+def register(app: typer.Typer) -> None:
+    """Add the ``fleet`` group to the root app."""
+    app.add_typer(fleet_app, name="fleet")
+
+
+__all__ = ["fleet_app", "parse_address", "register"]

@@ -1,0 +1,166 @@
+"""Alert rules against stored telemetry on SQLite and PostgreSQL: each injected fault opens its
+own alert (and no other), recovery resolves it, duplicates never open, history is kept."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from hashwatt.fleet import DeviceState, PollOutcome, PollResult
+from hashwatt.fleet._alerts import (
+    EXAMPLE_ALERTS_TOML,
+    AlertConfig,
+    AlertRule,
+    AlertThresholds,
+    Finding,
+    _open,
+    acknowledge,
+    alert_history,
+    evaluate_alerts,
+    list_alerts,
+    load_alert_config,
+    resolve,
+)
+from hashwatt.fleet._store import FleetStore
+from hashwatt.fleet.errors import AlertConfigError
+from tests.fleet._readings import T0, ep, failed, identity, ok
+
+MIN = dt.timedelta(minutes=1)
+FAST = AlertThresholds(
+    offline_after_s=300,
+    hashrate_low_for_min=10,
+    fan_for_min=2,
+    hashboard_for_min=3,
+    rejected_window_min=10,
+    rejected_min_shares=20,
+    efficiency_for_min=5,
+    reboot_loop_window_min=20,
+    pool_down_for_min=3,
+)
+CONFIG = AlertConfig(FAST, {}, {})
+
+Reading = Callable[[int], PollResult]
+
+
+def _healthy(m: int) -> PollResult:
+    return ok(0, T0 + m * MIN, uptime_s=86_400 + 60 * m, accepted=1000 + 10 * m, rejected=2)
+
+
+FAULTS: dict[AlertRule, Reading] = {
+    AlertRule.OFFLINE: lambda m: failed(0, T0 + m * MIN, PollOutcome.TIMEOUT),
+    AlertRule.HASHRATE_LOW: lambda m: ok(
+        0, T0 + m * MIN, hashrate_ths=80.0, power_w=2364.0, uptime_s=86_400 + 60 * m
+    ),
+    AlertRule.CHIP_TEMP: lambda m: ok(0, T0 + m * MIN, chip_c=97.0, uptime_s=86_400 + 60 * m),
+    AlertRule.FAN_FAILURE: lambda m: ok(
+        0, T0 + m * MIN, fans=(5400, 0, 5300, 5600), uptime_s=86_400 + 60 * m
+    ),
+    AlertRule.HASHBOARD_MISSING: lambda m: ok(
+        0, T0 + m * MIN, boards=2, hashrate_ths=73.0, expected_ths=73.0, power_w=2167.0
+    ),
+    AlertRule.REJECTED_RATE: lambda m: ok(
+        0, T0 + m * MIN, accepted=1000 + 10 * m, rejected=2 + m, uptime_s=86_400 + 60 * m
+    ),
+    AlertRule.EFFICIENCY_DRIFT: lambda m: ok(0, T0 + m * MIN, power_w=4000.0, uptime_s=86_400 + 60 * m),
+    AlertRule.REBOOT_LOOP: lambda m: ok(0, T0 + m * MIN, uptime_s=60 * (m % 5)),
+    AlertRule.POOL_DOWN: lambda m: ok(0, T0 + m * MIN, pool_status="dead", uptime_s=86_400 + 60 * m),
+}
+
+
+def _run(
+    store: FleetStore, reading: Reading, minutes: range, *, every_min: int = 1
+) -> list[tuple[int, str, AlertRule]]:
+    """One poll per minute and an evaluation every ``every_min``; the changes with their minute."""
+    seen = []
+    for m in minutes:
+        store.record("s", [reading(m)])
+        if m % every_min:
+            continue
+        for change in evaluate_alerts(store, "s", now=T0 + m * MIN, config=CONFIG):
+            seen.append((m, change.event, change.rule))
+    return seen
+
+
+@pytest.mark.parametrize("rule", list(FAULTS), ids=lambda r: r.value)
+def test_each_fault_opens_its_alert_once_and_recovery_resolves_it(store_url: str, rule: AlertRule) -> None:
+    with FleetStore.open(store_url) as store:
+        store.add_device("s", ep(0), identity=identity())
+        assert _run(store, _healthy, range(0, 2), every_min=2) == []  # a healthy machine raises nothing
+        during = _run(store, FAULTS[rule], range(2, 20), every_min=2)
+        assert [(event, r) for _, event, r in during] == [("opened", rule)]
+        after = _run(store, _healthy, range(20, 40), every_min=2)
+        assert [(event, r) for _, event, r in after] == [("resolved", rule)]
+        (alert,) = list_alerts(store)
+        assert alert.state == "resolved" and alert.rule is rule and alert.address == ep(0).address
+        assert [e.event for e in alert_history(store, alert.id)] == ["opened", "resolved"]
+
+
+def test_hashrate_alert_waits_for_its_duration(store_url: str) -> None:
+    with FleetStore.open(store_url) as store:
+        changes = _run(store, FAULTS[AlertRule.HASHRATE_LOW], range(0, 15))
+        assert changes == [(10, "opened", AlertRule.HASHRATE_LOW)]  # first low reading at 0, 10 min later
+
+
+def test_sleeping_machine_is_not_low_on_hashrate(store_url: str) -> None:
+    with FleetStore.open(store_url) as store:
+
+        def asleep(m: int) -> PollResult:
+            return ok(0, T0 + m * MIN, hashrate_ths=0.0, state=DeviceState.SLEEPING, fans=(0, 0, 0, 0))
+
+        assert _run(store, asleep, range(0, 15)) == []
+
+
+def test_offline_device_neither_raises_nor_resolves_other_rules(store_url: str) -> None:
+    with FleetStore.open(store_url) as store:
+        _run(store, FAULTS[AlertRule.CHIP_TEMP], range(0, 3))
+        changes = _run(store, FAULTS[AlertRule.OFFLINE], range(3, 15))
+        assert changes == [(7, "opened", AlertRule.OFFLINE)]  # last answer at minute 2, 300 s later
+        states = {a.rule: a.state for a in list_alerts(store)}
+        assert states == {AlertRule.CHIP_TEMP: "open", AlertRule.OFFLINE: "open"}
+
+
+def test_acknowledge_keeps_it_open_and_dedup_holds(store_url: str) -> None:
+    with FleetStore.open(store_url) as store:
+        _run(store, FAULTS[AlertRule.CHIP_TEMP], range(0, 2))
+        (alert,) = list_alerts(store, states=["open"])
+        acked = acknowledge(store, alert.id, actor="alice", note="on it", now=T0 + 3 * MIN)
+        assert acked.state == "acknowledged" and acked.acknowledged_by == "alice"
+        assert _run(store, FAULTS[AlertRule.CHIP_TEMP], range(2, 6)) == []  # still one alert
+        # the unique open key refuses a second open alert even from another writer
+        device = store.devices("s")[0]
+        assert _open(store.engine, device, AlertRule.CHIP_TEMP, Finding(99.0, 90.0, "x"), 0) is None
+        assert len(list_alerts(store)) == 1
+        assert resolve(store, alert.id, actor="alice", now=T0 + 7 * MIN)
+        # still hot: a fresh alert opens on the next evaluation, the old one keeps its history
+        assert _run(store, FAULTS[AlertRule.CHIP_TEMP], range(7, 8)) == [(7, "opened", AlertRule.CHIP_TEMP)]
+        assert [e.event for e in alert_history(store, alert.id)] == ["opened", "acknowledged", "resolved"]
+        assert [e.actor for e in alert_history(store, alert.id)] == [None, "alice", "alice"]
+
+
+def test_example_rules_file_loads_with_precedence() -> None:
+    config = load_alert_config(EXAMPLE_ALERTS_TOML)
+    assert config.thresholds("dallas-1", "Antminer S19 Pro").chip_temp_max_c == 95
+    assert config.thresholds("dallas-1", "Antminer S19 Pro").hashrate_low_pct == 8
+    assert config.thresholds("elsewhere", None).chip_temp_max_c == 90
+    assert [w.name for w in config.webhooks] == ["ops"]
+
+
+@pytest.mark.parametrize(
+    ("text", "needle"),
+    [
+        ("[defaults\nchip_temp_max_c = 1", "not valid TOML"),
+        ("[defaults]\nchip_temp_max = 90\n", "chip_temp_max"),
+        ("[defaults]\nchip_temp_max_c = -5\n", "chip_temp_max_c"),
+        ('[site."a"]\nhashrate_low_pct = 150\n', "hashrate_low_pct"),
+        ('[[webhook]]\nname = "x"\nurl = "ftp://x"\nsecret_env = "S"\n', "url"),
+    ],
+)
+def test_bad_rules_file_is_one_line(tmp_path: Path, text: str, needle: str) -> None:
+    path = tmp_path / "alerts.toml"
+    path.write_text(text)
+    with pytest.raises(AlertConfigError) as info:
+        load_alert_config(path)
+    assert needle in str(info.value) and "\n" not in str(info.value)
