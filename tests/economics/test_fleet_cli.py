@@ -112,7 +112,7 @@ def test_fleet_json_matches_per_machine_profit(capsys: pytest.CaptureFixture[str
     # cost per BTC is the BTC price at which the site breaks even
     assert a["cost_per_btc_usd"] * a["revenue_btc_per_day"] == pytest.approx(a["total_cost_usd_per_day"])
     code, out, _ = run(capsys, "fleet", str(fleet_file))
-    assert code == 0 and "TOTAL" in out and "S21 XP" in out and "2025-05-01" in out
+    assert code == 0 and "TOTAL" in out and "S21 XP" in out and "2026-06-14" in out
 
 
 def test_site_break_even_power_price_zeroes_profit(fleet_file: Path) -> None:

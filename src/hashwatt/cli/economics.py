@@ -18,7 +18,7 @@ import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from hashwatt.cli._output import JSON_OPTION, console, key_value_table, print_json, records_table
-from hashwatt.data import MinerModel, find_miner, hardware_catalog, network_snapshot
+from hashwatt.data import MinerModel, find_miner, hardware_catalog, network_snapshot, utc_today
 from hashwatt.data.history import check_in_history
 from hashwatt.data.live import MempoolSpaceSource, live_snapshot
 from hashwatt.economics import (
@@ -237,6 +237,7 @@ def profit_cmd(
             {
                 **dataclasses.asdict(r),
                 "snapshot_date": net.date,
+                "as_of": None if net.as_of is None else net.as_of.to_json(utc_today()),
                 "snapshot_source": "live" if live_url else "embedded",
                 "height": net.height,
                 "fees_btc_per_block": net.fees_btc_per_block,
@@ -677,8 +678,13 @@ def hashprice_cmd(
         return
     day = check_in_history(date).isoformat() if date else None
     snap = network_snapshot(day)
-    day_hp = hashprice_history(snap.date.isoformat(), snap.date.isoformat())
-    hp_row = {str(k): float(v) for k, v in day_hp.iloc[0].items() if str(k).startswith("hashprice")}
+    state = NetworkState.from_snapshot(snap)
+    hp_row = {
+        "hashprice_usd_per_ph_day": state.hashprice_usd_per_ph_day,
+        "hashprice_btc_per_ph_day": state.hashprice_btc_per_ph_day,
+        "hashprice_usd_per_th_day": state.hashprice_usd_per_ph_day / 1000,
+        "hashprice_btc_per_th_day": state.hashprice_btc_per_ph_day / 1000,
+    }
     result: dict[str, Any] = {
         "date": snap.date,
         "height": snap.height,

@@ -4,6 +4,7 @@ Everything else in hashwatt reads data only through this package.
 """
 
 from hashwatt.data._embedded import embedded_path, load_retarget_history
+from hashwatt.data.asof import STALE_AFTER_DAYS, AsOf, DatedInput, utc_today
 from hashwatt.data.hardware import (
     MinerModel,
     UnknownMinerError,
@@ -14,20 +15,26 @@ from hashwatt.data.hardware import (
 from hashwatt.data.history import (
     DateOutOfRangeError,
     NetworkSnapshot,
+    current_snapshot,
     daily_history,
     history_range,
     network_snapshot,
+    recent_prices,
 )
 from hashwatt.data.live import LiveDataError, LiveSource, MempoolSpaceSource, live_snapshot
 
 __all__ = [
+    "STALE_AFTER_DAYS",
+    "AsOf",
     "DateOutOfRangeError",
+    "DatedInput",
     "LiveDataError",
     "LiveSource",
     "MempoolSpaceSource",
     "MinerModel",
     "NetworkSnapshot",
     "UnknownMinerError",
+    "current_snapshot",
     "daily_history",
     "embedded_path",
     "find_miner",
@@ -37,4 +44,6 @@ __all__ = [
     "load_catalog_file",
     "load_retarget_history",
     "network_snapshot",
+    "recent_prices",
+    "utc_today",
 ]

@@ -22,8 +22,8 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 
-from hashwatt.chain import block_subsidy_sat
-from hashwatt.data import MinerModel, NetworkSnapshot, network_snapshot
+from hashwatt.chain import COIN, block_subsidy_sat
+from hashwatt.data import AsOf, MinerModel, NetworkSnapshot, network_snapshot
 from hashwatt.economics._costs import CostModel
 from hashwatt.economics._finance import Capex
 from hashwatt.economics._revenue import expected_blocks_per_day, hashprice_btc_per_ph_day
@@ -42,6 +42,7 @@ class NetworkState:
     fees_btc_per_block: float
     subsidy_btc_per_block: float
     date: dt.date | None = None
+    as_of: AsOf | None = None
 
     def __post_init__(self) -> None:
         if self.height < 0:
@@ -60,13 +61,14 @@ class NetworkState:
             difficulty=snap.difficulty,
             price_usd=snap.price_usd,
             fees_btc_per_block=snap.fees_btc_per_block,
-            subsidy_btc_per_block=block_subsidy_sat(snap.height + 1) / 1e8,
+            subsidy_btc_per_block=block_subsidy_sat(snap.height + 1) / COIN,
             date=snap.date,
+            as_of=snap.as_of,
         )
 
     @classmethod
     def latest(cls) -> NetworkState:
-        """The last dated day of the shipped history (the default snapshot)."""
+        """The package's as-of: the newest shipped network state (see :func:`hashwatt.data.current_snapshot`)."""
         return cls.from_snapshot(network_snapshot())
 
     @classmethod
