@@ -34,6 +34,7 @@ from hashwatt.economics._network import (
     height_at,
     observed_block_time_s,
 )
+from hashwatt.economics._overrides import NetworkOverrides, apply_overrides, parse_difficulty
 from hashwatt.economics._pools import PoolPayout, PoolScheme, parse_pool_fee, pool_payout
 from hashwatt.economics._profit import NetworkState, ProfitResult, profit
 from hashwatt.economics._projection import (
@@ -73,6 +74,7 @@ __all__ = [
     "InvestmentMetrics",
     "MonteCarloConfig",
     "MonteCarloResult",
+    "NetworkOverrides",
     "NetworkState",
     "PoolPayout",
     "PoolScheme",
@@ -84,6 +86,7 @@ __all__ = [
     "TimeOfUse",
     "TornadoMetric",
     "annual_to_daily",
+    "apply_overrides",
     "backtest",
     "best_for_budget",
     "block_time_with_growth_s",
@@ -107,6 +110,7 @@ __all__ = [
     "network_paths",
     "npv_usd",
     "observed_block_time_s",
+    "parse_difficulty",
     "parse_fleet",
     "parse_pool_fee",
     "payback_day",
