@@ -26,6 +26,7 @@ from hashwatt.economics import (
     CostModel,
     FlatPrice,
     MonteCarloConfig,
+    MonteCarloResult,
     NetworkState,
     PoolScheme,
     PowerPrice,
@@ -369,6 +370,38 @@ def rank_cmd(
 # --------------------------------------------------------------------------- forecast
 
 
+def _price_model_note(result: MonteCarloResult) -> str:
+    if result.price_model == "bootstrap":
+        first, last = result.bootstrap_window or ("?", "?")
+        return (
+            f"bootstrap of daily log-returns {first} .. {last}, blocks of "
+            f"{result.bootstrap_block_days} days (no drift parameter)"
+        )
+    return (
+        f"gbm, daily log drift {result.price_log_drift_per_day:.5f}, vol {result.price_log_vol_per_day:.4f}"
+    )
+
+
+def _payback_rows(result: MonteCarloResult) -> list[tuple[str, str]]:
+    if result.probability_payback is None:
+        return [("payback", "not applicable (no machine cost; give --machine-price)")]
+    median = result.payback_days_median
+    if_paid = result.payback_days_median_if_paid
+    return [
+        ("P(payback within horizon)", f"{result.probability_payback:.1%}"),
+        (
+            "median payback (all paths)",
+            f"{median:,.0f} days"
+            if median is not None
+            else "beyond the horizon (half the paths never pay back)",
+        ),
+        (
+            "median payback if paid (conditional)",
+            f"{if_paid:,.0f} days" if if_paid is not None else "no path pays back",
+        ),
+    ]
+
+
 def forecast_cmd(
     model: Annotated[str, typer.Argument(help="Machine model (fuzzy).")],
     years: Annotated[float, typer.Option("--years", help="Horizon [years].", min=0.01, max=50)] = 3.0,
@@ -468,8 +501,17 @@ def forecast_cmd(
         "days": result.days,
         "difficulty_growth_per_year": growth,
         "price_model": price_model,
-        "price_log_drift_per_day": result.price_log_drift_per_day,
-        "price_log_vol_per_day": result.price_log_vol_per_day,
+        **(
+            {
+                "bootstrap_block_days": result.bootstrap_block_days,
+                "bootstrap_window": list(result.bootstrap_window or ()),
+            }
+            if price_model == "bootstrap"
+            else {
+                "price_log_drift_per_day": result.price_log_drift_per_day,
+                "price_log_vol_per_day": result.price_log_vol_per_day,
+            }
+        ),
         "capex_usd": result.capex_usd,
         "total_profit_usd": [
             result.total_profit_usd_p5,
@@ -478,7 +520,8 @@ def forecast_cmd(
         ],
         "npv_usd": [result.npv_usd_p5, result.npv_usd_p50, result.npv_usd_p95],
         "probability_payback": result.probability_payback,
-        "payback_days_p50": result.payback_days_p50,
+        "payback_days_median": result.payback_days_median,
+        "payback_days_median_if_paid": result.payback_days_median_if_paid,
     }
     tor = None
     if show_tornado:
@@ -494,15 +537,11 @@ def forecast_cmd(
             [
                 ("snapshot", _snapshot_note(net)),
                 ("difficulty growth", f"{growth * 100:.1f} %/year"),
-                (
-                    "price model",
-                    f"{price_model}, daily log drift {result.price_log_drift_per_day:.5f}, vol {result.price_log_vol_per_day:.4f}",
-                ),
+                ("price model", _price_model_note(result)),
                 ("total profit P5 / P50 / P95", " / ".join(_usd(x) for x in summary["total_profit_usd"])),
                 ("NPV P5 / P50 / P95", " / ".join(_usd(x) for x in summary["npv_usd"])),
                 ("capex", _usd(result.capex_usd)),
-                ("P(payback within horizon)", f"{result.probability_payback:.1%}"),
-                ("median payback", f"{result.payback_days_p50:.0f} days" if result.payback_days_p50 else "-"),
+                *_payback_rows(result),
             ],
         )
     )
