@@ -173,7 +173,7 @@ def test_plot_is_written(tmp_path: Path) -> None:
     blocks = load_pool_blocks()
     counts = pool_counts_by_window(blocks[blocks["time_utc"].dt.year >= 2025], "month")
     out = tmp_path / "shares.png"
-    plot_pool_shares(counts, str(out), top=6)
+    plot_pool_shares(counts, top=6).savefig(out)
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert out.stat().st_size > 10_000
 

@@ -194,5 +194,5 @@ def test_attack_cost_on_real_history_uses_an_available_model() -> None:
 
 def test_energy_plot(tmp_path: Path) -> None:
     out = tmp_path / "energy.png"
-    plot_energy_history(network_energy_history(start="2023-01-01"), str(out))
+    plot_energy_history(network_energy_history(start="2023-01-01")).savefig(out)
     assert out.read_bytes()[:4] == b"\x89PNG"

@@ -1,7 +1,12 @@
 """Shared output helpers for every command: rich tables on a terminal, JSON for machines.
 
 Conventions: every reporting command takes ``--json`` (:data:`JSON_OPTION`); results go to
-stdout; errors go to stderr as one line (see :mod:`hashwatt.cli.main`).
+stdout; errors go to stderr as one line (see :mod:`hashwatt.cli.main`). Rich parses square
+brackets as markup, so every piece of user or remote text reaches it as a :class:`~rich.text.Text`
+or through :func:`rich.markup.escape`: tables built here escape every cell and title.
+Output files (``--csv``, ``--plot``, ``--heatmap``) are checked by :func:`output_path` before
+any work starts, and written through :func:`write_csv` / :func:`save_figure`, which turn an
+``OSError`` into the one-line error.
 """
 
 from __future__ import annotations
@@ -12,11 +17,23 @@ import json
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
+
+from hashwatt.errors import InputError
+
+if TYPE_CHECKING:
+    import pandas as pd
+    from matplotlib.figure import Figure
+
+
+class CommandFailed(Exception):
+    """A command ran and failed for a reason outside the input (no pool reachable): exit code 1."""
+
 
 console = Console()
 err_console = Console(stderr=True)
@@ -58,23 +75,67 @@ def print_json(value: Any) -> None:
 
 
 def key_value_table(title: str, rows: Sequence[tuple[str, str]]) -> Table:
-    """A two-column table of labelled values."""
-    table = Table(title=title, show_header=False, title_justify="left")
+    """A two-column table of labelled values; title and cells are plain text, never markup."""
+    table = Table(title=escape(title), show_header=False, title_justify="left")
     table.add_column("field", style="bold cyan", no_wrap=True)
     table.add_column("value", overflow="fold")
     for key, val in rows:
-        table.add_row(key, val)
+        table.add_row(escape(key), escape(val))
     return table
 
 
 def records_table(title: str, columns: Sequence[str], rows: Iterable[Sequence[object]]) -> Table:
-    """A table with a header row; numeric columns right-aligned by the caller's formatting."""
-    table = Table(title=title, title_justify="left")
+    """A table with a header row; title, headers and cells are plain text, never markup."""
+    table = Table(title=escape(title), title_justify="left")
     for col in columns:
-        table.add_column(col)
+        table.add_column(escape(col))
     for row in rows:
-        table.add_row(*(str(cell) for cell in row))
+        table.add_row(*(escape(str(cell)) for cell in row))
     return table
+
+
+def print_plain(text: str) -> None:
+    """Print ``text`` to stdout through Rich without reading markup in it."""
+    console.print(text, markup=False, highlight=False)
+
+
+def _check_output_path(value: Path | None) -> Path | None:
+    """Typer callback: the file can be created (its folder exists) and is not a folder."""
+    if value is None:
+        return None
+    if value.is_dir():
+        raise typer.BadParameter(f"{value} is a directory; give a file name")
+    parent = value.parent
+    if not parent.is_dir():
+        raise typer.BadParameter(f"folder {parent} does not exist")
+    return value
+
+
+def output_path(flag: str, help_text: str) -> Any:
+    """A ``--csv``/``--plot``-style option whose folder must exist and which is not a folder."""
+    return typer.Option(flag, help=help_text, dir_okay=False, callback=_check_output_path)
+
+
+def write_csv(frame: pd.DataFrame, path: Path, *, index: bool = True) -> None:
+    """``frame.to_csv(path)``; a failing write is one clear error, not a traceback."""
+    try:
+        frame.to_csv(path, index=index)
+    except OSError as exc:
+        raise InputError(f"cannot write {path}: {exc.strerror or exc}") from exc
+
+
+def save_figure(fig: Figure, path: Path) -> None:
+    """Save ``fig`` exactly at ``path`` (format from its suffix, PNG when the suffix is unknown).
+
+    Matplotlib would append ``.png`` to a name without a suffix; the file goes where it was
+    asked to, so that "written to PATH" is true.
+    """
+    suffix = path.suffix.lower().lstrip(".")
+    fmt = suffix if suffix in fig.canvas.get_supported_filetypes() else "png"
+    try:
+        fig.savefig(path, format=fmt, dpi=110)
+    except OSError as exc:
+        raise InputError(f"cannot write {path}: {exc.strerror or exc}") from exc
 
 
 def fmt_int(n: int) -> str:

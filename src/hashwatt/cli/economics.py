@@ -1,52 +1,65 @@
-"""``hashwatt profit | rank | forecast | backtest | hashprice | fleet | best``: mining economics.
+"""``hashwatt profit | rank | forecast | backtest | hashprice | plan | best``: mining economics.
 
 The default network snapshot is the last dated day of the shipped history; every command
-says which date it used.
+says which date it used. The edge parses flags and prints: the arithmetic lives in
+:mod:`hashwatt.economics`, the charts in :mod:`hashwatt.economics.plot`.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import enum
 import math
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any
 
-import pandas as pd
 import typer
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
-from hashwatt.cli._output import JSON_OPTION, console, key_value_table, print_json, records_table
+from hashwatt.cli._output import (
+    JSON_OPTION,
+    console,
+    key_value_table,
+    output_path,
+    print_json,
+    print_plain,
+    records_table,
+    save_figure,
+    write_csv,
+)
 from hashwatt.data import MinerModel, find_miner, hardware_catalog, network_snapshot, utc_today
 from hashwatt.data.history import check_in_history
 from hashwatt.data.live import MempoolSpaceSource, live_snapshot
 from hashwatt.economics import (
     Capex,
     CostModel,
-    FlatPrice,
     MonteCarloConfig,
     MonteCarloResult,
     NetworkState,
     PoolScheme,
-    PowerPrice,
     Scenario,
-    TimeOfUse,
     backtest,
     best_for_budget,
-    fit_difficulty_growth_per_day,
     fleet_profit,
     fleet_sites,
     halving_schedule,
     hashprice_history,
     load_fleet,
-    market_power_price,
     monte_carlo,
-    parse_pool_fee,
     profit,
     profit_heatmap,
     rank_catalog,
     tornado,
+)
+from hashwatt.economics._inputs import cost_model, parse_fraction, read_unit_prices
+from hashwatt.economics._reports import (
+    fitted_difficulty_growth_per_year,
+    hashprice_yearly,
+    heatmap_price_axes,
+    simple_payback_days,
+    year_end_rows,
 )
 from hashwatt.economics.errors import EconomicsInputError
 
@@ -60,7 +73,7 @@ ALL_IN = Annotated[
 PUE = Annotated[float, typer.Option("--pue", help="Power usage effectiveness (cooling overhead), >= 1.")]
 UPTIME = Annotated[float, typer.Option("--uptime", help="Fraction of the time the machine hashes (0-1].")]
 POOL_FEE = Annotated[str, typer.Option("--pool-fee", help="Pool fee, e.g. 2% or 0.02.")]
-SCHEME = Annotated[str, typer.Option("--scheme", help="Pool payout scheme: fpps, pps, pps+, pplns, solo.")]
+SCHEME = Annotated[PoolScheme, typer.Option("--scheme", help="Pool payout scheme.", case_sensitive=False)]
 DATE = Annotated[
     str | None,
     typer.Option("--date", help="Network snapshot day (YYYY-MM-DD); default: last day of the data."),
@@ -68,8 +81,8 @@ DATE = Annotated[
 CATALOG = Annotated[
     list[Path] | None, typer.Option("--catalog", help="Extra catalog file (CSV or TOML), repeatable.")
 ]
-PLOT = Annotated[Path | None, typer.Option("--plot", help="Write a PNG chart here.")]
-CSV = Annotated[Path | None, typer.Option("--csv", help="Write the daily table as CSV here.")]
+PLOT = Annotated[Path | None, output_path("--plot", "Write a chart here (PNG; .svg or .pdf by suffix).")]
+CSV = Annotated[Path | None, output_path("--csv", "Write the daily table as CSV here.")]
 
 
 MARKET = Annotated[
@@ -88,24 +101,6 @@ TOU = Annotated[
 ]
 
 
-def _electricity(power_price: float, market: str | None, tou: str | None) -> PowerPrice:
-    if market is not None and tou is not None:
-        raise EconomicsInputError("--market and --tou exclude each other")
-    if market is not None:
-        return market_power_price(market)
-    if tou is not None:
-        periods = []
-        for part in tou.split(","):
-            try:
-                hours, price = part.split(":")
-                start, end = hours.split("-")
-                periods.append((int(start), int(end), float(price)))
-            except ValueError as exc:
-                raise EconomicsInputError(f"--tou period must look like 14-20:0.20, got {part!r}") from exc
-        return TimeOfUse.from_periods(periods, base_usd_per_kwh=power_price)
-    return FlatPrice(power_price)
-
-
 def _costs(
     power_price: float,
     hosting: float,
@@ -113,23 +108,20 @@ def _costs(
     pue: float,
     uptime: float,
     pool_fee: str,
-    scheme: str,
+    scheme: PoolScheme,
     market: str | None = None,
     tou: str | None = None,
 ) -> CostModel:
-    try:
-        pool_scheme = PoolScheme(scheme.strip().lower())
-    except ValueError as exc:
-        choices = ", ".join(s.value for s in PoolScheme)
-        raise EconomicsInputError(f"unknown pool scheme {scheme!r}; choose one of {choices}") from exc
-    return CostModel(
-        electricity=_electricity(power_price, market, tou),
+    return cost_model(
+        power_price_usd_per_kwh=power_price,
         hosting_usd_per_kw_month=hosting,
         all_in_usd_per_kwh=all_in,
         pue=pue,
         uptime=uptime,
-        pool_fee=parse_pool_fee(pool_fee),
-        pool_scheme=pool_scheme,
+        pool_fee=pool_fee,
+        pool_scheme=scheme,
+        market=market,
+        tou=tou,
     )
 
 
@@ -152,19 +144,18 @@ def _usd(x: float) -> str:
     return f"${x:,.2f}"
 
 
-def _pct_or_fraction(text: str) -> float:
-    t = text.strip()
-    try:
-        return float(t[:-1]) / 100 if t.endswith("%") else float(t)
-    except ValueError as exc:
-        raise EconomicsInputError(f"expected a fraction or a percentage, got {text!r}") from exc
-
-
 def _snapshot_note(net: NetworkState, live: bool = False) -> str:
     day = net.date.isoformat() if net.date else "given values"
     if live:
         return f"live network {day} (height {net.height:,})"
     return f"network snapshot {day} (height {net.height:,}; last dated day of the shipped data unless --date)"
+
+
+class PriceModel(enum.StrEnum):
+    """BTC price paths of ``forecast``: geometric Brownian motion, or bootstrapped history."""
+
+    GBM = "gbm"
+    BOOTSTRAP = "bootstrap"
 
 
 # --------------------------------------------------------------------------- profit
@@ -181,7 +172,7 @@ def profit_cmd(
     pue: PUE = 1.0,
     uptime: UPTIME = 1.0,
     pool_fee: POOL_FEE = "0%",
-    scheme: SCHEME = "fpps",
+    scheme: SCHEME = PoolScheme.FPPS,
     date: DATE = None,
     btc_price: Annotated[
         float | None, typer.Option("--btc-price", help="Override the BTC price [USD].")
@@ -197,7 +188,7 @@ def profit_cmd(
     tou: TOU = None,
     heatmap: Annotated[
         Path | None,
-        typer.Option("--heatmap", help="Write a profit heatmap (power price x BTC price) PNG here."),
+        output_path("--heatmap", "Write a profit heatmap (power price x BTC price) PNG here."),
     ] = None,
     catalog: CATALOG = None,
     live_url: Annotated[
@@ -228,11 +219,11 @@ def profit_cmd(
     r = profit(miner, count=count, costs=costs, network=net, capex=capex_model)
     halving = halving_schedule(net.height, net.date or dt.date.today(), count=1)[0]
     if heatmap is not None:
-        _plot_heatmap(miner, count, costs, net, heatmap)
+        _save_heatmap(miner, count, costs, net, heatmap)
     payback = None
     if machine_price is not None:
         capex = Capex(machine_usd=machine_price).total_usd(count=count, power_w=miner.power_w)
-        payback = capex / r.profit_usd_per_day if r.profit_usd_per_day > 0 else None
+        payback = simple_payback_days(capex, r.profit_usd_per_day)
     if json_output:
         print_json(
             {
@@ -285,30 +276,15 @@ def profit_cmd(
     console.print(key_value_table(f"Profitability of {miner.model}", rows))
 
 
-def _plot_heatmap(miner: MinerModel, count: int, costs: CostModel, net: NetworkState, path: Path) -> None:
-    import matplotlib
+def _save_heatmap(miner: MinerModel, count: int, costs: CostModel, net: NetworkState, path: Path) -> None:
+    from hashwatt.economics.plot import plot_profit_heatmap
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    import numpy as np
-
-    power = np.round(np.linspace(0.0, 0.15, 16), 4)
-    btc = np.round(net.price_usd * np.linspace(0.4, 1.6, 13), -2)
+    power, btc = heatmap_price_axes(net.price_usd)
     grid = profit_heatmap(
         miner, count=count, costs=costs, network=net, power_prices_usd_per_kwh=power, btc_prices_usd=btc
     )
-    fig, ax = plt.subplots(figsize=(10, 6))
-    lim = float(np.abs(grid.to_numpy()).max())
-    im = ax.imshow(grid.to_numpy(), origin="lower", aspect="auto", cmap="RdYlGn", vmin=-lim, vmax=lim)
-    ax.set_xticks(range(len(btc)), [f"{b / 1000:.0f}k" for b in btc])
-    ax.set_yticks(range(len(power)), [f"{p * 100:.0f}" for p in power])
-    ax.set_xlabel("BTC price [USD]")
-    ax.set_ylabel("power price [US cents/kWh]")
-    ax.set_title(f"Daily profit [USD/day], {count} x {miner.model}, difficulty of {net.date}")
-    fig.colorbar(im, ax=ax, label="USD/day")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    title = f"Daily profit [USD/day], {count} x {miner.model}, difficulty of {net.date}"
+    save_figure(plot_profit_heatmap(grid, title=title), path)
 
 
 # --------------------------------------------------------------------------- rank
@@ -326,11 +302,11 @@ def rank_cmd(
     json_output: JSON_OPTION = False,
 ) -> None:
     """Rank the whole catalog by daily profit at a power price (like ASICMinerValue)."""
-    costs = _costs(power_price, 0.0, None, pue, uptime, pool_fee, "fpps")
+    costs = _costs(power_price, 0.0, None, pue, uptime, pool_fee, PoolScheme.FPPS)
     net = _network(date)
     ranked = rank_catalog(costs=costs, network=net, catalog=hardware_catalog(catalog or []))
     if csv is not None:
-        ranked.to_csv(csv, index=False)
+        write_csv(ranked, csv, index=False)
     if json_output:
         print_json({"snapshot_date": net.date, "power_price_usd_per_kwh": power_price, "models": ranked})
         return
@@ -364,7 +340,9 @@ def rank_cmd(
     ]
     console.print(records_table(title, cols, rows))
     if len(ranked) > top:
-        console.print(f"{len(ranked) - top} more models: --top {len(ranked)} or --csv")
+        print_plain(f"{len(ranked) - top} more models: --top {len(ranked)} or --csv")
+    if csv is not None:
+        print_plain(f"CSV written to {csv}")
 
 
 # --------------------------------------------------------------------------- forecast
@@ -413,13 +391,15 @@ def forecast_cmd(
     pue: PUE = 1.0,
     uptime: UPTIME = 1.0,
     pool_fee: POOL_FEE = "0%",
-    scheme: SCHEME = "fpps",
+    scheme: SCHEME = PoolScheme.FPPS,
     market: MARKET = None,
     tou: TOU = None,
     show_tornado: Annotated[
         bool, typer.Option("--tornado", help="Also print a deterministic sensitivity (tornado) of NPV.")
     ] = False,
-    price_model: Annotated[str, typer.Option("--price-model", help="gbm or bootstrap.")] = "gbm",
+    price_model: Annotated[
+        PriceModel, typer.Option("--price-model", help="BTC price paths.", case_sensitive=False)
+    ] = PriceModel.GBM,
     difficulty_growth: Annotated[
         str | None,
         typer.Option("--difficulty-growth", help="Per year, e.g. 30% (default: fitted on the last year)."),
@@ -449,22 +429,19 @@ def forecast_cmd(
     costs = _costs(power_price, hosting, all_in, pue, uptime, pool_fee, scheme, market, tou)
     net = _network(date)
     if difficulty_growth is None:
-        g_day = fit_difficulty_growth_per_day(365, end=net.date)
-        growth = (1 + g_day) ** 365.25 - 1
+        growth = fitted_difficulty_growth_per_year(net.date)
     else:
-        growth = _pct_or_fraction(difficulty_growth)
-    if price_model not in ("gbm", "bootstrap"):
-        raise EconomicsInputError(f"--price-model must be gbm or bootstrap, got {price_model!r}")
+        growth = parse_fraction(difficulty_growth)
     cfg = MonteCarloConfig(
         paths=paths,
         days=round(years * 365.25),
-        price_model="gbm" if price_model == "gbm" else "bootstrap",
-        price_drift_per_year=_pct_or_fraction(price_drift) if price_drift else None,
-        price_vol_per_year=_pct_or_fraction(price_vol) if price_vol else None,
+        price_model="gbm" if price_model is PriceModel.GBM else "bootstrap",
+        price_drift_per_year=parse_fraction(price_drift) if price_drift else None,
+        price_vol_per_year=parse_fraction(price_vol) if price_vol else None,
         difficulty_growth_per_year=growth,
-        difficulty_vol_per_year=_pct_or_fraction(difficulty_vol),
-        fee_share=_pct_or_fraction(fee_share) if fee_share else None,
-        discount_rate=_pct_or_fraction(discount_rate),
+        difficulty_vol_per_year=parse_fraction(difficulty_vol),
+        fee_share=parse_fraction(fee_share) if fee_share else None,
+        discount_rate=parse_fraction(discount_rate),
         curtail=curtail,
         seed=seed,
     )
@@ -490,9 +467,12 @@ def forecast_cmd(
         )
     bands = result.bands
     if csv is not None:
-        bands.to_csv(csv)
+        write_csv(bands, csv)
     if plot is not None:
-        _plot_forecast(bands, plot, f"{count} x {miner.model}: {paths:,} paths from {net.date}")
+        from hashwatt.economics.plot import plot_forecast_bands
+
+        title = f"{count} x {miner.model}: {paths:,} paths from {net.date}"
+        save_figure(plot_forecast_bands(bands, title=title), plot)
     summary: dict[str, Any] = {
         "model": miner.model,
         "count": count,
@@ -500,13 +480,13 @@ def forecast_cmd(
         "paths": result.paths,
         "days": result.days,
         "difficulty_growth_per_year": growth,
-        "price_model": price_model,
+        "price_model": price_model.value,
         **(
             {
                 "bootstrap_block_days": result.bootstrap_block_days,
                 "bootstrap_window": list(result.bootstrap_window or ()),
             }
-            if price_model == "bootstrap"
+            if result.price_model == "bootstrap"
             else {
                 "price_log_drift_per_day": result.price_log_drift_per_day,
                 "price_log_vol_per_day": result.price_log_vol_per_day,
@@ -527,9 +507,17 @@ def forecast_cmd(
     if show_tornado:
         scen = Scenario(days=cfg.days, difficulty_growth_per_year=growth, discount_rate=cfg.discount_rate)
         tor = tornado(miner, count=count, costs=costs, network=net, capex=capex, scenario=scen)
-    yearly = bands.iloc[[min(len(bands) - 1, int(365.25 * k) - 1) for k in range(1, int(years) + 1)] or [-1]]
+    yearly = year_end_rows(bands, years)
     if json_output:
-        print_json({**summary, "yearly": yearly.reset_index(), "tornado": tor})
+        print_json(
+            {
+                **summary,
+                "yearly": yearly.reset_index(),
+                "tornado": tor,
+                "plot": plot,
+                "csv": csv,
+            }
+        )
         return
     console.print(
         key_value_table(
@@ -568,30 +556,14 @@ def forecast_cmd(
         ]
         t_cols = ["input", "range", "NPV at low", "NPV at high", "swing"]
         console.print(records_table("Sensitivity of NPV (deterministic, flat BTC price)", t_cols, t_rows))
+    _say_written(("chart", plot), ("CSV", csv))
 
 
-def _plot_forecast(bands: pd.DataFrame, path: Path, title: str) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, axes = plt.subplots(3, 1, figsize=(9, 9), sharex=True)
-    for ax, metric, label in zip(
-        axes,
-        ("price_usd", "hashprice_usd_per_ph_day", "cumulative_profit_usd"),
-        ("BTC price [USD]", "hashprice [USD/PH/day]", "cumulative profit [USD]"),
-        strict=True,
-    ):
-        ax.fill_between(bands.index, bands[f"{metric}_p5"], bands[f"{metric}_p95"], alpha=0.3, label="P5-P95")
-        ax.plot(bands.index, bands[f"{metric}_p50"], label="P50")
-        ax.set_ylabel(label)
-        ax.grid(alpha=0.3)
-    axes[0].legend()
-    axes[0].set_title(title)
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+def _say_written(*outputs: tuple[str, Path | None]) -> None:
+    """Tell where each output file went (the table above does not show it)."""
+    for what, path in outputs:
+        if path is not None:
+            print_plain(f"{what} written to {path}")
 
 
 # --------------------------------------------------------------------------- backtest
@@ -608,7 +580,7 @@ def backtest_cmd(
     pue: PUE = 1.0,
     uptime: UPTIME = 1.0,
     pool_fee: POOL_FEE = "0%",
-    scheme: SCHEME = "fpps",
+    scheme: SCHEME = PoolScheme.FPPS,
     market: MARKET = None,
     tou: TOU = None,
     machine_price: Annotated[float, typer.Option("--machine-price", help="Price per machine [USD].")] = 0.0,
@@ -622,11 +594,15 @@ def backtest_cmd(
     costs = _costs(power_price, hosting, all_in, pue, uptime, pool_fee, scheme, market, tou)
     bt = backtest(miner, bought, count=count, costs=costs, capex=Capex(machine_usd=machine_price), end=end)
     if csv is not None:
-        bt.frame.to_csv(csv)
+        write_csv(bt.frame, csv)
     if plot is not None:
-        _plot_backtest(bt.frame, plot, f"{count} x {miner.model} bought {bt.bought}", bt.capex_usd)
+        from hashwatt.economics.plot import plot_backtest
+
+        title = f"{count} x {miner.model} bought {bt.bought}"
+        save_figure(plot_backtest(bt.frame, capex_usd=bt.capex_usd, title=title), plot)
     if json_output:
-        print_json({k: v for k, v in dataclasses.asdict(bt).items() if k != "frame"})
+        fields = {k: v for k, v in dataclasses.asdict(bt).items() if k != "frame"}
+        print_json({**fields, "plot": plot, "csv": csv})
         return
     interp = int(bt.frame["fees_interpolated"].sum())
     rows = [
@@ -640,26 +616,7 @@ def backtest_cmd(
         ("days with interpolated fees", f"{interp:,}"),
     ]
     console.print(key_value_table(f"Backtest: {count} x {miner.model}", rows))
-
-
-def _plot_backtest(frame: pd.DataFrame, path: Path, title: str, capex_usd: float) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(9, 5))
-    ax.plot(frame.index, frame["cumulative_profit_usd"], label="actual")
-    ax.plot(frame.index, frame["forecast_cumulative_profit_usd"], "--", label="flat forecast at purchase")
-    if capex_usd > 0:
-        ax.axhline(capex_usd, color="grey", lw=1, label="capex")
-    ax.set_ylabel("cumulative profit [USD]")
-    ax.set_title(title)
-    ax.grid(alpha=0.3)
-    ax.legend()
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
+    _say_written(("chart", plot), ("CSV", csv))
 
 
 # --------------------------------------------------------------------------- hashprice
@@ -678,15 +635,12 @@ def hashprice_cmd(
     if history or plot is not None or csv is not None:
         hp = hashprice_history()
         if csv is not None:
-            hp.to_csv(csv)
+            write_csv(hp, csv)
         if plot is not None:
-            _plot_hashprice(hp, plot)
-        yearly = hp.groupby(pd.DatetimeIndex(hp.index).year).agg(
-            hashprice_usd_per_ph_day=("hashprice_usd_per_ph_day", "mean"),
-            hashprice_btc_per_ph_day=("hashprice_btc_per_ph_day", "mean"),
-            days=("hashprice_usd_per_ph_day", "size"),
-            interpolated_fee_days=("fees_interpolated", "sum"),
-        )
+            from hashwatt.economics.plot import plot_hashprice
+
+            save_figure(plot_hashprice(hp), plot)
+        yearly = hashprice_yearly(hp)
         if json_output:
             print_json(
                 {
@@ -711,9 +665,7 @@ def hashprice_cmd(
             console.print(
                 records_table(f"Hashprice {hp.index[0].date()} .. {hp.index[-1].date()}", cols, rows)
             )
-        for what, path in (("chart", plot), ("CSV", csv)):
-            if path is not None:
-                console.print(f"{what} written to {path}")
+        _say_written(("chart", plot), ("CSV", csv))
         return
     day = check_in_history(date).isoformat() if date else None
     snap = network_snapshot(day)
@@ -756,23 +708,7 @@ def hashprice_cmd(
     console.print(key_value_table("Hashprice", kv_rows))
 
 
-def _plot_hashprice(hp: pd.DataFrame, path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    fig, ax = plt.subplots(figsize=(10, 5))
-    ax.semilogy(hp.index, hp["hashprice_usd_per_ph_day"], lw=0.8)
-    ax.set_ylabel("hashprice [USD per PH/s per day], log scale")
-    ax.set_title(f"Bitcoin hashprice {hp.index[0].date()} .. {hp.index[-1].date()}")
-    ax.grid(alpha=0.3, which="both")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-
-
-# --------------------------------------------------------------------------- fleet
+# --------------------------------------------------------------------------- plan
 
 _EXAMPLE_FLEET = Path(__file__).resolve().parent.parent / "economics" / "examples" / "fleet.toml"
 BTC_PRICE = Annotated[float | None, typer.Option("--btc-price", help="Override the BTC price [USD].")]
@@ -800,7 +736,7 @@ def _fleet_row(r: Mapping[Any, Any], first: str, *, site_totals: bool) -> tuple[
     )
 
 
-def fleet_cmd(
+def plan_cmd(
     file: Annotated[
         Path | None, typer.Argument(help="Fleet TOML file: site tables, each with its miner entries.")
     ] = None,
@@ -813,21 +749,25 @@ def fleet_cmd(
     csv: CSV = None,
     json_output: JSON_OPTION = False,
 ) -> None:
-    """Many models and counts at many sites: per-site and total hashrate, power, revenue, costs, profit.
+    """Plan a fleet on paper: many models and counts at many sites, per site and in total.
 
-    Break-evens per site and in total: power price, hashprice, cost per BTC (= break-even BTC price).
+    Hashrate, power, revenue, costs, profit; break-evens per site and in total: power price,
+    hashprice, cost per BTC (= break-even BTC price).
 
     Power: power_price_usd_per_kwh, a shipped market (market = "ERCOT:2023") or all_in_usd_per_kwh.
 
     Also per site: hosting, PUE, uptime, pool fee and scheme, maintenance and staff.
 
-    Start from the shipped example: hashwatt fleet --example > fleet.toml
+    Start from the shipped example: hashwatt plan --example > fleet.toml
+
+    Formerly `hashwatt fleet`: that name now belongs to the fleet operations service,
+    which manages real machines.
     """
     if example:
         print(_EXAMPLE_FLEET.read_text(encoding="utf-8"), end="")
         return
     if file is None:
-        raise EconomicsInputError("give a fleet TOML file (see `hashwatt fleet --example`)")
+        raise EconomicsInputError("give a fleet TOML file (see `hashwatt plan --example`)")
     entries = load_fleet(file, catalog=hardware_catalog(catalog or []))
     net = _network(date)
     if btc_price is not None:
@@ -835,7 +775,7 @@ def fleet_cmd(
     machines = fleet_profit(entries, network=net)
     sites = fleet_sites(entries, network=net)
     if csv is not None:
-        machines.to_csv(csv, index=False)
+        write_csv(machines, csv, index=False)
     if json_output:
         print_json(
             {
@@ -858,42 +798,10 @@ def fleet_cmd(
     s_rows = [_fleet_row(r, str(r["site"]), site_totals=True) for r in sites.to_dict(orient="records")]
     cols = ["site", "units", "PH/s", "MW", "profit/d", "b/e c/kWh", "b/e USD/PH/d", "USD/BTC"]
     console.print(records_table("Per site and total; break-evens (USD/BTC: cost per BTC)", cols, s_rows))
-    if csv is not None:
-        console.print(f"per-machine table written to {csv}")
+    _say_written(("per-machine CSV", csv))
 
 
 # --------------------------------------------------------------------------- best
-
-
-def _read_prices(price: list[str] | None, prices_file: Path | None) -> dict[str, float]:
-    out: dict[str, float] = {}
-    if prices_file is not None:
-        if not prices_file.is_file():
-            raise EconomicsInputError(f"prices file not found: {prices_file}")
-        try:
-            frame = pd.read_csv(prices_file, dtype=str, keep_default_na=False)
-        except (OSError, ValueError, pd.errors.ParserError) as exc:
-            raise EconomicsInputError(f"{prices_file}: not a readable CSV ({exc})") from exc
-        cols = {str(c).strip().lower(): str(c) for c in frame.columns}
-        price_col = cols.get("price_usd") or cols.get("price")
-        if "model" not in cols or price_col is None:
-            raise EconomicsInputError(f"{prices_file}: needs columns model and price_usd")
-        for model, text in zip(frame[cols["model"]].tolist(), frame[price_col].tolist(), strict=True):
-            out[str(model).strip()] = _price_value(str(text), f"{prices_file}: {model}")
-    for item in price or []:
-        model, sep, text = item.rpartition("=")
-        if not sep or not model.strip():
-            raise EconomicsInputError(f"--price wants MODEL=USD, got {item!r}")
-        out[model.strip()] = _price_value(text, model.strip())
-    return out
-
-
-def _price_value(text: str, where: str) -> float:
-    try:
-        value = float(text.strip().lstrip("$").replace(",", ""))
-    except ValueError as exc:
-        raise EconomicsInputError(f"{where}: price must be a number of USD, got {text!r}") from exc
-    return value
 
 
 def _payback(days: object) -> str:
@@ -927,7 +835,7 @@ def best_cmd(
     pue: PUE = 1.0,
     uptime: UPTIME = 1.0,
     pool_fee: POOL_FEE = "0%",
-    scheme: SCHEME = "fpps",
+    scheme: SCHEME = PoolScheme.FPPS,
     market: MARKET = None,
     tou: TOU = None,
     date: DATE = None,
@@ -951,7 +859,8 @@ def best_cmd(
         net = net.replace(price_usd=btc_price)
     cat = hardware_catalog(catalog or [])
     unit_prices = {
-        find_miner(name, catalog=cat).model: usd for name, usd in _read_prices(price, prices).items()
+        find_miner(name, catalog=cat).model: usd
+        for name, usd in read_unit_prices(price or [], prices).items()
     }
     if launch_prices:
         priced = cat[cat["price_usd"].notna()]
@@ -1000,5 +909,5 @@ def register(app: typer.Typer) -> None:
     app.command("forecast")(forecast_cmd)
     app.command("backtest")(backtest_cmd)
     app.command("hashprice")(hashprice_cmd)
-    app.command("fleet")(fleet_cmd)
+    app.command("plan")(plan_cmd)
     app.command("best")(best_cmd)

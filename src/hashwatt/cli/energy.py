@@ -2,15 +2,25 @@
 
 from __future__ import annotations
 
+import enum
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated
 
 import pandas as pd
 import typer
+from rich.markup import escape
 from rich.table import Table
 
-from hashwatt.cli._output import JSON_OPTION, console, key_value_table, print_json
-from hashwatt.data.prices import FILL_METHODS, FillMethod, PriceSeries, market_prices, read_price_csv
+from hashwatt.cli._output import (
+    JSON_OPTION,
+    console,
+    key_value_table,
+    output_path,
+    print_json,
+    print_plain,
+    save_figure,
+)
+from hashwatt.data.prices import FillMethod, PriceSeries, market_prices, read_price_csv
 from hashwatt.energy import (
     Conditions,
     DispatchResult,
@@ -20,13 +30,26 @@ from hashwatt.energy import (
     dispatch_threshold,
     load_tariff,
 )
-from hashwatt.energy._plot import plot_schedule
 from hashwatt.energy._sites import compare_sites, load_sites
 from hashwatt.errors import InputError
 
 sites_app = typer.Typer(help="Compare candidate mining sites.", no_args_is_help=True)
 
-Method = Literal["auto", "threshold", "lp"]
+
+class Method(enum.StrEnum):
+    """Dispatch method: the hourly threshold rule, the linear program, or LP when hours couple."""
+
+    AUTO = "auto"
+    THRESHOLD = "threshold"
+    LP = "lp"
+
+
+class Fill(enum.StrEnum):
+    """How to repair a price file's gaps, duplicates and DST folds (``data.prices.FillMethod``)."""
+
+    FFILL = "ffill"
+    INTERPOLATE = "interpolate"
+    DROP = "drop"
 
 
 def _prices(
@@ -34,15 +57,13 @@ def _prices(
     market: str | None,
     year: int | None,
     *,
-    fill: str | None,
+    fill: Fill | None,
     tz: str | None,
     node: str | None,
     time_column: str | None,
     price_column: str | None,
 ) -> PriceSeries:
-    if fill is not None and fill not in FILL_METHODS:
-        raise InputError(f"--fill must be one of {', '.join(FILL_METHODS)}, got {fill!r}")
-    fill_method: FillMethod | None = fill  # type: ignore[assignment]
+    fill_method: FillMethod | None = None if fill is None else fill.value
     if prices is not None and market is not None:
         raise InputError("give either --prices FILE or --market/--year, not both")
     if prices is not None:
@@ -132,7 +153,7 @@ def dispatch(
         int | None, typer.Option(help="Local calendar year of the shipped market (2020-2024).")
     ] = None,
     fill: Annotated[
-        str | None, typer.Option(help="Repair gaps/duplicates/DST folds: ffill, interpolate or drop.")
+        Fill | None, typer.Option(help="Repair gaps/duplicates/DST folds.", case_sensitive=False)
     ] = None,
     tz: Annotated[str | None, typer.Option(help="Time zone of naive local timestamps in --prices.")] = None,
     node: Annotated[str | None, typer.Option(help="Node to select in a multi-node --prices file.")] = None,
@@ -148,11 +169,11 @@ def dispatch(
     ] = False,
     tariff: Annotated[Path | None, typer.Option(help="Tariff TOML (demand charges, 4CP, TOU...).")] = None,
     method: Annotated[
-        str, typer.Option(help="threshold, lp, or auto (LP when the tariff couples hours).")
-    ] = "auto",
+        Method, typer.Option(help="auto: LP when the tariff couples hours.", case_sensitive=False)
+    ] = Method.AUTO,
     pue: Annotated[float, typer.Option(help="Power usage effectiveness [-].", min=1.0)] = 1.0,
     pool_fee: Annotated[float, typer.Option(help="Pool fee fraction [-].", min=0.0, max=0.99)] = 0.0,
-    plot: Annotated[Path | None, typer.Option(help="Write a schedule plot (PNG).")] = None,
+    plot: Annotated[Path | None, output_path("--plot", "Write a schedule plot (PNG).")] = None,
     json_output: JSON_OPTION = False,
 ) -> None:
     """Schedule a fleet hour by hour against prices: when to run, throttle or curtail."""
@@ -163,17 +184,17 @@ def dispatch(
     price = series.price_usd_per_mwh
     hp = _hashprice(hashprice, hashprice_history, pd.DatetimeIndex(price.index))
     tariff_obj = load_tariff(tariff) if tariff is not None else Tariff(timezone=series.timezone)
-    if method not in ("auto", "threshold", "lp"):
-        raise InputError(f"--method must be auto, threshold or lp, got {method!r}")
     couples = bool(tariff_obj.demand or tariff_obj.four_cp or tariff_obj.demand_response) or (
         tariff_obj.energy.kind == "tiered"
     )
-    use_lp = method == "lp" or (method == "auto" and couples)
+    use_lp = method is Method.LP or (method is Method.AUTO and couples)
     conditions = Conditions(pue=pue, pool_fee_fraction=pool_fee)
     run = dispatch_lp if use_lp else dispatch_threshold
     result = run(price, machines, hp, tariff=tariff_obj, conditions=conditions)
     if plot is not None:
-        plot_schedule(result, plot, timezone=series.timezone)
+        from hashwatt.energy.plot import plot_schedule
+
+        save_figure(plot_schedule(result, timezone=series.timezone), plot)
     if json_output:
         print_json(
             {
@@ -201,9 +222,11 @@ def dispatch(
     title = f"Dispatch: {series.source}"
     console.print(key_value_table(title, _summary_rows(result)))
     if series.issues:
-        console.print(f"[yellow]repaired {len(series.issues)} issue(s) with fill={series.fill}[/]")
+        console.print(
+            f"repaired {len(series.issues)} issue(s) with fill={series.fill}", style="yellow", markup=False
+        )
     if plot is not None:
-        console.print(f"plot written to {plot}")
+        print_plain(f"plot written to {plot}")
 
 
 def _fmt_hashprice(value: float | str) -> str:
@@ -222,7 +245,7 @@ def sites_compare(
         print_json({"fleet": config.fleet, "sites": results})
         return
     table = Table(
-        title=(
+        title=escape(
             f"Sites ranked by profit: {config.fleet.power_mw:g} MW at {config.fleet.efficiency_j_per_th:g} J/TH, "
             f"hashprice {_fmt_hashprice(config.fleet.hashprice_usd_per_ph_day)}, {config.fleet.year}"
         ),
@@ -243,7 +266,7 @@ def sites_compare(
     for r in results:
         table.add_row(
             str(r.rank),
-            r.name,
+            escape(r.name),
             f"{r.uptime_fraction:.1%}",
             f"{r.mean_pue:.3f}",
             f"{r.profit_usd_per_year / 1e6:,.2f}",

@@ -1,4 +1,9 @@
-"""``hashwatt mine``: mine a Stratum pool (with failover), the built-in demo pool, or solo via a node."""
+"""``hashwatt mine``: mine a Stratum pool (with failover), the built-in demo pool, or solo via a node.
+
+A run that cannot mine says why and exits 1: no pool reachable in the time given, every pool
+failed ``--give-up-after`` times in a row, or the search engine (its kernel, or the code that
+receives its shares) raised. Pool and node messages are shown as plain text, never markup.
+"""
 
 from __future__ import annotations
 
@@ -9,15 +14,48 @@ import signal
 import tempfile
 import time
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.live import Live
 from rich.text import Text
 
-from hashwatt.cli._output import JSON_OPTION, console, fmt_si, to_jsonable
-from hashwatt.errors import InputError
+from hashwatt.cli._output import JSON_OPTION, CommandFailed, console, fmt_si, to_jsonable
+from hashwatt.errors import HashwattError, InputError
 from hashwatt.miner.client import ClientStats, MiningClient, PoolUrl
+
+if TYPE_CHECKING:
+    from hashwatt.miner.engine import SearchEngine
+    from hashwatt.work import BlockResult
+
+#: Client events worth a line on a terminal (the status line shows the rest).
+_LOGGED_EVENTS = ("connect_failed", "disconnected", "reconnect", "gave_up")
+
+
+def _event_line(kind: str, data: dict[str, Any]) -> Text:
+    """``kind key=value ...`` as plain text: pool and node strings may hold brackets."""
+    text = Text(kind, style="bold")
+    for key, value in data.items():
+        if key not in ("event", "time_unix_s"):
+            text.append(f" {key}={value}")
+    return text
+
+
+def _block_line(result: BlockResult) -> Text:
+    colour = "green" if result.accepted else "red"
+    text = Text(f"block {'found' if result.accepted else 'rejected'}", style=f"bold {colour}")
+    text.append(f" height {result.height} {result.block_hash_hex}: {result.message}")
+    return text
+
+
+def _engine_failure(engine: SearchEngine) -> str | None:
+    """One line for the errors the engine's workers or its share callback raised, if any."""
+    errors = engine.errors
+    if not errors:
+        return None
+    first = errors[0]
+    more = f" ({engine.error_count} errors in all)" if engine.error_count > 1 else ""
+    return f"the search engine failed on {engine.backend}: {type(first).__name__}: {first}{more}"
 
 
 def _status_line(stats: ClientStats, engine: Any, blocks: list[Any]) -> Text:
@@ -49,6 +87,7 @@ async def _mine(
     demo_block_hashes: float,
     max_blocks: int | None,
     duration_s: float | None,
+    give_up_after: int,
     json_output: bool,
 ) -> dict[str, Any]:
     from hashwatt.miner.engine import SearchEngine
@@ -64,13 +103,14 @@ async def _mine(
     def emit(kind: str, data: dict[str, Any]) -> None:
         if json_output:
             print(json.dumps(to_jsonable(data)), flush=True)
+        elif kind in _LOGGED_EVENTS:
+            console.print(_event_line(kind, data))
 
     server = None
     tmp: tempfile.TemporaryDirectory[str] | None = None
     if demo:
         from hashwatt.miner.demo import start_demo_pool
         from hashwatt.stratum import ShareLog, sqlite_url
-        from hashwatt.work import BlockResult
 
         tmp = tempfile.TemporaryDirectory(prefix="hashwatt-demo-")
 
@@ -78,11 +118,7 @@ async def _mine(
             blocks.append(result)
             emit("block", {"event": "block", **to_jsonable(result)})
             if not json_output:
-                colour = "green" if result.accepted else "red"
-                console.print(
-                    f"[bold {colour}]block {'found' if result.accepted else 'rejected'}[/] height "
-                    f"{result.height} {result.block_hash_hex}: {result.message}"
-                )
+                console.print(_block_line(result))
             if max_blocks is not None and sum(1 for b in blocks if b.accepted) >= max_blocks:
                 loop.call_later(0.5, stop.set)  # let the share's answer reach the client first
 
@@ -94,14 +130,26 @@ async def _mine(
         pools = [PoolUrl("127.0.0.1", server.port)]
         if not json_output:
             console.print(f"demo pool on {pools[0]} (demo chain from testnet3 block 924,634)")
-    client = MiningClient(pools, user=user, password=password, engine=engine, on_event=emit)
+    client = MiningClient(
+        pools,
+        user=user,
+        password=password,
+        engine=engine,
+        on_event=emit,
+        max_failed_rounds=give_up_after or None,
+    )
     task = asyncio.create_task(client.run())
     started = time.monotonic()
     try:
         deadline = None if duration_s is None else loop.time() + duration_s
 
         async def wait_done() -> None:
-            while not stop.is_set() and not task.done() and (deadline is None or loop.time() < deadline):
+            while (
+                not stop.is_set()
+                and not task.done()
+                and not engine.error_count
+                and (deadline is None or loop.time() < deadline)
+            ):
                 with contextlib.suppress(TimeoutError):
                     await asyncio.wait_for(stop.wait(), 0.25)
                 if live is not None:
@@ -117,13 +165,26 @@ async def _mine(
                 await wait_done()
     finally:
         client.stop()
-        with contextlib.suppress(Exception):
-            await asyncio.wait_for(task, 5.0)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(asyncio.shield(task), 5.0)
         if server is not None:
             await server.close()
             server.share_log.close()
         if tmp is not None:
             tmp.cleanup()
+    if task.done() and not task.cancelled() and task.exception() is not None:
+        exc = task.exception()
+        if isinstance(exc, HashwattError):
+            raise exc
+        raise CommandFailed(f"the mining client failed: {type(exc).__name__}: {exc}") from exc
+    failure = _engine_failure(engine)
+    if failure is None and client.stats.gave_up:
+        failure = (
+            f"no pool reachable: every pool failed {give_up_after} times in a row "
+            f"(last: {client.stats.last_error})"
+        )
+    elif failure is None and not demo and client.stats.connects == 0:
+        failure = f"no pool reachable in {duration_s:g} s (last: {client.stats.last_error or 'no answer'})"
     es = engine.stats
     summary = {
         "event": "summary",
@@ -137,6 +198,7 @@ async def _mine(
         "backend": es.backend,
         "threads": es.threads,
         "blocks_found": sum(1 for b in blocks if b.accepted),
+        "error": failure,
     }
     if json_output:
         print(json.dumps(summary), flush=True)
@@ -146,8 +208,12 @@ async def _mine(
         console.print(
             f"done: {summary['accepted']} accepted, {summary['rejected']} rejected, "
             f"{summary['stale_discarded']} stale, {summary['blocks_found']} blocks, "
-            f"{fmt_si(float(es.hashes_done), 'H')} hashed on {es.backend} x{es.threads}"
+            f"{fmt_si(float(es.hashes_done), 'H')} hashed on {es.backend} x{es.threads}",
+            markup=False,
+            highlight=False,
         )
+    if failure is not None:
+        raise CommandFailed(failure)
     return summary
 
 
@@ -177,6 +243,12 @@ def mine(
     duration: Annotated[float | None, typer.Option(help="Stop after this many seconds.", min=0.0)] = None,
     demo_block_hashes: Annotated[float, typer.Option(help="Demo: expected hashes per block.", min=1.0)] = 2.0
     ** 26,
+    give_up_after: Annotated[
+        int,
+        typer.Option(
+            help="Pools: stop (exit 1) once every pool failed this many times in a row; 0 = never.", min=0
+        ),
+    ] = 5,
     json_output: JSON_OPTION = False,
 ) -> None:
     """Mine with the hashwatt search engine: Stratum pools, the demo pool, or solo via getblocktemplate."""
@@ -186,10 +258,8 @@ def mine(
     if node is not None:
         if not address:
             raise InputError("solo mining (--node) needs --address")
-        from hashwatt.miner.solo import run_solo
-
         asyncio.run(
-            run_solo(
+            _mine_solo(
                 node,
                 address,
                 backend=backend,
@@ -212,9 +282,50 @@ def mine(
             demo_block_hashes=demo_block_hashes,
             max_blocks=blocks if blocks is not None else (3 if demo else None),
             duration_s=duration,
+            give_up_after=give_up_after,
             json_output=json_output,
         )
     )
+
+
+async def _mine_solo(
+    node_url: str,
+    address: str,
+    *,
+    backend: str,
+    threads: int | None,
+    max_blocks: int | None,
+    duration_s: float | None,
+    json_output: bool,
+) -> list[BlockResult]:
+    """``hashwatt mine --node``: the solo miner, its events printed as they come."""
+    from hashwatt.chain import address_to_script
+    from hashwatt.miner.engine import SearchEngine
+    from hashwatt.miner.solo import SoloMiner
+    from hashwatt.node import RpcClient
+
+    rpc = RpcClient(node_url)
+    script = address_to_script(address)
+
+    def show(kind: str, data: dict[str, Any]) -> None:
+        if json_output:
+            print(json.dumps(to_jsonable(data)), flush=True)
+        else:
+            console.print(_event_line(kind, data))
+
+    engine = SearchEngine(backend=backend, threads=threads)
+    miner = SoloMiner(rpc, script, engine, on_event=show)
+    task = asyncio.create_task(miner.run(max_blocks=max_blocks, duration_s=duration_s))
+    with contextlib.suppress(KeyboardInterrupt):
+        while not task.done():
+            await asyncio.wait({task}, timeout=0.25)
+            if engine.error_count:  # a failing kernel ends the run; it is reported below
+                miner.stop()
+        task.result()
+    failure = _engine_failure(engine)
+    if failure is not None:
+        raise CommandFailed(failure)
+    return miner.results
 
 
 def register(app: typer.Typer) -> None:

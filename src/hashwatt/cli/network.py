@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import enum
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -17,8 +18,11 @@ from hashwatt.cli._output import (
     err_console,
     fmt_int,
     key_value_table,
+    output_path,
     print_json,
+    print_plain,
     records_table,
+    save_figure,
 )
 from hashwatt.data.pools import load_pool_blocks
 from hashwatt.errors import HashwattError, InputError
@@ -26,6 +30,7 @@ from hashwatt.network import (
     BlockAttribution,
     Chain,
     ConcentrationMetrics,
+    DoubleSpendModel,
     EnergyAssumptions,
     attack_cost,
     attribute_blocks_from_node,
@@ -39,8 +44,6 @@ from hashwatt.network import (
     hashrate_history,
     network_energy_history,
     orphan_rate,
-    plot_energy_history,
-    plot_pool_shares,
     pool_counts_by_window,
     probability_no_block,
     selfish_mining_revenue_eyal_sirer,
@@ -54,7 +57,32 @@ network_app = typer.Typer(
     no_args_is_help=True,
 )
 
-WINDOWS = ("day", "week", "month", "year")
+
+class Window(enum.StrEnum):
+    """Counting window of the pool and block histories (values of :data:`hashwatt.network.Window`)."""
+
+    DAY = "day"
+    WEEK = "week"
+    MONTH = "month"
+    YEAR = "year"
+
+
+class ShareInterval(enum.StrEnum):
+    """Binomial interval of a pool's share (values of :data:`hashwatt.network.IntervalMethod`)."""
+
+    WILSON = "wilson"
+    CLOPPER_PEARSON = "clopper-pearson"
+
+
+class Weighting(enum.StrEnum):
+    """Best-guess hardware mix of ``network energy`` (values of ``network._energy.Weighting``)."""
+
+    PROFIT = "profit"
+    EQUAL = "equal"
+
+
+#: The double-spend models, in the order the table shows them.
+_MODELS: tuple[DoubleSpendModel, ...] = ("nakamoto", "rosenfeld", "grunspan_perez_marco")
 
 
 def _parse_date(text: str | None, flag: str) -> pd.Timestamp | None:
@@ -64,12 +92,6 @@ def _parse_date(text: str | None, flag: str) -> pd.Timestamp | None:
         return pd.Timestamp(dt.date.fromisoformat(text.strip()), tz="UTC")
     except ValueError as exc:
         raise InputError(f"{flag} must be an ISO date (YYYY-MM-DD), got {text!r}") from exc
-
-
-def _check_window(window: str) -> str:
-    if window not in WINDOWS:
-        raise InputError(f"--window must be one of {', '.join(WINDOWS)}; got {window!r}")
-    return window
 
 
 def _select_blocks(since: str | None, until: str | None) -> pd.DataFrame:
@@ -109,41 +131,45 @@ def _metrics_rows(label: str, m: ConcentrationMetrics) -> list[tuple[str, str]]:
 
 @network_app.command("pools")
 def pools(
-    window: Annotated[str, typer.Option(help="Window: day, week, month or year.")] = "month",
+    window: Annotated[Window, typer.Option(help="Counting window.", case_sensitive=False)] = Window.MONTH,
     since: Annotated[str | None, typer.Option(help="First UTC day (YYYY-MM-DD).")] = None,
     until: Annotated[str | None, typer.Option(help="Last UTC day (YYYY-MM-DD).")] = None,
     top: Annotated[int, typer.Option(help="Pools to list / plot.", min=1, max=40)] = 10,
     confidence: Annotated[float, typer.Option(help="Confidence level of the intervals.")] = 0.95,
-    method: Annotated[str, typer.Option(help="Share interval: wilson or clopper-pearson.")] = "wilson",
-    plot: Annotated[str | None, typer.Option(help="Write a PNG of shares over time to this path.")] = None,
+    method: Annotated[
+        ShareInterval, typer.Option(help="Share interval.", case_sensitive=False)
+    ] = ShareInterval.WILSON,
+    plot: Annotated[
+        Path | None, output_path("--plot", "Write a PNG of shares over time to this path.")
+    ] = None,
     json_output: JSON_OPTION = False,
 ) -> None:
     """Pool shares (latest window, with CIs), concentration metrics and their trend over the history."""
-    _check_window(window)
-    if method not in ("wilson", "clopper-pearson"):
-        raise InputError("--method must be wilson or clopper-pearson")
     if not 0.0 < confidence < 1.0:
         raise InputError("--confidence must lie in (0, 1)")
     blocks = _select_blocks(since, until)
-    counts = pool_counts_by_window(blocks, window)  # type: ignore[arg-type]
+    counts = pool_counts_by_window(blocks, window.value)
     latest_start = counts.index[-1]
     latest = counts.iloc[-1]
     report = decentralization_report(
         {str(k): int(v) for k, v in latest.items() if int(v) > 0},
         confidence=confidence,
-        method=method,  # type: ignore[arg-type]
+        method=method.value,
     )
-    history = decentralization_history(blocks, window)  # type: ignore[arg-type]
+    history = decentralization_history(blocks, window.value)
     trends = {
         col: trend_per_year(history[col])
         for col in ("unknown_share", "top_share", "nakamoto", "hhi", "entropy_bits", "hhi_excl_unknown")
     }
     if plot is not None:
-        plot_pool_shares(counts, plot, top=top, title=f"Bitcoin block share by pool, per {window}")
+        from hashwatt.network.plot import plot_pool_shares
+
+        title = f"Bitcoin block share by pool, per {window.value}"
+        save_figure(plot_pool_shares(counts, top=top, title=title), plot)
     if json_output:
         print_json(
             {
-                "window": window,
+                "window": window.value,
                 "latest_window_start": latest_start,
                 "latest": report,
                 "history": history.reset_index(),
@@ -152,12 +178,13 @@ def pools(
             }
         )
         return
-    title = f"Pool shares, {window} starting {latest_start:%Y-%m-%d} ({fmt_int(report.blocks)} blocks)"
+    title = f"Pool shares, {window.value} starting {latest_start:%Y-%m-%d} ({fmt_int(report.blocks)} blocks)"
     rows = [
         (s.pool, fmt_int(s.blocks), _pct(s.share), f"{_pct(s.share_lower)} .. {_pct(s.share_upper)}")
         for s in report.shares[:top]
     ]
-    console.print(records_table(title, ["pool", "blocks", "share", f"{confidence:.0%} CI ({method})"], rows))
+    ci_column = f"{confidence:.0%} CI ({method.value})"
+    console.print(records_table(title, ["pool", "blocks", "share", ci_column], rows))
     summary = [
         (
             "unknown (no pool matched)",
@@ -184,16 +211,14 @@ def pools(
     ]
     console.print(
         records_table(
-            f"Trend per {window} (last {len(shown)} of {len(history)})",
+            f"Trend per {window.value} (last {len(shown)} of {len(history)})",
             ["start", "blocks", "unknown", "top pool", "Nakamoto", "HHI", "entropy", "HHI excl. unknown"],
             hist_rows,
         )
     )
-    console.print(
-        "Trend per year: "
-        + ", ".join(f"{k} {v:+.4f}" for k, v in trends.items())
-        + (f"\nPlot written to {plot}" if plot else "")
-    )
+    print_plain("Trend per year: " + ", ".join(f"{k} {v:+.4f}" for k, v in trends.items()))
+    if plot is not None:
+        print_plain(f"Plot written to {plot}")
 
 
 @network_app.command("security")
@@ -209,9 +234,10 @@ def security(
         "rosenfeld": double_spend_rosenfeld(attacker, confirmations),
         "grunspan_perez_marco": double_spend_grunspan_perez_marco(attacker, confirmations),
     }
-    needed: dict[str, int | None] = {}
-    for model in probs:
-        needed[model] = None if attacker >= 0.5 else confirmations_for_risk(attacker, risk, model=model)  # type: ignore[arg-type]
+    needed: dict[str, int | None] = {
+        model: None if attacker >= 0.5 else confirmations_for_risk(attacker, risk, model=model)
+        for model in _MODELS
+    }
     result = {
         "attacker_share": attacker,
         "confirmations": confirmations,
@@ -315,7 +341,9 @@ def energy(
     date: Annotated[str | None, typer.Option(help="Day to report (default: last day of the data).")] = None,
     since: Annotated[str | None, typer.Option(help="First day of --history / --plot.")] = None,
     power_price: Annotated[float, typer.Option("--power-price", help="Electricity price [USD/kWh].")] = 0.05,
-    weighting: Annotated[str, typer.Option(help="Best guess mix: profit or equal.")] = "profit",
+    weighting: Annotated[
+        Weighting, typer.Option(help="Best guess hardware mix.", case_sensitive=False)
+    ] = Weighting.PROFIT,
     carbon: Annotated[
         float | None, typer.Option(help="Carbon intensity [gCO2/kWh] (default world mix).")
     ] = None,
@@ -325,21 +353,21 @@ def energy(
             "--assumed-dates/--no-assumed-dates", help="Use assumed launch months for undated models."
         ),
     ] = True,
-    plot: Annotated[str | None, typer.Option(help="Write a PNG of the bounds over time.")] = None,
+    plot: Annotated[Path | None, output_path("--plot", "Write a PNG of the bounds over time.")] = None,
     json_output: JSON_OPTION = False,
 ) -> None:
     """Network power and annual energy: lower bound, best guess, upper bound (Cambridge-style)."""
-    if weighting not in ("profit", "equal"):
-        raise InputError("--weighting must be profit or equal")
     assumptions = EnergyAssumptions(
         power_price_usd_per_kwh=power_price,
-        weighting=weighting,  # type: ignore[arg-type]
+        weighting=weighting.value,
         gco2_per_kwh=carbon,
         use_assumed_release_dates=assumed_dates,
     )
     frame = network_energy_history(assumptions, start=since)
     if plot is not None:
-        plot_energy_history(frame, plot)
+        from hashwatt.network.plot import plot_energy_history
+
+        save_figure(plot_energy_history(frame), plot)
     if history:
         monthly = frame.drop(columns=["no_profitable_hardware"]).resample("MS").mean()
         if json_output:
@@ -481,7 +509,7 @@ def attack(
 
 @network_app.command("blocks")
 def blocks_cmd(
-    window: Annotated[str, typer.Option(help="Window: day, week, month or year.")] = "month",
+    window: Annotated[Window, typer.Option(help="Counting window.", case_sensitive=False)] = Window.MONTH,
     since: Annotated[str | None, typer.Option(help="First UTC day (YYYY-MM-DD).")] = None,
     until: Annotated[str | None, typer.Option(help="Last UTC day (YYYY-MM-DD).")] = None,
     confidence: Annotated[float, typer.Option(help="Confidence level of the hashrate intervals.")] = 0.95,
@@ -489,11 +517,10 @@ def blocks_cmd(
     json_output: JSON_OPTION = False,
 ) -> None:
     """Hashrate from observed block intervals (chi-square CI) per window; Poisson facts; orphan rate."""
-    _check_window(window)
     if not 0.0 < confidence < 1.0:
         raise InputError("--confidence must lie in (0, 1)")
     selected = _select_blocks(since, until)
-    table = hashrate_history(selected, window, confidence=confidence)
+    table = hashrate_history(selected, window.value, confidence=confidence)
     facts = {
         "orphan_rate_at_delay": orphan_rate(delay),
         "propagation_delay_s": delay,
@@ -505,7 +532,9 @@ def blocks_cmd(
             "no difficulty is shipped for this range (the retarget history ends at height 880,991)"
         )
     if json_output:
-        print_json({"window": window, "confidence": confidence, "hashrate": table.reset_index(), **facts})
+        print_json(
+            {"window": window.value, "confidence": confidence, "hashrate": table.reset_index(), **facts}
+        )
         return
     shown = table.tail(36)
     rows = [
@@ -520,7 +549,7 @@ def blocks_cmd(
     ]
     console.print(
         records_table(
-            f"Hashrate from block intervals per {window} (last {len(shown)} of {len(table)})",
+            f"Hashrate from block intervals per {window.value} (last {len(shown)} of {len(table)})",
             ["start", "intervals", "mean interval s", "EH/s", f"{confidence:.0%} CI"],
             rows,
         )

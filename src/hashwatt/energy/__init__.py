@@ -19,7 +19,6 @@ from hashwatt.energy._dispatch import (
 from hashwatt.energy._lp import LpOptions, dispatch_lp
 from hashwatt.energy._machines import MachineClass, MinerSpec, PowerCurve, assumed_power_curve
 from hashwatt.energy._onsite import read_tmy3_csv, solar_kw_from_ghi, tmy_to_index, wind_kw_from_speed
-from hashwatt.energy._plot import plot_schedule
 from hashwatt.energy._sites import (
     FleetConfig,
     SiteConfig,
@@ -46,6 +45,7 @@ from hashwatt.energy._tariff import (
     parse_tariff,
 )
 from hashwatt.energy.errors import EnergyError, SiteConfigError, SolverError, TariffError
+from hashwatt.energy.plot import plot_schedule
 
 __all__ = [
     "Bill",

@@ -1,7 +1,8 @@
 """The Stratum mining client loop: pools in, jobs to the search engine, shares back out.
 
 Failover walks the ``-o`` pools in order with exponential backoff; ``client.reconnect`` is
-honoured. Shares found while disconnected (or unanswered when the link dropped) are kept and,
+honoured. With ``max_failed_rounds`` the client gives up once every pool has failed that many
+times in a row (``stats.gave_up``), so that the caller can report an exhausted failover list. Shares found while disconnected (or unanswered when the link dropped) are kept and,
 after reconnecting, resubmitted if their job is still live on the new session, else counted
 as stale and discarded.
 """
@@ -60,6 +61,7 @@ class ClientStats:
     jobs: int = 0
     last_message: str = ""
     last_error: str = ""
+    gave_up: bool = False
     rejected_by_code: dict[int, int] = field(default_factory=dict)
 
 
@@ -79,6 +81,7 @@ class MiningClient:
         backoff_max_s: float = 30.0,
         connect_timeout_s: float = 10.0,
         idle_timeout_s: float = 300.0,
+        max_failed_rounds: int | None = None,
     ) -> None:
         if not pools:
             raise InputError("at least one pool URL is needed")
@@ -92,6 +95,7 @@ class MiningClient:
         self.backoff_max_s = backoff_max_s
         self.connect_timeout_s = connect_timeout_s
         self.idle_timeout_s = idle_timeout_s
+        self.max_failed_rounds = max_failed_rounds
         self.stats = ClientStats()
         self._stop = asyncio.Event()
         self._found: asyncio.Queue[Solution] | None = None
@@ -128,6 +132,15 @@ class MiningClient:
         with contextlib.suppress(TimeoutError):
             await asyncio.wait_for(self._stop.wait(), seconds)
 
+    def _exhausted(self, failures: int) -> bool:
+        """Every pool failed ``max_failed_rounds`` times in a row: stop and say so."""
+        rounds = self.max_failed_rounds
+        if rounds is None or failures < rounds * len(self.pools):
+            return False
+        self.stats.gave_up = True
+        self._emit("gave_up", failures=failures, last_error=self.stats.last_error)
+        return True
+
     async def _connect_loop(self) -> None:
         index = 0
         failures = 0
@@ -144,6 +157,8 @@ class MiningClient:
                 delay = min(self.backoff_initial_s * 2 ** (failures - 1), self.backoff_max_s)
                 self.stats.last_error = f"{pool}: {exc or type(exc).__name__}"
                 self._emit("connect_failed", pool=str(pool), error=str(exc), retry_in_s=delay)
+                if self._exhausted(failures):
+                    return
                 index += 1
                 await self._sleep(delay)
                 continue
@@ -166,6 +181,9 @@ class MiningClient:
                 await self._sleep(outcome.wait_s)
             elif not self._stop.is_set():
                 failures += 1
+                self.stats.last_error = f"{pool}: {outcome}"
+                if self._exhausted(failures):
+                    return
                 delay = min(self.backoff_initial_s * 2 ** (failures - 1), self.backoff_max_s)
                 self._emit("disconnected", pool=str(pool), reason=outcome, retry_in_s=delay)
                 index += 1

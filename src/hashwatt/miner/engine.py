@@ -44,6 +44,8 @@ __all__ = [
 
 #: How long a worker waits before re-checking the stop flag when there is no work [s].
 _IDLE_POLL_S = 0.05
+#: Worker and callback errors kept for the caller to read; older ones only count.
+MAX_KEPT_ERRORS = 32
 #: Hashrate windows [s].
 _SHORT_WINDOW_S = 5.0
 _LONG_WINDOW_S = 60.0
@@ -270,7 +272,8 @@ class SearchEngine:
         self._hashes_done = 0
         self._solutions = 0
         self._samples: deque[tuple[float, int]] = deque()
-        self._errors: list[BaseException] = []
+        self._errors: deque[BaseException] = deque(maxlen=MAX_KEPT_ERRORS)
+        self._error_count = 0
 
     # ------------------------------------------------------------------ public API
     @property
@@ -291,9 +294,20 @@ class SearchEngine:
 
     @property
     def errors(self) -> list[BaseException]:
-        """Exceptions raised by workers or by ``on_solution`` (the workers keep going)."""
+        """The latest exceptions raised by workers, their kernel or ``on_solution``, oldest first.
+
+        At most :data:`MAX_KEPT_ERRORS` are kept (a kernel failing on every batch would fill
+        memory otherwise); :attr:`error_count` counts them all. The workers keep going: the
+        caller decides whether an error ends the run (``hashwatt mine`` stops and reports).
+        """
         with self._stats_lock:
             return list(self._errors)
+
+    @property
+    def error_count(self) -> int:
+        """Errors since the engine was created, including those no longer kept in :attr:`errors`."""
+        with self._stats_lock:
+            return self._error_count
 
     def set_job(self, job: Job) -> None:
         """Switch to ``job``; workers pick it up after their current batch. extranonce2 restarts at 0.
@@ -380,7 +394,7 @@ class SearchEngine:
         try:
             with self._queue.cond:
                 while self._queue.completed < n_items:
-                    if self._errors:
+                    if self.error_count:
                         break
                     remaining = None if deadline is None else deadline - time.monotonic()
                     if remaining is not None and remaining <= 0:
@@ -389,8 +403,9 @@ class SearchEngine:
         finally:
             self.stop()
             self._queue.set_job(job, batch, limit=0)
-        if self._errors:
-            raise PowError(f"search failed: {self._errors[0]}") from self._errors[0]
+        errors = self.errors
+        if errors:
+            raise PowError(f"search failed: {errors[0]}") from errors[0]
         found.sort(key=lambda pair: (pair[0], pair[1].nonce))
         return [solution for _, solution in found]
 
@@ -441,8 +456,7 @@ class SearchEngine:
                 for solution in solutions:
                     self._report(solution)
             except Exception as exc:  # a worker must not die silently
-                with self._stats_lock:
-                    self._errors.append(exc)
+                self._record_error(exc)
             finally:
                 self._queue.done(generation)
 
@@ -460,5 +474,9 @@ class SearchEngine:
         try:
             callback(solution)
         except Exception as exc:
-            with self._stats_lock:
-                self._errors.append(exc)
+            self._record_error(exc)
+
+    def _record_error(self, exc: BaseException) -> None:
+        with self._stats_lock:
+            self._errors.append(exc)
+            self._error_count += 1

@@ -3,18 +3,18 @@
 Each solution (the engine searches at the block target) is assembled into a full block,
 checked with :func:`hashwatt.chain.validate_block`, and submitted; the node's answer is
 reported. The template is polled every ``poll_s`` seconds and replaced when the tip moves.
+The miner reports through ``on_event`` and its return value; printing is the CLI's
+(``hashwatt mine --node``).
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import json
 import time
 from collections.abc import Callable
 from typing import Any
 
-from hashwatt.chain import address_to_script, block_subsidy_sat, hash_to_hex, header_hash, validate_block
+from hashwatt.chain import block_subsidy_sat, hash_to_hex, header_hash, validate_block
 from hashwatt.errors import HashwattError
 from hashwatt.miner.client import Searcher
 from hashwatt.node import (
@@ -27,7 +27,7 @@ from hashwatt.node import (
 )
 from hashwatt.work import BlockResult, Job, Solution, assemble_block
 
-__all__ = ["SoloMiner", "run_solo"]
+__all__ = ["SoloMiner"]
 
 
 class SoloMiner:
@@ -143,32 +143,3 @@ class SoloMiner:
         finally:
             self.engine.stop()
         return self.results
-
-
-async def run_solo(
-    node_url: str,
-    address: str,
-    *,
-    backend: str = "auto",
-    threads: int | None = None,
-    max_blocks: int | None = None,
-    duration_s: float | None = None,
-    json_output: bool = False,
-) -> list[BlockResult]:
-    """The ``hashwatt mine --node`` command body."""
-    from hashwatt.cli._output import console
-    from hashwatt.miner.engine import SearchEngine
-
-    rpc = RpcClient(node_url)
-    script = address_to_script(address)
-
-    def show(kind: str, data: dict[str, Any]) -> None:
-        if json_output:
-            print(json.dumps(data), flush=True)
-        else:
-            console.print(f"[bold]{kind}[/] " + " ".join(f"{k}={v}" for k, v in data.items() if k != "event"))
-
-    miner = SoloMiner(rpc, script, SearchEngine(backend=backend, threads=threads), on_event=show)
-    with contextlib.suppress(KeyboardInterrupt):
-        return await miner.run(max_blocks=max_blocks, duration_s=duration_s)
-    return miner.results

@@ -29,7 +29,6 @@ from hashwatt.network._decentralization import (
     gini_present_values,
     herfindahl_hirschman_index,
     nakamoto_coefficient,
-    plot_pool_shares,
     pool_counts_by_window,
     pool_shares,
     shannon_entropy_bits,
@@ -60,7 +59,6 @@ from hashwatt.network._energy import (
     carbon_intensity_for_year,
     hardware_availability,
     network_energy_history,
-    plot_energy_history,
 )
 from hashwatt.network._security import (
     MAX_CONFIRMATIONS,
@@ -80,6 +78,7 @@ from hashwatt.network._selfish import (
     simulate_selfish_mining,
 )
 from hashwatt.network.errors import NetworkError, NetworkInputError
+from hashwatt.network.plot import plot_energy_history, plot_pool_shares
 from hashwatt.network.status import NetworkStatus, network_status
 
 __all__ = [

@@ -428,41 +428,6 @@ def share_table(counts: pd.DataFrame, *, top: int = 8, unknown_label: str = UNKN
     return frame.div(counts.sum(axis=1), axis=0)
 
 
-def plot_pool_shares(
-    counts: pd.DataFrame,
-    path: str,
-    *,
-    top: int = 8,
-    title: str = "Bitcoin block share by pool",
-    unknown_label: str = UNKNOWN_POOL,
-) -> None:
-    """Stacked-area chart of pool shares per window to ``path`` (PNG); matplotlib Agg backend."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-    from matplotlib.colors import to_hex
-
-    table = share_table(counts, top=top, unknown_label=unknown_label)
-    fig, ax = plt.subplots(figsize=(11, 5.5))
-    x = pd.DatetimeIndex(table.index).tz_localize(None).to_pydatetime()
-    ys = [table[c].to_numpy() * 100.0 for c in table.columns]
-    colors = [
-        *[to_hex(plt.get_cmap("tab20")(i % 20)) for i in range(len(table.columns) - 2)],
-        "#bbbbbb",
-        "#444444",
-    ]
-    ax.stackplot(x, ys, labels=[str(c) for c in table.columns], colors=colors, linewidth=0)
-    ax.set_ylim(0, 100)
-    ax.set_ylabel("share of blocks [%]")
-    ax.set_title(title)
-    ax.legend(loc="center left", bbox_to_anchor=(1.0, 0.5), fontsize=8)
-    ax.axhline(50, color="red", linewidth=0.8, linestyle="--")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-
-
 __all__ = [
     "WINDOW_FREQ",
     "ConcentrationMetrics",
@@ -481,7 +446,6 @@ __all__ = [
     "hhi_values",
     "nakamoto_coefficient",
     "nakamoto_coefficients",
-    "plot_pool_shares",
     "pool_counts_by_window",
     "pool_shares",
     "shannon_entropy_bits",

@@ -295,32 +295,6 @@ def network_energy_history(
     return result
 
 
-def plot_energy_history(frame: pd.DataFrame, path: str, *, title: str = "Bitcoin network power") -> None:
-    """Best guess with the lower-upper band, annualized [TWh/yr], to ``path`` (PNG, Agg backend)."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    x = pd.DatetimeIndex(frame.index).to_pydatetime()
-    fig, ax = plt.subplots(figsize=(11, 5))
-    ax.fill_between(
-        x,
-        frame["energy_lower_twh_per_year"].to_numpy(),
-        frame["energy_upper_twh_per_year"].to_numpy(),
-        color="#f2b134",
-        alpha=0.35,
-        label="lower - upper bound",
-    )
-    ax.plot(x, frame["energy_best_twh_per_year"].to_numpy(), color="#c0392b", label="best guess")
-    ax.set_ylabel("annualized consumption [TWh/yr]")
-    ax.set_title(title)
-    ax.legend(loc="upper left")
-    fig.tight_layout()
-    fig.savefig(path, dpi=110)
-    plt.close(fig)
-
-
 @dataclass(frozen=True, slots=True)
 class AttackCostRow:
     """Cost of adding ``attacker_hashrate_ehs`` for ``duration_h`` hours, three ways."""
@@ -466,5 +440,4 @@ __all__ = [
     "carbon_intensity_for_year",
     "hardware_availability",
     "network_energy_history",
-    "plot_energy_history",
 ]

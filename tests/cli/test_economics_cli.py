@@ -48,7 +48,7 @@ def test_profit_custom_machine_and_errors(capsys: pytest.CaptureFixture[str]) ->
         (("profit", "MyRig", "--hashrate-ths", "100", "--power-w", "-5"), "negative"),
         (("profit", "MyRig", "--hashrate-ths", "100", "--power-w", "5"), "physical range"),
         (("profit", "s21", "--uptime", "1.5"), "uptime"),
-        (("profit", "s21", "--scheme", "ppx"), "pool scheme"),
+        (("profit", "s21", "--scheme", "ppx"), "--scheme"),
         (("profit", "s21", "--date", "2031-01-01"), "outside"),
         (("backtest", "s9", "--bought", "2005-01-01"), "outside"),
         (("backtest", "s9", "--bought", "yesterday"), "ISO date"),

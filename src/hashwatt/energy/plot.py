@@ -1,13 +1,20 @@
-"""Schedule plot: price heat-strip (day x hour of day) above the load the schedule ran."""
+"""Schedule plot: price heat-strip (day x hour of day) above the load the schedule ran.
+
+The figure is a :class:`~matplotlib.figure.Figure` not registered with pyplot; nothing here
+picks a backend (``matplotlib.use``), so a notebook keeps its own. The caller saves it.
+"""
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from hashwatt.energy._dispatch import DispatchResult
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 __all__ = ["plot_schedule"]
 
@@ -20,21 +27,17 @@ def _day_hour_grid(series: pd.Series, timezone: str) -> tuple[np.ndarray, list[p
     return grid.to_numpy(dtype=float), [pd.Timestamp(c) for c in grid.columns.tolist()]
 
 
-def plot_schedule(
-    result: DispatchResult, path: str | Path, *, title: str = "", timezone: str = "UTC"
-) -> Path:
-    """Write a PNG: price heat-strip [USD/MWh] and IT load [% of capacity] by day and local hour."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
+def plot_schedule(result: DispatchResult, *, title: str = "", timezone: str = "UTC") -> Figure:
+    """Price heat-strip [USD/MWh], IT load [% of capacity] by day and local hour, cumulative margin."""
     from matplotlib.colors import SymLogNorm
+    from matplotlib.figure import Figure
 
     sched = result.schedule
     capacity_kw = float(sched["it_load_kw"].max()) or 1.0
     price_grid, days = _day_hour_grid(sched["price_usd_per_mwh"], timezone)
     load_grid, _ = _day_hour_grid(sched["it_load_kw"] / capacity_kw * 100.0, timezone)
-    fig, (ax1, ax2, ax3) = plt.subplots(3, 1, figsize=(12, 8), sharex=True, height_ratios=[3, 3, 2])
+    fig = Figure(figsize=(12, 8), layout="tight")
+    ax1, ax2, ax3 = fig.subplots(3, 1, sharex=True, height_ratios=[3, 3, 2])
     extent = (0.0, float(len(days)), 24.0, 0.0)
     vmax = float(np.nanmax(np.abs(price_grid))) if np.isfinite(price_grid).any() else 1.0
     im1 = ax1.imshow(
@@ -62,8 +65,4 @@ def plot_schedule(
             f"savings vs always-on {s.savings_vs_always_on_usd:,.0f} USD"
         )
     )
-    fig.tight_layout()
-    out = Path(path)
-    fig.savefig(out, dpi=110)
-    plt.close(fig)
-    return out
+    return fig

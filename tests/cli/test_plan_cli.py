@@ -1,4 +1,4 @@
-"""``hashwatt fleet`` and ``hashwatt best`` through the CLI entry point, checked against the API."""
+"""``hashwatt plan`` (the fleet planner) and ``hashwatt best`` through the CLI entry point, checked against the API."""
 
 from __future__ import annotations
 
@@ -74,7 +74,7 @@ def fleet_file(tmp_path: Path) -> Path:
 
 
 def test_fleet_json_matches_per_machine_profit(capsys: pytest.CaptureFixture[str], fleet_file: Path) -> None:
-    code, out, _ = run(capsys, "fleet", str(fleet_file), "--json")
+    code, out, _ = run(capsys, "plan", str(fleet_file), "--json")
     assert code == 0
     data = json.loads(out)
     net = NetworkState.latest()
@@ -111,7 +111,7 @@ def test_fleet_json_matches_per_machine_profit(capsys: pytest.CaptureFixture[str
     )
     # cost per BTC is the BTC price at which the site breaks even
     assert a["cost_per_btc_usd"] * a["revenue_btc_per_day"] == pytest.approx(a["total_cost_usd_per_day"])
-    code, out, _ = run(capsys, "fleet", str(fleet_file))
+    code, out, _ = run(capsys, "plan", str(fleet_file))
     assert code == 0 and "TOTAL" in out and "S21 XP" in out and "2026-06-14" in out
 
 
@@ -134,7 +134,7 @@ def test_site_break_even_power_price_zeroes_profit(fleet_file: Path) -> None:
 
 
 def test_fleet_example_ships_and_uses_the_ercot_market(capsys: pytest.CaptureFixture[str]) -> None:
-    code, text, _ = run(capsys, "fleet", "--example")
+    code, text, _ = run(capsys, "plan", "--example")
     assert code == 0
     doc = tomllib.loads(text)
     entries = parse_fleet(doc)
@@ -167,15 +167,15 @@ def test_fleet_bad_files_give_one_line_errors(
 ) -> None:
     path = tmp_path / "bad.toml"
     path.write_text(TWO_SITES.replace(*edit, 1), encoding="utf-8")
-    code, _, err = run(capsys, "fleet", str(path))
+    code, _, err = run(capsys, "plan", str(path))
     assert code == 2
     assert needle in err and err.count("\n") == 1 and "Traceback" not in err
 
 
 def test_fleet_missing_file(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
-    code, _, err = run(capsys, "fleet", str(tmp_path / "nope.toml"))
+    code, _, err = run(capsys, "plan", str(tmp_path / "nope.toml"))
     assert code == 2 and "not found" in err
-    code, _, err = run(capsys, "fleet")
+    code, _, err = run(capsys, "plan")
     assert code == 2 and "--example" in err
 
 
