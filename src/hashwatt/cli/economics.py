@@ -16,11 +16,13 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from hashwatt.cli._output import (
     JSON_OPTION,
     console,
+    err_console,
     key_value_table,
     output_path,
     print_json,
@@ -29,17 +31,18 @@ from hashwatt.cli._output import (
     save_figure,
     write_csv,
 )
-from hashwatt.data import MinerModel, find_miner, hardware_catalog, network_snapshot, utc_today
-from hashwatt.data.history import check_in_history
+from hashwatt.data import MinerModel, find_miner, hardware_catalog, utc_today
 from hashwatt.data.live import MempoolSpaceSource, live_snapshot
 from hashwatt.economics import (
     Capex,
     CostModel,
     MonteCarloConfig,
     MonteCarloResult,
+    NetworkOverrides,
     NetworkState,
     PoolScheme,
     Scenario,
+    apply_overrides,
     backtest,
     best_for_budget,
     fleet_profit,
@@ -125,8 +128,90 @@ def _costs(
     )
 
 
-def _network(date: str | None) -> NetworkState:
-    return NetworkState.latest() if date is None else NetworkState.on(date)
+DIFFICULTY = Annotated[
+    str | None,
+    typer.Option(
+        "--difficulty",
+        help="Network difficulty, raw as 'hashwatt chain target' prints it or with a T/P suffix (135.6T).",
+    ),
+]
+HASHRATE_EHS = Annotated[
+    float | None,
+    typer.Option("--hashrate-ehs", help="Network hashrate [EH/s]; sets the difficulty at 600-s blocks."),
+]
+BTC_PRICE = Annotated[
+    float | None, typer.Option("--btc-price", help="BTC price [USD]; replaces the shipped one.")
+]
+FEES_PER_BLOCK = Annotated[
+    float | None,
+    typer.Option("--fees-btc-per-block", help="Mean fees per block [BTC]; replaces the shipped."),
+]
+FEE_SHARE = Annotated[
+    str | None,
+    typer.Option("--fee-share", help="Fees as a share of the block reward, e.g. 2% (instead of fees)."),
+]
+HASHPRICE = Annotated[
+    float | None,
+    typer.Option(
+        "--hashprice",
+        help="Hashprice [USD/PH/day]; solves the BTC price (or, with --btc-price, the difficulty).",
+    ),
+]
+NETWORK_FILE = Annotated[
+    Path | None,
+    typer.Option(
+        "--network",
+        exists=True,
+        dir_okay=False,
+        readable=True,
+        help="TOML or JSON file with difficulty, hashrate_ehs, btc_price_usd, fees_btc_per_block, fee_share, "
+        "hashprice_usd_per_ph_day (flags win).",
+    ),
+]
+
+
+def _network(
+    date: str | None,
+    *,
+    difficulty: str | None = None,
+    hashrate_ehs: float | None = None,
+    btc_price: float | None = None,
+    fees_btc_per_block: float | None = None,
+    fee_share: str | None = None,
+    hashprice: float | None = None,
+    network_file: Path | None = None,
+    base: NetworkState | None = None,
+) -> NetworkState:
+    """The network of a report: ``base`` (live) or the shipped as-of (or ``--date``), then overrides."""
+    net = base if base is not None else NetworkState.latest() if date is None else NetworkState.on(date)
+    flags = {
+        "difficulty": difficulty,
+        "hashrate_ehs": hashrate_ehs,
+        "btc_price_usd": btc_price,
+        "fees_btc_per_block": fees_btc_per_block,
+        "fee_share": None if fee_share is None else parse_fraction(fee_share),
+        "hashprice_usd_per_ph_day": hashprice,
+    }
+    given = NetworkOverrides.model_validate_or_raise(
+        {k: v for k, v in flags.items() if v is not None}, source="options"
+    )
+    overrides = given if network_file is None else NetworkOverrides.from_file(network_file).merged(given)
+    return net if overrides.empty else apply_overrides(net, overrides)
+
+
+def _as_of_json(net: NetworkState) -> dict[str, object] | None:
+    return None if net.as_of is None else net.as_of.to_json(utc_today())
+
+
+def _as_of_row(net: NetworkState) -> tuple[str, str]:
+    """The report's "as of" row; warns once on stderr when an input is older than 30 days."""
+    if net.as_of is None:
+        return ("as of", "given values")
+    today = utc_today()
+    warning = net.as_of.warning(today)
+    if warning is not None:
+        err_console.print(f"warning: {escape(warning)}", highlight=False, soft_wrap=True)
+    return ("as of", net.as_of.summary(today))
 
 
 def _miner(
@@ -148,7 +233,7 @@ def _snapshot_note(net: NetworkState, live: bool = False) -> str:
     day = net.date.isoformat() if net.date else "given values"
     if live:
         return f"live network {day} (height {net.height:,})"
-    return f"network snapshot {day} (height {net.height:,}; last dated day of the shipped data unless --date)"
+    return f"network {day} (height {net.height:,}; the shipped data's newest state unless --date)"
 
 
 class PriceModel(enum.StrEnum):
@@ -174,9 +259,13 @@ def profit_cmd(
     pool_fee: POOL_FEE = "0%",
     scheme: SCHEME = PoolScheme.FPPS,
     date: DATE = None,
-    btc_price: Annotated[
-        float | None, typer.Option("--btc-price", help="Override the BTC price [USD].")
-    ] = None,
+    difficulty: DIFFICULTY = None,
+    hashrate_ehs: HASHRATE_EHS = None,
+    btc_price: BTC_PRICE = None,
+    fees_btc_per_block: FEES_PER_BLOCK = None,
+    fee_share: FEE_SHARE = None,
+    hashprice: HASHPRICE = None,
+    network_file: NETWORK_FILE = None,
     machine_price: Annotated[
         float | None, typer.Option("--machine-price", help="Price per machine [USD] for a simple payback.")
     ] = None,
@@ -206,15 +295,23 @@ def profit_cmd(
     """Daily revenue, costs, profit and break-evens of MODEL at today's (snapshot) network."""
     miner = _miner(model, catalog, hashrate_ths, power_w)
     costs = _costs(power_price, hosting, all_in, pue, uptime, pool_fee, scheme, market, tou)
+    base = None
     if live_url is not None:
         if date is not None:
             raise EconomicsInputError("--date and --live-url exclude each other")
         cache = cache_dir if cache_dir is not None else Path.home() / ".cache" / "hashwatt" / "live"
-        net = NetworkState.from_snapshot(live_snapshot(MempoolSpaceSource(live_url, cache_dir=cache)))
-    else:
-        net = _network(date)
-    if btc_price is not None:
-        net = net.replace(price_usd=btc_price)
+        base = NetworkState.from_snapshot(live_snapshot(MempoolSpaceSource(live_url, cache_dir=cache)))
+    net = _network(
+        date,
+        difficulty=difficulty,
+        hashrate_ehs=hashrate_ehs,
+        btc_price=btc_price,
+        fees_btc_per_block=fees_btc_per_block,
+        fee_share=fee_share,
+        hashprice=hashprice,
+        network_file=network_file,
+        base=base,
+    )
     capex_model = Capex(machine_usd=machine_price) if machine_price is not None else None
     r = profit(miner, count=count, costs=costs, network=net, capex=capex_model)
     halving = halving_schedule(net.height, net.date or dt.date.today(), count=1)[0]
@@ -229,7 +326,7 @@ def profit_cmd(
             {
                 **dataclasses.asdict(r),
                 "snapshot_date": net.date,
-                "as_of": None if net.as_of is None else net.as_of.to_json(utc_today()),
+                "as_of": _as_of_json(net),
                 "snapshot_source": "live" if live_url else "embedded",
                 "height": net.height,
                 "fees_btc_per_block": net.fees_btc_per_block,
@@ -248,6 +345,7 @@ def profit_cmd(
             f"{r.hashrate_ths:,.1f} TH/s, {r.power_w / 1000:,.2f} kW, {r.efficiency_j_per_th:.2f} J/TH",
         ),
         ("snapshot", _snapshot_note(net, live=live_url is not None)),
+        _as_of_row(net),
         ("difficulty / price", f"{net.difficulty / 1e12:,.2f} T / {_usd(net.price_usd)}"),
         (
             "reward per block",
@@ -296,6 +394,13 @@ def rank_cmd(
     uptime: UPTIME = 1.0,
     pool_fee: POOL_FEE = "0%",
     date: DATE = None,
+    difficulty: DIFFICULTY = None,
+    hashrate_ehs: HASHRATE_EHS = None,
+    btc_price: BTC_PRICE = None,
+    fees_btc_per_block: FEES_PER_BLOCK = None,
+    fee_share: FEE_SHARE = None,
+    hashprice: HASHPRICE = None,
+    network_file: NETWORK_FILE = None,
     top: Annotated[int, typer.Option("--top", min=1, help="Rows to show in the table.")] = 25,
     catalog: CATALOG = None,
     csv: CSV = None,
@@ -303,12 +408,28 @@ def rank_cmd(
 ) -> None:
     """Rank the whole catalog by daily profit at a power price (like ASICMinerValue)."""
     costs = _costs(power_price, 0.0, None, pue, uptime, pool_fee, PoolScheme.FPPS)
-    net = _network(date)
+    net = _network(
+        date,
+        difficulty=difficulty,
+        hashrate_ehs=hashrate_ehs,
+        btc_price=btc_price,
+        fees_btc_per_block=fees_btc_per_block,
+        fee_share=fee_share,
+        hashprice=hashprice,
+        network_file=network_file,
+    )
     ranked = rank_catalog(costs=costs, network=net, catalog=hardware_catalog(catalog or []))
     if csv is not None:
         write_csv(ranked, csv, index=False)
     if json_output:
-        print_json({"snapshot_date": net.date, "power_price_usd_per_kwh": power_price, "models": ranked})
+        print_json(
+            {
+                "snapshot_date": net.date,
+                "as_of": _as_of_json(net),
+                "power_price_usd_per_kwh": power_price,
+                "models": ranked,
+            }
+        )
         return
     rows = [
         (
@@ -339,6 +460,7 @@ def rank_cmd(
         "shutdown BTC",
     ]
     console.print(records_table(title, cols, rows))
+    console.print(_as_of_row(net)[1], highlight=False, soft_wrap=True)
     if len(ranked) > top:
         print_plain(f"{len(ranked) - top} more models: --top {len(ranked)} or --csv")
     if csv is not None:
@@ -419,6 +541,12 @@ def forecast_cmd(
     ] = False,
     seed: Annotated[int, typer.Option("--seed", help="Random seed.")] = 0,
     date: DATE = None,
+    difficulty: DIFFICULTY = None,
+    hashrate_ehs: HASHRATE_EHS = None,
+    btc_price: BTC_PRICE = None,
+    fees_btc_per_block: FEES_PER_BLOCK = None,
+    hashprice: HASHPRICE = None,
+    network_file: NETWORK_FILE = None,
     catalog: CATALOG = None,
     plot: PLOT = None,
     csv: CSV = None,
@@ -427,7 +555,15 @@ def forecast_cmd(
     """Monte Carlo forecast of MODEL: P5/P50/P95 bands of price, hashprice and profit."""
     miner = _miner(model, catalog, None, None)
     costs = _costs(power_price, hosting, all_in, pue, uptime, pool_fee, scheme, market, tou)
-    net = _network(date)
+    net = _network(
+        date,
+        difficulty=difficulty,
+        hashrate_ehs=hashrate_ehs,
+        btc_price=btc_price,
+        fees_btc_per_block=fees_btc_per_block,
+        hashprice=hashprice,
+        network_file=network_file,
+    )
     if difficulty_growth is None:
         growth = fitted_difficulty_growth_per_year(net.date)
     else:
@@ -477,6 +613,7 @@ def forecast_cmd(
         "model": miner.model,
         "count": count,
         "snapshot_date": net.date,
+        "as_of": _as_of_json(net),
         "paths": result.paths,
         "days": result.days,
         "difficulty_growth_per_year": growth,
@@ -524,6 +661,7 @@ def forecast_cmd(
             f"Forecast: {count} x {miner.model}, {years:g} years, {paths:,} paths",
             [
                 ("snapshot", _snapshot_note(net)),
+                _as_of_row(net),
                 ("difficulty growth", f"{growth * 100:.1f} %/year"),
                 ("price model", _price_model_note(result)),
                 ("total profit P5 / P50 / P95", " / ".join(_usd(x) for x in summary["total_profit_usd"])),
@@ -627,6 +765,13 @@ def hashprice_cmd(
         bool, typer.Option("--history", help="Show the daily history (yearly summary).")
     ] = False,
     date: DATE = None,
+    difficulty: DIFFICULTY = None,
+    hashrate_ehs: HASHRATE_EHS = None,
+    btc_price: BTC_PRICE = None,
+    fees_btc_per_block: FEES_PER_BLOCK = None,
+    fee_share: FEE_SHARE = None,
+    hashprice: HASHPRICE = None,
+    network_file: NETWORK_FILE = None,
     plot: PLOT = None,
     csv: CSV = None,
     json_output: JSON_OPTION = False,
@@ -667,43 +812,50 @@ def hashprice_cmd(
             )
         _say_written(("chart", plot), ("CSV", csv))
         return
-    day = check_in_history(date).isoformat() if date else None
-    snap = network_snapshot(day)
-    state = NetworkState.from_snapshot(snap)
+    state = _network(
+        date,
+        difficulty=difficulty,
+        hashrate_ehs=hashrate_ehs,
+        btc_price=btc_price,
+        fees_btc_per_block=fees_btc_per_block,
+        fee_share=fee_share,
+        hashprice=hashprice,
+        network_file=network_file,
+    )
     hp_row = {
         "hashprice_usd_per_ph_day": state.hashprice_usd_per_ph_day,
         "hashprice_btc_per_ph_day": state.hashprice_btc_per_ph_day,
         "hashprice_usd_per_th_day": state.hashprice_usd_per_ph_day / 1000,
         "hashprice_btc_per_th_day": state.hashprice_btc_per_ph_day / 1000,
     }
+    sources = {i.name: i.source for i in state.as_of.inputs} if state.as_of is not None else {}
     result: dict[str, Any] = {
-        "date": snap.date,
-        "height": snap.height,
-        "difficulty": snap.difficulty,
-        "price_usd": snap.price_usd,
-        "subsidy_btc_per_block": snap.subsidy_btc_per_block,
-        "fees_btc_per_block": snap.fees_btc_per_block,
-        "hashprice_usd_per_ph_day": hp_row["hashprice_usd_per_ph_day"],
-        "hashprice_btc_per_ph_day": hp_row["hashprice_btc_per_ph_day"],
-        "hashprice_usd_per_th_day": hp_row["hashprice_usd_per_th_day"],
-        "hashprice_btc_per_th_day": hp_row["hashprice_btc_per_th_day"],
-        "price_source": snap.price_source,
-        "fees_source": snap.fees_source,
+        "date": state.date,
+        "as_of": _as_of_json(state),
+        "height": state.height,
+        "difficulty": state.difficulty,
+        "price_usd": state.price_usd,
+        "subsidy_btc_per_block": state.subsidy_btc_per_block,
+        "fees_btc_per_block": state.fees_btc_per_block,
+        **hp_row,
+        "price_source": sources.get("price", ""),
+        "fees_source": sources.get("fees", ""),
     }
     if json_output:
         print_json(result)
         return
     kv_rows: list[tuple[str, str]] = [
-        ("date", f"{snap.date} (UTC day; {'last day of the shipped data' if date is None else 'as asked'})"),
-        ("height / difficulty", f"{snap.height:,} / {snap.difficulty / 1e12:,.2f} T"),
-        ("price", _usd(snap.price_usd)),
-        ("reward per block", f"{snap.subsidy_btc_per_block:g} + {snap.fees_btc_per_block:.4f} BTC fees"),
+        ("date", f"{state.date} (UTC day; {'the package as-of' if date is None else 'as asked'})"),
+        _as_of_row(state),
+        ("height / difficulty", f"{state.height:,} / {state.difficulty / 1e12:,.2f} T"),
+        ("price", _usd(state.price_usd)),
+        ("reward per block", f"{state.subsidy_btc_per_block:g} + {state.fees_btc_per_block:.4f} BTC fees"),
         (
             "hashprice",
             f"{_usd(result['hashprice_usd_per_ph_day'])} /PH/day = ${result['hashprice_usd_per_th_day']:.4f} /TH/day",
         ),
         ("hashprice (BTC)", f"{result['hashprice_btc_per_ph_day']:.8f} BTC/PH/day"),
-        ("sources", f"price {snap.price_source}; fees {snap.fees_source}"),
+        ("sources", f"price {result['price_source']}; fees {result['fees_source']}"),
     ]
     console.print(key_value_table("Hashprice", kv_rows))
 
@@ -711,7 +863,6 @@ def hashprice_cmd(
 # --------------------------------------------------------------------------- plan
 
 _EXAMPLE_FLEET = Path(__file__).resolve().parent.parent / "economics" / "examples" / "fleet.toml"
-BTC_PRICE = Annotated[float | None, typer.Option("--btc-price", help="Override the BTC price [USD].")]
 
 
 def _finite(x: float) -> bool:
@@ -744,7 +895,13 @@ def plan_cmd(
         bool, typer.Option("--example", help="Print the shipped example fleet file and exit.")
     ] = False,
     date: DATE = None,
+    difficulty: DIFFICULTY = None,
+    hashrate_ehs: HASHRATE_EHS = None,
     btc_price: BTC_PRICE = None,
+    fees_btc_per_block: FEES_PER_BLOCK = None,
+    fee_share: FEE_SHARE = None,
+    hashprice: HASHPRICE = None,
+    network_file: NETWORK_FILE = None,
     catalog: CATALOG = None,
     csv: CSV = None,
     json_output: JSON_OPTION = False,
@@ -769,9 +926,16 @@ def plan_cmd(
     if file is None:
         raise EconomicsInputError("give a fleet TOML file (see `hashwatt plan --example`)")
     entries = load_fleet(file, catalog=hardware_catalog(catalog or []))
-    net = _network(date)
-    if btc_price is not None:
-        net = net.replace(price_usd=btc_price)
+    net = _network(
+        date,
+        difficulty=difficulty,
+        hashrate_ehs=hashrate_ehs,
+        btc_price=btc_price,
+        fees_btc_per_block=fees_btc_per_block,
+        fee_share=fee_share,
+        hashprice=hashprice,
+        network_file=network_file,
+    )
     machines = fleet_profit(entries, network=net)
     sites = fleet_sites(entries, network=net)
     if csv is not None:
@@ -780,6 +944,7 @@ def plan_cmd(
         print_json(
             {
                 "snapshot_date": net.date,
+                "as_of": _as_of_json(net),
                 "height": net.height,
                 "btc_price_usd": net.price_usd,
                 "hashprice_usd_per_ph_day": net.hashprice_usd_per_ph_day,
@@ -798,6 +963,7 @@ def plan_cmd(
     s_rows = [_fleet_row(r, str(r["site"]), site_totals=True) for r in sites.to_dict(orient="records")]
     cols = ["site", "units", "PH/s", "MW", "profit/d", "b/e c/kWh", "b/e USD/PH/d", "USD/BTC"]
     console.print(records_table("Per site and total; break-evens (USD/BTC: cost per BTC)", cols, s_rows))
+    console.print(_as_of_row(net)[1], highlight=False, soft_wrap=True)
     _say_written(("per-machine CSV", csv))
 
 
@@ -839,7 +1005,13 @@ def best_cmd(
     market: MARKET = None,
     tou: TOU = None,
     date: DATE = None,
+    difficulty: DIFFICULTY = None,
+    hashrate_ehs: HASHRATE_EHS = None,
     btc_price: BTC_PRICE = None,
+    fees_btc_per_block: FEES_PER_BLOCK = None,
+    fee_share: FEE_SHARE = None,
+    hashprice: HASHPRICE = None,
+    network_file: NETWORK_FILE = None,
     catalog: CATALOG = None,
     json_output: JSON_OPTION = False,
 ) -> None:
@@ -854,9 +1026,16 @@ def best_cmd(
     --launch-prices adds the catalog's few dated launch prices (old; see the catalog notes).
     """
     costs = _costs(power_price, hosting, all_in, pue, uptime, pool_fee, scheme, market, tou)
-    net = _network(date)
-    if btc_price is not None:
-        net = net.replace(price_usd=btc_price)
+    net = _network(
+        date,
+        difficulty=difficulty,
+        hashrate_ehs=hashrate_ehs,
+        btc_price=btc_price,
+        fees_btc_per_block=fees_btc_per_block,
+        fee_share=fee_share,
+        hashprice=hashprice,
+        network_file=network_file,
+    )
     cat = hardware_catalog(catalog or [])
     unit_prices = {
         find_miner(name, catalog=cat).model: usd
@@ -873,6 +1052,7 @@ def best_cmd(
         print_json(
             {
                 "snapshot_date": net.date,
+                "as_of": _as_of_json(net),
                 "budget_usd": budget,
                 "power_price_usd_per_kwh": costs.mean_energy_price_usd_per_kwh(),
                 "max_power_kw": max_power_kw,
@@ -901,6 +1081,7 @@ def best_cmd(
         f"{_snapshot_note(net)}"
     )
     console.print(records_table(title, cols, rows))
+    console.print(_as_of_row(net)[1], highlight=False, soft_wrap=True)
 
 
 def register(app: typer.Typer) -> None:

@@ -72,7 +72,7 @@ class AsOf:
         )
         return (
             f"shipped network data older than {limit_days} days: {parts}; "
-            "give --difficulty/--btc-price/--fees-btc-per-block (or --network FILE, --live) for today's"
+            "give --difficulty/--btc-price/--fees-btc-per-block, --network FILE or --live-url for today's"
         )
 
     def to_json(self, today: dt.date) -> dict[str, object]:

@@ -110,7 +110,13 @@ def check_in_history(day: dt.date | str) -> dt.date:
     d = _as_date(day)
     first, last = history_range()
     if not first <= d <= last:
-        raise DateOutOfRangeError(f"{d.isoformat()} is outside the shipped history ({first} .. {last})")
+        hint = (
+            f"; the last shipped day is {last}: for later days give the network "
+            "(--difficulty, --btc-price, --fees-btc-per-block or --network FILE)"
+            if d > last
+            else ""
+        )
+        raise DateOutOfRangeError(f"{d.isoformat()} is outside the shipped history ({first} .. {last}){hint}")
     return d
 
 

@@ -125,7 +125,8 @@ class NetworkOverrides(pydantic.BaseModel):
         except pydantic.ValidationError as exc:
             first = exc.errors()[0]
             where = ".".join(str(p) for p in first["loc"]) or "file"
-            raise EconomicsInputError(f"{source}: {where}: {first['msg']}") from exc
+            msg = str(first["msg"]).removeprefix("Value error, ")
+            raise EconomicsInputError(f"{source}: {where}: {msg}") from exc
 
     def merged(self, other: NetworkOverrides) -> NetworkOverrides:
         """These overrides with ``other``'s given values on top (flags over a file)."""
