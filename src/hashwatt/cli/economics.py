@@ -34,8 +34,10 @@ from hashwatt.cli._output import (
 from hashwatt.data import MinerModel, find_miner, hardware_catalog, utc_today
 from hashwatt.data.live import MempoolSpaceSource, live_snapshot
 from hashwatt.economics import (
+    DEFAULT_GROWTH_DAMPING,
     Capex,
     CostModel,
+    DifficultyGrowthFit,
     MonteCarloConfig,
     MonteCarloResult,
     NetworkOverrides,
@@ -45,6 +47,7 @@ from hashwatt.economics import (
     apply_overrides,
     backtest,
     best_for_budget,
+    fit_difficulty_growth,
     fleet_profit,
     fleet_sites,
     halving_schedule,
@@ -58,7 +61,6 @@ from hashwatt.economics import (
 )
 from hashwatt.economics._inputs import cost_model, parse_fraction, read_unit_prices
 from hashwatt.economics._reports import (
-    fitted_difficulty_growth_per_year,
     hashprice_yearly,
     heatmap_price_axes,
     simple_payback_days,
@@ -470,6 +472,16 @@ def rank_cmd(
 # --------------------------------------------------------------------------- forecast
 
 
+def _growth_note(growth: float, fit: DifficultyGrowthFit | None) -> str:
+    if fit is None:
+        return f"{growth * 100:.1f} %/year (given)"
+    return (
+        f"{growth * 100:.1f} %/year = {DEFAULT_GROWTH_DAMPING:g} x the log growth of a log-linear fit, "
+        f"{fit.growth_per_year * 100:.1f} ± {fit.growth_per_year_se * 100:.1f} %/year, over "
+        f"{fit.points} retargets {fit.window_start} .. {fit.window_end} (one-year backtest: docs/ECONOMICS.md)"
+    )
+
+
 def _price_model_note(result: MonteCarloResult) -> str:
     if result.price_model == "bootstrap":
         first, last = result.bootstrap_window or ("?", "?")
@@ -564,8 +576,10 @@ def forecast_cmd(
         hashprice=hashprice,
         network_file=network_file,
     )
+    fit = None
     if difficulty_growth is None:
-        growth = fitted_difficulty_growth_per_year(net.date)
+        fit = fit_difficulty_growth(end=None if date is None else net.date)
+        growth = fit.damped_growth_per_year()
     else:
         growth = parse_fraction(difficulty_growth)
     cfg = MonteCarloConfig(
@@ -617,6 +631,17 @@ def forecast_cmd(
         "paths": result.paths,
         "days": result.days,
         "difficulty_growth_per_year": growth,
+        "difficulty_growth_fit": None
+        if fit is None
+        else {
+            "method": "log-linear least squares over retargets, log growth damped",
+            "fitted_growth_per_year": fit.growth_per_year,
+            "damping": DEFAULT_GROWTH_DAMPING,
+            "window_start": fit.window_start,
+            "window_end": fit.window_end,
+            "points": fit.points,
+            "growth_per_year_se": fit.growth_per_year_se,
+        },
         "price_model": price_model.value,
         **(
             {
@@ -662,7 +687,7 @@ def forecast_cmd(
             [
                 ("snapshot", _snapshot_note(net)),
                 _as_of_row(net),
-                ("difficulty growth", f"{growth * 100:.1f} %/year"),
+                ("difficulty growth", _growth_note(growth, fit)),
                 ("price model", _price_model_note(result)),
                 ("total profit P5 / P50 / P95", " / ".join(_usd(x) for x in summary["total_profit_usd"])),
                 ("NPV P5 / P50 / P95", " / ".join(_usd(x) for x in summary["npv_usd"])),
