@@ -1037,10 +1037,26 @@ def best_cmd(
     fee_share: FEE_SHARE = None,
     hashprice: HASHPRICE = None,
     network_file: NETWORK_FILE = None,
+    years: Annotated[
+        float, typer.Option("--years", min=0.1, max=20, help="Horizon of the NPV ranking [years].")
+    ] = 4.0,
+    discount_rate: Annotated[str, typer.Option("--discount-rate", help="Annual rate for NPV.")] = "10%",
+    difficulty_growth: Annotated[
+        str | None,
+        typer.Option(
+            "--difficulty-growth", help="Per year, e.g. 30% (default: the forecast's fitted growth)."
+        ),
+    ] = None,
+    price_growth: Annotated[
+        str, typer.Option("--price-growth", help="BTC price growth per year over the horizon, e.g. 10%.")
+    ] = "0%",
+    curtail: Annotated[
+        bool, typer.Option("--curtail", help="Switch off on days revenue < power cost.")
+    ] = False,
     catalog: CATALOG = None,
     json_output: JSON_OPTION = False,
 ) -> None:
-    """Best machine for a budget and power price: units affordable, daily profit, payback.
+    """Best machine for a budget: ranked by NPV over --years (difficulty growth, halvings), day one beside it.
 
     Prices are yours: the catalog holds specs, not market prices, which change every week.
 
@@ -1070,8 +1086,27 @@ def best_cmd(
         priced = cat[cat["price_usd"].notna()]
         for model, usd in zip(priced["model"].tolist(), priced["price_usd"].tolist(), strict=True):
             unit_prices.setdefault(str(model), float(usd))
+    fit = None
+    if difficulty_growth is None:
+        fit = fit_difficulty_growth(end=None if date is None else net.date)
+        growth = fit.damped_growth_per_year()
+    else:
+        growth = parse_fraction(difficulty_growth)
+    scenario = Scenario(
+        days=round(years * 365.25),
+        difficulty_growth_per_year=growth,
+        price_growth_per_year=parse_fraction(price_growth),
+        discount_rate=parse_fraction(discount_rate),
+        curtail=curtail,
+    )
     ranked = best_for_budget(
-        budget, unit_prices, costs=costs, network=net, catalog=cat, max_power_kw=max_power_kw
+        budget,
+        unit_prices,
+        costs=costs,
+        network=net,
+        catalog=cat,
+        max_power_kw=max_power_kw,
+        scenario=scenario,
     )
     if json_output:
         print_json(
@@ -1081,6 +1116,11 @@ def best_cmd(
                 "budget_usd": budget,
                 "power_price_usd_per_kwh": costs.mean_energy_price_usd_per_kwh(),
                 "max_power_kw": max_power_kw,
+                "ranked_by": "npv_usd",
+                "horizon_days": scenario.days,
+                "discount_rate": scenario.discount_rate,
+                "difficulty_growth_per_year": growth,
+                "price_growth_per_year": scenario.price_growth_per_year,
                 "best": ranked.iloc[0].to_dict(),
                 "options": ranked,
             }
@@ -1088,24 +1128,29 @@ def best_cmd(
         return
     rows = [
         (
-            r["model"],
-            f"{r['unit_price_usd']:,.0f}",
-            f"{int(r['units']):,}" + (" (kW cap)" if r["limited_by"] == "power" else ""),
+            escape(str(r["model"])),
+            f"{int(r['units']):,}" + ("*" if r["limited_by"] == "power" else ""),
             f"{r['hashrate_ths'] / 1000:,.2f}",
-            f"{r['efficiency_j_per_th']:.1f}",
+            f"{r['npv_usd']:,.0f}",
+            "-" if r["irr"] is None or r["irr"] != r["irr"] else f"{r['irr'] * 100:.0f}%",
+            _payback(r["payback_days_life"]),
             f"{r['profit_usd_per_day']:,.0f}",
-            f"{r['break_even_power_price_usd_per_kwh'] * 100:.2f}",
-            _payback(r["payback_days"]),
+            str(int(r["rank_day_one"])),
         )
         for r in ranked.to_dict(orient="records")
     ]
-    cols = ["model", "USD/unit", "units", "PH/s", "J/TH", "profit/d", "b/e c/kWh", "payback d"]
-    limit = f", {max_power_kw:,.0f} kW max" if max_power_kw is not None else ""
+    cols = ["model", "units", "PH/s", "NPV USD", "IRR", "payback d", "day-1 USD/d", "day-1 #"]
+    limit = f", {max_power_kw:,.0f} kW max (* = capped)" if max_power_kw is not None else ""
     title = (
-        f"Best for {_usd(budget)} at {costs.mean_energy_price_usd_per_kwh() * 100:.2f} c/kWh{limit}; "
-        f"{_snapshot_note(net)}"
+        f"Best for {_usd(budget)} at {costs.mean_energy_price_usd_per_kwh() * 100:.2f} c/kWh{limit}, "
+        f"by NPV over {years:g} years at {scenario.discount_rate:.0%}"
     )
     console.print(records_table(title, cols, rows))
+    console.print(
+        f"difficulty {_growth_note(growth, fit)}; BTC price {scenario.price_growth_per_year:+.0%}/year; "
+        f"{'curtailed when unprofitable' if curtail else 'running every day'}; {_snapshot_note(net)}",
+        highlight=False,
+    )
     console.print(_as_of_row(net)[1], highlight=False, soft_wrap=True)
 
 
