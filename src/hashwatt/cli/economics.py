@@ -43,6 +43,7 @@ from hashwatt.economics import (
     NetworkOverrides,
     NetworkState,
     PoolScheme,
+    ProfitResult,
     Scenario,
     apply_overrides,
     backtest,
@@ -54,6 +55,7 @@ from hashwatt.economics import (
     hashprice_history,
     load_fleet,
     monte_carlo,
+    pool_payout,
     profit,
     profit_heatmap,
     rank_catalog,
@@ -275,6 +277,12 @@ def profit_cmd(
         float | None, typer.Option("--hashrate-ths", help="Custom machine hashrate [TH/s].")
     ] = None,
     power_w: Annotated[float | None, typer.Option("--power-w", help="Custom machine power [W].")] = None,
+    pool_hashrate_ehs: Annotated[
+        float | None,
+        typer.Option(
+            "--pool-hashrate-ehs", min=1e-9, help="Your pool's hashrate [EH/s]: PPLNS luck for a small pool."
+        ),
+    ] = None,
     market: MARKET = None,
     tou: TOU = None,
     heatmap: Annotated[
@@ -316,6 +324,8 @@ def profit_cmd(
     )
     capex_model = Capex(machine_usd=machine_price) if machine_price is not None else None
     r = profit(miner, count=count, costs=costs, network=net, capex=capex_model)
+    _warn_profit_inputs(r, costs)
+    luck = _luck(r, costs, net, pool_hashrate_ehs)
     halving = halving_schedule(net.height, net.date or dt.date.today(), count=1)[0]
     if heatmap is not None:
         _save_heatmap(miner, count, costs, net, heatmap)
@@ -336,6 +346,7 @@ def profit_cmd(
                 "next_halving_height": halving.height,
                 "next_halving_date_600s": halving.date,
                 "simple_payback_days": payback,
+                "luck": luck,
                 "source": miner.source,
             }
         )
@@ -354,6 +365,8 @@ def profit_cmd(
             f"{net.subsidy_btc_per_block:g} BTC subsidy + {net.fees_btc_per_block:.4f} BTC fees",
         ),
         ("hashprice", f"{_usd(r.hashprice_usd_per_ph_day)} /PH/day ({r.hashprice_btc_per_ph_day:.6f} BTC)"),
+        ("share of network hashrate", f"{r.network_share:.3g} ({r.network_share * 100:.3g} %)"),
+        ("pool", _pool_note(r)),
         ("revenue", f"{r.revenue_btc_per_day:.8f} BTC/day = {_usd(r.revenue_usd_per_day)}/day"),
         ("energy", f"{r.energy_kwh_per_day:,.1f} kWh/day = {_usd(r.energy_cost_usd_per_day)}/day"),
         ("other costs", f"{_usd(r.fixed_cost_usd_per_day)}/day"),
@@ -364,6 +377,7 @@ def profit_cmd(
         ("shutdown BTC price (covers power only)", _usd(r.shutdown_price_usd)),
         ("next halving (600 s blocks)", f"height {halving.height:,} ~ {halving.date}"),
     ]
+    rows.extend(_luck_rows(luck))
     if machine_price is not None:
         rows.append(("simple payback", f"{payback:,.0f} days" if payback else "never at today's numbers"))
         rows.append(("all-in cost per BTC (3-year depreciation)", _usd(r.all_in_cost_per_btc_usd)))
@@ -374,6 +388,83 @@ def profit_cmd(
     if heatmap is not None:
         rows.append(("heatmap", str(heatmap)))
     console.print(key_value_table(f"Profitability of {miner.model}", rows))
+
+
+def _pool_note(r: ProfitResult) -> str:
+    if r.pool_scheme == PoolScheme.SOLO.value:
+        return "solo (own node): no pool fee, the whole block when found"
+    return f"{r.pool_scheme.upper()}, fee {r.pool_fee * 100:.2f} %"
+
+
+def _warn_profit_inputs(r: ProfitResult, costs: CostModel) -> None:
+    """One ``warning:`` line per input that makes the answer suspect (refusals raise earlier)."""
+    if r.network_share > 0.5:
+        err_console.print(
+            f"warning: this fleet is {r.network_share:.0%} of the network's hashrate: it would move "
+            "the difficulty and the fee market, which this model holds fixed",
+            highlight=False,
+            soft_wrap=True,
+        )
+    if costs.pool_scheme is PoolScheme.SOLO and costs.pool_fee > 0:
+        err_console.print(
+            f"warning: --scheme solo pays no pool fee; --pool-fee {costs.pool_fee:.2%} ignored",
+            highlight=False,
+            soft_wrap=True,
+        )
+
+
+def _luck(
+    r: ProfitResult, costs: CostModel, net: NetworkState, pool_hashrate_ehs: float | None
+) -> list[dict[str, float]] | None:
+    """Solo (or small-pool PPLNS) variance over 30 and 365 days; None for smooth schemes."""
+    scheme = costs.pool_scheme
+    if pool_hashrate_ehs is not None and scheme is not PoolScheme.PPLNS:
+        raise EconomicsInputError("--pool-hashrate-ehs applies to --scheme pplns")
+    if scheme is not PoolScheme.SOLO and pool_hashrate_ehs is None:
+        return None
+    pool_ths = None if pool_hashrate_ehs is None else pool_hashrate_ehs * 1e6
+    if pool_ths is not None and pool_ths < r.hashrate_ths:
+        raise EconomicsInputError("--pool-hashrate-ehs is smaller than your own hashrate")
+    finder_ths = r.hashrate_ths * costs.uptime if pool_ths is None else pool_ths
+    out: list[dict[str, float]] = []
+    for days in (30, 365):
+        pay = pool_payout(
+            scheme,
+            hashrate_ths=r.hashrate_ths * costs.uptime,
+            difficulty=net.difficulty,
+            subsidy_btc_per_block=net.subsidy_btc_per_block,
+            fees_btc_per_block=net.fees_btc_per_block,
+            horizon_days=days,
+            pool_fee=costs.effective_pool_fee,
+            pool_hashrate_ths=pool_ths,
+        )
+        out.append(
+            {
+                "horizon_days": days,
+                "expected_days_per_block": r.expected_days_per_block * r.hashrate_ths / finder_ths,
+                "probability_no_block": pay.probability_zero,
+                "expected_btc": pay.expected_btc,
+                "p5_btc": pay.p5_btc,
+                "p95_btc": pay.p95_btc,
+            }
+        )
+    return out
+
+
+def _luck_rows(luck: list[dict[str, float]] | None) -> list[tuple[str, str]]:
+    if not luck:
+        return []
+    rows = [("expected days per block (yours or the pool's)", f"{luck[0]['expected_days_per_block']:,.1f}")]
+    for item in luck:
+        days = int(item["horizon_days"])
+        rows.append((f"P(no block in {days} days)", f"{item['probability_no_block']:.1%}"))
+        rows.append(
+            (
+                f"BTC in {days} days: P5 / mean / P95",
+                f"{item['p5_btc']:.4f} / {item['expected_btc']:.4f} / {item['p95_btc']:.4f}",
+            )
+        )
+    return rows
 
 
 def _save_heatmap(miner: MinerModel, count: int, costs: CostModel, net: NetworkState, path: Path) -> None:

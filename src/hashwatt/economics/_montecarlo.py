@@ -205,7 +205,7 @@ def monte_carlo(
     dates = pd.DatetimeIndex(det.index)
     energy = costs.energy_cost_usd_daily(miner.power_w, dates) * count
     fixed = costs.fixed_cost_usd_per_day(miner.power_w, count)
-    keep = costs.uptime * (1.0 - costs.pool_fee)
+    keep = costs.kept_fraction
     reward_miner = (subsidy + costs.fee_share * fees) * keep  # BTC per block credited to the miner
     reward_full = subsidy + fees
     blocks_coeff = SECONDS_PER_DAY * miner.hashrate_ths * count * 1e12 / HASHES_PER_DIFFICULTY
