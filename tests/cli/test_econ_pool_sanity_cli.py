@@ -79,3 +79,12 @@ def test_half_the_network_warns(cli: Run) -> None:
     assert r.code == 0
     warnings = [line for line in r.err.splitlines() if "of the network's hashrate" in line]
     assert len(warnings) == 1 and warnings[0].startswith("warning:")
+
+
+def test_a_machine_before_its_release_warns_in_a_backtest(cli: Run) -> None:
+    r = cli("backtest", "whatsminer m3", "--bought", "2013-01-01", "--json")
+    assert r.code == 0
+    warnings = [line for line in r.err.splitlines() if line.startswith("warning:")]
+    assert len(warnings) == 1 and "released 2018-05-01" in warnings[0]
+    later = cli("backtest", "whatsminer m3", "--bought", "2019-01-01", "--json")
+    assert later.code == 0 and "released" not in later.err

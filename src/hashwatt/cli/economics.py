@@ -31,7 +31,7 @@ from hashwatt.cli._output import (
     save_figure,
     write_csv,
 )
-from hashwatt.data import MinerModel, find_miner, hardware_catalog, utc_today
+from hashwatt.data import MinerModel, find_miner, hardware_catalog, lookup_miner, utc_today
 from hashwatt.data.live import MempoolSpaceSource, live_snapshot
 from hashwatt.economics import (
     DEFAULT_GROWTH_DAMPING,
@@ -220,13 +220,20 @@ def _as_of_row(net: NetworkState) -> tuple[str, str]:
 
 def _miner(
     model: str, catalog: list[Path] | None, hashrate_ths: float | None, power_w: float | None
-) -> MinerModel:
+) -> tuple[MinerModel, str | None]:
+    """The machine, and a note to print once the report succeeds (the bin picked by default)."""
     if hashrate_ths is not None or power_w is not None:
         if hashrate_ths is None or power_w is None:
             raise EconomicsInputError("a custom machine needs both --hashrate-ths and --power-w")
-        return MinerModel.from_specs(model, hashrate_ths=hashrate_ths, power_w=power_w)
+        return MinerModel.from_specs(model, hashrate_ths=hashrate_ths, power_w=power_w), None
     cat = hardware_catalog(catalog or [])
-    return find_miner(model, catalog=cat)
+    found = lookup_miner(model, catalog=cat)
+    return found.miner, found.note
+
+
+def _say_note(note: str | None) -> None:
+    if note is not None:
+        err_console.print(f"note: {escape(note)}", highlight=False, soft_wrap=True)
 
 
 def _usd(x: float) -> str:
@@ -303,7 +310,7 @@ def profit_cmd(
     json_output: JSON_OPTION = False,
 ) -> None:
     """Daily revenue, costs, profit and break-evens of MODEL at today's (snapshot) network."""
-    miner = _miner(model, catalog, hashrate_ths, power_w)
+    miner, note = _miner(model, catalog, hashrate_ths, power_w)
     costs = _costs(power_price, hosting, all_in, pue, uptime, pool_fee, scheme, market, tou)
     base = None
     if live_url is not None:
@@ -324,6 +331,7 @@ def profit_cmd(
     )
     capex_model = Capex(machine_usd=machine_price) if machine_price is not None else None
     r = profit(miner, count=count, costs=costs, network=net, capex=capex_model)
+    _say_note(note)
     _warn_profit_inputs(r, costs)
     luck = _luck(r, costs, net, pool_hashrate_ehs)
     halving = halving_schedule(net.height, net.date or dt.date.today(), count=1)[0]
@@ -656,7 +664,7 @@ def forecast_cmd(
     json_output: JSON_OPTION = False,
 ) -> None:
     """Monte Carlo forecast of MODEL: P5/P50/P95 bands of price, hashprice and profit."""
-    miner = _miner(model, catalog, None, None)
+    miner, note = _miner(model, catalog, None, None)
     costs = _costs(power_price, hosting, all_in, pue, uptime, pool_fee, scheme, market, tou)
     net = _network(
         date,
@@ -706,6 +714,7 @@ def forecast_cmd(
             capex=capex,
             progress=lambda done, _total: bar.update(task, completed=done),
         )
+    _say_note(note)
     bands = result.bands
     if csv is not None:
         write_csv(bands, csv)
@@ -844,9 +853,17 @@ def backtest_cmd(
     json_output: JSON_OPTION = False,
 ) -> None:
     """What MODEL bought on --bought really earned, versus the flat-difficulty forecast then."""
-    miner = _miner(model, catalog, None, None)
+    miner, note = _miner(model, catalog, None, None)
     costs = _costs(power_price, hosting, all_in, pue, uptime, pool_fee, scheme, market, tou)
     bt = backtest(miner, bought, count=count, costs=costs, capex=Capex(machine_usd=machine_price), end=end)
+    _say_note(note)
+    if miner.release_date is not None and bt.bought < miner.release_date:
+        err_console.print(
+            f"warning: {escape(miner.model)} was released {miner.release_date}, after --bought {bt.bought}: "
+            "this backtest runs a machine nobody could buy then",
+            highlight=False,
+            soft_wrap=True,
+        )
     if csv is not None:
         write_csv(bt.frame, csv)
     if plot is not None:
