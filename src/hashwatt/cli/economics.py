@@ -203,6 +203,22 @@ def _network(
     return net if overrides.empty else apply_overrides(net, overrides)
 
 
+_OVERRIDE_OPTIONS = (
+    "difficulty",
+    "hashrate_ehs",
+    "btc_price",
+    "fees_btc_per_block",
+    "fee_share",
+    "hashprice",
+    "network_file",
+)
+
+
+def _overrides_given(options: Mapping[str, Any], *, skip: tuple[str, ...] = ()) -> dict[str, Any]:
+    """The network-override options of a command (its ``locals()``), for :func:`_network`."""
+    return {k: options[k] for k in _OVERRIDE_OPTIONS if k in options and k not in skip}
+
+
 def _as_of_json(net: NetworkState) -> dict[str, object] | None:
     return None if net.as_of is None else net.as_of.to_json(utc_today())
 
@@ -318,17 +334,7 @@ def profit_cmd(
             raise EconomicsInputError("--date and --live-url exclude each other")
         cache = cache_dir if cache_dir is not None else Path.home() / ".cache" / "hashwatt" / "live"
         base = NetworkState.from_snapshot(live_snapshot(MempoolSpaceSource(live_url, cache_dir=cache)))
-    net = _network(
-        date,
-        difficulty=difficulty,
-        hashrate_ehs=hashrate_ehs,
-        btc_price=btc_price,
-        fees_btc_per_block=fees_btc_per_block,
-        fee_share=fee_share,
-        hashprice=hashprice,
-        network_file=network_file,
-        base=base,
-    )
+    net = _network(date, base=base, **_overrides_given(locals()))
     capex_model = Capex(machine_usd=machine_price) if machine_price is not None else None
     r = profit(miner, count=count, costs=costs, network=net, capex=capex_model)
     _say_note(note)
@@ -509,16 +515,7 @@ def rank_cmd(
 ) -> None:
     """Rank the whole catalog by daily profit at a power price (like ASICMinerValue)."""
     costs = _costs(power_price, 0.0, None, pue, uptime, pool_fee, PoolScheme.FPPS)
-    net = _network(
-        date,
-        difficulty=difficulty,
-        hashrate_ehs=hashrate_ehs,
-        btc_price=btc_price,
-        fees_btc_per_block=fees_btc_per_block,
-        fee_share=fee_share,
-        hashprice=hashprice,
-        network_file=network_file,
-    )
+    net = _network(date, **_overrides_given(locals()))
     ranked = rank_catalog(costs=costs, network=net, catalog=hardware_catalog(catalog or []))
     if csv is not None:
         write_csv(ranked, csv, index=False)
@@ -569,6 +566,16 @@ def rank_cmd(
 
 
 # --------------------------------------------------------------------------- forecast
+
+
+def _difficulty_growth(
+    given: str | None, date: str | None, net: NetworkState
+) -> tuple[float, DifficultyGrowthFit | None]:
+    """The growth the user gave, or the damped fit on the retargets up to the network's date."""
+    if given is not None:
+        return parse_fraction(given), None
+    fit = fit_difficulty_growth(end=None if date is None else net.date)
+    return fit.damped_growth_per_year(), fit
 
 
 def _growth_note(growth: float, fit: DifficultyGrowthFit | None) -> str:
@@ -666,21 +673,9 @@ def forecast_cmd(
     """Monte Carlo forecast of MODEL: P5/P50/P95 bands of price, hashprice and profit."""
     miner, note = _miner(model, catalog, None, None)
     costs = _costs(power_price, hosting, all_in, pue, uptime, pool_fee, scheme, market, tou)
-    net = _network(
-        date,
-        difficulty=difficulty,
-        hashrate_ehs=hashrate_ehs,
-        btc_price=btc_price,
-        fees_btc_per_block=fees_btc_per_block,
-        hashprice=hashprice,
-        network_file=network_file,
-    )
-    fit = None
-    if difficulty_growth is None:
-        fit = fit_difficulty_growth(end=None if date is None else net.date)
-        growth = fit.damped_growth_per_year()
-    else:
-        growth = parse_fraction(difficulty_growth)
+    # forecast's --fee-share is the scenario's fee share, not a network override
+    net = _network(date, **_overrides_given(locals(), skip=("fee_share",)))
+    growth, fit = _difficulty_growth(difficulty_growth, date, net)
     cfg = MonteCarloConfig(
         paths=paths,
         days=round(years * 365.25),
@@ -945,16 +940,7 @@ def hashprice_cmd(
             )
         _say_written(("chart", plot), ("CSV", csv))
         return
-    state = _network(
-        date,
-        difficulty=difficulty,
-        hashrate_ehs=hashrate_ehs,
-        btc_price=btc_price,
-        fees_btc_per_block=fees_btc_per_block,
-        fee_share=fee_share,
-        hashprice=hashprice,
-        network_file=network_file,
-    )
+    state = _network(date, **_overrides_given(locals()))
     hp_row = {
         "hashprice_usd_per_ph_day": state.hashprice_usd_per_ph_day,
         "hashprice_btc_per_ph_day": state.hashprice_btc_per_ph_day,
@@ -1059,16 +1045,7 @@ def plan_cmd(
     if file is None:
         raise EconomicsInputError("give a fleet TOML file (see `hashwatt plan --example`)")
     entries = load_fleet(file, catalog=hardware_catalog(catalog or []))
-    net = _network(
-        date,
-        difficulty=difficulty,
-        hashrate_ehs=hashrate_ehs,
-        btc_price=btc_price,
-        fees_btc_per_block=fees_btc_per_block,
-        fee_share=fee_share,
-        hashprice=hashprice,
-        network_file=network_file,
-    )
+    net = _network(date, **_overrides_given(locals()))
     machines = fleet_profit(entries, network=net)
     sites = fleet_sites(entries, network=net)
     if csv is not None:
@@ -1175,16 +1152,7 @@ def best_cmd(
     --launch-prices adds the catalog's few dated launch prices (old; see the catalog notes).
     """
     costs = _costs(power_price, hosting, all_in, pue, uptime, pool_fee, scheme, market, tou)
-    net = _network(
-        date,
-        difficulty=difficulty,
-        hashrate_ehs=hashrate_ehs,
-        btc_price=btc_price,
-        fees_btc_per_block=fees_btc_per_block,
-        fee_share=fee_share,
-        hashprice=hashprice,
-        network_file=network_file,
-    )
+    net = _network(date, **_overrides_given(locals()))
     cat = hardware_catalog(catalog or [])
     unit_prices = {
         find_miner(name, catalog=cat).model: usd
@@ -1194,12 +1162,7 @@ def best_cmd(
         priced = cat[cat["price_usd"].notna()]
         for model, usd in zip(priced["model"].tolist(), priced["price_usd"].tolist(), strict=True):
             unit_prices.setdefault(str(model), float(usd))
-    fit = None
-    if difficulty_growth is None:
-        fit = fit_difficulty_growth(end=None if date is None else net.date)
-        growth = fit.damped_growth_per_year()
-    else:
-        growth = parse_fraction(difficulty_growth)
+    growth, fit = _difficulty_growth(difficulty_growth, date, net)
     scenario = Scenario(
         days=round(years * 365.25),
         difficulty_growth_per_year=growth,
