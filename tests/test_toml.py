@@ -29,7 +29,7 @@ def test_read_toml_errors(tmp_path: Path) -> None:
         read_toml(binary, what="sites file", error=InputError)
 
 
-@pytest.mark.parametrize("args", [["sites", "compare"], ["fleet"]])
+@pytest.mark.parametrize("args", [["sites", "compare"], ["plan"]])
 def test_cli_directory_instead_of_file(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str]
 ) -> None:

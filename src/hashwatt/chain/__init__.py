@@ -61,6 +61,8 @@ from hashwatt.chain._merkle import (
     witness_merkle_root,
 )
 from hashwatt.chain._retarget import (
+    MAX_TIMESPAN_S,
+    MIN_TIMESPAN_S,
     RETARGET_INTERVAL,
     TARGET_TIMESPAN_S,
     is_retarget_height,
@@ -144,6 +146,8 @@ __all__ = [
     "MAX_BLOCK_WEIGHT",
     "MAX_FUTURE_BLOCK_TIME_S",
     "MAX_MONEY_SAT",
+    "MAX_TIMESPAN_S",
+    "MIN_TIMESPAN_S",
     "NETWORKS",
     "RETARGET_INTERVAL",
     "TARGET_BLOCK_INTERVAL_S",
