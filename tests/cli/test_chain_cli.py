@@ -63,8 +63,24 @@ def test_chain_retarget_compute_and_list(capsys: pytest.CaptureFixture[str]) -> 
     assert data["timespan_s"] == 1736711606 - 1735509342
     code, out, _ = run_cli(capsys, "chain", "retarget", "--last", "3", "--json")
     rows = json.loads(out)
-    assert [r["height"] for r in rows] == [874944, 876960, 878976]
-    assert rows[-1]["bits_hex"] == "17028c61"
+    assert [r["height"] for r in rows] == [949536, 951552, 953568]
+    assert rows[-1]["bits_hex"] == "170240c3"  # Electrum's checkpoint, the newest shipped retarget
+    assert rows[-1]["date_estimated"] is True and rows[-1]["source"] == "electrum"
+    code, out, _ = run_cli(capsys, "chain", "retarget", "--last", "3")
+    assert code == 0 and "~2026-06-14" in out and "estimated" in out
+    code, out, _ = run_cli(
+        capsys,
+        "chain",
+        "retarget",
+        "--prev-bits",
+        "17028c61",
+        "--first-time",
+        "1735509342",
+        "--last-time",
+        "1736711606",
+    )
+    text = " ".join(out.split())
+    assert code == 0 and "next bits / difficulty" in text and "prev_bits_hex" not in text
 
 
 def test_block_decode_file_and_json(capsys: pytest.CaptureFixture[str]) -> None:

@@ -25,7 +25,10 @@ def test_profit_json_names_snapshot_date(capsys: pytest.CaptureFixture[str]) -> 
     assert code == 0
     data = json.loads(out)
     assert data["model"] == "Antminer S21 Pro" and data["count"] == 10
-    assert data["snapshot_date"] == "2025-05-01"
+    # the package's one as-of: difficulty from the newest shipped retarget (953,568)
+    assert data["snapshot_date"] == "2026-06-14"
+    assert data["as_of"]["inputs"]["price"]["date"] == "2026-08-21"
+    assert data["as_of"]["inputs"]["fees"]["date"] == "2025-12-29"
     assert data["hashrate_ths"] == pytest.approx(2340)
     assert data["profit_usd_per_day"] == pytest.approx(
         data["revenue_usd_per_day"] - data["total_cost_usd_per_day"]
@@ -33,7 +36,7 @@ def test_profit_json_names_snapshot_date(capsys: pytest.CaptureFixture[str]) -> 
     # pool fee applied: revenue = hashprice x PH x 0.98
     assert data["revenue_usd_per_day"] == pytest.approx(data["hashprice_usd_per_ph_day"] * 2.34 * 0.98)
     code, out, _ = run(capsys, "profit", "s21 pro", "--count", "10")
-    assert code == 0 and "2025-05-01" in out and "break-even" in out
+    assert code == 0 and "2026-06-14" in out and "break-even" in out
 
 
 def test_profit_custom_machine_and_errors(capsys: pytest.CaptureFixture[str]) -> None:
@@ -112,14 +115,17 @@ def test_backtest_and_hashprice(capsys: pytest.CaptureFixture[str], tmp_path: Pa
     )
     assert code == 0
     data = json.loads(out)
-    assert data["bought"] == "2021-01-01" and data["end"] == "2025-05-01"
+    assert data["bought"] == "2021-01-01" and data["end"] == "2025-12-29"
     assert data["actual_payback_date"] is not None
     assert png.stat().st_size > 10_000
     code, out, _ = run(capsys, "hashprice", "--json")
     snap = json.loads(out)
-    assert snap["date"] == "2025-05-01"
+    assert snap["date"] == "2026-06-14"
+    code, out, _ = run(capsys, "hashprice", "--date", "2025-12-29", "--json")
+    snap = json.loads(out)
+    assert snap["date"] == "2025-12-29"
     assert snap["hashprice_usd_per_ph_day"] == pytest.approx(
-        float(hashprice_history().iloc[-1]["hashprice_usd_per_ph_day"])
+        float(hashprice_history().iloc[-1]["hashprice_usd_per_ph_day"]), rel=1e-3
     )
     hcsv, hpng = tmp_path / "h.csv", tmp_path / "h.png"
     code, out, _ = run(capsys, "hashprice", "--history", "--csv", str(hcsv), "--plot", str(hpng))

@@ -112,7 +112,7 @@ def test_fleet_json_matches_per_machine_profit(capsys: pytest.CaptureFixture[str
     # cost per BTC is the BTC price at which the site breaks even
     assert a["cost_per_btc_usd"] * a["revenue_btc_per_day"] == pytest.approx(a["total_cost_usd_per_day"])
     code, out, _ = run(capsys, "plan", str(fleet_file))
-    assert code == 0 and "TOTAL" in out and "S21 XP" in out and "2025-05-01" in out
+    assert code == 0 and "TOTAL" in out and "S21 XP" in out and "2026-06-14" in out
 
 
 def test_site_break_even_power_price_zeroes_profit(fleet_file: Path) -> None:
@@ -198,7 +198,11 @@ def test_best_ranks_priced_models(capsys: pytest.CaptureFixture[str], tmp_path: 
         ref = profit(miner, count=units, costs=costs, network=net)
         assert row["profit_usd_per_day"] == pytest.approx(ref.profit_usd_per_day)
         assert row["payback_days"] == pytest.approx(units * price / ref.profit_usd_per_day)
-    assert data["best"]["model"] == max(options.values(), key=lambda o: o["profit_usd_per_day"])["model"]
+    # ranked by NPV over the horizon (issue 15), the day-one order kept beside it
+    assert data["ranked_by"] == "npv_usd" and data["horizon_days"] == round(4 * 365.25)
+    assert data["best"]["model"] == max(options.values(), key=lambda o: o["npv_usd"])["model"]
+    day_one = sorted(options.values(), key=lambda o: -o["profit_usd_per_day"])
+    assert [o["rank_day_one"] for o in day_one] == [1, 2]
     code, out, _ = run(capsys, *args, "--price", "s21 xp=5200")
     assert code == 0 and "S21 XP" in out and "Best for $100,000.00 at 6.00 c/kWh" in out
 

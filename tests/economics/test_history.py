@@ -15,6 +15,7 @@ from hashwatt.data import (
     history_range,
     load_retarget_history,
     network_snapshot,
+    recent_prices,
 )
 
 
@@ -82,11 +83,23 @@ def test_hashrate_is_difficulty_times_blocks(hist: pd.DataFrame) -> None:
     assert 500 < hist.loc["2025-01-01":, "hashrate_ehs"].median() < 1100
 
 
-def test_snapshot_defaults_to_last_day() -> None:
+def test_snapshot_defaults_to_the_package_as_of() -> None:
+    # One as-of for the package: difficulty and height from the newest shipped retarget, the
+    # price from the newest shipped close, fees from the newest day with a fee figure.
     snap = network_snapshot()
+    rt = load_retarget_history().iloc[-1]
+    assert snap.height == int(rt["height"]) == 953_568
+    assert snap.difficulty == pytest.approx(float(rt["difficulty"]))
+    assert snap.date == pd.Timestamp(rt["time_utc"]).date()
+    assert snap.price_usd == float(recent_prices().iloc[-1])
     last = history_range()[1]
-    assert snap.date == last
-    assert snap.height > 890_000 and snap.subsidy_btc_per_block == 3.125
+    assert snap.fees_btc_per_block == pytest.approx(float(daily_history().iloc[-1]["fees_btc_per_block"]))
+    assert snap.as_of is not None
+    dates = {i.name: i.date for i in snap.as_of.inputs}
+    assert dates == {"difficulty": snap.date, "price": dt.date(2026, 8, 21), "fees": last}
+    assert snap.as_of.date == min(dates.values()) == last
+    assert snap.as_of.get("difficulty") is not None and snap.as_of.get("difficulty").date_estimated  # type: ignore[union-attr]
+    assert snap.subsidy_btc_per_block == 3.125
     old = network_snapshot("2021-01-04")
     assert old.date == dt.date(2021, 1, 4) and old.subsidy_btc_per_block == 6.25
     with pytest.raises(DateOutOfRangeError, match="outside"):

@@ -72,7 +72,7 @@ def test_live_snapshot_from_replayed_api(replay: Replay, tmp_path: Path) -> None
     assert snap.subsidy_btc_per_block == 3.125 and snap.price_source == "live"
     assert snap.fees_btc_per_block == pytest.approx((4_113_471 + 4_083_175) / 2 / 1e8)
     # the recorded values are the shipped 2025-05-01 row: same hashprice as the embedded snapshot
-    emb = network_snapshot()
+    emb = network_snapshot("2025-05-01")
     assert snap.difficulty == pytest.approx(emb.difficulty) and snap.price_usd == emb.price_usd
     r = profit(find_miner("s21 xp"), network=NetworkState.from_snapshot(snap))
     assert r.revenue_usd_per_day > 0

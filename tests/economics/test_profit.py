@@ -191,7 +191,7 @@ def test_finance_textbook() -> None:
 
 def test_profit_uses_catalog_and_default_snapshot() -> None:
     r = profit(find_miner("s21 pro"))
-    assert r.network_date is not None and r.network_date.isoformat() == "2025-05-01"
+    assert r.network_date is not None and r.network_date.isoformat() == "2026-06-14"
     assert r.model == "Antminer S21 Pro"
     with pytest.raises(InputError):
         profit(MINER, count=0)

@@ -61,6 +61,8 @@ from hashwatt.chain._merkle import (
     witness_merkle_root,
 )
 from hashwatt.chain._retarget import (
+    MAX_TIMESPAN_S,
+    MIN_TIMESPAN_S,
     RETARGET_INTERVAL,
     TARGET_TIMESPAN_S,
     is_retarget_height,
@@ -151,6 +153,8 @@ __all__ = [
     "MAX_FUTURE_BLOCK_TIME_S",
     "MAX_MONEY_SAT",
     "MAX_TARGET",
+    "MAX_TIMESPAN_S",
+    "MIN_TIMESPAN_S",
     "NETWORKS",
     "RETARGET_INTERVAL",
     "SECONDS_PER_DAY",

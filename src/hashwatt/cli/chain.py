@@ -29,6 +29,7 @@ from hashwatt.cli._output import (
     fmt_si,
     key_value_table,
     print_json,
+    print_plain,
     records_table,
 )
 from hashwatt.data import load_retarget_history
@@ -177,22 +178,32 @@ def retarget(
         if json_output:
             print_json(result)
             return
-        console.print(key_value_table("Retarget", [(str(k), str(v)) for k, v in result.items()]))
+        labelled = [
+            ("previous bits / difficulty", f"{result['prev_bits_hex']} / {result['prev_difficulty']:,.2f}"),
+            ("period span (first to last block)", f"{last_time - first_time:,} s"),
+            ("next bits / difficulty", f"{result['next_bits_hex']} / {result['next_difficulty']:,.2f}"),
+            ("change", f"{result['change_pct']:+.4f} %"),
+        ]
+        console.print(key_value_table("Retarget", labelled))
         return
     history = load_retarget_history().tail(last)
     records = [
         {
             "height": int(height),
             "date": time_utc.date().isoformat(),
+            "date_estimated": time_source == "estimated_retarget_ratio",
+            "source": str(source),
             "bits_hex": str(bits_hex),
             "difficulty": difficulty_from_bits(int(str(bits_hex), 16)),
             "change_pct": None if change != change else float(change),
         }
-        for height, time_utc, bits_hex, change in zip(
+        for height, time_utc, bits_hex, change, time_source, source in zip(
             history["height"].tolist(),
             history["time_utc"].tolist(),
             history["bits_hex"].tolist(),
             history["difficulty_change_pct"].tolist(),
+            history["time_source"].tolist(),
+            history["source"].tolist(),
             strict=True,
         )
     ]
@@ -202,7 +213,7 @@ def retarget(
     rows = [
         (
             fmt_int(r["height"]),
-            r["date"],
+            ("~" if r["date_estimated"] else "") + r["date"],
             r["bits_hex"],
             f"{r['difficulty'] / 1e12:,.2f} T",
             "" if r["change_pct"] is None else f"{r['change_pct']:+.2f} %",
@@ -214,6 +225,8 @@ def retarget(
             "Recent retargets (embedded history)", ["height", "date", "bits", "difficulty", "change"], rows
         )
     )
+    if any(r["date_estimated"] for r in records):
+        print_plain("~ date estimated from the retarget ratios (no header time shipped past 946,236)")
 
 
 def register(app: typer.Typer) -> None:

@@ -16,11 +16,13 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from hashwatt.cli._output import (
     JSON_OPTION,
     console,
+    err_console,
     key_value_table,
     output_path,
     print_json,
@@ -29,23 +31,31 @@ from hashwatt.cli._output import (
     save_figure,
     write_csv,
 )
-from hashwatt.data import MinerModel, find_miner, hardware_catalog
+from hashwatt.data import MinerModel, find_miner, hardware_catalog, lookup_miner, utc_today
 from hashwatt.data.live import MempoolSpaceSource, live_snapshot
 from hashwatt.economics import (
+    DEFAULT_GROWTH_DAMPING,
     Capex,
     CostModel,
+    DifficultyGrowthFit,
     MonteCarloConfig,
+    MonteCarloResult,
+    NetworkOverrides,
     NetworkState,
     PoolScheme,
+    ProfitResult,
     Scenario,
+    apply_overrides,
     backtest,
     best_for_budget,
+    fit_difficulty_growth,
     fleet_profit,
     fleet_sites,
     halving_schedule,
     hashprice_history,
     load_fleet,
     monte_carlo,
+    pool_payout,
     profit,
     profit_heatmap,
     rank_catalog,
@@ -53,8 +63,6 @@ from hashwatt.economics import (
 )
 from hashwatt.economics._inputs import cost_model, parse_fraction, read_unit_prices
 from hashwatt.economics._reports import (
-    fitted_difficulty_growth_per_year,
-    hashprice_on,
     hashprice_yearly,
     heatmap_price_axes,
     simple_payback_days,
@@ -124,19 +132,124 @@ def _costs(
     )
 
 
-def _network(date: str | None) -> NetworkState:
-    return NetworkState.latest() if date is None else NetworkState.on(date)
+DIFFICULTY = Annotated[
+    str | None,
+    typer.Option(
+        "--difficulty",
+        help="Network difficulty, raw as 'hashwatt chain target' prints it or with a T/P suffix (135.6T).",
+    ),
+]
+HASHRATE_EHS = Annotated[
+    float | None,
+    typer.Option("--hashrate-ehs", help="Network hashrate [EH/s]; sets the difficulty at 600-s blocks."),
+]
+BTC_PRICE = Annotated[
+    float | None, typer.Option("--btc-price", help="BTC price [USD]; replaces the shipped one.")
+]
+FEES_PER_BLOCK = Annotated[
+    float | None,
+    typer.Option("--fees-btc-per-block", help="Mean fees per block [BTC]; replaces the shipped."),
+]
+FEE_SHARE = Annotated[
+    str | None,
+    typer.Option("--fee-share", help="Fees as a share of the block reward, e.g. 2% (instead of fees)."),
+]
+HASHPRICE = Annotated[
+    float | None,
+    typer.Option(
+        "--hashprice",
+        help="Hashprice [USD/PH/day]; solves the BTC price (or, with --btc-price, the difficulty).",
+    ),
+]
+NETWORK_FILE = Annotated[
+    Path | None,
+    typer.Option(
+        "--network",
+        exists=True,
+        dir_okay=False,
+        readable=True,
+        help="TOML or JSON file with difficulty, hashrate_ehs, btc_price_usd, fees_btc_per_block, fee_share, "
+        "hashprice_usd_per_ph_day (flags win).",
+    ),
+]
+
+
+def _network(
+    date: str | None,
+    *,
+    difficulty: str | None = None,
+    hashrate_ehs: float | None = None,
+    btc_price: float | None = None,
+    fees_btc_per_block: float | None = None,
+    fee_share: str | None = None,
+    hashprice: float | None = None,
+    network_file: Path | None = None,
+    base: NetworkState | None = None,
+) -> NetworkState:
+    """The network of a report: ``base`` (live) or the shipped as-of (or ``--date``), then overrides."""
+    net = base if base is not None else NetworkState.latest() if date is None else NetworkState.on(date)
+    flags = {
+        "difficulty": difficulty,
+        "hashrate_ehs": hashrate_ehs,
+        "btc_price_usd": btc_price,
+        "fees_btc_per_block": fees_btc_per_block,
+        "fee_share": None if fee_share is None else parse_fraction(fee_share),
+        "hashprice_usd_per_ph_day": hashprice,
+    }
+    given = NetworkOverrides.model_validate_or_raise(
+        {k: v for k, v in flags.items() if v is not None}, source="options"
+    )
+    overrides = given if network_file is None else NetworkOverrides.from_file(network_file).merged(given)
+    return net if overrides.empty else apply_overrides(net, overrides)
+
+
+_OVERRIDE_OPTIONS = (
+    "difficulty",
+    "hashrate_ehs",
+    "btc_price",
+    "fees_btc_per_block",
+    "fee_share",
+    "hashprice",
+    "network_file",
+)
+
+
+def _overrides_given(options: Mapping[str, Any], *, skip: tuple[str, ...] = ()) -> dict[str, Any]:
+    """The network-override options of a command (its ``locals()``), for :func:`_network`."""
+    return {k: options[k] for k in _OVERRIDE_OPTIONS if k in options and k not in skip}
+
+
+def _as_of_json(net: NetworkState) -> dict[str, object] | None:
+    return None if net.as_of is None else net.as_of.to_json(utc_today())
+
+
+def _as_of_row(net: NetworkState) -> tuple[str, str]:
+    """The report's "as of" row; warns once on stderr when an input is older than 30 days."""
+    if net.as_of is None:
+        return ("as of", "given values")
+    today = utc_today()
+    warning = net.as_of.warning(today)
+    if warning is not None:
+        err_console.print(f"warning: {escape(warning)}", highlight=False, soft_wrap=True)
+    return ("as of", net.as_of.summary(today))
 
 
 def _miner(
     model: str, catalog: list[Path] | None, hashrate_ths: float | None, power_w: float | None
-) -> MinerModel:
+) -> tuple[MinerModel, str | None]:
+    """The machine, and a note to print once the report succeeds (the bin picked by default)."""
     if hashrate_ths is not None or power_w is not None:
         if hashrate_ths is None or power_w is None:
             raise EconomicsInputError("a custom machine needs both --hashrate-ths and --power-w")
-        return MinerModel.from_specs(model, hashrate_ths=hashrate_ths, power_w=power_w)
+        return MinerModel.from_specs(model, hashrate_ths=hashrate_ths, power_w=power_w), None
     cat = hardware_catalog(catalog or [])
-    return find_miner(model, catalog=cat)
+    found = lookup_miner(model, catalog=cat)
+    return found.miner, found.note
+
+
+def _say_note(note: str | None) -> None:
+    if note is not None:
+        err_console.print(f"note: {escape(note)}", highlight=False, soft_wrap=True)
 
 
 def _usd(x: float) -> str:
@@ -147,7 +260,7 @@ def _snapshot_note(net: NetworkState, live: bool = False) -> str:
     day = net.date.isoformat() if net.date else "given values"
     if live:
         return f"live network {day} (height {net.height:,})"
-    return f"network snapshot {day} (height {net.height:,}; last dated day of the shipped data unless --date)"
+    return f"network {day} (height {net.height:,}; the shipped data's newest state unless --date)"
 
 
 class PriceModel(enum.StrEnum):
@@ -173,9 +286,13 @@ def profit_cmd(
     pool_fee: POOL_FEE = "0%",
     scheme: SCHEME = PoolScheme.FPPS,
     date: DATE = None,
-    btc_price: Annotated[
-        float | None, typer.Option("--btc-price", help="Override the BTC price [USD].")
-    ] = None,
+    difficulty: DIFFICULTY = None,
+    hashrate_ehs: HASHRATE_EHS = None,
+    btc_price: BTC_PRICE = None,
+    fees_btc_per_block: FEES_PER_BLOCK = None,
+    fee_share: FEE_SHARE = None,
+    hashprice: HASHPRICE = None,
+    network_file: NETWORK_FILE = None,
     machine_price: Annotated[
         float | None, typer.Option("--machine-price", help="Price per machine [USD] for a simple payback.")
     ] = None,
@@ -183,6 +300,12 @@ def profit_cmd(
         float | None, typer.Option("--hashrate-ths", help="Custom machine hashrate [TH/s].")
     ] = None,
     power_w: Annotated[float | None, typer.Option("--power-w", help="Custom machine power [W].")] = None,
+    pool_hashrate_ehs: Annotated[
+        float | None,
+        typer.Option(
+            "--pool-hashrate-ehs", min=1e-9, help="Your pool's hashrate [EH/s]: PPLNS luck for a small pool."
+        ),
+    ] = None,
     market: MARKET = None,
     tou: TOU = None,
     heatmap: Annotated[
@@ -203,19 +326,20 @@ def profit_cmd(
     json_output: JSON_OPTION = False,
 ) -> None:
     """Daily revenue, costs, profit and break-evens of MODEL at today's (snapshot) network."""
-    miner = _miner(model, catalog, hashrate_ths, power_w)
+    miner, note = _miner(model, catalog, hashrate_ths, power_w)
     costs = _costs(power_price, hosting, all_in, pue, uptime, pool_fee, scheme, market, tou)
+    base = None
     if live_url is not None:
         if date is not None:
             raise EconomicsInputError("--date and --live-url exclude each other")
         cache = cache_dir if cache_dir is not None else Path.home() / ".cache" / "hashwatt" / "live"
-        net = NetworkState.from_snapshot(live_snapshot(MempoolSpaceSource(live_url, cache_dir=cache)))
-    else:
-        net = _network(date)
-    if btc_price is not None:
-        net = net.replace(price_usd=btc_price)
+        base = NetworkState.from_snapshot(live_snapshot(MempoolSpaceSource(live_url, cache_dir=cache)))
+    net = _network(date, base=base, **_overrides_given(locals()))
     capex_model = Capex(machine_usd=machine_price) if machine_price is not None else None
     r = profit(miner, count=count, costs=costs, network=net, capex=capex_model)
+    _say_note(note)
+    _warn_profit_inputs(r, costs)
+    luck = _luck(r, costs, net, pool_hashrate_ehs)
     halving = halving_schedule(net.height, net.date or dt.date.today(), count=1)[0]
     if heatmap is not None:
         _save_heatmap(miner, count, costs, net, heatmap)
@@ -228,6 +352,7 @@ def profit_cmd(
             {
                 **dataclasses.asdict(r),
                 "snapshot_date": net.date,
+                "as_of": _as_of_json(net),
                 "snapshot_source": "live" if live_url else "embedded",
                 "height": net.height,
                 "fees_btc_per_block": net.fees_btc_per_block,
@@ -235,6 +360,7 @@ def profit_cmd(
                 "next_halving_height": halving.height,
                 "next_halving_date_600s": halving.date,
                 "simple_payback_days": payback,
+                "luck": luck,
                 "source": miner.source,
             }
         )
@@ -246,12 +372,15 @@ def profit_cmd(
             f"{r.hashrate_ths:,.1f} TH/s, {r.power_w / 1000:,.2f} kW, {r.efficiency_j_per_th:.2f} J/TH",
         ),
         ("snapshot", _snapshot_note(net, live=live_url is not None)),
+        _as_of_row(net),
         ("difficulty / price", f"{net.difficulty / 1e12:,.2f} T / {_usd(net.price_usd)}"),
         (
             "reward per block",
             f"{net.subsidy_btc_per_block:g} BTC subsidy + {net.fees_btc_per_block:.4f} BTC fees",
         ),
         ("hashprice", f"{_usd(r.hashprice_usd_per_ph_day)} /PH/day ({r.hashprice_btc_per_ph_day:.6f} BTC)"),
+        ("share of network hashrate", f"{r.network_share:.3g} ({r.network_share * 100:.3g} %)"),
+        ("pool", _pool_note(r)),
         ("revenue", f"{r.revenue_btc_per_day:.8f} BTC/day = {_usd(r.revenue_usd_per_day)}/day"),
         ("energy", f"{r.energy_kwh_per_day:,.1f} kWh/day = {_usd(r.energy_cost_usd_per_day)}/day"),
         ("other costs", f"{_usd(r.fixed_cost_usd_per_day)}/day"),
@@ -262,6 +391,7 @@ def profit_cmd(
         ("shutdown BTC price (covers power only)", _usd(r.shutdown_price_usd)),
         ("next halving (600 s blocks)", f"height {halving.height:,} ~ {halving.date}"),
     ]
+    rows.extend(_luck_rows(luck))
     if machine_price is not None:
         rows.append(("simple payback", f"{payback:,.0f} days" if payback else "never at today's numbers"))
         rows.append(("all-in cost per BTC (3-year depreciation)", _usd(r.all_in_cost_per_btc_usd)))
@@ -272,6 +402,83 @@ def profit_cmd(
     if heatmap is not None:
         rows.append(("heatmap", str(heatmap)))
     console.print(key_value_table(f"Profitability of {miner.model}", rows))
+
+
+def _pool_note(r: ProfitResult) -> str:
+    if r.pool_scheme == PoolScheme.SOLO.value:
+        return "solo (own node): no pool fee, the whole block when found"
+    return f"{r.pool_scheme.upper()}, fee {r.pool_fee * 100:.2f} %"
+
+
+def _warn_profit_inputs(r: ProfitResult, costs: CostModel) -> None:
+    """One ``warning:`` line per input that makes the answer suspect (refusals raise earlier)."""
+    if r.network_share > 0.5:
+        err_console.print(
+            f"warning: this fleet is {r.network_share:.0%} of the network's hashrate: it would move "
+            "the difficulty and the fee market, which this model holds fixed",
+            highlight=False,
+            soft_wrap=True,
+        )
+    if costs.pool_scheme is PoolScheme.SOLO and costs.pool_fee > 0:
+        err_console.print(
+            f"warning: --scheme solo pays no pool fee; --pool-fee {costs.pool_fee:.2%} ignored",
+            highlight=False,
+            soft_wrap=True,
+        )
+
+
+def _luck(
+    r: ProfitResult, costs: CostModel, net: NetworkState, pool_hashrate_ehs: float | None
+) -> list[dict[str, float]] | None:
+    """Solo (or small-pool PPLNS) variance over 30 and 365 days; None for smooth schemes."""
+    scheme = costs.pool_scheme
+    if pool_hashrate_ehs is not None and scheme is not PoolScheme.PPLNS:
+        raise EconomicsInputError("--pool-hashrate-ehs applies to --scheme pplns")
+    if scheme is not PoolScheme.SOLO and pool_hashrate_ehs is None:
+        return None
+    pool_ths = None if pool_hashrate_ehs is None else pool_hashrate_ehs * 1e6
+    if pool_ths is not None and pool_ths < r.hashrate_ths:
+        raise EconomicsInputError("--pool-hashrate-ehs is smaller than your own hashrate")
+    finder_ths = r.hashrate_ths * costs.uptime if pool_ths is None else pool_ths
+    out: list[dict[str, float]] = []
+    for days in (30, 365):
+        pay = pool_payout(
+            scheme,
+            hashrate_ths=r.hashrate_ths * costs.uptime,
+            difficulty=net.difficulty,
+            subsidy_btc_per_block=net.subsidy_btc_per_block,
+            fees_btc_per_block=net.fees_btc_per_block,
+            horizon_days=days,
+            pool_fee=costs.effective_pool_fee,
+            pool_hashrate_ths=pool_ths,
+        )
+        out.append(
+            {
+                "horizon_days": days,
+                "expected_days_per_block": r.expected_days_per_block * r.hashrate_ths / finder_ths,
+                "probability_no_block": pay.probability_zero,
+                "expected_btc": pay.expected_btc,
+                "p5_btc": pay.p5_btc,
+                "p95_btc": pay.p95_btc,
+            }
+        )
+    return out
+
+
+def _luck_rows(luck: list[dict[str, float]] | None) -> list[tuple[str, str]]:
+    if not luck:
+        return []
+    rows = [("expected days per block (yours or the pool's)", f"{luck[0]['expected_days_per_block']:,.1f}")]
+    for item in luck:
+        days = int(item["horizon_days"])
+        rows.append((f"P(no block in {days} days)", f"{item['probability_no_block']:.1%}"))
+        rows.append(
+            (
+                f"BTC in {days} days: P5 / mean / P95",
+                f"{item['p5_btc']:.4f} / {item['expected_btc']:.4f} / {item['p95_btc']:.4f}",
+            )
+        )
+    return rows
 
 
 def _save_heatmap(miner: MinerModel, count: int, costs: CostModel, net: NetworkState, path: Path) -> None:
@@ -294,6 +501,13 @@ def rank_cmd(
     uptime: UPTIME = 1.0,
     pool_fee: POOL_FEE = "0%",
     date: DATE = None,
+    difficulty: DIFFICULTY = None,
+    hashrate_ehs: HASHRATE_EHS = None,
+    btc_price: BTC_PRICE = None,
+    fees_btc_per_block: FEES_PER_BLOCK = None,
+    fee_share: FEE_SHARE = None,
+    hashprice: HASHPRICE = None,
+    network_file: NETWORK_FILE = None,
     top: Annotated[int, typer.Option("--top", min=1, help="Rows to show in the table.")] = 25,
     catalog: CATALOG = None,
     csv: CSV = None,
@@ -301,12 +515,19 @@ def rank_cmd(
 ) -> None:
     """Rank the whole catalog by daily profit at a power price (like ASICMinerValue)."""
     costs = _costs(power_price, 0.0, None, pue, uptime, pool_fee, PoolScheme.FPPS)
-    net = _network(date)
+    net = _network(date, **_overrides_given(locals()))
     ranked = rank_catalog(costs=costs, network=net, catalog=hardware_catalog(catalog or []))
     if csv is not None:
         write_csv(ranked, csv, index=False)
     if json_output:
-        print_json({"snapshot_date": net.date, "power_price_usd_per_kwh": power_price, "models": ranked})
+        print_json(
+            {
+                "snapshot_date": net.date,
+                "as_of": _as_of_json(net),
+                "power_price_usd_per_kwh": power_price,
+                "models": ranked,
+            }
+        )
         return
     rows = [
         (
@@ -337,6 +558,7 @@ def rank_cmd(
         "shutdown BTC",
     ]
     console.print(records_table(title, cols, rows))
+    console.print(_as_of_row(net)[1], highlight=False, soft_wrap=True)
     if len(ranked) > top:
         print_plain(f"{len(ranked) - top} more models: --top {len(ranked)} or --csv")
     if csv is not None:
@@ -344,6 +566,58 @@ def rank_cmd(
 
 
 # --------------------------------------------------------------------------- forecast
+
+
+def _difficulty_growth(
+    given: str | None, date: str | None, net: NetworkState
+) -> tuple[float, DifficultyGrowthFit | None]:
+    """The growth the user gave, or the damped fit on the retargets up to the network's date."""
+    if given is not None:
+        return parse_fraction(given), None
+    fit = fit_difficulty_growth(end=None if date is None else net.date)
+    return fit.damped_growth_per_year(), fit
+
+
+def _growth_note(growth: float, fit: DifficultyGrowthFit | None) -> str:
+    if fit is None:
+        return f"{growth * 100:.1f} %/year (given)"
+    return (
+        f"{growth * 100:.1f} %/year = {DEFAULT_GROWTH_DAMPING:g} x the log growth of a log-linear fit, "
+        f"{fit.growth_per_year * 100:.1f} ± {fit.growth_per_year_se * 100:.1f} %/year, over "
+        f"{fit.points} retargets {fit.window_start} .. {fit.window_end} (one-year backtest: docs/ECONOMICS.md)"
+    )
+
+
+def _price_model_note(result: MonteCarloResult) -> str:
+    if result.price_model == "bootstrap":
+        first, last = result.bootstrap_window or ("?", "?")
+        return (
+            f"bootstrap of daily log-returns {first} .. {last}, blocks of "
+            f"{result.bootstrap_block_days} days (no drift parameter)"
+        )
+    return (
+        f"gbm, daily log drift {result.price_log_drift_per_day:.5f}, vol {result.price_log_vol_per_day:.4f}"
+    )
+
+
+def _payback_rows(result: MonteCarloResult) -> list[tuple[str, str]]:
+    if result.probability_payback is None:
+        return [("payback", "not applicable (no machine cost; give --machine-price)")]
+    median = result.payback_days_median
+    if_paid = result.payback_days_median_if_paid
+    return [
+        ("P(payback within horizon)", f"{result.probability_payback:.1%}"),
+        (
+            "median payback (all paths)",
+            f"{median:,.0f} days"
+            if median is not None
+            else "beyond the horizon (half the paths never pay back)",
+        ),
+        (
+            "median payback if paid (conditional)",
+            f"{if_paid:,.0f} days" if if_paid is not None else "no path pays back",
+        ),
+    ]
 
 
 def forecast_cmd(
@@ -385,19 +659,23 @@ def forecast_cmd(
     ] = False,
     seed: Annotated[int, typer.Option("--seed", help="Random seed.")] = 0,
     date: DATE = None,
+    difficulty: DIFFICULTY = None,
+    hashrate_ehs: HASHRATE_EHS = None,
+    btc_price: BTC_PRICE = None,
+    fees_btc_per_block: FEES_PER_BLOCK = None,
+    hashprice: HASHPRICE = None,
+    network_file: NETWORK_FILE = None,
     catalog: CATALOG = None,
     plot: PLOT = None,
     csv: CSV = None,
     json_output: JSON_OPTION = False,
 ) -> None:
     """Monte Carlo forecast of MODEL: P5/P50/P95 bands of price, hashprice and profit."""
-    miner = _miner(model, catalog, None, None)
+    miner, note = _miner(model, catalog, None, None)
     costs = _costs(power_price, hosting, all_in, pue, uptime, pool_fee, scheme, market, tou)
-    net = _network(date)
-    if difficulty_growth is None:
-        growth = fitted_difficulty_growth_per_year(net.date)
-    else:
-        growth = parse_fraction(difficulty_growth)
+    # forecast's --fee-share is the scenario's fee share, not a network override
+    net = _network(date, **_overrides_given(locals(), skip=("fee_share",)))
+    growth, fit = _difficulty_growth(difficulty_growth, date, net)
     cfg = MonteCarloConfig(
         paths=paths,
         days=round(years * 365.25),
@@ -431,6 +709,7 @@ def forecast_cmd(
             capex=capex,
             progress=lambda done, _total: bar.update(task, completed=done),
         )
+    _say_note(note)
     bands = result.bands
     if csv is not None:
         write_csv(bands, csv)
@@ -443,12 +722,33 @@ def forecast_cmd(
         "model": miner.model,
         "count": count,
         "snapshot_date": net.date,
+        "as_of": _as_of_json(net),
         "paths": result.paths,
         "days": result.days,
         "difficulty_growth_per_year": growth,
+        "difficulty_growth_fit": None
+        if fit is None
+        else {
+            "method": "log-linear least squares over retargets, log growth damped",
+            "fitted_growth_per_year": fit.growth_per_year,
+            "damping": DEFAULT_GROWTH_DAMPING,
+            "window_start": fit.window_start,
+            "window_end": fit.window_end,
+            "points": fit.points,
+            "growth_per_year_se": fit.growth_per_year_se,
+        },
         "price_model": price_model.value,
-        "price_log_drift_per_day": result.price_log_drift_per_day,
-        "price_log_vol_per_day": result.price_log_vol_per_day,
+        **(
+            {
+                "bootstrap_block_days": result.bootstrap_block_days,
+                "bootstrap_window": list(result.bootstrap_window or ()),
+            }
+            if result.price_model == "bootstrap"
+            else {
+                "price_log_drift_per_day": result.price_log_drift_per_day,
+                "price_log_vol_per_day": result.price_log_vol_per_day,
+            }
+        ),
         "capex_usd": result.capex_usd,
         "total_profit_usd": [
             result.total_profit_usd_p5,
@@ -457,7 +757,8 @@ def forecast_cmd(
         ],
         "npv_usd": [result.npv_usd_p5, result.npv_usd_p50, result.npv_usd_p95],
         "probability_payback": result.probability_payback,
-        "payback_days_p50": result.payback_days_p50,
+        "payback_days_median": result.payback_days_median,
+        "payback_days_median_if_paid": result.payback_days_median_if_paid,
     }
     tor = None
     if show_tornado:
@@ -480,16 +781,13 @@ def forecast_cmd(
             f"Forecast: {count} x {miner.model}, {years:g} years, {paths:,} paths",
             [
                 ("snapshot", _snapshot_note(net)),
-                ("difficulty growth", f"{growth * 100:.1f} %/year"),
-                (
-                    "price model",
-                    f"{price_model.value}, daily log drift {result.price_log_drift_per_day:.5f}, vol {result.price_log_vol_per_day:.4f}",
-                ),
+                _as_of_row(net),
+                ("difficulty growth", _growth_note(growth, fit)),
+                ("price model", _price_model_note(result)),
                 ("total profit P5 / P50 / P95", " / ".join(_usd(x) for x in summary["total_profit_usd"])),
                 ("NPV P5 / P50 / P95", " / ".join(_usd(x) for x in summary["npv_usd"])),
                 ("capex", _usd(result.capex_usd)),
-                ("P(payback within horizon)", f"{result.probability_payback:.1%}"),
-                ("median payback", f"{result.payback_days_p50:.0f} days" if result.payback_days_p50 else "-"),
+                *_payback_rows(result),
             ],
         )
     )
@@ -550,9 +848,17 @@ def backtest_cmd(
     json_output: JSON_OPTION = False,
 ) -> None:
     """What MODEL bought on --bought really earned, versus the flat-difficulty forecast then."""
-    miner = _miner(model, catalog, None, None)
+    miner, note = _miner(model, catalog, None, None)
     costs = _costs(power_price, hosting, all_in, pue, uptime, pool_fee, scheme, market, tou)
     bt = backtest(miner, bought, count=count, costs=costs, capex=Capex(machine_usd=machine_price), end=end)
+    _say_note(note)
+    if miner.release_date is not None and bt.bought < miner.release_date:
+        err_console.print(
+            f"warning: {escape(miner.model)} was released {miner.release_date}, after --bought {bt.bought}: "
+            "this backtest runs a machine nobody could buy then",
+            highlight=False,
+            soft_wrap=True,
+        )
     if csv is not None:
         write_csv(bt.frame, csv)
     if plot is not None:
@@ -587,6 +893,13 @@ def hashprice_cmd(
         bool, typer.Option("--history", help="Show the daily history (yearly summary).")
     ] = False,
     date: DATE = None,
+    difficulty: DIFFICULTY = None,
+    hashrate_ehs: HASHRATE_EHS = None,
+    btc_price: BTC_PRICE = None,
+    fees_btc_per_block: FEES_PER_BLOCK = None,
+    fee_share: FEE_SHARE = None,
+    hashprice: HASHPRICE = None,
+    network_file: NETWORK_FILE = None,
     plot: PLOT = None,
     csv: CSV = None,
     json_output: JSON_OPTION = False,
@@ -627,21 +940,41 @@ def hashprice_cmd(
             )
         _say_written(("chart", plot), ("CSV", csv))
         return
-    day = hashprice_on(date)
+    state = _network(date, **_overrides_given(locals()))
+    hp_row = {
+        "hashprice_usd_per_ph_day": state.hashprice_usd_per_ph_day,
+        "hashprice_btc_per_ph_day": state.hashprice_btc_per_ph_day,
+        "hashprice_usd_per_th_day": state.hashprice_usd_per_ph_day / 1000,
+        "hashprice_btc_per_th_day": state.hashprice_btc_per_ph_day / 1000,
+    }
+    sources = {i.name: i.source for i in state.as_of.inputs} if state.as_of is not None else {}
+    result: dict[str, Any] = {
+        "date": state.date,
+        "as_of": _as_of_json(state),
+        "height": state.height,
+        "difficulty": state.difficulty,
+        "price_usd": state.price_usd,
+        "subsidy_btc_per_block": state.subsidy_btc_per_block,
+        "fees_btc_per_block": state.fees_btc_per_block,
+        **hp_row,
+        "price_source": sources.get("price", ""),
+        "fees_source": sources.get("fees", ""),
+    }
     if json_output:
-        print_json(day)
+        print_json(result)
         return
     kv_rows: list[tuple[str, str]] = [
-        ("date", f"{day.date} (UTC day; {'last day of the shipped data' if date is None else 'as asked'})"),
-        ("height / difficulty", f"{day.height:,} / {day.difficulty / 1e12:,.2f} T"),
-        ("price", _usd(day.price_usd)),
-        ("reward per block", f"{day.subsidy_btc_per_block:g} + {day.fees_btc_per_block:.4f} BTC fees"),
+        ("date", f"{state.date} (UTC day; {'the package as-of' if date is None else 'as asked'})"),
+        _as_of_row(state),
+        ("height / difficulty", f"{state.height:,} / {state.difficulty / 1e12:,.2f} T"),
+        ("price", _usd(state.price_usd)),
+        ("reward per block", f"{state.subsidy_btc_per_block:g} + {state.fees_btc_per_block:.4f} BTC fees"),
         (
             "hashprice",
-            f"{_usd(day.hashprice_usd_per_ph_day)} /PH/day = ${day.hashprice_usd_per_th_day:.4f} /TH/day",
+            f"{_usd(result['hashprice_usd_per_ph_day'])} /PH/day = ${result['hashprice_usd_per_th_day']:.4f} /TH/day",
         ),
-        ("hashprice (BTC)", f"{day.hashprice_btc_per_ph_day:.8f} BTC/PH/day"),
-        ("sources", f"price {day.price_source}; fees {day.fees_source}"),
+        ("hashprice (BTC)", f"{result['hashprice_btc_per_ph_day']:.8f} BTC/PH/day"),
+        ("sources", f"price {result['price_source']}; fees {result['fees_source']}"),
     ]
     console.print(key_value_table("Hashprice", kv_rows))
 
@@ -649,7 +982,6 @@ def hashprice_cmd(
 # --------------------------------------------------------------------------- plan
 
 _EXAMPLE_FLEET = Path(__file__).resolve().parent.parent / "economics" / "examples" / "fleet.toml"
-BTC_PRICE = Annotated[float | None, typer.Option("--btc-price", help="Override the BTC price [USD].")]
 
 
 def _finite(x: float) -> bool:
@@ -682,7 +1014,13 @@ def plan_cmd(
         bool, typer.Option("--example", help="Print the shipped example fleet file and exit.")
     ] = False,
     date: DATE = None,
+    difficulty: DIFFICULTY = None,
+    hashrate_ehs: HASHRATE_EHS = None,
     btc_price: BTC_PRICE = None,
+    fees_btc_per_block: FEES_PER_BLOCK = None,
+    fee_share: FEE_SHARE = None,
+    hashprice: HASHPRICE = None,
+    network_file: NETWORK_FILE = None,
     catalog: CATALOG = None,
     csv: CSV = None,
     json_output: JSON_OPTION = False,
@@ -707,9 +1045,7 @@ def plan_cmd(
     if file is None:
         raise EconomicsInputError("give a fleet TOML file (see `hashwatt plan --example`)")
     entries = load_fleet(file, catalog=hardware_catalog(catalog or []))
-    net = _network(date)
-    if btc_price is not None:
-        net = net.replace(price_usd=btc_price)
+    net = _network(date, **_overrides_given(locals()))
     machines = fleet_profit(entries, network=net)
     sites = fleet_sites(entries, network=net)
     if csv is not None:
@@ -718,6 +1054,7 @@ def plan_cmd(
         print_json(
             {
                 "snapshot_date": net.date,
+                "as_of": _as_of_json(net),
                 "height": net.height,
                 "btc_price_usd": net.price_usd,
                 "hashprice_usd_per_ph_day": net.hashprice_usd_per_ph_day,
@@ -736,6 +1073,7 @@ def plan_cmd(
     s_rows = [_fleet_row(r, str(r["site"]), site_totals=True) for r in sites.to_dict(orient="records")]
     cols = ["site", "units", "PH/s", "MW", "profit/d", "b/e c/kWh", "b/e USD/PH/d", "USD/BTC"]
     console.print(records_table("Per site and total; break-evens (USD/BTC: cost per BTC)", cols, s_rows))
+    console.print(_as_of_row(net)[1], highlight=False, soft_wrap=True)
     _say_written(("per-machine CSV", csv))
 
 
@@ -777,11 +1115,33 @@ def best_cmd(
     market: MARKET = None,
     tou: TOU = None,
     date: DATE = None,
+    difficulty: DIFFICULTY = None,
+    hashrate_ehs: HASHRATE_EHS = None,
     btc_price: BTC_PRICE = None,
+    fees_btc_per_block: FEES_PER_BLOCK = None,
+    fee_share: FEE_SHARE = None,
+    hashprice: HASHPRICE = None,
+    network_file: NETWORK_FILE = None,
+    years: Annotated[
+        float, typer.Option("--years", min=0.1, max=20, help="Horizon of the NPV ranking [years].")
+    ] = 4.0,
+    discount_rate: Annotated[str, typer.Option("--discount-rate", help="Annual rate for NPV.")] = "10%",
+    difficulty_growth: Annotated[
+        str | None,
+        typer.Option(
+            "--difficulty-growth", help="Per year, e.g. 30% (default: the forecast's fitted growth)."
+        ),
+    ] = None,
+    price_growth: Annotated[
+        str, typer.Option("--price-growth", help="BTC price growth per year over the horizon, e.g. 10%.")
+    ] = "0%",
+    curtail: Annotated[
+        bool, typer.Option("--curtail", help="Switch off on days revenue < power cost.")
+    ] = False,
     catalog: CATALOG = None,
     json_output: JSON_OPTION = False,
 ) -> None:
-    """Best machine for a budget and power price: units affordable, daily profit, payback.
+    """Best machine for a budget: ranked by NPV over --years (difficulty growth, halvings), day one beside it.
 
     Prices are yours: the catalog holds specs, not market prices, which change every week.
 
@@ -792,9 +1152,7 @@ def best_cmd(
     --launch-prices adds the catalog's few dated launch prices (old; see the catalog notes).
     """
     costs = _costs(power_price, hosting, all_in, pue, uptime, pool_fee, scheme, market, tou)
-    net = _network(date)
-    if btc_price is not None:
-        net = net.replace(price_usd=btc_price)
+    net = _network(date, **_overrides_given(locals()))
     cat = hardware_catalog(catalog or [])
     unit_prices = {
         find_miner(name, catalog=cat).model: usd
@@ -804,16 +1162,36 @@ def best_cmd(
         priced = cat[cat["price_usd"].notna()]
         for model, usd in zip(priced["model"].tolist(), priced["price_usd"].tolist(), strict=True):
             unit_prices.setdefault(str(model), float(usd))
+    growth, fit = _difficulty_growth(difficulty_growth, date, net)
+    scenario = Scenario(
+        days=round(years * 365.25),
+        difficulty_growth_per_year=growth,
+        price_growth_per_year=parse_fraction(price_growth),
+        discount_rate=parse_fraction(discount_rate),
+        curtail=curtail,
+    )
     ranked = best_for_budget(
-        budget, unit_prices, costs=costs, network=net, catalog=cat, max_power_kw=max_power_kw
+        budget,
+        unit_prices,
+        costs=costs,
+        network=net,
+        catalog=cat,
+        max_power_kw=max_power_kw,
+        scenario=scenario,
     )
     if json_output:
         print_json(
             {
                 "snapshot_date": net.date,
+                "as_of": _as_of_json(net),
                 "budget_usd": budget,
                 "power_price_usd_per_kwh": costs.mean_energy_price_usd_per_kwh(),
                 "max_power_kw": max_power_kw,
+                "ranked_by": "npv_usd",
+                "horizon_days": scenario.days,
+                "discount_rate": scenario.discount_rate,
+                "difficulty_growth_per_year": growth,
+                "price_growth_per_year": scenario.price_growth_per_year,
                 "best": ranked.iloc[0].to_dict(),
                 "options": ranked,
             }
@@ -821,24 +1199,30 @@ def best_cmd(
         return
     rows = [
         (
-            r["model"],
-            f"{r['unit_price_usd']:,.0f}",
-            f"{int(r['units']):,}" + (" (kW cap)" if r["limited_by"] == "power" else ""),
+            escape(str(r["model"])),
+            f"{int(r['units']):,}" + ("*" if r["limited_by"] == "power" else ""),
             f"{r['hashrate_ths'] / 1000:,.2f}",
-            f"{r['efficiency_j_per_th']:.1f}",
+            f"{r['npv_usd']:,.0f}",
+            "-" if r["irr"] is None or r["irr"] != r["irr"] else f"{r['irr'] * 100:.0f}%",
+            _payback(r["payback_days_life"]),
             f"{r['profit_usd_per_day']:,.0f}",
-            f"{r['break_even_power_price_usd_per_kwh'] * 100:.2f}",
-            _payback(r["payback_days"]),
+            str(int(r["rank_day_one"])),
         )
         for r in ranked.to_dict(orient="records")
     ]
-    cols = ["model", "USD/unit", "units", "PH/s", "J/TH", "profit/d", "b/e c/kWh", "payback d"]
-    limit = f", {max_power_kw:,.0f} kW max" if max_power_kw is not None else ""
+    cols = ["model", "units", "PH/s", "NPV USD", "IRR", "payback d", "day-1 USD/d", "day-1 #"]
+    limit = f", {max_power_kw:,.0f} kW max (* = capped)" if max_power_kw is not None else ""
     title = (
-        f"Best for {_usd(budget)} at {costs.mean_energy_price_usd_per_kwh() * 100:.2f} c/kWh{limit}; "
-        f"{_snapshot_note(net)}"
+        f"Best for {_usd(budget)} at {costs.mean_energy_price_usd_per_kwh() * 100:.2f} c/kWh{limit}, "
+        f"by NPV over {years:g} years at {scenario.discount_rate:.0%}"
     )
     console.print(records_table(title, cols, rows))
+    console.print(
+        f"difficulty {_growth_note(growth, fit)}; BTC price {scenario.price_growth_per_year:+.0%}/year; "
+        f"{'curtailed when unprofitable' if curtail else 'running every day'}; {_snapshot_note(net)}",
+        highlight=False,
+    )
+    console.print(_as_of_row(net)[1], highlight=False, soft_wrap=True)
 
 
 def register(app: typer.Typer) -> None:

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import math
 from pathlib import Path
 from typing import Annotated, Any
 
 import pandas as pd
 import typer
+from rich.markup import escape
 from rich.progress import Progress
 
 from hashwatt.chain import Block
@@ -43,12 +45,14 @@ from hashwatt.network import (
     double_spend_rosenfeld,
     hashrate_history,
     network_energy_history,
+    next_adjustment,
     orphan_rate,
     pool_counts_by_window,
     probability_no_block,
     selfish_mining_revenue_eyal_sirer,
     selfish_mining_threshold,
     simulate_selfish_mining,
+    trailing_windows,
     trend_per_year,
 )
 
@@ -129,6 +133,24 @@ def _metrics_rows(label: str, m: ConcentrationMetrics) -> list[tuple[str, str]]:
     ]
 
 
+def _calendar_window_partial(blocks: pd.DataFrame, start: pd.Timestamp, window: str) -> bool:
+    """True when the shipped blocks cover only part of the calendar window starting at ``start``."""
+    times = pd.to_datetime(blocks["time_utc"], utc=True)
+    begin = (
+        pd.Timestamp(start).tz_localize("UTC") if pd.Timestamp(start).tzinfo is None else pd.Timestamp(start)
+    )
+    end = (
+        begin
+        + {
+            "day": pd.DateOffset(days=1),
+            "week": pd.DateOffset(weeks=1),
+            "month": pd.DateOffset(months=1),
+            "year": pd.DateOffset(years=1),
+        }[window]
+    )
+    return bool(times.min() > begin or times.max() < end - pd.Timedelta(hours=1))
+
+
 @network_app.command("pools")
 def pools(
     window: Annotated[Window, typer.Option(help="Counting window.", case_sensitive=False)] = Window.MONTH,
@@ -166,11 +188,34 @@ def pools(
 
         title = f"Bitcoin block share by pool, per {window.value}"
         save_figure(plot_pool_shares(counts, top=top, title=title), plot)
+    trailing = trailing_windows(blocks, label="pool_name")
+    adjustment = next_adjustment(load_pool_blocks()) if until is None else None
+    partial = _calendar_window_partial(blocks, latest_start, window.value)
     if json_output:
         print_json(
             {
                 "window": window.value,
                 "latest_window_start": latest_start,
+                "latest_window_partial": partial,
+                "trailing": [
+                    {
+                        "window": w.name,
+                        "start": w.start,
+                        "end": w.end,
+                        "blocks": w.blocks,
+                        "partial": w.partial,
+                        "pools": [
+                            {
+                                "pool": str(name),
+                                "blocks": round(float(share) * w.blocks),
+                                "share": float(share),
+                            }
+                            for name, share in w.shares().head(top).items()
+                        ],
+                    }
+                    for w in trailing
+                ],
+                "next_adjustment": adjustment,
                 "latest": report,
                 "history": history.reset_index(),
                 "trend_per_year": trends,
@@ -179,6 +224,8 @@ def pools(
         )
         return
     title = f"Pool shares, {window.value} starting {latest_start:%Y-%m-%d} ({fmt_int(report.blocks)} blocks)"
+    if partial:
+        title += f"; partial {window.value}: the blocks cover only part of it"
     rows = [
         (s.pool, fmt_int(s.blocks), _pct(s.share), f"{_pct(s.share_lower)} .. {_pct(s.share_upper)}")
         for s in report.shares[:top]
@@ -216,7 +263,43 @@ def pools(
             hist_rows,
         )
     )
-    print_plain("Trend per year: " + ", ".join(f"{k} {v:+.4f}" for k, v in trends.items()))
+    print_plain(
+        "Trend per year: "
+        + ", ".join(
+            f"{k} {v:+.4f}" if math.isfinite(v) else f"{k} n/a (one window)" for k, v in trends.items()
+        )
+    )
+    t_rows = [
+        (
+            w.name + (" (partial)" if w.partial else ""),
+            fmt_int(w.blocks),
+            ", ".join(f"{escape(str(n))} {_pct(float(v))}" for n, v in w.shares().head(3).items()),
+        )
+        for w in trailing
+    ]
+    console.print(
+        records_table("Trailing windows to the newest block", ["window", "blocks", "top pools"], t_rows)
+    )
+    if adjustment is not None:
+        a = adjustment
+        console.print(
+            key_value_table(
+                "Next difficulty adjustment (estimate from the current epoch)",
+                [
+                    ("epoch", f"{fmt_int(a.epoch_start_height)} .. {fmt_int(a.retarget_height - 1)}"),
+                    (
+                        "progress",
+                        f"{fmt_int(a.blocks_mined)} of 2,016 blocks ({a.progress:.1%}), {fmt_int(a.blocks_remaining)} to go",
+                    ),
+                    ("mean block time so far", f"{a.mean_block_time_s:,.0f} s"),
+                    ("estimated change", f"{a.estimated_change_pct:+.2f} %"),
+                    (
+                        "estimated retarget",
+                        f"{a.estimated_retarget_time:%Y-%m-%d %H:%M} UTC at height {fmt_int(a.retarget_height)}",
+                    ),
+                ],
+            )
+        )
     if plot is not None:
         print_plain(f"Plot written to {plot}")
 

@@ -4,30 +4,42 @@ Everything else in hashwatt reads data only through this package.
 """
 
 from hashwatt.data._embedded import embedded_path, load_retarget_history
+from hashwatt.data.asof import STALE_AFTER_DAYS, AsOf, DatedInput, utc_today
 from hashwatt.data.hardware import (
+    AmbiguousMinerError,
+    MinerLookup,
     MinerModel,
     UnknownMinerError,
     find_miner,
     hardware_catalog,
     load_catalog_file,
+    lookup_miner,
 )
 from hashwatt.data.history import (
     DateOutOfRangeError,
     NetworkSnapshot,
+    current_snapshot,
     daily_history,
     history_range,
     network_snapshot,
+    recent_prices,
 )
 from hashwatt.data.live import LiveDataError, LiveSource, MempoolSpaceSource, live_snapshot
 
 __all__ = [
+    "STALE_AFTER_DAYS",
+    "AmbiguousMinerError",
+    "AsOf",
     "DateOutOfRangeError",
+    "DatedInput",
     "LiveDataError",
     "LiveSource",
     "MempoolSpaceSource",
+    "MinerLookup",
     "MinerModel",
     "NetworkSnapshot",
     "UnknownMinerError",
+    "current_snapshot",
     "daily_history",
     "embedded_path",
     "find_miner",
@@ -36,5 +48,8 @@ __all__ = [
     "live_snapshot",
     "load_catalog_file",
     "load_retarget_history",
+    "lookup_miner",
     "network_snapshot",
+    "recent_prices",
+    "utc_today",
 ]

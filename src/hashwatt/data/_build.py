@@ -4,7 +4,8 @@ Run by maintainers, never at import time::
 
     python -m hashwatt.data._build /path/to/shared/data
 
-It writes ``files/asic_miners_catalog.csv`` and ``files/btc_daily_history.csv.gz``. Every
+It writes ``files/asic_miners_catalog.csv``, ``files/btc_retarget_history.csv``,
+``files/btc_price_daily_recent.csv`` and ``files/btc_daily_history.csv.gz``. Every
 number comes from a file in the reference folder (see ``files/SOURCES.md``); the only
 arithmetic is unit conversion, power = hashrate x stated efficiency where only the
 efficiency is printed, and the consensus rules (subsidy by height, retarget by header time).
@@ -22,8 +23,11 @@ import pandas as pd
 
 from hashwatt.chain import (
     COIN,
+    HASHES_PER_DIFFICULTY,
     RETARGET_INTERVAL,
     SECONDS_PER_DAY,
+    TARGET_BLOCK_INTERVAL_S,
+    TARGET_TIMESPAN_S,
     block_subsidy_sat,
     difficulty_from_bits,
     hashes_per_block,
@@ -85,6 +89,9 @@ _SUPERSEDED = {
     ): "btccontract.de 'around 3200W' is low-confidence; Bitmain-quoted 17.5 J/TH kept",
     ("Antminer S21 Pro", 3531.0): "3531 W from one blog; 3510 W (15 J/TH) from lmc-mining.vercel.app kept",
 }
+# asics-tools lists the non-Pro S19j with the S19j Pro's four bins, figure for figure (a copy,
+# not a measurement): those rows are left out until a cited S19j figure is shipped.
+_COPIED_MODELS = {"Antminer S19j": "asics-tools repeats the S19j Pro's bins under the S19j name"}
 
 _CATALOG_COLUMNS = [*CATALOG_COLUMNS, "note"]
 
@@ -113,6 +120,8 @@ def _catalog_rows(shared: Path) -> pd.DataFrame:
     at = pd.read_csv(shared / "asic_miners_sha256_variants_asicstools_2022.csv")
     for rec in at.to_dict(orient="records"):
         maker, model = _ASICSTOOLS_NAMES[str(rec["model_lowercase"]).lower()]
+        if model in _COPIED_MODELS:
+            continue
         rows.append(
             {
                 "model": model,
@@ -240,6 +249,103 @@ def build_catalog(shared: Path) -> pd.DataFrame:
     return frame[_CATALOG_COLUMNS]
 
 
+# --------------------------------------------------------------------------- retargets
+
+_RETARGET_COLUMNS = [
+    "epoch",
+    "height",
+    "block_hash",
+    "timestamp_unix",
+    "time_utc",
+    "bits_hex",
+    "difficulty",
+    "difficulty_change_pct",
+    "epoch_duration_s",
+    "implied_hashrate_ehs",
+    "chainwork_hex",
+    "source",
+    "time_source",
+]
+
+
+def build_retargets(shared: Path) -> pd.DataFrame:
+    """Every retarget: bitcoinj's checkpoints to 878,976, then Electrum's to 953,568.
+
+    Electrum's checkpoints carry bits but no header time. The time comes from the per-block
+    file where it covers the height; past it, the consensus rule is inverted: a retarget sets
+    D' = D x 1,209,600 s / span, so span = 1,209,600 x D / D' gives time(h - 1) from
+    time(h - 2016) (exact up to compact-bits rounding, a few seconds), and block h is put one
+    target interval later (``time_source`` = estimated_retarget_ratio).
+    """
+    bj = pd.read_csv(shared / "btc_retarget_history.csv", dtype=str, keep_default_na=False)
+    bj["source"] = "bitcoinj"
+    bj["time_source"] = "header"
+    el = pd.read_csv(shared / "btc_retargets_electrum_880992_953568.csv", dtype={"bits_hex": str})
+    blocks = pd.read_csv(
+        shared / "btc_blocks_pool_664063_946236.csv.gz", usecols=["height", "timestamp_unix"]
+    ).set_index("height")["timestamp_unix"]
+    known = dict(zip(bj["height"].astype(int).tolist(), bj["bits_hex"].tolist(), strict=True))
+    rows: list[dict[str, object]] = []
+    prev_bits = int(str(bj["bits_hex"].iloc[-1]), 16)
+    prev_height = int(str(bj["height"].iloc[-1]))
+    prev_time = int(str(bj["timestamp_unix"].iloc[-1]))
+    for rec in el.sort_values("height").to_dict(orient="records"):
+        height = int(rec["height"])
+        bits = int(str(rec["bits_hex"]), 16)
+        if height in known:
+            if known[height] != str(rec["bits_hex"]):
+                raise DataError(f"Electrum and bitcoinj disagree on the bits at {height}")
+            continue
+        if height != prev_height + RETARGET_INTERVAL:
+            raise DataError(f"Electrum checkpoints skip a retarget before {height}")
+        if height - 1 in blocks.index and next_bits(prev_bits, prev_time, int(blocks[height - 1])) != bits:
+            raise DataError(f"retarget rule disagrees with Electrum at {height}")
+        if height in blocks.index:
+            time_unix, time_source = int(blocks[height]), "blocks_file"
+        else:
+            span = TARGET_TIMESPAN_S * difficulty_from_bits(prev_bits) / difficulty_from_bits(bits)
+            time_unix = round(prev_time + span + TARGET_BLOCK_INTERVAL_S)
+            time_source = "estimated_retarget_ratio"
+        rows.append(
+            {
+                "epoch": height // RETARGET_INTERVAL,
+                "height": height,
+                "block_hash": "",
+                "timestamp_unix": time_unix,
+                "time_utc": dt.datetime.fromtimestamp(time_unix, dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+                "bits_hex": f"{bits:08x}",
+                "chainwork_hex": "",
+                "source": "electrum",
+                "time_source": time_source,
+            }
+        )
+        prev_bits, prev_height, prev_time = bits, height, time_unix
+    new = pd.DataFrame(rows)
+    # Derived columns as in the bitcoinj rows (which are kept verbatim, strings and all).
+    times = pd.concat([bj["timestamp_unix"].iloc[-1:].astype(int), new["timestamp_unix"]], ignore_index=True)
+    bits_all = [str(bj["bits_hex"].iloc[-1]), *new["bits_hex"].tolist()]
+    diffs = np.array([difficulty_from_bits(int(b, 16)) for b in bits_all])
+    duration = (times.shift(-1) - times).to_numpy(dtype=float)
+    implied = diffs * HASHES_PER_DIFFICULTY / (duration / RETARGET_INTERVAL) / 1e18
+    new["difficulty"] = [f"{d:.10g}" for d in diffs[1:]]
+    new["difficulty_change_pct"] = [f"{x:.4f}" for x in (diffs[1:] / diffs[:-1] - 1) * 100]
+    new["epoch_duration_s"] = ["" if np.isnan(d) else str(int(d)) for d in duration[1:]]
+    new["implied_hashrate_ehs"] = ["" if np.isnan(x) else f"{x:.9g}" for x in implied[1:]]
+    bj = bj.astype(str).replace("nan", "")
+    last = len(bj) - 1
+    bj.loc[last, "epoch_duration_s"] = str(int(duration[0]))
+    bj.loc[last, "implied_hashrate_ehs"] = f"{implied[0]:.9g}"
+    frame = pd.concat([bj, new.astype(str)], ignore_index=True)
+    return frame[_RETARGET_COLUMNS]
+
+
+def build_recent_prices(shared: Path) -> pd.DataFrame:
+    """Bitstamp daily closes after the OHLCV file (CC BY-SA 4.0, shipped as its own file)."""
+    frame = pd.read_csv(shared / "btc_price_daily_bitstamp_2025-06-01_2026-08-21.csv")
+    frame["source"] = "bitstamp_zielak_typedcypher"
+    return frame[["date", "close_usd", "source"]]
+
+
 # --------------------------------------------------------------------------- daily history
 
 
@@ -285,7 +391,10 @@ def build_history(shared: Path) -> pd.DataFrame:
     fees4 = pd.read_csv(shared / "btc_fees_price_blockchaincom_4day_2009_2025.csv", parse_dates=["date"])
     fee_pts = fees4[fees4["metric"] == "transaction-fees"].set_index("date")["value"].astype(float)
     price_pts = fees4[fees4["metric"] == "market-price"].set_index("date")["value"].astype(float)
-    end = fee_pts.index.max()
+    cm25 = pd.read_csv(
+        shared / "btc_network_daily_coinmetrics_2025-05-02_2025-12-29.csv", parse_dates=["date"]
+    ).set_index("date")
+    end = cm25.index.max()  # the last day with a fee figure
     days = pd.date_range(pd.Timestamp(str(start)), pd.Timestamp(str(end)), freq="D")
     out = pd.DataFrame(index=pd.DatetimeIndex(days, name="date"))
 
@@ -335,6 +444,11 @@ def build_history(shared: Path) -> pd.DataFrame:
     fill = price.isna() & cm_price.notna()
     price[fill] = cm_price[fill]
     src[fill] = "coinmetrics"
+    recent = build_recent_prices(shared)
+    recent_close = recent.set_index(pd.to_datetime(recent["date"]))["close_usd"].reindex(days)
+    fill = price.isna() & recent_close.notna()
+    price[fill] = recent_close[fill]
+    src[fill] = "bitstamp_recent_close"
     fill = price.isna()
     if fill.any():
         interp = price_pts.reindex(price_pts.index.union(days)).interpolate(method="time").reindex(days)
@@ -347,8 +461,20 @@ def build_history(shared: Path) -> pd.DataFrame:
     # blockchain.com series (exact on its days, time-interpolated between) elsewhere.
     daily = pd.read_csv(shared / "btc_daily_fees_blockchaincom_2019_2024.csv", parse_dates=["date_utc"])
     daily_fees = daily.set_index("date_utc")["fees_btc"].reindex(days)
-    fees = daily_fees.copy()
+    more = pd.read_csv(
+        shared / "btc_fees_daily_blockchaincom_2024-02-06_2025-02-02.csv", parse_dates=["date"]
+    )
+    more_fees = more.set_index("date")["fees_btc"].reindex(days)
+    both = daily_fees.notna() & more_fees.notna()
+    if not np.allclose(daily_fees[both], more_fees[both], rtol=1e-9):
+        raise DataError("the two blockchain.com daily fee exports disagree where they overlap")
+    fees = daily_fees.fillna(more_fees)
     fsrc = pd.Series(np.where(fees.notna(), "blockchaincom_daily", ""), index=days, dtype=object)
+    # Coin Metrics 2025 (CC BY-NC, transcribed by hand from a stored copy: less certain).
+    cm25_fees = cm25["fees_btc"].reindex(days)
+    fill = fees.isna() & cm25_fees.notna()
+    fees[fill] = cm25_fees[fill]
+    fsrc[fill] = "coinmetrics_2025_transcribed"
     cm_fees = cm["fees_btc"].reindex(days)
     fill = fees.isna() & cm_fees.notna()
     fees[fill] = cm_fees[fill]
@@ -361,6 +487,8 @@ def build_history(shared: Path) -> pd.DataFrame:
     interp = fee_pts.reindex(fee_pts.index.union(days)).interpolate(method="time").reindex(days)
     fees[fill] = interp[fill]
     fsrc[fill] = "blockchaincom_4day_interpolated"
+    if fees.isna().any():
+        raise DataError(f"no fee figure for {fees.index[fees.isna()][0].date()}")
     out["fees_btc_per_day"] = fees
     out["fees_source"] = fsrc
     out["fees_interpolated"] = fsrc == "blockchaincom_4day_interpolated"
@@ -377,6 +505,9 @@ def main(argv: list[str]) -> int:
     shared = Path(argv[1]) if len(argv) > 1 else Path("../shared/data")
     catalog = build_catalog(shared)
     catalog.to_csv(_FILES / "asic_miners_catalog.csv", index=False)
+    retargets = build_retargets(shared)
+    retargets.to_csv(_FILES / "btc_retarget_history.csv", index=False, lineterminator="\r\n")
+    build_recent_prices(shared).to_csv(_FILES / "btc_price_daily_recent.csv", index=False)
     history = build_history(shared)
     history.to_csv(
         _FILES / "btc_daily_history.csv.gz",

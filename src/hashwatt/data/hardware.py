@@ -26,11 +26,14 @@ __all__ = [
     "CATALOG_COLUMNS",
     "MAX_EFFICIENCY_J_PER_TH",
     "MIN_EFFICIENCY_J_PER_TH",
+    "AmbiguousMinerError",
+    "MinerLookup",
     "MinerModel",
     "UnknownMinerError",
     "find_miner",
     "hardware_catalog",
     "load_catalog_file",
+    "lookup_miner",
 ]
 
 _CATALOG_FILE = "asic_miners_catalog.csv"
@@ -62,6 +65,33 @@ class UnknownMinerError(DataInputError):
         self.suggestions = suggestions
         hint = f"; did you mean: {', '.join(suggestions)}?" if suggestions else ""
         super().__init__(f"unknown miner model {query!r}{hint} (see `hashwatt rank` for the catalog)")
+
+
+class AmbiguousMinerError(DataInputError):
+    """The query matches several different models (not just bins of one); ``models`` lists them."""
+
+    def __init__(self, query: str, models: tuple[str, ...]) -> None:
+        self.query = query
+        self.models = models
+        super().__init__(f"{query!r} matches several models: {', '.join(models)}; name one of them")
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class MinerLookup:
+    """What a name resolved to: the model, and the other bins when a default bin was chosen."""
+
+    miner: MinerModel
+    other_bins: tuple[str, ...] = ()
+
+    @property
+    def note(self) -> str | None:
+        """One line saying which bin was picked and which others exist, or None."""
+        if not self.other_bins:
+            return None
+        return (
+            f"{self.miner.model} picked, the highest hashrate bin (the default); "
+            f"other bins: {', '.join(self.other_bins)} (name one to choose it)"
+        )
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -252,9 +282,16 @@ def find_miner(query: str, *, catalog: pd.DataFrame | None = None) -> MinerModel
     """Look a model up by a forgiving name: "s21 pro" finds "Antminer S21 Pro".
 
     Case, spaces, dashes and the brand word are ignored. A name without a hashrate bin
-    ("s19j pro") picks the model's highest bin. Unknown names raise
-    :class:`UnknownMinerError` with the closest catalog names as suggestions.
+    ("s19j pro") picks the model's highest bin (the documented default; :func:`lookup_miner`
+    also returns the other bins). A name that matches different models raises
+    :class:`AmbiguousMinerError`; unknown names raise :class:`UnknownMinerError` with the
+    closest catalog names as suggestions.
     """
+    return lookup_miner(query, catalog=catalog).miner
+
+
+def lookup_miner(query: str, *, catalog: pd.DataFrame | None = None) -> MinerLookup:
+    """:func:`find_miner` with the bins it did not pick (see :class:`MinerLookup`)."""
     if not query or not query.strip():
         raise DataInputError("miner model name is empty")
     frame = hardware_catalog() if catalog is None else catalog
@@ -271,8 +308,16 @@ def find_miner(query: str, *, catalog: pd.DataFrame | None = None) -> MinerModel
             base_hits.append(rec)
     hits = exact_hits or base_hits
     if hits:
+        models = sorted({_BIN_RE.sub("", str(r["model"])).strip() for r in hits})
+        if len(models) > 1:
+            raise AmbiguousMinerError(query, tuple(models))
         best = max(hits, key=lambda r: float(str(r["hashrate_ths"])))
-        return _row_to_model(best)
+        others = tuple(
+            str(r["model"])
+            for r in sorted(hits, key=lambda r: float(str(r["hashrate_ths"])))
+            if r is not best
+        )
+        return MinerLookup(_row_to_model(best), others)
     names = [str(r["model"]) for r in records]
     by_norm: dict[str, str] = {}
     for name in names:

@@ -27,13 +27,19 @@ from hashwatt.economics._montecarlo import (
     monte_carlo,
 )
 from hashwatt.economics._network import (
+    DEFAULT_GROWTH_DAMPING,
+    DEFAULT_GROWTH_WINDOW_DAYS,
+    DifficultyGrowthFit,
     HalvingForecast,
+    backtest_difficulty_growth,
     block_time_with_growth_s,
+    fit_difficulty_growth,
     fit_difficulty_growth_per_day,
     halving_schedule,
     height_at,
     observed_block_time_s,
 )
+from hashwatt.economics._overrides import NetworkOverrides, apply_overrides, parse_difficulty
 from hashwatt.economics._pools import PoolPayout, PoolScheme, parse_pool_fee, pool_payout
 from hashwatt.economics._profit import NetworkState, ProfitResult, profit
 from hashwatt.economics._projection import (
@@ -59,11 +65,14 @@ from hashwatt.economics.errors import EconomicsError, EconomicsInputError
 __all__ = [
     "BAND_METRICS",
     "DAYS_PER_MONTH",
+    "DEFAULT_GROWTH_DAMPING",
+    "DEFAULT_GROWTH_WINDOW_DAYS",
     "HASHES_PER_DIFFICULTY",
     "SECONDS_PER_DAY",
     "BacktestResult",
     "Capex",
     "CostModel",
+    "DifficultyGrowthFit",
     "EconomicsError",
     "EconomicsInputError",
     "FlatPrice",
@@ -73,6 +82,7 @@ __all__ = [
     "InvestmentMetrics",
     "MonteCarloConfig",
     "MonteCarloResult",
+    "NetworkOverrides",
     "NetworkState",
     "PoolPayout",
     "PoolScheme",
@@ -84,11 +94,14 @@ __all__ = [
     "TimeOfUse",
     "TornadoMetric",
     "annual_to_daily",
+    "apply_overrides",
     "backtest",
+    "backtest_difficulty_growth",
     "best_for_budget",
     "block_time_with_growth_s",
     "btc_per_day",
     "expected_blocks_per_day",
+    "fit_difficulty_growth",
     "fit_difficulty_growth_per_day",
     "fit_price_model",
     "fleet_profit",
@@ -107,6 +120,7 @@ __all__ = [
     "network_paths",
     "npv_usd",
     "observed_block_time_s",
+    "parse_difficulty",
     "parse_fleet",
     "parse_pool_fee",
     "payback_day",

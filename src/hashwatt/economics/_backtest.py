@@ -64,7 +64,7 @@ def backtest(
         raise EconomicsInputError(f"need at least two days of history after {start}")
     costs = costs or CostModel()
     capex = capex or Capex()
-    keep = costs.uptime * (1.0 - costs.pool_fee)
+    keep = costs.kept_fraction
     h = miner.hashrate_ths * count
     out = pd.DataFrame(index=frame.index)
     for col in (

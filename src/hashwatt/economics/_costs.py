@@ -28,11 +28,17 @@ __all__ = ["DAYS_PER_MONTH", "CostModel", "FlatPrice", "HourlyPrice", "PowerPric
 DAYS_PER_MONTH = DAYS_PER_YEAR / 12
 
 
-def _check_price(value: float, what: str) -> None:
+#: Above this a price is a typo, not a tariff (ERCOT's offer cap is 5 USD/kWh) [USD/kWh].
+MAX_POWER_PRICE_USD_PER_KWH = 100.0
+
+
+def _check_price(value: float, what: str, *, upper: float = 1e9) -> None:
     if not math.isfinite(value):
         raise EconomicsInputError(f"{what} must be a finite number")
     if value < 0:
         raise EconomicsInputError(f"{what} cannot be negative, got {value}")
+    if value > upper:
+        raise EconomicsInputError(f"{what} of {value:g} is beyond any real value (at most {upper:g})")
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -42,7 +48,7 @@ class FlatPrice:
     usd_per_kwh: float
 
     def __post_init__(self) -> None:
-        _check_price(self.usd_per_kwh, "power price")
+        _check_price(self.usd_per_kwh, "power price [USD/kWh]", upper=MAX_POWER_PRICE_USD_PER_KWH)
 
     def mean_usd_per_kwh(self) -> float:
         return self.usd_per_kwh
@@ -158,6 +164,16 @@ class CostModel:
             raise EconomicsInputError(f"uptime must be in (0, 1], got {self.uptime}")
         if not 0.0 <= self.pool_fee < 1.0:
             raise EconomicsInputError(f"pool fee must be in [0, 1), got {self.pool_fee}")
+
+    @property
+    def effective_pool_fee(self) -> float:
+        """The pool fee actually deducted [-]: none when mining solo (no pool takes a cut)."""
+        return 0.0 if self.pool_scheme is PoolScheme.SOLO else self.pool_fee
+
+    @property
+    def kept_fraction(self) -> float:
+        """Share of the expected block reward the miner keeps: uptime x (1 - deducted pool fee)."""
+        return self.uptime * (1.0 - self.effective_pool_fee)
 
     @property
     def fee_share(self) -> float:

@@ -11,7 +11,9 @@ import pandas as pd
 from hashwatt.data import MinerModel, hardware_catalog
 from hashwatt.data.hardware import _row_to_model
 from hashwatt.economics._costs import CostModel
+from hashwatt.economics._finance import Capex
 from hashwatt.economics._profit import NetworkState, profit
+from hashwatt.economics._projection import Scenario, project
 from hashwatt.economics.errors import EconomicsInputError
 
 __all__ = ["FleetEntry", "best_for_budget", "fleet_profit", "fleet_sites", "rank_catalog"]
@@ -64,14 +66,19 @@ def best_for_budget(
     network: NetworkState | None = None,
     catalog: pd.DataFrame | None = None,
     max_power_kw: float | None = None,
+    scenario: Scenario | None = None,
 ) -> pd.DataFrame:
-    """Which model maximises daily profit for a budget, given unit prices [USD] by model name.
+    """Which model is the best buy for a budget, given unit prices [USD] by model name.
 
     Catalog rows carry no market prices, so the caller supplies them (fuzzy model names).
     For each priced model: units = floor(budget / price), capped at floor(max_power_kw x
-    1000 / power_w) when a power limit [kW] is given; fleet revenue, cost and profit per day
-    at today's economics; payback days = spent / daily profit (None if it never pays).
-    Best (highest daily profit) first; ``limited_by`` says whether budget or power capped it.
+    1000 / power_w) when a power limit [kW] is given; the day-one view (fleet revenue, cost
+    and profit per day at today's economics, payback days = spent / daily profit) and, with a
+    ``scenario``, the life view: :func:`project` over its horizon (difficulty growth, halvings,
+    price path, discount rate) with the units' price as capex, giving NPV [USD], IRR [-/year]
+    and payback [days]. Ranked by NPV when a scenario is given (a machine that earns most on
+    day one can lose most over its life), else by day-one profit; ``rank_day_one`` keeps the
+    day-one order beside it. ``limited_by`` says whether budget or power capped the units.
     """
     if not math.isfinite(budget_usd) or budget_usd <= 0:
         raise EconomicsInputError(f"budget must be a positive number of USD, got {budget_usd}")
@@ -101,6 +108,23 @@ def best_for_budget(
         if units < 1:
             continue
         r = profit(miner, count=units, costs=costs, network=net)
+        life: dict[str, object] = {}
+        if scenario is not None:
+            proj = project(
+                miner,
+                count=units,
+                costs=costs,
+                network=net,
+                scenario=scenario,
+                capex=Capex(machine_usd=price),
+            )
+            life = {
+                "npv_usd": proj.metrics.npv_usd,
+                "irr": proj.metrics.irr,
+                "payback_days_life": proj.metrics.payback_days,
+                "total_profit_usd": proj.metrics.total_cash_flow_usd,
+                "horizon_days": scenario.days,
+            }
         rows.append(
             {
                 "model": miner.model,
@@ -116,11 +140,15 @@ def best_for_budget(
                 "profit_usd_per_day": r.profit_usd_per_day,
                 "break_even_power_price_usd_per_kwh": r.break_even_power_price_usd_per_kwh,
                 "payback_days": units * price / r.profit_usd_per_day if r.profit_usd_per_day > 0 else None,
+                **life,
             }
         )
     if not rows:
         raise EconomicsInputError("the budget (or the power limit) buys none of the priced models")
-    return pd.DataFrame(rows).sort_values("profit_usd_per_day", ascending=False).reset_index(drop=True)
+    frame = pd.DataFrame(rows)
+    frame["rank_day_one"] = frame["profit_usd_per_day"].rank(ascending=False, method="first").astype(int)
+    key = "npv_usd" if scenario is not None else "profit_usd_per_day"
+    return frame.sort_values([key, "model"], ascending=[False, True]).reset_index(drop=True)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

@@ -9,6 +9,13 @@ historical daily log-returns (blocks of ``bootstrap_block_days`` consecutive day
 Difficulty: ``ln D_t = ln D_{t-1} + ln(1 + g_d) + N(0, s_d)``. Heights, subsidy and fees are
 deterministic (as in :mod:`hashwatt.economics._projection`).
 
+Payback: a path pays back on the first day its cumulative profit reaches the capex. The
+median payback is taken over **all** paths, counting a path that never pays back within the
+horizon as paying back after it; it is therefore None whenever half the paths or more do not
+pay back (the median path never recovers its capex). The median over the paying paths alone
+is reported separately and labelled as conditional. Without a capex, payback does not apply
+(``probability_payback`` is None).
+
 Memory is bounded: all paths advance together one chunk of days at a time; only per-path
 state (price, difficulty, cumulative and discounted cash, payback day) and the per-day
 P5/P50/P95 of each reported metric are kept, never a paths x days x metrics cube.
@@ -40,6 +47,7 @@ __all__ = [
     "fit_price_model",
     "historical_log_returns",
     "monte_carlo",
+    "payback_medians",
 ]
 
 FloatArray = npt.NDArray[np.float64]
@@ -70,7 +78,9 @@ class MonteCarloConfig:
     price_model: "gbm" or "bootstrap"; price_drift_per_year / price_vol_per_year: GBM
     parameters; difficulty_growth_per_year: [-/year]; difficulty_vol_per_year: [-/sqrt(year)];
     fee_share: as in :class:`Scenario`; fit_days: history window for fitting [days];
-    chunk_days: days simulated per step (memory ~ paths x chunk_days x 8 bytes x a few).
+    chunk_days: days simulated per step (memory ~ paths x chunk_days x 8 bytes x a few);
+    keep_paths: also return every path's daily cumulative profit (days x paths; for checks on
+    small runs, it defeats the bounded memory).
     """
 
     paths: int = 10_000
@@ -87,6 +97,7 @@ class MonteCarloConfig:
     fit_days: int = 4 * 365
     chunk_days: int = 64
     seed: int | None = 0
+    keep_paths: bool = False
 
     def __post_init__(self) -> None:
         if not 1 <= self.paths <= 10_000_000:
@@ -119,10 +130,23 @@ class MonteCarloResult:
     npv_usd_p5: float
     npv_usd_p50: float
     npv_usd_p95: float
-    probability_payback: float
-    payback_days_p50: float | None
+    probability_payback: float | None
+    payback_days_median: float | None
+    payback_days_median_if_paid: float | None
     price_log_drift_per_day: float
     price_log_vol_per_day: float
+    price_model: str = "gbm"
+    bootstrap_block_days: int | None = None
+    bootstrap_window: tuple[str, str] | None = None
+    payback_day_by_path: npt.NDArray[np.int64] | None = dataclasses.field(
+        default=None, compare=False, repr=False
+    )
+    cumulative_profit_paths: FloatArray | None = dataclasses.field(default=None, compare=False, repr=False)
+
+    @property
+    def payback_days_p50(self) -> float | None:
+        """Old name of :attr:`payback_days_median` (the median over all paths)."""
+        return self.payback_days_median
 
 
 def _bands(x: FloatArray) -> FloatArray:
@@ -181,7 +205,7 @@ def monte_carlo(
     dates = pd.DatetimeIndex(det.index)
     energy = costs.daily_energy_cost_usd_per_day(miner.power_w, dates) * count
     fixed = costs.fixed_cost_usd_per_day(miner.power_w, count)
-    keep = costs.uptime * (1.0 - costs.pool_fee)
+    keep = costs.kept_fraction
     reward_miner = (subsidy + costs.fee_share * fees) * keep  # BTC per block credited to the miner
     reward_full = subsidy + fees
     # Blocks per day at difficulty 1 (the miner's, and one PH/s's): divided by each path's
@@ -221,6 +245,7 @@ def monte_carlo(
     # (an increasing affine map commutes with interpolated percentiles), saving two sorts.
     affine = s_d == 0 and not cfg.curtail
     out = {name: np.empty((3, T)) for name in BAND_METRICS}
+    kept = np.empty((T, n)) if cfg.keep_paths else None
     day0 = 0
     while day0 < T:
         c = min(cfg.chunk_days, T - day0)
@@ -247,6 +272,8 @@ def monte_carlo(
         if cfg.curtail:
             prof = np.where(rev_usd < e, -fixed, prof)
         cum_chunk = cum[None, :] + np.cumsum(prof, axis=0)
+        if kept is not None:
+            kept[sl] = cum_chunk
         disc = daily_disc ** np.arange(day0 + 1, day0 + c + 1)
         disc_sum += disc @ prof
         if capex_usd > 0:
@@ -280,6 +307,12 @@ def monte_carlo(
     tot = np.percentile(cum, PERCENTILES)
     npv_p = np.percentile(npv, PERCENTILES)
     paid = payback > 0
+    median_all, median_paid = payback_medians(payback, horizon_days=T) if capex_usd > 0 else (None, None)
+    window = (
+        (str(_fit_window(cfg.fit_days)[0]), str(_fit_window(cfg.fit_days)[1]))
+        if cfg.price_model == "bootstrap"
+        else None
+    )
     return MonteCarloResult(
         bands=bands,
         paths=n,
@@ -291,8 +324,38 @@ def monte_carlo(
         npv_usd_p5=float(npv_p[0]),
         npv_usd_p50=float(npv_p[1]),
         npv_usd_p95=float(npv_p[2]),
-        probability_payback=float(paid.mean()) if capex_usd > 0 else 1.0,
-        payback_days_p50=float(np.median(payback[paid])) if paid.mean() >= 0.5 else None,
+        probability_payback=float(paid.mean()) if capex_usd > 0 else None,
+        payback_days_median=median_all,
+        payback_days_median_if_paid=median_paid,
         price_log_drift_per_day=m,
         price_log_vol_per_day=s,
+        price_model=cfg.price_model,
+        bootstrap_block_days=cfg.bootstrap_block_days if cfg.price_model == "bootstrap" else None,
+        bootstrap_window=window,
+        payback_day_by_path=payback,
+        cumulative_profit_paths=kept,
     )
+
+
+def payback_medians(
+    payback_day: npt.NDArray[np.int64], *, horizon_days: int
+) -> tuple[float | None, float | None]:
+    """(median over all paths, median over the paths that pay back) of first payback days.
+
+    ``payback_day`` is -1 for a path that does not pay back within ``horizon_days``; such a
+    path counts as paying back after the horizon, so the all-path median is None when it
+    falls there (half the paths or more never pay back).
+    """
+    if payback_day.size == 0:
+        return None, None
+    days = np.where(payback_day > 0, payback_day.astype(float), np.inf)
+    median_all = float(np.median(days))
+    paid = days[np.isfinite(days)]
+    median_paid = float(np.median(paid)) if paid.size else None
+    return (median_all if median_all <= horizon_days else None), median_paid
+
+
+def _fit_window(days: int) -> tuple[object, object]:
+    """First and last day of the history window the price model is fitted on."""
+    idx = daily_history().index[-(days + 1) :]
+    return idx[0].date(), idx[-1].date()

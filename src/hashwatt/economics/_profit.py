@@ -22,14 +22,17 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 
-from hashwatt.chain import COIN, block_subsidy_sat
-from hashwatt.data import MinerModel, NetworkSnapshot, network_snapshot
+from hashwatt.chain import COIN, TARGET_BLOCK_INTERVAL_S, block_subsidy_sat
+from hashwatt.data import AsOf, MinerModel, NetworkSnapshot, network_snapshot
 from hashwatt.economics._costs import CostModel
 from hashwatt.economics._finance import Capex
-from hashwatt.economics._revenue import expected_blocks_per_day, hashprice_btc_per_ph_day
+from hashwatt.economics._revenue import SECONDS_PER_DAY, expected_blocks_per_day, hashprice_btc_per_ph_day
 from hashwatt.economics.errors import EconomicsInputError
 
 __all__ = ["NetworkState", "ProfitResult", "profit"]
+
+#: Blocks per day at the 600-s target: the network's share of them is the fleet's share of hashrate.
+BLOCKS_PER_DAY = SECONDS_PER_DAY / TARGET_BLOCK_INTERVAL_S
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -42,6 +45,7 @@ class NetworkState:
     fees_btc_per_block: float
     subsidy_btc_per_block: float
     date: dt.date | None = None
+    as_of: AsOf | None = None
 
     def __post_init__(self) -> None:
         if self.height < 0:
@@ -62,11 +66,12 @@ class NetworkState:
             fees_btc_per_block=snap.fees_btc_per_block,
             subsidy_btc_per_block=block_subsidy_sat(snap.height + 1) / COIN,
             date=snap.date,
+            as_of=snap.as_of,
         )
 
     @classmethod
     def latest(cls) -> NetworkState:
-        """The last dated day of the shipped history (the default snapshot)."""
+        """The package's as-of: the newest shipped network state (see :func:`hashwatt.data.current_snapshot`)."""
         return cls.from_snapshot(network_snapshot())
 
     @classmethod
@@ -115,6 +120,10 @@ class ProfitResult:
     shutdown_price_usd: float
     depreciation_usd_per_day: float = 0.0
     all_in_cost_per_btc_usd: float = float("nan")
+    pool_scheme: str = "fpps"
+    pool_fee: float = 0.0
+    network_share: float = float("nan")
+    expected_days_per_block: float = float("inf")
 
 
 def profit(
@@ -135,10 +144,18 @@ def profit(
     costs = costs or CostModel()
     net = network or NetworkState.latest()
     h_ths = miner.hashrate_ths * count
+    blocks_per_day = float(expected_blocks_per_day(h_ths, net.difficulty))
+    share = blocks_per_day / BLOCKS_PER_DAY
+    if share > 1.0:
+        raise EconomicsInputError(
+            f"{count:,} x {miner.model} = {h_ths / 1e6:,.4g} EH/s is more than the whole network "
+            f"({h_ths / 1e6 / share:,.4g} EH/s at difficulty {net.difficulty / 1e12:,.2f} T): it would "
+            "earn more than is issued; lower --count or raise the difficulty"
+        )
     power_w = miner.power_w * count
     reward = net.subsidy_btc_per_block + costs.fee_share * net.fees_btc_per_block
-    keep = costs.uptime * (1.0 - costs.pool_fee)
-    revenue_btc = float(expected_blocks_per_day(h_ths, net.difficulty)) * reward * keep
+    keep = costs.kept_fraction
+    revenue_btc = blocks_per_day * reward * keep
     revenue_usd = revenue_btc * net.price_usd
     kwh = costs.energy_kwh_per_day(power_w)
     energy = costs.energy_cost_usd_per_day(power_w)
@@ -174,4 +191,8 @@ def profit(
         shutdown_price_usd=energy / revenue_btc if revenue_btc > 0 else float("inf"),
         depreciation_usd_per_day=dep,
         all_in_cost_per_btc_usd=(total + dep) / revenue_btc if revenue_btc > 0 else float("inf"),
+        pool_scheme=costs.pool_scheme.value,
+        pool_fee=costs.effective_pool_fee,
+        network_share=share,
+        expected_days_per_block=1.0 / blocks_per_day if blocks_per_day > 0 else float("inf"),
     )

@@ -194,7 +194,7 @@ def project(
     scenario = scenario or Scenario()
     capex = capex or Capex()
     paths = network_paths(net, scenario)
-    keep = costs.uptime * (1.0 - costs.pool_fee)
+    keep = costs.kept_fraction
     rev_btc = daily_revenue_btc(
         miner.hashrate_ths * count,
         paths["difficulty"].to_numpy(),

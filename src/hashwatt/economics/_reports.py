@@ -5,24 +5,14 @@ They lived in the CLI; here every edge (CLI, web, notebooks) gets the same numbe
 
 from __future__ import annotations
 
-import dataclasses
-import datetime as dt
-
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from hashwatt.data import network_snapshot
-from hashwatt.data.history import check_in_history
-from hashwatt.economics._history import hashprice_history
-from hashwatt.economics._network import fit_difficulty_growth_per_day
 from hashwatt.economics.errors import EconomicsInputError
 
 __all__ = [
-    "HashpriceDay",
     "daily_to_annual",
-    "fitted_difficulty_growth_per_year",
-    "hashprice_on",
     "hashprice_yearly",
     "heatmap_price_axes",
     "simple_payback_days",
@@ -43,11 +33,6 @@ def daily_to_annual(rate_per_day: float) -> float:
     if rate_per_day <= -1:
         raise EconomicsInputError("a daily rate must be > -100 %")
     return float((1.0 + rate_per_day) ** _DAYS_PER_YEAR - 1.0)
-
-
-def fitted_difficulty_growth_per_year(end: dt.date | None, *, days: int = 365) -> float:
-    """Difficulty growth per year fitted on the ``days`` before ``end`` (the forecast default)."""
-    return daily_to_annual(fit_difficulty_growth_per_day(days, end=end))
 
 
 def year_end_rows(bands: pd.DataFrame, years: float) -> pd.DataFrame:
@@ -73,41 +58,3 @@ def heatmap_price_axes(
     power = np.round(np.linspace(0.0, 0.15, 16), 4)
     btc = np.round(btc_price_usd * np.linspace(0.4, 1.6, 13), -2)
     return power, btc
-
-
-@dataclasses.dataclass(frozen=True, slots=True)
-class HashpriceDay:
-    """The network and its hashprice on one UTC day of the shipped history."""
-
-    date: dt.date
-    height: int
-    difficulty: float
-    price_usd: float
-    subsidy_btc_per_block: float
-    fees_btc_per_block: float
-    hashprice_usd_per_ph_day: float
-    hashprice_btc_per_ph_day: float
-    hashprice_usd_per_th_day: float
-    hashprice_btc_per_th_day: float
-    price_source: str
-    fees_source: str
-
-
-def hashprice_on(day: str | None = None) -> HashpriceDay:
-    """Hashprice on ``day`` (YYYY-MM-DD), or on the last day of the shipped data."""
-    snap = network_snapshot(check_in_history(day).isoformat() if day else None)
-    row = hashprice_history(snap.date.isoformat(), snap.date.isoformat()).iloc[0]
-    return HashpriceDay(
-        date=snap.date,
-        height=snap.height,
-        difficulty=snap.difficulty,
-        price_usd=snap.price_usd,
-        subsidy_btc_per_block=snap.subsidy_btc_per_block,
-        fees_btc_per_block=snap.fees_btc_per_block,
-        hashprice_usd_per_ph_day=float(row["hashprice_usd_per_ph_day"]),
-        hashprice_btc_per_ph_day=float(row["hashprice_btc_per_ph_day"]),
-        hashprice_usd_per_th_day=float(row["hashprice_usd_per_th_day"]),
-        hashprice_btc_per_th_day=float(row["hashprice_btc_per_th_day"]),
-        price_source=snap.price_source,
-        fees_source=snap.fees_source,
-    )

@@ -77,6 +77,13 @@ from hashwatt.network._selfish import (
     selfish_race_counts_python,
     simulate_selfish_mining,
 )
+from hashwatt.network._windows import (
+    TRAILING_WINDOWS,
+    NextAdjustment,
+    TrailingWindow,
+    next_adjustment,
+    trailing_windows,
+)
 from hashwatt.network.errors import NetworkError, NetworkInputError
 from hashwatt.network.plot import plot_energy_history, plot_pool_shares
 from hashwatt.network.status import NetworkStatus, network_status
@@ -85,6 +92,7 @@ __all__ = [
     "ASSUMED_RELEASE",
     "HOURS_PER_YEAR",
     "MAX_CONFIRMATIONS",
+    "TRAILING_WINDOWS",
     "WINDOW_FREQ",
     "WORLD_CARBON_G_PER_KWH",
     "AttackCost",
@@ -101,10 +109,12 @@ __all__ = [
     "NetworkError",
     "NetworkInputError",
     "NetworkStatus",
+    "NextAdjustment",
     "Pool",
     "PoolShare",
     "RpcCaller",
     "SelfishSimulation",
+    "TrailingWindow",
     "Weighting",
     "Window",
     "attack_cost",
@@ -136,6 +146,7 @@ __all__ = [
     "nakamoto_coefficient",
     "network_energy_history",
     "network_status",
+    "next_adjustment",
     "observed_hashrate",
     "orphan_rate",
     "plot_energy_history",
@@ -152,5 +163,6 @@ __all__ = [
     "shannon_entropy_bits",
     "share_table",
     "simulate_selfish_mining",
+    "trailing_windows",
     "trend_per_year",
 ]

@@ -1,0 +1,73 @@
+"""Issue 15 point 8: bins and ambiguous names, and no model copying another's figures."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from hashwatt.data import AmbiguousMinerError, UnknownMinerError, find_miner, hardware_catalog, lookup_miner
+
+# Different models whose published figures coincide for a real reason (checked by hand).
+COINCIDENT = {
+    frozenset({"Avalon 1246 (90T)", "Whatsminer M30S (90T)"}): "both makers quote 38 J/TH at 90 TH/s",
+}
+
+
+def test_no_two_models_share_identical_figures_under_different_names() -> None:
+    cat = hardware_catalog()
+    base = cat["model"].str.replace(r"\s*\(\d+(\.\d+)?T\)$", "", regex=True)
+    frame = cat.assign(base=base)
+    twins = []
+    for (_h, _p), group in frame.groupby(["hashrate_ths", "power_w"]):
+        if group["base"].nunique() > 1:
+            names = frozenset(group["model"])
+            if names not in COINCIDENT:
+                twins.append(sorted(names))
+    assert twins == []
+
+
+def test_the_copied_s19j_rows_are_gone_and_s19j_never_means_the_pro() -> None:
+    cat = hardware_catalog()
+    assert not cat["model"].str.match(r"Antminer S19j( \(|$)").any()
+    with pytest.raises(UnknownMinerError):
+        find_miner("s19j")
+
+
+def test_a_bin_less_name_picks_the_default_bin_and_lists_the_others() -> None:
+    found = lookup_miner("s19j pro")
+    assert found.miner.model == "Antminer S19j Pro (104T)"
+    assert set(found.other_bins) == {
+        "Antminer S19j Pro (90T)",
+        "Antminer S19j Pro (96T)",
+        "Antminer S19j Pro (100T)",
+    }
+    assert found.note is not None and "default" in found.note and "(90T)" in found.note
+    exact = lookup_miner("s19j pro (96T)")
+    assert exact.miner.hashrate_ths == 96 and exact.note is None
+
+
+def test_a_name_matching_different_models_is_refused_with_the_list() -> None:
+    cat = pd.concat(
+        [
+            hardware_catalog(),
+            pd.DataFrame(
+                [
+                    {
+                        "model": "Whatsminer S21 Pro",
+                        "maker": "Test",
+                        "algorithm": "SHA-256",
+                        "hashrate_ths": 1.0,
+                        "power_w": 1.0,
+                        "efficiency_j_per_th": 1.0,
+                        "release_date": None,
+                        "price_usd": None,
+                        "source": "test",
+                    }
+                ]
+            ),
+        ],
+        ignore_index=True,
+    )
+    with pytest.raises(AmbiguousMinerError) as info:
+        find_miner("s21 pro", catalog=cat)
+    assert set(info.value.models) == {"Antminer S21 Pro", "Whatsminer S21 Pro"}

@@ -1,0 +1,87 @@
+"""Issue 15 point 10: trailing pool windows with partial flags, and the next-adjustment estimate."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+from hashwatt.chain import RETARGET_INTERVAL, next_bits
+from hashwatt.data import load_retarget_history
+from hashwatt.data.pools import load_pool_blocks
+from hashwatt.network import next_adjustment, trailing_windows
+from hashwatt.network.errors import NetworkInputError
+
+
+@pytest.fixture(scope="module")
+def blocks() -> pd.DataFrame:
+    return load_pool_blocks()
+
+
+def test_trailing_windows_count_back_from_the_newest_block(blocks: pd.DataFrame) -> None:
+    wins = {w.name: w for w in trailing_windows(blocks)}
+    assert list(wins) == ["24h", "7d", "30d", "1y"]
+    end = pd.to_datetime(blocks["time_utc"], utc=True).max()
+    for w in wins.values():
+        assert w.end == end and not w.partial
+        times = pd.to_datetime(blocks["time_utc"], utc=True)
+        assert w.blocks == int(((times > w.start) & (times <= end)).sum()) == int(w.counts.sum())
+        assert w.shares().sum() == pytest.approx(1.0)
+    # about 144 blocks a day
+    assert 100 < wins["24h"].blocks < 200 and 45_000 < wins["1y"].blocks < 60_000
+    # a history that starts inside a window flags it partial instead of shrinking it silently
+    recent = blocks.tail(500)
+    short = {w.name: w for w in trailing_windows(recent)}
+    assert not short["24h"].partial and short["7d"].partial and short["1y"].partial
+    assert short["1y"].blocks == 500
+
+
+def test_next_adjustment_matches_the_rule_on_a_finished_epoch(blocks: pd.DataFrame) -> None:
+    # Cut the history one block before a known retarget: the estimate is then the real rule's
+    # result (same span, same clamp), and the real retarget is one mean block time away.
+    rt = load_retarget_history().set_index("height")
+    retarget = 943_488
+    cut = blocks[blocks["height"] < retarget]
+    est = next_adjustment(cut)
+    assert est.retarget_height == retarget and est.blocks_remaining == 0 and est.progress == 1.0
+    prev_bits = int(str(rt.loc[retarget - RETARGET_INTERVAL, "bits_hex"]), 16)
+    by_h = cut.set_index("height")["timestamp_unix"]
+    real = int(str(rt.loc[retarget, "bits_hex"]), 16)
+    assert next_bits(prev_bits, int(by_h[retarget - RETARGET_INTERVAL]), int(by_h[retarget - 1])) == real
+    real_change = (
+        float(rt.loc[retarget, "difficulty"]) / float(rt.loc[retarget - RETARGET_INTERVAL, "difficulty"]) - 1
+    )
+    assert est.estimated_change_pct == pytest.approx(100 * real_change, abs=0.01)
+
+
+def test_next_adjustment_midway_and_errors(blocks: pd.DataFrame) -> None:
+    est = next_adjustment(blocks)
+    tip = int(blocks["height"].max())
+    assert est.epoch_start_height == tip - tip % RETARGET_INTERVAL
+    assert est.blocks_mined + est.blocks_remaining == RETARGET_INTERVAL
+    assert 0 < est.progress < 1 and 300 < est.mean_block_time_s < 900
+    assert est.estimated_retarget_time > est.newest_block_time
+    with pytest.raises(NetworkInputError, match="first block"):
+        next_adjustment(blocks.tail(10))
+
+
+def test_network_pools_cli_shows_trailing_windows_partial_flags_and_the_adjustment(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    import json
+
+    from hashwatt.cli.main import main
+
+    assert main(["network", "pools", "--window", "week", "--since", "2026-04-19", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    # four days of a week: the latest calendar window says it is partial
+    assert data["latest_window_partial"] is True
+    names = {w["window"]: w for w in data["trailing"]}
+    assert set(names) == {"24h", "7d", "30d", "1y"}
+    assert not names["24h"]["partial"] and names["30d"]["partial"] and names["1y"]["partial"]
+    # display names, not slugs
+    assert any(p["pool"] == "Foundry USA" for p in names["24h"]["pools"])
+    adj = data["next_adjustment"]
+    assert adj["retarget_height"] == 947_520 and adj["blocks_mined"] + adj["blocks_remaining"] == 2016
+    assert main(["network", "pools", "--window", "year", "--since", "2026-01-01"]) == 0
+    out = capsys.readouterr().out
+    assert "+nan" not in out and "n/a (one window)" in " ".join(out.split())
