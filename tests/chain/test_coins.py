@@ -18,6 +18,8 @@ from hashwatt.chain import (
     LTC,
     SCRYPT_POW_LIMIT,
     BlockHeader,
+    ChainParams,
+    HalvingSchedule,
     PowAlgorithm,
     b58check_decode,
     b58check_encode,
@@ -139,8 +141,8 @@ def test_every_shipped_ltc_retarget_reproduced() -> None:
 def test_ltc_full_span_matters() -> None:
     """Bitcoin's 2015-interval span breaks most real Litecoin retargets: the walk discriminates.
 
-    (The one-bit overflow shift drops only the target's lowest bit, which the 24-bit compact
-    mantissa never keeps near the limit: no shipped boundary tells it apart, so none is claimed.)
+    (The one-bit overflow shift halves a compact target that is always even, exactly; the floor it
+    adds cannot reach the 24-bit mantissa, so no boundary tells it apart and none is claimed.)
     """
     headers = _ltc_headers()
     wrong_span = 0
@@ -179,7 +181,8 @@ def test_ltc_subsidy_halves_every_840000() -> None:
     assert LTC.block_subsidy_sat(1_680_000) == 1_250_000_000
     assert LTC.block_subsidy_sat(2_520_000) == 625_000_000
     # 84 million LTC, short of it by the rounding of 33 halvings, as Bitcoin's 21 million.
-    total = LTC.subsidy.total_supply_sat()  # type: ignore[attr-defined]
+    assert isinstance(LTC.subsidy, HalvingSchedule)
+    total = LTC.subsidy.total_supply_sat()
     assert 83_999_990 * COIN < total < 84_000_000 * COIN
 
 
@@ -212,11 +215,8 @@ def test_coin_lookup() -> None:
     [(BTC, "1", "3"), (LTC, "L", "M"), (DOGE, "D", "9A")],
 )
 def test_address_prefixes_give_the_known_leading_characters(
-    params: object, p2pkh_lead: str, p2sh_leads: str
+    params: ChainParams, p2pkh_lead: str, p2sh_leads: str
 ) -> None:
-    from hashwatt.chain import ChainParams
-
-    assert isinstance(params, ChainParams)
     for payload in (bytes(20), b"\xff" * 20, bytes(range(20))):
         p2pkh = b58check_encode(bytes([params.address.p2pkh_prefix]) + payload)
         p2sh = b58check_encode(bytes([params.address.p2sh_prefix]) + payload)
