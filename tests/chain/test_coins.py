@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import random
 from datetime import date
@@ -17,14 +18,17 @@ from hashwatt.chain import (
     HASHES_PER_DIFFICULTY,
     LTC,
     SCRYPT_POW_LIMIT,
+    Block,
     BlockHeader,
     ChainParams,
     HalvingSchedule,
     PowAlgorithm,
+    TxOut,
     b58check_decode,
     b58check_encode,
     bits_to_target,
     block_subsidy_sat,
+    check_block,
     coin,
     difficulty_from_bits,
     encode_segwit,
@@ -34,8 +38,17 @@ from hashwatt.chain import (
     next_bits,
     scrypt_1024_1_1_256,
     target_to_bits,
+    validate_block,
 )
-from hashwatt.errors import ChainError, ChainInputError
+from hashwatt.errors import (
+    BadCoinbaseHeight,
+    BadCoinbaseValue,
+    BadMerkleRoot,
+    BadProofOfWork,
+    BadTransaction,
+    ChainError,
+    ChainInputError,
+)
 from tests.chain._fixtures import CHAIN_DATA, csv_rows
 
 
@@ -298,3 +311,46 @@ def test_digishield_predicts_dogecoins_real_block_rate() -> None:
     simulated = _simulated_blocks_per_day(20_000, seed=7)
     assert real < 1440 * 0.96  # the real chain is measurably slower than 60 s blocks
     assert abs(simulated - real) / real < 0.02
+
+
+# -- whole blocks --------------------------------------------------------------------------------
+
+
+def _ltc_genesis_block() -> Block:
+    return Block.from_bytes(bytes.fromhex((CHAIN_DATA / "ltc_block_0.hex").read_text().strip()))
+
+
+def test_ltc_genesis_block_validates_as_litecoin_only() -> None:
+    block = _ltc_genesis_block()
+    assert header_hash(block.header) == LTC.genesis_hash
+    assert validate_block(block, height=0, fees_sat=0, params=LTC) == []
+    # The same bytes under Bitcoin's parameters: scrypt work is not SHA256d work.
+    assert [type(e) for e in validate_block(block, height=0, fees_sat=0)] == [BadProofOfWork]
+    # Paying one base unit over the 50 LTC subsidy is caught with Litecoin's schedule.
+    coinbase = block.transactions[0]
+    over = TxOut(50 * COIN + 1, coinbase.outputs[0].script_pubkey)
+    greedy = Block(block.header, (dataclasses.replace(coinbase, outputs=(over,)),))
+    errors = validate_block(greedy, height=0, fees_sat=0, check_pow=False, params=LTC)
+    assert [type(e) for e in errors] == [BadMerkleRoot, BadCoinbaseValue]
+    check_block(block, height=0, fees_sat=0, params=LTC)
+
+
+def test_money_range_and_bip34_are_per_coin() -> None:
+    block = _ltc_genesis_block()
+    coinbase = block.transactions[0]
+    big = TxOut(30_000_000 * COIN, coinbase.outputs[0].script_pubkey)  # above 21M, below 84M
+    rich = Block(block.header, (dataclasses.replace(coinbase, outputs=(big,)),))
+    assert not any(isinstance(e, BadTransaction) for e in validate_block(rich, check_pow=False, params=LTC))
+    assert any(isinstance(e, BadTransaction) for e in validate_block(rich, check_pow=False, params=BTC))
+    # BIP 34 binds from each coin's own height: 710,000 on Litecoin, 227,931 on Bitcoin.
+    assert not any(
+        isinstance(e, BadCoinbaseHeight)
+        for e in validate_block(block, height=709_999, check_pow=False, params=LTC)
+    )
+    assert any(
+        isinstance(e, BadCoinbaseHeight)
+        for e in validate_block(block, height=710_000, check_pow=False, params=LTC)
+    )
+    assert any(
+        isinstance(e, BadCoinbaseHeight) for e in validate_block(block, height=227_931, check_pow=False)
+    )

@@ -71,6 +71,7 @@ from hashwatt.chain._merkle import (
     witness_merkle_root,
 )
 from hashwatt.chain._params import (
+    BIP34_HEIGHT_MAINNET,
     BTC,
     COINS,
     DOGE,
@@ -138,7 +139,6 @@ from hashwatt.chain._transaction import (
     wtxid,
 )
 from hashwatt.chain._validation import (
-    BIP34_HEIGHT_MAINNET,
     MAX_FUTURE_BLOCK_TIME_S,
     block_fees_sat,
     check_block,

@@ -20,7 +20,7 @@ from hashwatt.chain._header import BlockHeader
 from hashwatt.chain._retarget import BITCOIN_RETARGET, DigiShieldRetarget, PeriodRetarget, RetargetRule
 from hashwatt.chain._supply import BITCOIN_SUBSIDY, DogecoinSubsidy, HalvingSchedule, SubsidySchedule
 from hashwatt.chain._target import TARGET_BLOCK_INTERVAL_S, bits_to_target, hash_meets_target
-from hashwatt.chain._transaction import COIN
+from hashwatt.chain._transaction import COIN, MAX_MONEY_SAT
 from hashwatt.errors import ChainInputError
 
 #: Scrypt cost parameters of Litecoin's scrypt_1024_1_1_256 (Tenebrix, 2011): N, r, p.
@@ -70,7 +70,9 @@ class ChainParams:
 
     ``pow_limit`` is the easiest target allowed (Core: consensus.powLimit); ``genesis_hash`` is
     in internal byte order; ``address`` holds the base58 prefixes and bech32 HRP (empty where
-    the coin has no segwit).
+    the coin has no segwit); ``max_money_sat`` bounds any single amount (Core: MAX_MONEY, a
+    sanity bound, not the supply: Dogecoin has no cap); ``bip34_height`` is where the coinbase
+    must start with the height (Core: consensus.BIP34Height).
     """
 
     name: str
@@ -82,6 +84,8 @@ class ChainParams:
     retarget: RetargetRule
     address: Network
     genesis_hash: bytes
+    max_money_sat: int
+    bip34_height: int
     auxpow: AuxPowParams | None = None
 
     def pow_hash(self, header: BlockHeader) -> bytes:
@@ -97,6 +101,8 @@ class ChainParams:
         return self.subsidy.block_subsidy_sat(height)
 
 
+#: Bitcoin mainnet height from which BIP 34 requires the height in the coinbase.
+BIP34_HEIGHT_MAINNET = 227_931
 #: Litecoin and Dogecoin proof-of-work limit, 0x00000fff...f (compact 1e0fffff).
 SCRYPT_POW_LIMIT = (1 << 236) - 1
 
@@ -110,11 +116,14 @@ BTC = ChainParams(
     retarget=BITCOIN_RETARGET,
     address=NETWORKS["mainnet"],
     genesis_hash=hash_from_hex("000000000019d6689c085ae165831e934ff763ae46a2a6c172b3f1b60a8ce26f"),
+    max_money_sat=MAX_MONEY_SAT,
+    bip34_height=BIP34_HEIGHT_MAINNET,
 )
 
 #: Litecoin mainnet (litecoin-project/litecoin src/chainparams.cpp, src/pow.cpp): 150 s blocks,
 #: 50 LTC halving every 840,000 blocks, the 2016-block retarget over 3.5 days with the full-span
-#: fix and the one-bit overflow shift; base58 prefixes L (48) and M (50), bech32 ``ltc``.
+#: fix and the one-bit overflow shift; base58 prefixes L (48) and M (50), bech32 ``ltc``;
+#: MAX_MONEY 84 million LTC (src/amount.h); BIP 34 from 710,000.
 LTC = ChainParams(
     name="litecoin",
     ticker="LTC",
@@ -131,11 +140,13 @@ LTC = ChainParams(
     ),
     address=Network("litecoin", 0x30, 0x32, "ltc"),
     genesis_hash=hash_from_hex("12a765e31ffd4059bada1e25190f6e98c99d9714d334efa41a195a7e7e04bfe2"),
+    max_money_sat=84_000_000 * COIN,
+    bip34_height=710_000,
 )
 
 #: Dogecoin mainnet (dogecoin/libdohj AbstractDogecoinParams, DogecoinMainNetParams): 60 s blocks,
 #: DigiShield from 145,000, AuxPoW (chain id 0x0062) from 371,337; base58 prefixes D (30) and
-#: 9/A (22), no segwit.
+#: 9/A (22), no segwit; MAX_MONEY 10 billion DOGE (src/amount.h); BIP 34 from 1,034,383 (v3 blocks).
 DOGE = ChainParams(
     name="dogecoin",
     ticker="DOGE",
@@ -146,6 +157,8 @@ DOGE = ChainParams(
     retarget=DigiShieldRetarget(timespan_s=60, pow_limit=SCRYPT_POW_LIMIT, start_height=145_000),
     address=Network("dogecoin", 0x1E, 0x16, ""),
     genesis_hash=hash_from_hex("1a91e3dace36e2be3bf030a65679fe821aa1d6ef92e7c9902eb318182c355691"),
+    max_money_sat=10_000_000_000 * COIN,
+    bip34_height=1_034_383,
     auxpow=AuxPowParams(chain_id=0x0062, version_flag=0x100, start_height=371_337),
 )
 
