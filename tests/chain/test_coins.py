@@ -9,6 +9,8 @@ from datetime import date
 from functools import lru_cache
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from hashwatt.chain import (
     BITCOIN_RETARGET,
@@ -354,3 +356,18 @@ def test_money_range_and_bip34_are_per_coin() -> None:
     assert any(
         isinstance(e, BadCoinbaseHeight) for e in validate_block(block, height=227_931, check_pow=False)
     )
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.integers(min_value=2**180, max_value=SCRYPT_POW_LIMIT // 2).map(target_to_bits),
+    st.integers(min_value=0, max_value=2**32 - 1),
+    st.integers(min_value=-100_000, max_value=100_000),
+)
+def test_digishield_step_is_bounded(bits: int, before_last_time: int, span_s: int) -> None:
+    """Whatever the times (even out of order), one block moves the target by x0.75..x1.5 at most."""
+    last_time = max(0, before_last_time + span_s)
+    old = bits_to_target(bits)
+    new = bits_to_target(DOGE.retarget.next_bits(bits, before_last_time, last_time, height=1_000_000))
+    # Compact rounding only truncates, by less than one part in 2**15 of a normalised mantissa.
+    assert old * 45 // 60 * (1 - 2**-15) <= new <= old * 90 // 60
