@@ -16,14 +16,23 @@ from hashwatt.chain import (
     MERGED_MINING_HEADER,
     AuxPow,
     BlockHeader,
+    MergedMiningCommitment,
+    OutPoint,
     Transaction,
     TxIn,
+    TxOut,
     chain_id_of,
     check_auxpow,
     expected_chain_index,
+    find_merged_mining_commitment,
     hash_from_hex,
     hash_to_hex,
+    header_hash,
+    merkle_branch,
+    merkle_root,
     merkle_root_from_branch,
+    push_int,
+    sha256d,
     txid,
 )
 from hashwatt.errors import (
@@ -338,3 +347,55 @@ def test_spliced_bytes_never_validate_silently(position: int, insert: bytes) -> 
 
 def test_header_type_is_shared() -> None:
     assert isinstance(_proof().parent_header, BlockHeader)
+
+
+# -- building a proof, as a merged-mining pool will ----------------------------------------------
+
+
+def test_commitment_read_from_the_real_coinbase() -> None:
+    proof = _proof()
+    found = find_merged_mining_commitment(_script())
+    assert found is not None
+    assert found.tree_size == 64
+    assert found.chain_root == merkle_root_from_branch(_aux_hash(), proof.chain_branch, proof.chain_index)
+    assert found.to_bytes() == _script()[_magic_at() : _magic_at() + 44]
+    assert find_merged_mining_commitment(_script()[: _magic_at() + 40]) is None  # cut short
+    assert find_merged_mining_commitment(b"\x03\x86\xf6\x09") is None
+
+
+def test_built_proof_for_two_merged_chains_validates() -> None:
+    """A pool's view: two child chains in one 2-slot tree, a parent coinbase committing to it,
+    a parent header mined (scrypt) to an easy target; the validator accepts the proof."""
+    doge_hash = sha256d(b"a dogecoin block")
+    other_id = 0x0001
+    nonce = next(
+        n for n in range(100) if expected_chain_index(n, 0x0062, 1) != expected_chain_index(n, other_id, 1)
+    )
+    slot = expected_chain_index(nonce, 0x0062, 1)
+    leaves = [bytes(32), bytes(32)]
+    leaves[slot] = doge_hash
+    leaves[1 - slot] = sha256d(b"another chain's block")
+    commitment = MergedMiningCommitment(chain_root=merkle_root(leaves), tree_size=2, nonce=nonce)
+    script = push_int(3_000_000) + commitment.to_bytes() + b"hashwatt"
+    coinbase = Transaction(1, (TxIn(OutPoint(bytes(32), 0xFFFFFFFF), script),), (TxOut(25 * 10**8, b"\x51"),))
+    easy_bits = 0x207FFFFF
+    parent = BlockHeader(0x20000000, bytes(32), txid(coinbase), 1_700_000_000, easy_bits, 0)
+    while not DOGE.header_meets_target(parent):
+        parent = dataclasses.replace(parent, nonce=parent.nonce + 1)
+    proof = AuxPow(
+        coinbase_tx=coinbase,
+        parent_hash=header_hash(parent),
+        coinbase_branch=(),
+        coinbase_index=0,
+        chain_branch=tuple(merkle_branch(leaves, slot)),
+        chain_index=slot,
+        parent_header=parent,
+    )
+    assert AuxPow.from_bytes(proof.to_bytes()) == proof
+    check_auxpow(proof, doge_hash, easy_bits, DOGE)
+    # The other chain's slot with Dogecoin's hash is not Dogecoin's proof.
+    with pytest.raises(AuxPowChainRootMissing):
+        check_auxpow(dataclasses.replace(proof, chain_index=1 - slot), doge_hash, easy_bits, DOGE)
+    # Real Dogecoin difficulty: this parent's work is nowhere near enough.
+    with pytest.raises(AuxPowBadProofOfWork):
+        check_auxpow(proof, doge_hash, DOGE_BITS, DOGE)

@@ -23,9 +23,11 @@ from hashwatt.chain._address import (
 from hashwatt.chain._auxpow import (
     MERGED_MINING_HEADER,
     AuxPow,
+    MergedMiningCommitment,
     chain_id_of,
     check_auxpow,
     expected_chain_index,
+    find_merged_mining_commitment,
 )
 from hashwatt.chain._block import (
     MAX_BLOCK_WEIGHT,
@@ -243,6 +245,7 @@ __all__ = [
     "HalvingSchedule",
     "InvalidField",
     "InvalidHex",
+    "MergedMiningCommitment",
     "Network",
     "NonCanonical",
     "OutPoint",
@@ -283,6 +286,7 @@ __all__ = [
     "difficulty_to_target",
     "encode_segwit",
     "expected_chain_index",
+    "find_merged_mining_commitment",
     "find_witness_commitment",
     "halving_epoch",
     "halving_heights",

@@ -124,6 +124,51 @@ class AuxPow:
         return proof
 
 
+@dataclass(frozen=True, slots=True)
+class MergedMiningCommitment:
+    """What a parent coinbase commits to: ``fabe6d6d`` + chain root + tree size + nonce.
+
+    ``chain_root`` is in internal order (the coinbase carries it reversed, in display order);
+    ``tree_size`` is 2 ** (chain branch length); ``nonce`` picks each chain's slot.
+    """
+
+    chain_root: bytes
+    tree_size: int
+    nonce: int
+
+    def __post_init__(self) -> None:
+        check_bytes("MergedMiningCommitment", "chain_root", self.chain_root, 32)
+        check_int("MergedMiningCommitment", "tree_size", self.tree_size, INT32_RANGE)
+        check_int("MergedMiningCommitment", "nonce", self.nonce, (0, 0xFFFFFFFF))
+
+    def to_bytes(self) -> bytes:
+        """The 44 bytes a pool puts in the parent coinbase scriptSig."""
+        return b"".join(
+            [
+                MERGED_MINING_HEADER,  # magic
+                self.chain_root[::-1],  # chain merkle root, display order
+                i32_le(self.tree_size),  # tree size, int32 LE
+                self.nonce.to_bytes(4, "little"),  # nonce, uint32 LE
+            ]
+        )
+
+
+def find_merged_mining_commitment(script_sig: bytes) -> MergedMiningCommitment | None:
+    """The commitment after the first ``fabe6d6d`` in a coinbase scriptSig, or None if there is none
+    (or it is cut short). Reading only: :func:`check_auxpow` applies the rules."""
+    at = script_sig.find(MERGED_MINING_HEADER)
+    body = (
+        script_sig[at + len(MERGED_MINING_HEADER) : at + len(MERGED_MINING_HEADER) + 40] if at >= 0 else b""
+    )
+    if len(body) < 40:
+        return None
+    return MergedMiningCommitment(
+        chain_root=body[:32][::-1],
+        tree_size=int.from_bytes(body[32:36], "little", signed=True),
+        nonce=int.from_bytes(body[36:40], "little"),
+    )
+
+
 def expected_chain_index(nonce: int, chain_id: int, branch_len: int) -> int:
     """The slot a chain takes in the merged-mining tree (Core: CAuxPow::getExpectedIndex).
 
