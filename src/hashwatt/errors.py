@@ -18,6 +18,7 @@ can act on; the CLI prints it as one line on stderr and exits with code 2.
     │   ├── TargetError            compact bits that are negative or overflow
     │   ├── AddressError           an address that does not decode (checksum, network, length)
     │   └── BlockInvalid           a consensus check failed (one subclass per rule)
+    │       └── AuxPowInvalid      a merged-mining proof failed (.expected, .actual; one subclass per check)
     └── DataError                  shipped or user datasets that are missing or malformed
         └── DataInputError         a data request out of range (unknown region, year) (also an InputError)
 
@@ -136,3 +137,54 @@ class BadTimestamp(BlockInvalid):
 
 class BadTransaction(BlockInvalid):
     """A transaction is malformed in a way the block rules reject (no inputs, value overflow...)."""
+
+
+class AuxPowInvalid(BlockInvalid):
+    """A merged-mining (AuxPoW) proof failed a check; subclasses name the check.
+
+    ``expected`` and ``actual`` hold the two sides of the failed comparison (hex for hashes and
+    bytes, ints for counts and indexes) so a log line can show what differed.
+    """
+
+    def __init__(
+        self, message: str, *, expected: str | int | None = None, actual: str | int | None = None
+    ) -> None:
+        super().__init__(message)
+        self.expected = expected
+        self.actual = actual
+
+
+class AuxPowNotCoinbase(AuxPowInvalid):
+    """The proof's parent transaction is not the parent block's coinbase (index 0, a null input)."""
+
+
+class AuxPowParentChainId(AuxPowInvalid):
+    """The parent block carries the child's own chain id (a chain cannot merge-mine itself)."""
+
+
+class AuxPowBranchTooLong(AuxPowInvalid):
+    """The chain merkle branch is longer than 30 levels (Core's bound)."""
+
+
+class AuxPowCoinbaseNotInParent(AuxPowInvalid):
+    """The coinbase merkle branch does not lead to the parent header's merkle root."""
+
+
+class AuxPowChainRootMissing(AuxPowInvalid):
+    """The chain merkle root (the child block hash folded up the chain branch) is not in the parent coinbase."""
+
+
+class AuxPowBadCommitment(AuxPowInvalid):
+    """The ``fabe6d6d`` commitment is ambiguous: repeated, not just before the root, or too late."""
+
+
+class AuxPowBadTreeSize(AuxPowInvalid):
+    """The tree size after the chain root is not 2 ** (chain branch length), or is missing."""
+
+
+class AuxPowWrongIndex(AuxPowInvalid):
+    """The chain branch's slot is not the one the commitment nonce and chain id select."""
+
+
+class AuxPowBadProofOfWork(AuxPowInvalid, BadProofOfWork):
+    """The parent header's proof-of-work hash is above the child's target."""

@@ -1,6 +1,16 @@
-"""Mainnet difficulty retargeting every 2016 blocks (Core: CalculateNextWorkRequired)."""
+"""Difficulty retargeting as parameters: Bitcoin's and Litecoin's period rule, Dogecoin's DigiShield.
+
+Bitcoin's module-level functions (:func:`next_bits`, :func:`is_retarget_height`, ...) are the
+behaviour of :data:`BITCOIN_RETARGET`; other coins are other values of the same rules, never
+copies of the code. Every rule answers three questions, so a caller walking a chain needs no
+per-coin branches: is ``height`` a retarget height, which earlier block's time starts the measured
+span, and what bits follow from the previous bits and the two times.
+"""
 
 from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from typing import Protocol
 
 from hashwatt.chain._target import DIFFICULTY_1_BITS, bits_to_target, target_to_bits
 from hashwatt.errors import ChainInputError
@@ -16,19 +26,154 @@ MAX_TIMESPAN_S = TARGET_TIMESPAN_S * 4
 POW_LIMIT = bits_to_target(DIFFICULTY_1_BITS)
 
 
+class RetargetRule(Protocol):
+    """What every difficulty-adjustment rule answers (one implementation per algorithm, not per coin)."""
+
+    def is_retarget_height(self, height: int) -> bool:
+        """True where the bits may differ from the previous block's."""
+        ...
+
+    def first_block_height(self, height: int) -> int:
+        """Height of the block whose time starts the span measured for the block at ``height``."""
+        ...
+
+    def next_bits(self, prev_bits: int, first_block_time: int, last_block_time: int, *, height: int) -> int:
+        """Bits for the block at retarget ``height``, from block h-1's bits and the two times."""
+        ...
+
+
+def _check_inputs(prev_bits: int, first_block_time: int, last_block_time: int) -> None:
+    if prev_bits < 0 or first_block_time < 0 or last_block_time < 0:
+        raise ChainInputError("bits and block times must be non-negative")
+
+
+def _check_height(height: int) -> None:
+    if height < 0:
+        raise ChainInputError(f"block height must be >= 0, got {height}")
+
+
+@dataclass(frozen=True, slots=True)
+class PeriodRetarget:
+    """Bitcoin-family retarget every ``interval`` blocks (Core: CalculateNextWorkRequired).
+
+    ``full_span``: Litecoin's fix (Art Forz) measures from block h-interval-1, so the span covers
+    all ``interval`` block intervals, except at the first retarget, which has no such block;
+    Bitcoin measures from h-interval, Satoshi's off-by-one (``interval``-1 intervals).
+    ``overflow_shift``: Litecoin shifts the old target right one bit before multiplying and back
+    after, because its 256-bit intermediate could overflow; the lost bit changes the result, so
+    the shift is part of the rule.
+    """
+
+    interval: int
+    timespan_s: int
+    pow_limit: int
+    full_span: bool = False
+    overflow_shift: bool = False
+
+    def is_retarget_height(self, height: int) -> bool:
+        return height > 0 and height % self.interval == 0
+
+    def next_retarget_height(self, height: int) -> int:
+        """The first retarget height strictly after ``height``."""
+        return (height // self.interval + 1) * self.interval
+
+    def first_block_height(self, height: int) -> int:
+        _check_height(height)
+        if self.full_span and height != self.interval:
+            return max(height - self.interval - 1, 0)
+        return max(height - self.interval, 0)
+
+    def clamp_timespan_s(self, actual_timespan_s: int) -> int:
+        """Clamp a period's measured span to [timespan/4, timespan*4]."""
+        return max(self.timespan_s // 4, min(self.timespan_s * 4, actual_timespan_s))
+
+    def next_bits(
+        self, prev_bits: int, first_block_time: int, last_block_time: int, *, height: int = 0
+    ) -> int:
+        """``height`` is unused: the period rule depends on the times alone."""
+        _check_inputs(prev_bits, first_block_time, last_block_time)
+        span = self.clamp_timespan_s(last_block_time - first_block_time)
+        target = bits_to_target(prev_bits)
+        shift = self.overflow_shift and target.bit_length() > self.pow_limit.bit_length() - 1
+        if shift:
+            target >>= 1
+        target = target * span // self.timespan_s
+        if shift:
+            target <<= 1
+        return target_to_bits(min(target, self.pow_limit))
+
+
+def _div_trunc(numerator: int, denominator: int) -> int:
+    """C's integer division, truncating toward zero (Python's // floors)."""
+    quotient = abs(numerator) // abs(denominator)
+    return quotient if (numerator >= 0) == (denominator > 0) else -quotient
+
+
+@dataclass(frozen=True, slots=True)
+class DigiShieldRetarget:
+    """Dogecoin's DigiShield v3: a retarget at every block from ``start_height``.
+
+    Dogecoin Core (CalculateDogecoinNextWorkRequired, fDigishieldDifficultyCalculation): the span
+    is time(h-1) - time(h-2); an amplitude filter keeps 1/8 of its deviation from the target
+    spacing, ``T + (span - T) / 8`` with C's truncating division; the result is clamped to
+    [T - T/4, T + T/2], and the target scales by it over T, capped at the proof-of-work limit.
+    Heights before ``start_height`` (Dogecoin's 4-hour period rule) are not modelled here.
+    """
+
+    timespan_s: int
+    pow_limit: int
+    start_height: int
+
+    def _check_era(self, height: int) -> None:
+        _check_height(height)
+        if height < self.start_height:
+            raise ChainInputError(
+                f"DigiShield applies from height {self.start_height}; the earlier rule "
+                f"at height {height} is not modelled"
+            )
+
+    def is_retarget_height(self, height: int) -> bool:
+        self._check_era(height)
+        return True
+
+    def first_block_height(self, height: int) -> int:
+        self._check_era(height)
+        return height - 2
+
+    def modulated_timespan_s(self, actual_timespan_s: int) -> int:
+        """The filtered, clamped span the target scales by [s]."""
+        t = self.timespan_s
+        modulated = t + _div_trunc(actual_timespan_s - t, 8)
+        return max(t - t // 4, min(t + t // 2, modulated))
+
+    def next_bits(self, prev_bits: int, first_block_time: int, last_block_time: int, *, height: int) -> int:
+        self._check_era(height)
+        if prev_bits < 0:
+            raise ChainInputError("bits must be non-negative")
+        span = self.modulated_timespan_s(last_block_time - first_block_time)
+        target = bits_to_target(prev_bits) * span // self.timespan_s
+        return target_to_bits(min(target, self.pow_limit))
+
+
+#: Bitcoin mainnet: every 2016 blocks over two weeks, measured over 2015 intervals.
+BITCOIN_RETARGET = PeriodRetarget(
+    interval=RETARGET_INTERVAL, timespan_s=TARGET_TIMESPAN_S, pow_limit=POW_LIMIT
+)
+
+
 def is_retarget_height(height: int) -> bool:
     """True where a new period starts and the bits may change."""
-    return height > 0 and height % RETARGET_INTERVAL == 0
+    return BITCOIN_RETARGET.is_retarget_height(height)
 
 
 def next_retarget_height(height: int) -> int:
     """The first retarget height strictly after ``height``."""
-    return (height // RETARGET_INTERVAL + 1) * RETARGET_INTERVAL
+    return BITCOIN_RETARGET.next_retarget_height(height)
 
 
 def clamp_timespan_s(actual_timespan_s: int) -> int:
     """Clamp a period's measured span to [span/4, span*4]."""
-    return max(MIN_TIMESPAN_S, min(MAX_TIMESPAN_S, actual_timespan_s))
+    return BITCOIN_RETARGET.clamp_timespan_s(actual_timespan_s)
 
 
 def next_bits(
@@ -38,15 +183,11 @@ def next_bits(
     *,
     pow_limit: int = POW_LIMIT,
 ) -> int:
-    """Bits for the block at a retarget height h.
+    """Bits for the block at a Bitcoin retarget height h.
 
     ``first_block_time`` is the time of block h-2016 (the first of the period) and
     ``last_block_time`` that of block h-1. Measuring from the first block, not the last of
     the previous period, is Satoshi's off-by-one: the span covers 2015 intervals, not 2016.
     """
-    if prev_bits < 0 or first_block_time < 0 or last_block_time < 0:
-        raise ChainInputError("bits and block times must be non-negative")
-    span = clamp_timespan_s(last_block_time - first_block_time)
-    new_target = bits_to_target(prev_bits) * span // TARGET_TIMESPAN_S
-    new_target = min(new_target, pow_limit)
-    return target_to_bits(new_target)
+    rule = BITCOIN_RETARGET if pow_limit == POW_LIMIT else replace(BITCOIN_RETARGET, pow_limit=pow_limit)
+    return rule.next_bits(prev_bits, first_block_time, last_block_time)

@@ -2,7 +2,10 @@
 
 Not a full node: scripts and the UTXO set are out of scope. What a miner or pool must get
 right before it submits a block is here: proof of work, merkle root, transaction shape,
-coinbase rules, weight, witness commitment and the future-time limit.
+coinbase rules, weight, witness commitment and the future-time limit. The coin is a parameter
+(``params``, Bitcoin by default): its proof-of-work hash, subsidy, money bound and BIP 34 height.
+A merged-mined (AuxPoW) block carries its work in the parent: check it with ``check_pow=False``
+and :func:`~hashwatt.chain.check_auxpow`.
 """
 
 from __future__ import annotations
@@ -12,14 +15,12 @@ from typing import TypedDict, Unpack
 
 from hashwatt.chain._block import MAX_BLOCK_WEIGHT, Block, block_weight, find_witness_commitment
 from hashwatt.chain._coinbase import COINBASE_SCRIPT_MAX, COINBASE_SCRIPT_MIN
-from hashwatt.chain._header import header_hash
 from hashwatt.chain._merkle import merkle_root, witness_commitment, witness_merkle_root
+from hashwatt.chain._params import BTC, ChainParams
 from hashwatt.chain._script import push_int
-from hashwatt.chain._supply import block_subsidy_sat
 from hashwatt.chain._target import bits_to_target, hash_meets_target
 from hashwatt.chain._transaction import (
     COINBASE_VOUT,
-    MAX_MONEY_SAT,
     NULL_HASH,
     OutPoint,
     Transaction,
@@ -43,32 +44,32 @@ from hashwatt.errors import (
 
 #: How far a block's time may run ahead of the validating node's clock (Core: MAX_FUTURE_BLOCK_TIME) [s].
 MAX_FUTURE_BLOCK_TIME_S = 2 * 60 * 60
-#: Mainnet height from which BIP 34 requires the height in the coinbase.
-BIP34_HEIGHT_MAINNET = 227_931
 
 
-def _check_pow(block: Block) -> BlockInvalid | None:
+def _check_pow(block: Block, params: ChainParams) -> BlockInvalid | None:
     try:
         target = bits_to_target(block.header.bits)
     except TargetError as exc:
         return BadProofOfWork(f"invalid bits: {exc}")
-    if not hash_meets_target(header_hash(block.header), target):
-        return BadProofOfWork("header hash is above the target of its bits")
+    if not hash_meets_target(params.pow_hash(block.header), target):
+        return BadProofOfWork(f"header {params.pow_algorithm} hash is above the target of its bits")
     return None
 
 
-def _check_transaction_shape(tx: Transaction, index: int) -> BlockInvalid | None:
+def _check_transaction_shape(tx: Transaction, index: int, max_money_sat: int) -> BlockInvalid | None:
     if not tx.inputs:
         return BadTransaction(f"transaction {index} has no inputs")
     if not tx.outputs:
         return BadTransaction(f"transaction {index} has no outputs")
     total = 0
     for txout in tx.outputs:
-        if not 0 <= txout.value_sat <= MAX_MONEY_SAT:
+        if not 0 <= txout.value_sat <= max_money_sat:
             return BadTransaction(f"transaction {index} has an output value out of range")
         total += txout.value_sat
-        if total > MAX_MONEY_SAT:
-            return BadTransaction(f"transaction {index} outputs sum above 21M BTC")
+        if total > max_money_sat:
+            return BadTransaction(
+                f"transaction {index} outputs sum above the money range ({max_money_sat} sat)"
+            )
     prevouts = {(txin.prevout.txid, txin.prevout.vout) for txin in tx.inputs}
     if len(prevouts) != len(tx.inputs):
         return BadTransaction(f"transaction {index} spends the same output twice")
@@ -108,16 +109,19 @@ def validate_block(
     fees_sat: int | None = None,
     now: int | None = None,
     check_pow: bool = True,
-    bip34_height: int = BIP34_HEIGHT_MAINNET,
+    bip34_height: int | None = None,
+    params: ChainParams = BTC,
 ) -> list[BlockInvalid]:
     """Every rule the block breaks, in check order (an empty list means valid).
 
     ``height`` enables the BIP 34 and coinbase-value checks; the value check also needs the
     fees, from ``fees_sat`` or from ``spent_values_sat``. ``now`` [unix s] enables the
-    future-time check.
+    future-time check. ``bip34_height`` defaults to the coin's (``params.bip34_height``).
     """
+    if bip34_height is None:
+        bip34_height = params.bip34_height
     errors: list[BlockInvalid] = []
-    if check_pow and (pow_error := _check_pow(block)) is not None:
+    if check_pow and (pow_error := _check_pow(block, params)) is not None:
         errors.append(pow_error)
     txs = block.transactions
     if not txs:
@@ -133,7 +137,7 @@ def validate_block(
     if len(set(txids)) != len(txids):
         errors.append(DuplicateTransaction("block contains a duplicate transaction"))
     for index, tx in enumerate(txs):
-        if (shape_error := _check_transaction_shape(tx, index)) is not None:
+        if (shape_error := _check_transaction_shape(tx, index, params.max_money_sat)) is not None:
             errors.append(shape_error)
     coinbase = txs[0]
     if coinbase.is_coinbase:
@@ -151,7 +155,7 @@ def validate_block(
         if fees_sat is None and spent_values_sat is not None:
             fees_sat = block_fees_sat(block, spent_values_sat)
         if fees_sat is not None:
-            allowed = block_subsidy_sat(height) + fees_sat
+            allowed = params.block_subsidy_sat(height) + fees_sat
             paid = sum(o.value_sat for o in coinbase.outputs)
             if paid > allowed:
                 errors.append(
@@ -188,7 +192,8 @@ class ValidateOptions(TypedDict, total=False):
     fees_sat: int | None
     now: int | None
     check_pow: bool
-    bip34_height: int
+    bip34_height: int | None
+    params: ChainParams
 
 
 def check_block(block: Block, **options: Unpack[ValidateOptions]) -> None:
