@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -108,6 +109,9 @@ class DemoJobSource:
         self.results: list[BlockResult] = []
         self._listeners: list[Callable[[Job], None]] = []
         self._jobs_made = 0
+        #: Job ids start with a random per-process value, so ids never repeat across restarts
+        #: (a miner carrying shares over a restart must not match an old id to a new job).
+        self._id_prefix = f"{secrets.randbits(32):08x}"
         self._task: asyncio.Task[None] | None = None
         self.current: Job | None = None
 
@@ -122,19 +126,21 @@ class DemoJobSource:
         txs = chain.transactions
         reward = block_subsidy_sat(chain.height) + (chain.fees_sat if txs else 0)
         commitment = witness_commitment(witness_merkle_root([bytes(32), *(wtxid(tx) for tx in txs)]))
+        self._jobs_made += 1
         parts = build_coinbase(
             chain.height,
             coinbase_outputs(self.payout_script, reward, witness_commitment=commitment),
-            tag=DEMO_TAG,
+            # A per-job value in the coinbase: no two jobs share a template, so one proof of
+            # work can never count under two job ids.
+            tag=DEMO_TAG + self._id_prefix.encode() + self._jobs_made.to_bytes(4, "little"),
             extranonce1_size=self.extranonce1_size,
             extranonce2_size=self.extranonce2_size,
             segwit=True,
         )
         branch = merkle_branch([bytes(32), *(txid(tx) for tx in txs)], 0) if txs else []
-        self._jobs_made += 1
         ntime = max(chain.time + 1, int(time.time()))
         return Job(
-            job_id=f"{self._jobs_made:x}",
+            job_id=f"{self._id_prefix}{self._jobs_made:x}",
             prev_hash=chain.prev_hash,
             coinb1=parts.coinb1,
             coinb2=parts.coinb2,
