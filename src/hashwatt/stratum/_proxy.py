@@ -27,7 +27,6 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, cast
 
 from hashwatt.chain import HASHES_PER_DIFFICULTY, Block, hash_to_hex, header_hash
-from hashwatt.errors import InputError
 from hashwatt.stratum._codec import BIP320_VERSION_MASK
 from hashwatt.stratum._server import JobSink, PoolServer
 from hashwatt.stratum._session import (
@@ -40,7 +39,7 @@ from hashwatt.stratum._session import (
 )
 from hashwatt.stratum._shares import ShareRecord
 from hashwatt.stratum._url import PoolUrl
-from hashwatt.stratum.errors import StratumError
+from hashwatt.stratum.errors import PoolConfigError, PoolUrlError, StratumError
 from hashwatt.work import BlockResult, Job, Solution
 
 if TYPE_CHECKING:
@@ -128,9 +127,9 @@ class Upstream:
         try:
             w = float(weight) if weight else 1.0
         except ValueError as exc:
-            raise InputError(f"upstream weight must be a number: {text!r}") from exc
+            raise PoolUrlError(f"upstream weight must be a number: {text!r}", text=text) from exc
         if not (math.isfinite(w) and w > 0):
-            raise InputError(f"upstream weight must be a finite positive number: {text!r}")
+            raise PoolUrlError(f"upstream weight must be a finite positive number: {text!r}", text=text)
         return cls(pool.host, pool.port, w)
 
     def __str__(self) -> str:
@@ -302,7 +301,7 @@ class UpstreamSource:
         rebalance_max_moves: int = 64,
     ) -> None:
         if not upstreams:
-            raise InputError("proxy mode needs at least one --upstream")
+            raise PoolConfigError("upstreams", "proxy mode needs at least one --upstream")
         self.upstreams = [u if isinstance(u, Upstream) else Upstream.parse(u) for u in upstreams]
         self.user = user
         self.password = password
