@@ -5,7 +5,7 @@ The server and the honest miner are separate processes; the honest miner connect
 flood the miner's unloaded accepted rate is known; during every flood it must keep at least
 90 % of it, and the server's resident memory must stay under ``RSS_BOUND_KIB``.
 
-Bounded: every phase lasts ``PHASE_S``; about 40 s in all on a shared 2-core machine.
+Bounded: every phase lasts ``PHASE_S``; about 35 s in all on a shared 2-core machine.
 The figures (accepted shares before/during, p99 latency) are printed for docs/STRATUM.md.
 """
 
@@ -25,7 +25,7 @@ from typing import IO, Any
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-PHASE_S = 2.0
+PHASE_S = 1.5
 RATE_PER_S = 20.0
 #: The server's resident memory must stay under this through every flood [KiB]
 #: (the unbounded server of issue 14 reached 1.17 GB).
