@@ -16,6 +16,7 @@ import pytest
 
 from hashwatt.miner.demo import DemoJobSource
 from hashwatt.stratum import (
+    ErrorCode,
     PoolConfig,
     PoolServer,
     PoolUrl,
@@ -299,3 +300,36 @@ def test_every_pool_serve_error_path_keeps_the_password_out_of_all_output(tmp_pa
         assert run.returncode == 2, output
         assert SECRET not in output
         assert output.strip().startswith("error:") and len(output.strip().splitlines()) == 1, output
+
+
+def test_running_out_of_extranonce_space_is_no_strike_against_the_miner(tmp_path: Path) -> None:
+    async def main() -> None:
+        async with demo_pool(tmp_path, extranonce1_size=1) as server:
+            group = server.groups[""]
+            group.in_use.update(bytes([i]) for i in range(256))  # every extranonce1 taken
+            client = await RawClient.connect(server.port)
+            reply = await client.call("mining.subscribe", ["t"])
+            assert reply["error"][0] == 20 and "full" in reply["error"][1]
+            assert await client.is_closed()
+            assert server.counters["dropped"] == 1
+            group.in_use.discard(b"\x07")  # one miner left: the next one gets its slot
+            again = await RawClient.connect(server.port)
+            assert (await again.call("mining.subscribe", ["t"]))["result"][1] == "07"
+            await again.close()
+
+    asyncio.run(main())
+
+
+def test_json_stats_line_summarises_workers(tmp_path: Path) -> None:
+    from hashwatt.cli.pool import _stats_json
+
+    async def main() -> None:
+        async with demo_pool(tmp_path, stats_top_workers=3) as server:
+            for i in range(10):
+                server._count_reject(ErrorCode.OTHER, "u", f"u.{i}")
+            line = _stats_json(server)
+            assert line["workers_total"] == 10 and len(line["top_workers"]) == 3
+            assert set(line["top_workers"][0]) == {"user", "worker", "accepted", "rejected", "hashrate_hs"}
+            assert "workers" not in line
+
+    asyncio.run(main())
