@@ -37,7 +37,7 @@ def serve(db: str) -> None:
             vardiff=False,
             max_connections_per_ip=256,
             sweep_interval_s=0.5,
-            idle_timeout_s=5.0,
+            idle_timeout_s=60.0,
             handshake_timeout_s=5.0,
             flood_grace_s=3.0,
         )

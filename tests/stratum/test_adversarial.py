@@ -83,7 +83,7 @@ async def _blast(
                         b'{"id":1,"method":"mining.subscribe","params":[]}\n'
                         b'{"id":2,"method":"mining.authorize","params":["flood.0","x"]}\n'
                     )
-                while not stop.is_set():
+                while not stop.is_set() and not writer.is_closing() and not reader.at_eof():
                     writer.write(blob)
                     await asyncio.wait_for(writer.drain(), 1.0)
             except (OSError, TimeoutError):
@@ -165,18 +165,22 @@ async def connection_flood(port: int, stop: asyncio.Event) -> None:
 
 
 async def slowloris_flood(port: int, stop: asyncio.Event) -> None:
-    held: list[asyncio.StreamWriter] = []
+    held: list[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = []
+    drains = []
     for _ in range(150):
         pair = await _open(port)
         if pair is not None:
             pair[1].write(b'{"id":1,"method":"mining.subscribe","params":[]}\n{"id":2,"method"')
-            held.append(pair[1])
+            held.append(pair)
+            drains.append(asyncio.create_task(_drain_forever(pair[0])))
     while not stop.is_set():
-        for writer in held:
-            if not writer.is_closing():
-                writer.write(b" ")
+        for reader, writer in held:
+            if not writer.is_closing() and not reader.at_eof():
+                writer.write(b" ")  # a byte at a time, never a whole message
         await asyncio.sleep(0.2)
-    for writer in held:
+    for drain in drains:
+        drain.cancel()
+    for _, writer in held:
         writer.close()
 
 

@@ -289,9 +289,8 @@ def test_every_pool_serve_error_path_keeps_the_password_out_of_all_output(tmp_pa
     cases = [
         ["--demo", "--share-log", f"postgresql+psycopg://user:{SECRET}@127.0.0.1:1/db"],
         ["--demo", "--json", "--share-log", f"postgresql+psycopg://user:{SECRET}@127.0.0.1:1/db"],
-        ["--demo", "--share-log", f"postgresql+nosuchdriver://user:{SECRET}@127.0.0.1:1/db"],
-        ["--demo", "--share-log", f"mysql://user:{SECRET}@127.0.0.1:1/db"],
-    ]
+        ["--demo", "--json", "--share-log", f"mysql://user:{SECRET}@127.0.0.1:1/db"],
+    ]  # (the other share-log error paths are checked in-process above)
     for args in cases:
         run = subprocess.run(
             [*base, *args], capture_output=True, text=True, timeout=60, cwd=tmp_path, env=env
