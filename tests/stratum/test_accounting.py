@@ -18,7 +18,7 @@ def _vardiff(**kw: float) -> VarDiff:
         "retarget_interval_s": 60.0,
     }
     args.update(kw)
-    return VarDiff(**args)  # type: ignore[arg-type]
+    return VarDiff(**args)
 
 
 def test_vardiff_converges_to_target_interval_for_a_steady_miner() -> None:

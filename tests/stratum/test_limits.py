@@ -9,7 +9,6 @@ import socket
 import subprocess
 import sys
 import textwrap
-from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -30,18 +29,9 @@ from hashwatt.stratum import (
     redact_url,
     sqlite_url,
 )
-from tests.stratum._helpers import RawClient, demo_pool, find_nonce, handshake, job_of
+from tests.stratum._helpers import RawClient, demo_pool, find_nonce, handshake, job_of, until
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-async def _until(cond: Callable[[], bool], timeout: float = 15.0) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while not cond():
-        if loop.time() > deadline:
-            raise AssertionError("condition not reached")
-        await asyncio.sleep(0.02)
 
 
 def test_worker_table_is_bounded_and_aged() -> None:
@@ -181,7 +171,7 @@ def test_proxy_without_a_live_upstream_refuses_shares_and_recovers(tmp_path: Pat
         proxy = PoolServer(source, ShareLog(sqlite_url(tmp_path / "proxy.db")), cfg, share_sink=source)
         await proxy.start()
         try:
-            await _until(lambda: source.links[0].live)
+            await until(lambda: source.links[0].live)
             miner = await RawClient.connect(proxy.port)
             await miner.call("mining.extranonce.subscribe", [])
             en1, size, diff, notify = await handshake(miner, "m0")
@@ -199,7 +189,7 @@ def test_proxy_without_a_live_upstream_refuses_shares_and_recovers(tmp_path: Pat
                 conn.transport.abort()
             await pool.close()
             pool.share_log.close()
-            await _until(lambda: not source.links[0].live)
+            await until(lambda: not source.links[0].live)
             for i in range(2, 6):
                 reply = await miner.call("mining.submit", share(i))
                 assert reply["result"] is None and reply["error"][0] == 20
@@ -210,7 +200,7 @@ def test_proxy_without_a_live_upstream_refuses_shares_and_recovers(tmp_path: Pat
             pool2 = PoolServer(DemoJobSource(), ShareLog(sqlite_url(tmp_path / "up2.db")), cfg)
             await pool2.start("127.0.0.1", port)
             try:
-                await _until(lambda: source.links[0].live, timeout=10)
+                await until(lambda: source.links[0].live, timeout=10)
                 moved = await miner.wait_note("mining.set_extranonce")
                 en1 = bytes.fromhex(moved["params"][0])
                 notify = await miner.wait_note("mining.notify")

@@ -57,17 +57,19 @@ class ReplyQueue:
     __slots__ = ("_ready", "_slots")
 
     def __init__(self) -> None:
-        self._slots: deque[list[bytes | None]] = deque()
+        self._slots: deque[list[bytes | None]] | None = None  # made on first use: 10,000 idle miners
         self._ready: list[bytes] = []
 
     def send(self, data: bytes) -> None:
-        if self._slots:
+        if self._slots:  # (None or empty: nothing waits)
             self._slots.append([data])
         else:
             self._ready.append(data)
 
     def reserve(self) -> list[bytes | None]:
         slot: list[bytes | None] = [None]
+        if self._slots is None:
+            self._slots = deque()
         self._slots.append(slot)
         return slot
 
@@ -81,7 +83,7 @@ class ReplyQueue:
     @property
     def waiting(self) -> int:
         """Reserved answers (and the replies queued behind them) not yet releasable."""
-        return len(self._slots)
+        return len(self._slots) if self._slots is not None else 0
 
     def take(self) -> bytes:
         if not self._ready:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import math
-from collections import OrderedDict, deque
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, fields
 
@@ -179,6 +179,37 @@ class _PendingShare:
 class ServerSession:
     """One miner connection's protocol state; per-job state lives in the :class:`JobBook`."""
 
+    __slots__ = (
+        "_awaiting_subscribe",
+        "_backlog",
+        "_lines",
+        "_next_token",
+        "_pending",
+        "_replies",
+        "_subscribing",
+        "accepted_work",
+        "address_bucket",
+        "authorized",
+        "book",
+        "bucket",
+        "close_reason",
+        "closed",
+        "config",
+        "connected_s",
+        "job_targets",
+        "job_views",
+        "last_message_s",
+        "rejects_in_row",
+        "sent_difficulty",
+        "subscription",
+        "throttled_since_s",
+        "user",
+        "vardiff",
+        "version_mask",
+        "violations",
+        "wants_extranonce",
+    )
+
     def __init__(
         self,
         config: PoolConfig,
@@ -205,7 +236,7 @@ class ServerSession:
             now_s=now_s,
         )
         self.sent_difficulty: float | None = None
-        self.job_targets: OrderedDict[str, int] = OrderedDict()
+        self.job_targets: dict[str, int] = {}
         self.job_views: dict[tuple[str, bytes, int], Job] = {}
         self.violations = 0
         self.rejects_in_row = 0
@@ -218,7 +249,7 @@ class ServerSession:
         #: Since when the budget has been spent with messages still waiting (None: not throttled).
         self.throttled_since_s: float | None = None
         self._lines = LineBuffer(cfg.max_line_bytes)
-        self._backlog: deque[bytes] = deque()
+        self._backlog: deque[bytes] | None = None  # made when a turn leaves messages over
         self._replies = ReplyQueue()
         self._pending: dict[int, _PendingShare] = {}
         self._next_token = 0
@@ -235,7 +266,7 @@ class ServerSession:
     @property
     def backlog(self) -> int:
         """Complete messages received but not handled yet (budget spent or turn over) [messages]."""
-        return len(self._backlog)
+        return len(self._backlog) if self._backlog is not None else 0
 
     def throttle_wait_s(self, now_s: float) -> float:
         """Seconds until the budget allows the next message (0 when it does now) [s]."""
@@ -257,12 +288,19 @@ class ServerSession:
             return events
         if data:
             try:
-                self._backlog.extend(self._lines.feed(data))
+                lines = self._lines.feed(data)
             except ProtocolViolation as exc:
                 self._close(events, str(exc), reply=encode_error(None, exc.code, str(exc)))
                 return events
+            if self._backlog is None:
+                self._backlog = deque(lines)
+            else:
+                self._backlog.extend(lines)
+        backlog = self._backlog
+        if backlog is None:
+            return events
         handled = 0
-        while self._backlog and not self.closed and not self._awaiting_subscribe:
+        while backlog and not self.closed and not self._awaiting_subscribe:
             if handled >= self.config.turn_messages:
                 break
             if not self._budget_left(now_s):
@@ -271,13 +309,14 @@ class ServerSession:
                 elif now_s - self.throttled_since_s > self.config.flood_grace_s:
                     self._close(events, "message flood: over its message budget", graceful=False)
                 break
-            line = self._backlog.popleft()
+            line = backlog.popleft()
             handled += 1
             self._spend(now_s, 1.0)
             self.last_message_s = now_s
             self._handle_line(line, events, now_s, unix_s)
-        if not self._backlog:
+        if not backlog:
             self.throttled_since_s = None
+            self._backlog = None
         return events
 
     def _budget_left(self, now_s: float) -> bool:
@@ -537,7 +576,7 @@ class ServerSession:
         # target too: they were in flight when the change was sent.
         self.job_targets[job.job_id] = max(target, self.job_targets.get(job.job_id, 0))
         while len(self.job_targets) > self.book.max_jobs:
-            self.job_targets.popitem(last=False)
+            del self.job_targets[next(iter(self.job_targets))]
         self.send(line)
 
     def rekey(self, subscription: Subscription, book: JobBook) -> None:

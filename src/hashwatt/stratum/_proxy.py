@@ -316,6 +316,8 @@ class UpstreamSource:
         self.rebalance_max_moves = rebalance_max_moves
         #: Miners moved by rebalancing: by mining.set_extranonce / by client.reconnect; rounds that moved any.
         self.rebalanced: dict[str, int] = {"extranonce": 0, "reconnect": 0, "rounds": 0}
+        #: Rebalancing rounds evaluated, whether or not they moved anyone.
+        self.rebalance_checks = 0
         self._moved_at: dict[StratumServerProtocol, float] = {}
         self._rebalancer: asyncio.Task[None] | None = None
         self._sinks: list[JobSink] = []
@@ -411,6 +413,7 @@ class UpstreamSource:
 
     def rebalance(self) -> list[Move]:
         """One rebalancing round: move miners so the split returns toward the weights."""
+        self.rebalance_checks += 1
         server = self.server
         live = [link for link in self.links if link.live and link.group in server.groups]
         weights = {link.group: link.upstream.weight for link in live}

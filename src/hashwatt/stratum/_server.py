@@ -48,6 +48,8 @@ log = logging.getLogger("hashwatt.stratum.server")
 SERVER_VERSION = "hashwatt-pool/0.1"
 #: Descriptors kept free for the share log, the upstreams and the process itself [fds].
 FD_RESERVE = 64
+#: Connections taken per accept wake-up [connections].
+ACCEPT_BATCH = 256
 _ACCEPT_RESOURCE_ERRNOS = frozenset({errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM})
 
 
@@ -142,6 +144,20 @@ def _set_keepalive(sock: socket.socket, idle_s: int) -> None:
 
 class StratumServerProtocol(asyncio.Protocol):
     """One miner connection: the transport for its :class:`ServerSession`."""
+
+    __slots__ = (
+        "_backlog_paused",
+        "_flush_soon",
+        "_resume",
+        "connected_at",
+        "group",
+        "leaving",
+        "paused_since",
+        "peer_ip",
+        "server",
+        "session",
+        "transport",
+    )
 
     def __init__(self, server: PoolServer, peer_ip: str = "?") -> None:
         self.server = server
@@ -409,12 +425,21 @@ class PoolServer:
         raise ListenError(host, port, reason or "no usable address")
 
     async def _accept_loop(self, listener: socket.socket) -> None:
-        """Accept connections; on EMFILE and friends log once and back off instead of spinning."""
+        """Accept connections; on EMFILE and friends log once and back off instead of spinning.
+
+        After each wake-up, up to ``ACCEPT_BATCH`` pending connections are taken without
+        waiting again (as asyncio's own server does), so a burst of miners is cheap.
+        """
         loop = asyncio.get_running_loop()
         backoff_s = 0.0
         while True:
             try:
                 sock, address = await loop.sock_accept(listener)
+                accepted = [(sock, address)]
+                with contextlib.suppress(BlockingIOError, InterruptedError):
+                    for _ in range(ACCEPT_BATCH):
+                        sock, address = listener.accept()
+                        accepted.append((sock, address))
             except OSError as exc:
                 if exc.errno not in _ACCEPT_RESOURCE_ERRNOS:
                     log.warning("accept failed: %s", exc)
@@ -431,19 +456,29 @@ class PoolServer:
                 await asyncio.sleep(backoff_s)
                 continue
             backoff_s = 0.0
-            peer_ip = str(address[0]) if isinstance(address, tuple) else "?"
-            if not self._may_admit(peer_ip):
-                self.counters["refused"] += 1
-                sock.close()
-                continue
-            _set_keepalive(sock, self.config.tcp_keepalive_s)
-            try:
-                await loop.connect_accepted_socket(
-                    functools.partial(StratumServerProtocol, self, peer_ip), sock
-                )
-            except OSError as exc:
-                log.warning("could not set up a connection from %s: %s", peer_ip, exc)
-                sock.close()
+            for sock, address in accepted:
+                self._take(sock, address)
+
+    def _take(self, sock: socket.socket, address: Any) -> None:
+        peer_ip = str(address[0]) if isinstance(address, tuple) else "?"
+        if not self._may_admit(peer_ip):
+            self.counters["refused"] += 1
+            sock.close()
+            return
+        sock.setblocking(False)
+        _set_keepalive(sock, self.config.tcp_keepalive_s)
+        task = asyncio.get_running_loop().create_task(self._connect(sock, peer_ip))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _connect(self, sock: socket.socket, peer_ip: str) -> None:
+        try:
+            await asyncio.get_running_loop().connect_accepted_socket(
+                functools.partial(StratumServerProtocol, self, peer_ip), sock
+            )
+        except OSError as exc:
+            log.warning("could not set up a connection from %s: %s", peer_ip, exc)
+            sock.close()
 
     @property
     def port(self) -> int:
