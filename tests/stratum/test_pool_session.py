@@ -212,3 +212,12 @@ def test_session_survives_any_byte_stream(chunks: list[bytes], steps: list[float
         if session.closed:
             assert session.receive(b"more\n", now_s=now, unix_s=2e9) == []
             break
+
+
+def test_the_session_core_does_no_io_and_reads_no_clock() -> None:
+    import hashwatt.stratum._flow as flow
+    import hashwatt.stratum._pool_session as core
+
+    for module in (core, flow):
+        names = set(vars(module))
+        assert not names & {"asyncio", "socket", "time", "os", "selectors", "threading"}, module.__name__
