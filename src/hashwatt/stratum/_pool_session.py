@@ -187,6 +187,7 @@ class ServerSession:
         "_pending",
         "_replies",
         "_subscribing",
+        "_target",
         "accepted_work",
         "address_bucket",
         "authorized",
@@ -254,6 +255,7 @@ class ServerSession:
         self._pending: dict[int, _PendingShare] = {}
         self._next_token = 0
         self._subscribing: JsonId | None = None
+        self._target: tuple[float, int] = (0.0, 0)
         self._awaiting_subscribe = False
 
     # -- state -----------------------------------------------------------------------------
@@ -491,7 +493,7 @@ class ServerSession:
         if submit.worker not in self.authorized:
             self._reject(events, req, "", ErrorCode.UNAUTHORIZED, "Unauthorized worker")
             return
-        current = target_from_difficulty(self.vardiff.difficulty)
+        current = self.share_target()
         job_target = self.job_targets.get(submit.job_id, current)
         easier = max(current, job_target)
         outcome = validate_share(
@@ -570,8 +572,15 @@ class ServerSession:
         if job is not None and self.working:
             self.send_job(job, self.book.notify_line(job, clean=job.clean_jobs))
 
+    def share_target(self) -> int:
+        """The target of the current difficulty (remembered: it is needed for every share)."""
+        difficulty = self.vardiff.difficulty
+        if self._target[0] != difficulty:
+            self._target = (difficulty, target_from_difficulty(difficulty))
+        return self._target[1]
+
     def send_job(self, job: Job, line: bytes) -> None:
-        target = target_from_difficulty(self.vardiff.difficulty)
+        target = self.share_target()
         # A job re-sent after a difficulty change keeps accepting shares at the old (easier)
         # target too: they were in flight when the change was sent.
         self.job_targets[job.job_id] = max(target, self.job_targets.get(job.job_id, 0))
