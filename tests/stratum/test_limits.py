@@ -255,6 +255,7 @@ def test_redact_url_hides_the_password_even_when_unparseable() -> None:
     )
     assert SECRET not in redact_url(f"::not a url://u:{SECRET}@[::1/")
     assert redact_url("sqlite:///x.db") == "sqlite:///x.db"
+    assert SECRET not in redact_url(f"not a url {SECRET}")
 
 
 @pytest.mark.parametrize(

@@ -19,7 +19,7 @@ from rich.table import Table
 from hashwatt.cli._output import JSON_OPTION, console, fmt_si, to_jsonable
 from hashwatt.errors import InputError
 from hashwatt.miner.demo import DEMO_SHARE_DIFFICULTY
-from hashwatt.stratum import PoolConfig, PoolServer, ShareLog, sqlite_url
+from hashwatt.stratum import PoolConfig, PoolServer, ShareLog, redact_url, sqlite_url
 from hashwatt.work import BlockResult
 
 #: Difficulty floor when none is given (ckpool's default): 2**32 hashes per share at least.
@@ -31,6 +31,11 @@ pool_app = typer.Typer(help="Run a Stratum V1 pool server or farm proxy.", no_ar
 def share_log_url(value: str) -> str:
     """A SQLAlchemy URL as given, or a file path turned into a SQLite URL."""
     return value if "://" in value else sqlite_url(Path(value).expanduser())
+
+
+def _without_password(database_url: str) -> str:
+    """The share-log URL for display (the one redaction rule: :func:`hashwatt.stratum.redact_url`)."""
+    return redact_url(database_url)
 
 
 def _finite_positive(name: str, value: float) -> float:

@@ -64,14 +64,17 @@ def sqlite_url(path: Path | str) -> str:
 def redact_url(url: str) -> str:
     """``url`` with its password masked, for every message and log line that shows it.
 
-    SQLAlchemy renders a parseable URL with ``***``; anything else loses its whole userinfo.
+    SQLAlchemy renders a parseable URL with ``***``; anything else loses its whole userinfo,
+    and text that is no URL at all is not shown (it may be a password pasted in the wrong place).
     """
     try:
         return make_url(url).render_as_string(hide_password=True)
     except (ArgumentError, ValueError, TypeError):
         scheme, sep, rest = url.rpartition("://")
+        if not sep:
+            return "<unparseable database URL>"
         host = rest.rpartition("@")[2]
-        return f"{scheme}{sep}***@{host}" if "@" in rest else url
+        return f"{scheme}{sep}***@{host}" if "@" in rest else f"{scheme}{sep}{rest}"
 
 
 def _password(url: str) -> str | None:
