@@ -68,6 +68,13 @@ def serve(db: str, max_batch: int) -> None:
             max_rejects_in_row=10**9,
             share_log_max_batch=max_batch,
             handshake_timeout_s=600,
+            # One load generator stands for many miners on loopback: lift the per-address and
+            # per-connection budgets that protect a public pool from one source.
+            max_connections_per_ip=1_000_000,
+            message_rate_per_s=1e9,
+            message_burst=1e9,
+            address_message_rate_per_s=1e9,
+            address_message_burst=1e9,
         )
         # No block in the run (a block makes a clean job and every later submit stale).
         source = DemoJobSource(refresh_s=3600, block_expected_hashes=2.0**64)

@@ -7,7 +7,7 @@ import contextlib
 import hashlib
 import json
 import struct
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -122,6 +122,16 @@ def find_nonce(
         if (value <= target) == want_below:
             return nonce
     raise AssertionError("no nonce found")
+
+
+async def until(cond: Callable[[], bool], timeout: float = 15.0) -> None:
+    """Wait for ``cond`` to hold (polling), instead of a fixed sleep before an exact count."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not cond():
+        if loop.time() > deadline:
+            raise AssertionError("condition not reached")
+        await asyncio.sleep(0.02)
 
 
 @contextlib.asynccontextmanager

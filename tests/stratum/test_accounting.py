@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from hashwatt.stratum import HASHES_PER_DIFF1, HashrateMeter, JobBook, VarDiff
+from hashwatt.chain import HASHES_PER_DIFFICULTY
+from hashwatt.stratum import HashrateMeter, JobBook, VarDiff
 from hashwatt.work import Job
 
 
@@ -17,7 +18,7 @@ def _vardiff(**kw: float) -> VarDiff:
         "retarget_interval_s": 60.0,
     }
     args.update(kw)
-    return VarDiff(**args)  # type: ignore[arg-type]
+    return VarDiff(**args)
 
 
 def test_vardiff_converges_to_target_interval_for_a_steady_miner() -> None:
@@ -55,7 +56,7 @@ def test_hashrate_meter_from_share_difficulty() -> None:
     meter = HashrateMeter(window_s=60.0)
     for t in range(60):
         meter.add(float(t), 2.0)
-    assert meter.hashrate_hs(59.0) == pytest.approx(120 * HASHES_PER_DIFF1 / 60)
+    assert meter.hashrate_hs(59.0) == pytest.approx(120 * HASHES_PER_DIFFICULTY / 60)
     # Shares age out of the window.
     assert meter.hashrate_hs(200.0) == 0.0
 
@@ -74,4 +75,4 @@ def test_job_book_stale_after_clean_jobs_and_bounded() -> None:
     book.add(_job("d", False))
     assert book.get("a") is None and book.get("d") is not None
     assert book.latest is not None and book.latest.job_id == "d"
-    assert book.mark_seen("d", (b"", b"", 0, 0, 0)) and not book.mark_seen("d", (b"", b"", 0, 0, 0))
+    assert book.mark_seen("d", b"h" * 32) and not book.mark_seen("d", b"h" * 32)

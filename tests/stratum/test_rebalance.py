@@ -126,8 +126,9 @@ def test_existing_miners_follow_the_weights_after_failover_and_disconnects(tmp_p
 
             assert split() == {"up0": 4, "up1": 2}
             assert {group_of(f"m{i}") for i in (1, 4)} == {"up1"}
-            await asyncio.sleep(0.4)  # on the weights already: no rebalancing
-            assert source.rebalanced["rounds"] == 0
+            checks = source.rebalance_checks
+            await _until(lambda: source.rebalance_checks >= checks + 3)  # rounds were evaluated...
+            assert source.rebalanced["rounds"] == 0  # ...and on the weights already: none moved anyone
 
             # Upstream A fails: failover puts everyone on B.
             await _close(pool_a)
@@ -156,8 +157,8 @@ def test_existing_miners_follow_the_weights_after_failover_and_disconnects(tmp_p
             )
             assert ack["result"] is True
             await _until(lambda: pool_a.stats().accepted == 1)
-            rounds = source.rebalanced["rounds"]
-            await asyncio.sleep(0.4)
+            rounds, checks = source.rebalanced["rounds"], source.rebalance_checks
+            await _until(lambda: source.rebalance_checks >= checks + 3)
             assert source.rebalanced["rounds"] == rounds  # settled: no flapping
 
             # Three of A's miners leave: A is under-served (1 vs 2 on B for weights 2:1). The
@@ -183,8 +184,8 @@ def test_existing_miners_follow_the_weights_after_failover_and_disconnects(tmp_p
             clients[asked] = again
             await _until(lambda: split() == {"up0": 2, "up1": 1})
             assert group_of(asked) == "up0"
-            rounds = source.rebalanced["rounds"]
-            await asyncio.sleep(0.4)
+            rounds, checks = source.rebalanced["rounds"], source.rebalance_checks
+            await _until(lambda: source.rebalance_checks >= checks + 3)
             assert source.rebalanced["rounds"] == rounds and split() == {"up0": 2, "up1": 1}
         finally:
             for c in clients.values():

@@ -239,7 +239,9 @@ def test_difficulty_change_accepts_in_flight_shares_at_the_old_target(tmp_path: 
             (rec,) = server.share_log.records()
             assert rec.difficulty == EASY_DIFFICULTY
             # Jobs sent after the change need the new difficulty.
-            server._on_job(dataclasses.replace(server.book.latest, job_id="later", clean_jobs=False))
+            latest = server.book.latest
+            assert latest is not None
+            server._on_job(dataclasses.replace(latest, job_id="later", clean_jobs=False))
             later = await client.wait_note("mining.notify")
             job2 = job_of(later, en1, size, diff)
             low = find_nonce(job2, b"\x00\x00\x00\x05", target=job2.share_target)

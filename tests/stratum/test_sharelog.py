@@ -68,6 +68,8 @@ def test_sigkill_after_ack_loses_no_accepted_share(tmp_path: Path) -> None:
             str(db),
             "--difficulty",
             str(2.0**-24),
+            "--min-difficulty",
+            str(2.0**-24),
         ],
         stdout=subprocess.PIPE,
         stderr=subprocess.DEVNULL,

@@ -52,7 +52,7 @@ def test_parse_request_response_and_errors() -> None:
     bad = parse_message(b'{"id": 4, "result": null, "error": [23, "Low difficulty share", null]}')
     assert bad == Response(4, None, (23, "Low difficulty share"))
     named = parse_message(b'{"id": 5, "result": null, "error": {"code": 21, "message": "Job not found"}}')
-    assert named.error == (21, "Job not found")
+    assert isinstance(named, Response) and named.error == (21, "Job not found")
 
 
 @pytest.mark.parametrize(

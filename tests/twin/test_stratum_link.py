@@ -15,7 +15,7 @@ from ._site import private_subnet, spec, wait_for
 
 
 def _workers(pool) -> dict[str, int]:  # type: ignore[no-untyped-def]
-    return {worker: s.accepted for (_, worker), s in pool.workers.items()}  # worker = full "user.rig"
+    return {s.worker: s.accepted for s in pool.workers.values()}  # worker = full "user.rig"
 
 
 def test_twin_mines_on_its_pool_and_follows_a_pool_change(tmp_path: Path) -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import math
 import signal
 import time
 from pathlib import Path
@@ -12,14 +13,17 @@ from typing import Annotated, Any
 
 import typer
 from rich.live import Live
+from rich.markup import escape
 from rich.table import Table
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
 
 from hashwatt.cli._output import JSON_OPTION, console, fmt_si, to_jsonable
 from hashwatt.errors import InputError
-from hashwatt.stratum import PoolConfig, PoolServer, ShareLog, sqlite_url
+from hashwatt.miner.demo import DEMO_SHARE_DIFFICULTY
+from hashwatt.stratum import PoolConfig, PoolServer, ShareLog, redact_url, sqlite_url
 from hashwatt.work import BlockResult
+
+#: Difficulty floor when none is given (ckpool's default): 2**32 hashes per share at least.
+DEFAULT_MIN_DIFFICULTY = 1.0
 
 pool_app = typer.Typer(help="Run a Stratum V1 pool server or farm proxy.", no_args_is_help=True)
 
@@ -30,11 +34,14 @@ def share_log_url(value: str) -> str:
 
 
 def _without_password(database_url: str) -> str:
-    """The share-log URL for display: SQLAlchemy renders it with the password masked."""
-    try:
-        return make_url(database_url).render_as_string(hide_password=True)
-    except ArgumentError:
-        return "<unparseable database URL>"
+    """The share-log URL for display (the one redaction rule: :func:`hashwatt.stratum.redact_url`)."""
+    return redact_url(database_url)
+
+
+def _finite_positive(name: str, value: float) -> float:
+    if not (math.isfinite(value) and value > 0):
+        raise InputError(f"{name} must be a finite positive number, got {value!r}")
+    return value
 
 
 def _stats_table(server: PoolServer, started: float, label: str) -> Table:
@@ -50,8 +57,17 @@ def _stats_table(server: PoolServer, started: float, label: str) -> Table:
         f"{sum(b.accepted for b in stats.blocks)}/{len(stats.blocks)}",
         f"{time.monotonic() - started:,.0f} s",
     )
-    for user, worker, accepted, rejected, rate in stats.workers[:20]:
-        table.add_row(f"  {worker}", str(accepted), str(rejected), fmt_si(rate, "H/s"), "", user)
+    for row in stats.workers:
+        table.add_row(
+            f"  {escape(row.worker)}",
+            str(row.accepted),
+            str(row.rejected),
+            fmt_si(row.hashrate_hs, "H/s"),
+            "",
+            escape(row.user),
+        )
+    if stats.workers_total > len(stats.workers):
+        table.add_row(f"  ... {stats.workers_total - len(stats.workers)} more workers", "", "", "", "", "")
     return table
 
 
@@ -66,11 +82,9 @@ def _stats_json(server: PoolServer) -> dict[str, Any]:
         "rejected_by_code": stats.rejected_by_code,
         "hashrate_hs": stats.hashrate_hs,
         "blocks_found": len(stats.blocks),
-        "user_hashrate_hs": server.user_hashrate_hs(),
-        "workers": [
-            {"user": u, "worker": w, "accepted": a, "rejected": r, "hashrate_hs": h}
-            for u, w, a, r, h in stats.workers
-        ],
+        "workers_total": stats.workers_total,
+        # The busiest workers only: one line per worker would grow with what clients choose.
+        "top_workers": [row._asdict() for row in stats.workers],
     }
 
 
@@ -102,7 +116,8 @@ async def _serve(
         else:
             colour = "green" if result.accepted else "red"
             console.print(
-                f"[bold {colour}]block candidate[/] {result.block_hash_hex} height {result.height}: {result.message}"
+                f"[bold {colour}]block candidate[/] {result.block_hash_hex} height {result.height}: "
+                f"{escape(result.message)}"
             )
 
     if source_kind == "demo":
@@ -136,7 +151,7 @@ async def _serve(
     )
     await server.start(host, port)
     started = time.monotonic()
-    shown_log = _without_password(log_url)
+    shown_log = share_log.shown_url
     label = f"{source_kind} on {host}:{server.port}, shares -> {shown_log}"
     if json_output:
         _emit_json({"event": "listening", "host": host, "port": server.port, "source": source_kind})
@@ -192,7 +207,16 @@ def serve(
     share_log: Annotated[
         str, typer.Option(help="Share log: SQLite file path or SQLAlchemy URL (postgresql+psycopg://...).")
     ] = "hashwatt-shares.db",
-    difficulty: Annotated[float, typer.Option(help="Starting share difficulty.", min=0.0)] = 0.0,
+    difficulty: Annotated[
+        float | None, typer.Option(help="Starting share difficulty (default: the floor, or 1).")
+    ] = None,
+    min_difficulty: Annotated[
+        float | None,
+        typer.Option(
+            help="Difficulty floor: vardiff and mining.suggest_difficulty never go below it "
+            "(default 1; --demo: the demo's own difficulty)."
+        ),
+    ] = None,
     share_interval: Annotated[float, typer.Option(help="Vardiff target seconds per share.", min=0.1)] = 10.0,
     demo_block_hashes: Annotated[
         float, typer.Option(help="Demo: expected hashes per block (sets the demo target).", min=1.0)
@@ -201,6 +225,13 @@ def serve(
     json_output: JSON_OPTION = False,
 ) -> None:
     """Serve Stratum V1 to miners; every accepted share is committed to the share log first."""
+    for name, value in (("--difficulty", difficulty), ("--min-difficulty", min_difficulty)):
+        if value is not None:
+            _finite_positive(name, value)
+    _finite_positive("--share-interval", share_interval)
+    _finite_positive("--demo-block-hashes", demo_block_hashes)
+    if duration is not None and not math.isfinite(duration):
+        raise InputError(f"--duration must be a finite number of seconds, got {duration!r}")
     modes = [demo, node is not None, bool(upstream)]
     if sum(modes) != 1:
         raise InputError("choose exactly one job source: --demo, --node URL or --upstream URL")
@@ -209,10 +240,10 @@ def serve(
     args: dict[str, Any]
     if demo:
         kind, args = "demo", {"block_hashes": demo_block_hashes}
-        start_difficulty = difficulty or 2.0**-10
+        floor = min_difficulty if min_difficulty is not None else DEMO_SHARE_DIFFICULTY
     elif node is not None:
         kind, args = "node", {"url": node, "address": address, "longpoll": longpoll}
-        start_difficulty = difficulty or 1.0
+        floor = min_difficulty if min_difficulty is not None else DEFAULT_MIN_DIFFICULTY
     else:
         kind = "proxy"
         args = {
@@ -221,10 +252,16 @@ def serve(
             "password": upstream_password,
             "rebalance_interval_s": rebalance_interval,
         }
-        start_difficulty = difficulty or 1.0
+        floor = min_difficulty if min_difficulty is not None else DEFAULT_MIN_DIFFICULTY
+    start_difficulty = difficulty if difficulty is not None else (floor if demo else max(floor, 1.0))
+    if start_difficulty < floor:
+        raise InputError(
+            f"--difficulty {start_difficulty:g} is below the difficulty floor {floor:g} "
+            "(lower it with --min-difficulty)"
+        )
     config = PoolConfig(
         start_difficulty=start_difficulty,
-        min_difficulty=min(start_difficulty, 2.0**-20),
+        min_difficulty=floor,
         target_share_interval_s=share_interval,
         retarget_interval_s=max(30.0, 6 * share_interval),
     )

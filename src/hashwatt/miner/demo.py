@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -103,6 +104,9 @@ class DemoJobSource:
         self.results: list[BlockResult] = []
         self._listeners: list[Callable[[Job], None]] = []
         self._jobs_made = 0
+        #: Job ids start with a random per-process value, so ids never repeat across restarts
+        #: (a miner carrying shares over a restart must not match an old id to a new job).
+        self._id_prefix = f"{secrets.randbits(32):08x}"
         self._task: asyncio.Task[None] | None = None
         self.current: Job | None = None
 
@@ -136,10 +140,16 @@ class DemoJobSource:
             self.payout_script,
             extranonce1_size=self.extranonce1_size,
             extranonce2_size=self.extranonce2_size,
-            tag=DEMO_TAG,
+            # A per-job value in the coinbase: no two jobs share a template, so one proof of
+            # work can never count under two job ids.
+            tag=DEMO_TAG + self._id_prefix.encode() + self._jobs_made.to_bytes(4, "little"),
         )
         return job_from_template(
-            template, coinbase, job_id=f"{self._jobs_made:x}", share_target=MAX_TARGET, clean_jobs=clean_jobs
+            template,
+            coinbase,
+            job_id=f"{self._id_prefix}{self._jobs_made:x}",
+            share_target=MAX_TARGET,
+            clean_jobs=clean_jobs,
         )
 
     def _publish(self, *, clean_jobs: bool) -> None:

@@ -29,8 +29,6 @@ from hashwatt.work import Job, Solution
 VERSION_ROLLING = "version-rolling"
 VERSION_ROLLING_MASK = "version-rolling.mask"
 VERSION_ROLLING_MIN_BIT_COUNT = "version-rolling.min-bit-count"
-#: Largest 256-bit target.
-MAX_TARGET = (1 << 256) - 1
 #: The mask BIP 320 leaves to miners (bits 13..28) [bit mask].
 BIP320_VERSION_MASK = 0x1FFFE000
 
@@ -60,19 +58,25 @@ def u32_hex(value: int) -> str:
     return f"{value & 0xFFFFFFFF:08x}"
 
 
+_HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
+
+
 def u32_from_hex(text: Any, what: str) -> int:
-    """Parse 1..8 big-endian hex digits into a 32-bit integer; :class:`ProtocolViolation` if not."""
-    if not isinstance(text, str) or not 1 <= len(text) <= 8:
-        raise ProtocolViolation(f"{what} must be up to 8 hex digits")
-    try:
-        return int(text, 16)
-    except ValueError as exc:
-        raise ProtocolViolation(f"{what} is not hexadecimal") from exc
+    """Parse 1..8 big-endian hex digits into a 32-bit integer; :class:`ProtocolViolation` if not.
+
+    Only hex digits: ``int(text, 16)`` alone would take ``"-1"``, ``"0x1"``, ``" 1"`` and ``"1_0"``.
+    """
+    if not isinstance(text, str) or not 1 <= len(text) <= 8 or not _HEX_DIGITS.issuperset(text):
+        raise ProtocolViolation(f"{what} must be 1 to 8 hex digits")
+    return int(text, 16)
 
 
-def hex_bytes(text: Any, what: str) -> bytes:
+def hex_bytes(text: Any, what: str, *, max_bytes: int = 1 << 20) -> bytes:
+    """Hex -> bytes, only hex digits and at most ``max_bytes`` [bytes]."""
     if not isinstance(text, str):
         raise ProtocolViolation(f"{what} must be a hex string")
+    if len(text) > 2 * max_bytes or not _HEX_DIGITS.issuperset(text):
+        raise ProtocolViolation(f"{what} must be at most {max_bytes} bytes of hex digits")
     try:
         return bytes.fromhex(text)
     except ValueError as exc:
@@ -209,15 +213,15 @@ def parse_submit(params: Sequence[Any]) -> Submit:
     if len(params) < 5:
         raise ProtocolViolation(f"mining.submit needs 5 or 6 params, got {len(params)}")
     worker, job_id, en2, ntime, nonce = params[:5]
-    if not isinstance(worker, str):
-        raise ProtocolViolation("worker name must be a string")
-    if not isinstance(job_id, str | int) or isinstance(job_id, bool):
-        raise ProtocolViolation("job id must be a string")
+    if not isinstance(worker, str) or len(worker) > 256:
+        raise ProtocolViolation("worker name must be a string of at most 256 characters")
+    if not isinstance(job_id, str | int) or isinstance(job_id, bool) or len(str(job_id)) > 64:
+        raise ProtocolViolation("job id must be a string of at most 64 characters")
     version_bits = u32_from_hex(params[5], "version_bits") if len(params) > 5 and params[5] else None
     return Submit(
         worker=worker,
         job_id=str(job_id),
-        extranonce2=hex_bytes(en2, "extranonce2"),
+        extranonce2=hex_bytes(en2, "extranonce2", max_bytes=32),
         ntime=u32_from_hex(ntime, "ntime"),
         nonce=u32_from_hex(nonce, "nonce"),
         version_bits=version_bits,

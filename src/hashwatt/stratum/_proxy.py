@@ -20,13 +20,13 @@ import asyncio
 import contextlib
 import dataclasses
 import logging
+import math
 import time
 from collections.abc import Hashable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, cast
 
-from hashwatt.chain import Block, hash_to_hex, header_hash
-from hashwatt.errors import InputError
+from hashwatt.chain import HASHES_PER_DIFFICULTY, Block, hash_to_hex, header_hash
 from hashwatt.stratum._codec import BIP320_VERSION_MASK
 from hashwatt.stratum._server import JobSink, PoolServer
 from hashwatt.stratum._session import (
@@ -37,9 +37,9 @@ from hashwatt.stratum._session import (
     ShareResult,
     Subscribed,
 )
-from hashwatt.stratum._shares import HASHES_PER_DIFF1, ShareRecord
+from hashwatt.stratum._shares import ShareRecord
 from hashwatt.stratum._url import PoolUrl
-from hashwatt.stratum.errors import StratumError
+from hashwatt.stratum.errors import PoolConfigError, PoolUrlError, StratumError
 from hashwatt.work import BlockResult, Job, Solution
 
 if TYPE_CHECKING:
@@ -127,9 +127,9 @@ class Upstream:
         try:
             w = float(weight) if weight else 1.0
         except ValueError as exc:
-            raise InputError(f"upstream weight must be a number: {text!r}") from exc
-        if not w > 0:
-            raise InputError(f"upstream weight must be positive: {text!r}")
+            raise PoolUrlError(f"upstream weight must be a number: {text!r}", text=text) from exc
+        if not (math.isfinite(w) and w > 0):
+            raise PoolUrlError(f"upstream weight must be a finite positive number: {text!r}", text=text)
         return cls(pool.host, pool.port, w)
 
     def __str__(self) -> str:
@@ -163,7 +163,7 @@ class UpstreamLink:
             except (OSError, TimeoutError) as exc:
                 failures += 1
                 log.warning("upstream %s unreachable: %s", self.upstream, exc)
-                await asyncio.sleep(min(self.source.backoff_initial_s * 2 ** (failures - 1), 30.0))
+                await asyncio.sleep(self.source.backoff_s(failures))
                 continue
             try:
                 if await self._session(reader, writer):
@@ -174,7 +174,7 @@ class UpstreamLink:
                 with contextlib.suppress(Exception):
                     await writer.wait_closed()
             failures += 1
-            await asyncio.sleep(min(self.source.backoff_initial_s * 2 ** (failures - 1), 30.0))
+            await asyncio.sleep(self.source.backoff_s(failures))
 
     def _down(self) -> None:
         was_live = self.live
@@ -249,14 +249,16 @@ class UpstreamLink:
     def forward(self, record: ShareRecord, job: Job) -> None:
         session, writer = self.session, self.writer
         if session is None or writer is None or session.subscription is None:
+            self._unforwardable(record, "upstream down")
             return
         upstream_job = session.jobs.get(record.job_id)
         if upstream_job is None:
+            self._unforwardable(record, "job unknown upstream")
             return
         if int(record.share_hash_hex, 16) > upstream_job.share_target:
             return  # below the upstream difficulty: paid by the proxy, not forwarded
         if (record.version ^ upstream_job.version) & ~session.version_mask & 0xFFFFFFFF:
-            self.unforwardable += 1
+            self._unforwardable(record, "version bits outside the upstream mask")
             return
         sub = record.extranonce1[len(session.subscription.extranonce1) :]
         solution = Solution(
@@ -265,6 +267,19 @@ class UpstreamLink:
         session.submit(solution)
         writer.write(session.take_outbox())
         self.forwarded += 1
+
+    def _unforwardable(self, record: ShareRecord, why: str) -> None:
+        """A stored share that could not go upstream: counted, and logged (first ones, then sparsely)."""
+        self.unforwardable += 1
+        if self.unforwardable <= 10 or self.unforwardable % 1000 == 0:
+            log.warning(
+                "upstream %s: share %s of %s not forwarded (%s); %d so far",
+                self.upstream,
+                record.share_hash_hex[:16],
+                record.worker,
+                why,
+                self.unforwardable,
+            )
 
 
 class UpstreamSource:
@@ -277,7 +292,8 @@ class UpstreamSource:
         user: str,
         password: str = "x",
         sub_size: int = 2,
-        backoff_initial_s: float = 1.0,
+        backoff_initial_s: float = 0.5,
+        backoff_max_s: float = 5.0,
         rebalance_interval_s: float = 30.0,
         rebalance_threshold: float = 0.15,
         rebalance_cooldown_s: float = 300.0,
@@ -285,12 +301,13 @@ class UpstreamSource:
         rebalance_max_moves: int = 64,
     ) -> None:
         if not upstreams:
-            raise InputError("proxy mode needs at least one --upstream")
+            raise PoolConfigError("upstreams", "proxy mode needs at least one --upstream")
         self.upstreams = [u if isinstance(u, Upstream) else Upstream.parse(u) for u in upstreams]
         self.user = user
         self.password = password
         self.sub_size = sub_size
         self.backoff_initial_s = backoff_initial_s
+        self.backoff_max_s = backoff_max_s
         self.links = [UpstreamLink(self, i, u) for i, u in enumerate(self.upstreams)]
         self.rebalance_interval_s = rebalance_interval_s
         self.rebalance_threshold = rebalance_threshold
@@ -299,6 +316,8 @@ class UpstreamSource:
         self.rebalance_max_moves = rebalance_max_moves
         #: Miners moved by rebalancing: by mining.set_extranonce / by client.reconnect; rounds that moved any.
         self.rebalanced: dict[str, int] = {"extranonce": 0, "reconnect": 0, "rounds": 0}
+        #: Rebalancing rounds evaluated, whether or not they moved anyone.
+        self.rebalance_checks = 0
         self._moved_at: dict[StratumServerProtocol, float] = {}
         self._rebalancer: asyncio.Task[None] | None = None
         self._sinks: list[JobSink] = []
@@ -307,6 +326,24 @@ class UpstreamSource:
     @property
     def sink(self) -> UpstreamSource:
         return self
+
+    def backoff_s(self, failures: int) -> float:
+        """Wait before reconnecting after ``failures`` failures in a row: doubling, at most
+        ``backoff_max_s``, so a returning upstream is found promptly [s]."""
+        return float(min(self.backoff_initial_s * 2 ** max(failures - 1, 0), self.backoff_max_s))
+
+    def accepting(self, group: str) -> bool:
+        """Shares of ``group`` can be forwarded: its upstream is live. Without a live upstream
+        the server refuses shares instead of acknowledging work that goes nowhere."""
+        for link in self.links:
+            if link.group == group:
+                return link.live
+        return False
+
+    @property
+    def unforwardable(self) -> int:
+        """Stored shares that met upstream difficulty but could not be forwarded [shares]."""
+        return sum(link.unforwardable for link in self.links)
 
     @property
     def server(self) -> PoolServer:
@@ -356,7 +393,7 @@ class UpstreamSource:
         """A miner's accepted work per second since it connected, at least one difficulty-1
         share a minute (newcomers) [H/s]."""
         age = max(now_s - conn.connected_at, 60.0)
-        return max(conn.accepted_work, 1.0) * HASHES_PER_DIFF1 / age
+        return max(conn.accepted_work, 1.0) * HASHES_PER_DIFFICULTY / age
 
     def assigned_hashrate_hs(self, link: UpstreamLink) -> float:
         """Hashrate of the miners routed to ``link`` (miners asked to reconnect excluded) [H/s]."""
@@ -376,6 +413,7 @@ class UpstreamSource:
 
     def rebalance(self) -> list[Move]:
         """One rebalancing round: move miners so the split returns toward the weights."""
+        self.rebalance_checks += 1
         server = self.server
         live = [link for link in self.links if link.live and link.group in server.groups]
         weights = {link.group: link.upstream.weight for link in live}

@@ -1,62 +1,56 @@
-"""The asyncio Stratum V1 pool server: a thin transport layer around the sans-IO pieces.
+"""The asyncio Stratum V1 pool server: a thin transport around :class:`ServerSession`.
 
-One :class:`asyncio.Protocol` per connection (cheaper than streams at 10,000 sockets), one
-shared :class:`JobBook`, one group-committing share writer. Every accepted share is durable
-in the share log before its ``true`` goes out; replies leave in request order.
+One :class:`asyncio.Protocol` per connection (cheaper than streams at 10,000 sockets) feeding
+its sans-IO session, one shared :class:`JobBook` per connection group, one group-committing
+share writer. Every accepted share is durable in the share log before its ``true`` goes out;
+replies leave in request order. The server owns what is pool-wide: admission (global and
+per-address caps under the descriptor limit, an accept loop that backs off on EMFILE),
+extranonce allocation, per-address message budgets, the bounded worker table and statistics.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import dataclasses
+import errno
+import functools
 import logging
 import os
+import resource
+import socket
 import time
 from collections import OrderedDict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from hashwatt.chain import Block, hash_to_hex, header_hash, target_to_difficulty
+from hashwatt.chain import Block, hash_to_hex, header_hash
 from hashwatt.errors import HashwattError
-from hashwatt.stratum._codec import (
-    BIP320_VERSION_MASK,
-    Subscription,
-    configure_result,
-    negotiate_version_mask,
-    notify_params,
-    parse_configure,
-    parse_difficulty,
-    parse_submit,
-    subscribe_result,
-    target_from_difficulty,
+from hashwatt.stratum._codec import Subscription
+from hashwatt.stratum._flow import TokenBucket
+from hashwatt.stratum._pool_session import (
+    CloseConnection,
+    PoolConfig,
+    ServerEvent,
+    ServerSession,
+    ShareAccepted,
+    ShareRejected,
+    SubscribeRequested,
 )
 from hashwatt.stratum._sharelog import AsyncShareWriter, ShareLog
-from hashwatt.stratum._shares import (
-    HashrateMeter,
-    JobBook,
-    Rejected,
-    ShareRecord,
-    VarDiff,
-    share_key,
-    validate_share,
-)
-from hashwatt.stratum._wire import (
-    MAX_LINE_BYTES,
-    JsonId,
-    MessageReader,
-    Request,
-    encode_error,
-    encode_request,
-    encode_result,
-)
-from hashwatt.stratum.errors import ErrorCode, ProtocolViolation
+from hashwatt.stratum._shares import HashrateMeter, JobBook, ShareRecord, WorkerRow, WorkerTable
+from hashwatt.stratum._wire import encode_request
+from hashwatt.stratum.errors import ErrorCode, ExtranonceExhausted, ListenError, StratumError
 from hashwatt.work import BlockResult, Job
 
 log = logging.getLogger("hashwatt.stratum.server")
 
 SERVER_VERSION = "hashwatt-pool/0.1"
+#: Descriptors kept free for the share log, the upstreams and the process itself [fds].
+FD_RESERVE = 64
+#: Connections taken per accept wake-up [connections].
+ACCEPT_BATCH = 256
+_ACCEPT_RESOURCE_ERRNOS = frozenset({errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM})
 
 
 class JobSink(Protocol):
@@ -88,60 +82,29 @@ class JobSource(Protocol):
 
 
 class ShareSink(Protocol):
-    """Optional hook for accepted shares (proxy mode forwards those that meet upstream difficulty)."""
+    """Optional hook for shares (proxy mode forwards those that meet upstream difficulty).
+
+    ``accepting(group)`` false means nowhere to send the group's shares (no live upstream):
+    they are refused, not acknowledged.
+    """
 
     def on_share(self, record: ShareRecord, job: Job, group: str) -> None: ...
 
-
-@dataclass(frozen=True, slots=True)
-class PoolConfig:
-    """Server limits and difficulty policy. Times in seconds, sizes in bytes."""
-
-    extranonce1_size: int = 4
-    extranonce2_size: int = 4
-    extranonce1_prefix: bytes = b""
-    start_difficulty: float = 1.0
-    min_difficulty: float = 2.0**-20
-    max_difficulty: float = 2.0**40
-    target_share_interval_s: float = 10.0
-    retarget_interval_s: float = 60.0
-    vardiff: bool = True
-    version_mask: int = BIP320_VERSION_MASK
-    max_line_bytes: int = MAX_LINE_BYTES
-    max_connections: int = 50_000
-    max_connections_per_ip: int = 50_000
-    handshake_timeout_s: float = 60.0
-    idle_timeout_s: float = 1800.0
-    max_write_buffer_bytes: int = 1 << 20
-    write_stall_timeout_s: float = 30.0
-    max_violations: int = 5
-    max_rejects_in_row: int = 500
-    sweep_interval_s: float = 1.0
-    require_password: str | None = None
-    share_log_max_batch: int = 2048
-
-
-@dataclass(slots=True)
-class WorkerStats:
-    """Accounting per ``user.worker`` name: counts and a 60 s hashrate from share difficulty."""
-
-    user: str
-    worker: str
-    accepted: int = 0
-    rejected: int = 0
-    accepted_work: float = 0.0
-    meter: HashrateMeter = field(default_factory=HashrateMeter)
+    def accepting(self, group: str) -> bool: ...
 
 
 @dataclass(frozen=True, slots=True)
 class PoolStats:
+    """A summary: totals plus the ``PoolConfig.stats_top_workers`` busiest workers, never all."""
+
     connections: int
     accepted: int
     rejected: int
     rejected_by_code: dict[int, int]
     blocks: tuple[BlockResult, ...]
     hashrate_hs: float
-    workers: tuple[tuple[str, str, int, int, float], ...]  # user, worker, accepted, rejected, H/s
+    workers: tuple[WorkerRow, ...]
+    workers_total: int = 0
 
 
 @dataclass(slots=True)
@@ -156,68 +119,107 @@ class ConnectionGroup:
     members: set[StratumServerProtocol] = field(default_factory=set)
     in_use: set[bytes] = field(default_factory=set)
     counter: int = 0
-    notify_cache: tuple[str, bool, bytes] | None = None
 
 
-class _Slot:
-    __slots__ = ("data",)
+def raise_fd_limit() -> int:
+    """Raise the soft RLIMIT_NOFILE to the hard limit (as servers do at start); returns it [fds]."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard == resource.RLIM_INFINITY:
+        hard = max(soft, 1 << 20)
+    if soft != resource.RLIM_INFINITY and soft < hard:
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (hard, hard))
+            soft = hard
+    return int(soft if soft != resource.RLIM_INFINITY else hard)
 
-    def __init__(self, data: bytes | None = None) -> None:
-        self.data = data
+
+def _set_keepalive(sock: socket.socket, idle_s: int) -> None:
+    """TCP keepalive, so a peer that vanished without a FIN is found in minutes, not hours."""
+    with contextlib.suppress(OSError, AttributeError):
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_KEEPALIVE, 1)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPIDLE, idle_s)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPINTVL, max(idle_s // 4, 1))
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_KEEPCNT, 4)
 
 
 class StratumServerProtocol(asyncio.Protocol):
-    """One miner connection: per-connection state lives here, per-job state in the JobBook."""
+    """One miner connection: the transport for its :class:`ServerSession`."""
 
-    def __init__(self, server: PoolServer) -> None:
+    __slots__ = (
+        "_backlog_paused",
+        "_flush_soon",
+        "_resume",
+        "connected_at",
+        "group",
+        "leaving",
+        "paused_since",
+        "peer_ip",
+        "server",
+        "session",
+        "transport",
+    )
+
+    def __init__(self, server: PoolServer, peer_ip: str = "?") -> None:
         self.server = server
-        self.cfg = server.config
         self.transport: asyncio.Transport | None = None
-        self.peer_ip = "?"
-        self.reader = MessageReader(self.cfg.max_line_bytes)
+        self.peer_ip = peer_ip
         self.connected_at = time.monotonic()
-        self.last_seen = self.connected_at
-        self.subscription: Subscription | None = None
         self.group: ConnectionGroup = server.groups[""]
-        self.accepted_work = 0.0
-        self.authorized: set[str] = set()
-        self.user = ""
-        self.version_mask = 0
-        self.wants_extranonce = False
-        self.vardiff = VarDiff(
-            start_difficulty=self.cfg.start_difficulty,
-            min_difficulty=self.cfg.min_difficulty,
-            max_difficulty=self.cfg.max_difficulty,
-            target_interval_s=self.cfg.target_share_interval_s,
-            retarget_interval_s=self.cfg.retarget_interval_s,
-            now_s=self.connected_at,
-        )
-        self.sent_difficulty: float | None = None
-        self.job_targets: OrderedDict[str, int] = OrderedDict()
-        self.job_views: dict[tuple[str, bytes, int], Job] = {}
-        self._pending_out: list[bytes] = []
-        self.violations = 0
-        self.rejects_in_row = 0
-        self.closed = False
+        self.session = ServerSession(server.config, book=self.group.book, now_s=self.connected_at)
         #: Asked to reconnect (hashrate rebalancing): no longer counted in its group's load.
         self.leaving = False
-        self._out: deque[_Slot] = deque()
         self.paused_since: float | None = None
+        self._backlog_paused = False
+        self._resume: asyncio.Handle | None = None
+        self._flush_soon = False
+
+    # -- what the proxy and the tests read -------------------------------------------------
+
+    @property
+    def closed(self) -> bool:
+        return self.session.closed
+
+    @property
+    def working(self) -> bool:
+        return self.session.working
+
+    @property
+    def subscription(self) -> Subscription | None:
+        return self.session.subscription
+
+    @property
+    def authorized(self) -> set[str]:
+        return self.session.authorized
+
+    @property
+    def wants_extranonce(self) -> bool:
+        return self.session.wants_extranonce
+
+    @property
+    def accepted_work(self) -> float:
+        return self.session.accepted_work
 
     # -- transport callbacks ---------------------------------------------------------------
 
     def connection_made(self, transport: asyncio.BaseTransport) -> None:
         assert isinstance(transport, asyncio.Transport)
         self.transport = transport
-        peer = transport.get_extra_info("peername")
-        self.peer_ip = str(peer[0]) if isinstance(peer, tuple) else "?"
-        transport.set_write_buffer_limits(high=min(64 * 1024, self.cfg.max_write_buffer_bytes // 2))
+        if self.peer_ip == "?":
+            peer = transport.get_extra_info("peername")
+            self.peer_ip = str(peer[0]) if isinstance(peer, tuple) else "?"
+        cfg = self.server.config
+        transport.set_write_buffer_limits(high=min(64 * 1024, cfg.max_write_buffer_bytes // 2))
+        self.session.address_bucket = self.server._address_bucket(self.peer_ip)
         if not self.server._admit(self):
-            self.closed = True
+            self.session.close("connection limit", graceful=False)
             transport.abort()
 
     def connection_lost(self, exc: Exception | None) -> None:
-        self.closed = True
+        if not self.session.closed:
+            self.session.close("connection lost", graceful=False)
+        if self._resume is not None:
+            self._resume.cancel()
+            self._resume = None
         self.server._forget(self)
 
     def pause_writing(self) -> None:
@@ -228,273 +230,102 @@ class StratumServerProtocol(asyncio.Protocol):
 
     def resume_writing(self) -> None:
         self.paused_since = None
-        if self.transport is not None and not self.closed:
+        if self.transport is not None and not self.closed and not self._backlog_paused:
             self.transport.resume_reading()
 
     def data_received(self, data: bytes) -> None:
-        if self.closed:
+        self._run(data)
+
+    # -- driving the session ---------------------------------------------------------------
+
+    def _run(self, data: bytes) -> None:
+        if self.session.closed:
             return
-        self.last_seen = time.monotonic()
-        try:
-            messages = self.reader.feed(data)
-        except ProtocolViolation as exc:
-            self.drop(str(exc), reply=encode_error(None, ErrorCode.OTHER, str(exc)))
-            return
-        for message in messages:
-            if self.closed:
-                return
-            if isinstance(message, ProtocolViolation):
-                self.violation(None, str(message))
-            elif isinstance(message, Request):
-                self.handle_request(message)
-            # Responses (e.g. to client.get_version) need no action.
+        now = time.monotonic()
+        self.dispatch(self.session.receive(data, now_s=now, unix_s=time.time()))
+        self.flush()
+        self._schedule_backlog(now)
 
-    # -- output ----------------------------------------------------------------------------
-
-    def send(self, data: bytes) -> None:
-        """Queue bytes behind any reply still waiting for the share log."""
-        if self._out:
-            self._out.append(_Slot(data))
-        elif self._pending_out:
-            self._pending_out.append(data)
-        else:
-            self._write(data)
-
-    def reserve(self) -> _Slot:
-        slot = _Slot()
-        self._out.append(slot)
-        return slot
-
-    def fill(self, slot: _Slot, data: bytes) -> None:
-        slot.data = data
-        if not self._pending_out and self._out and self._out[0].data is not None:
-            # Answers released by one share-log commit leave in one write per connection.
-            asyncio.get_running_loop().call_soon(self._flush_ready)
-        while self._out and self._out[0].data is not None:
-            ready = self._out.popleft().data
-            assert ready is not None
-            self._pending_out.append(ready)
-
-    def _flush_ready(self) -> None:
-        if self._pending_out:
-            data = b"".join(self._pending_out)
-            self._pending_out.clear()
-            self._write(data)
-
-    def _write(self, data: bytes) -> None:
+    def _schedule_backlog(self, now_s: float) -> None:
+        """Messages left after a turn: stop reading and come back after the others had theirs."""
         transport = self.transport
-        if transport is None or self.closed:
+        if transport is None or self.session.closed:
+            return
+        if self.session.backlog:
+            if not self._backlog_paused:
+                self._backlog_paused = True
+                transport.pause_reading()
+            if self._resume is None:
+                loop = asyncio.get_running_loop()
+                wait = self.session.throttle_wait_s(now_s)
+                self._resume = (
+                    loop.call_later(wait, self._continue) if wait > 0 else loop.call_soon(self._continue)
+                )
+        elif self._backlog_paused:
+            self._backlog_paused = False
+            if self.paused_since is None:
+                transport.resume_reading()
+
+    def _continue(self) -> None:
+        self._resume = None
+        self._run(b"")
+
+    def dispatch(self, events: list[ServerEvent]) -> None:
+        """Answer the session's events (the pool-wide half of the protocol)."""
+        for event in events:
+            if isinstance(event, ShareAccepted):
+                self.server._store_share(self, event)
+            elif isinstance(event, ShareRejected):
+                self.server._count_reject(event.code, event.user, event.worker)
+            elif isinstance(event, SubscribeRequested):
+                self.dispatch(self.server._subscribe(self, event.resume_id))
+            elif isinstance(event, CloseConnection):
+                self._close(event)
+
+    def flush(self) -> None:
+        data = self.session.data_to_send()
+        transport = self.transport
+        if not data or transport is None or transport.is_closing():
             return
         transport.write(data)
-        if transport.get_write_buffer_size() > self.cfg.max_write_buffer_bytes:
+        if transport.get_write_buffer_size() > self.server.config.max_write_buffer_bytes:
             self.server.counters["slow_readers"] += 1
             self.drop("slow reader: write buffer over limit")
 
-    def drop(self, reason: str, *, reply: bytes | None = None) -> None:
-        if self.closed:
-            return
-        log.info("dropping %s: %s", self.peer_ip, reason)
+    def flush_soon(self) -> None:
+        """Answers released by one share-log commit leave in one write per connection."""
+        if not self._flush_soon:
+            self._flush_soon = True
+            asyncio.get_running_loop().call_soon(self._flush_later)
+
+    def _flush_later(self) -> None:
+        self._flush_soon = False
+        self.flush()
+        if self.session.backlog and self._resume is None:
+            self._schedule_backlog(time.monotonic())
+
+    def send(self, data: bytes) -> None:
+        self.session.send(data)
+        self.flush()
+
+    def drop(self, reason: str, *, graceful: bool = False) -> None:
+        """Close this connection (a timer, a slow reader, a rebalance)."""
+        self.dispatch(self.session.close(reason, graceful=graceful))
+
+    def _close(self, event: CloseConnection) -> None:
+        log.info("dropping %s: %s", self.peer_ip, event.reason)
         self.server.counters["dropped"] += 1
-        if reply is not None and self.transport is not None:
-            with contextlib.suppress(Exception):
-                self.transport.write(reply)
-        self.closed = True
-        if self.transport is not None:
-            if reply is not None:
-                self.transport.close()
-            else:
-                self.transport.abort()
-
-    def violation(self, msg_id: JsonId, reason: str) -> None:
-        self.violations += 1
-        self.send(encode_error(msg_id, ErrorCode.OTHER, reason))
-        if self.violations >= self.cfg.max_violations:
-            self.drop(f"too many protocol violations ({reason})")
-
-    # -- requests --------------------------------------------------------------------------
-
-    def handle_request(self, req: Request) -> None:
-        handler = _HANDLERS.get(req.method)
-        if handler is None:
-            if req.id is not None:
-                self.violation(req.id, f"Unknown method {req.method[:64]!r}")
+        transport = self.transport
+        if transport is None:
             return
-        try:
-            handler(self, req)
-        except ProtocolViolation as exc:
-            self.violation(req.id, f"Invalid params: {exc}")
-
-    def on_subscribe(self, req: Request) -> None:
-        if self.subscription is None:
-            resume = req.params[1] if len(req.params) > 1 and isinstance(req.params[1], str) else None
-            self.server._join_group(self, self.server._route())
-            self.subscription = self.server._allocate_extranonce(self.group, resume)
-        self.send(encode_result(req.id, subscribe_result(self.subscription)))
-        if self.authorized:
-            self.start_work()
-
-    def on_authorize(self, req: Request) -> None:
-        if not req.params or not isinstance(req.params[0], str) or not req.params[0]:
-            raise ProtocolViolation("mining.authorize needs [username, password]")
-        name = req.params[0][:128]
-        password = req.params[1] if len(req.params) > 1 else None
-        if self.cfg.require_password is not None and password != self.cfg.require_password:
-            self.send(encode_error(req.id, ErrorCode.UNAUTHORIZED, "Unauthorized worker"))
-            return
-        first = not self.authorized
-        self.authorized.add(name)
-        if first:
-            self.user = name.split(".", 1)[0]
-        self.send(encode_result(req.id, True))
-        if first and self.subscription is not None:
-            self.start_work()
-
-    def on_configure(self, req: Request) -> None:
-        request = parse_configure(req.params)
-        granted = negotiate_version_mask(request, self.cfg.version_mask)
-        self.version_mask = granted or 0
-        self.send(encode_result(req.id, configure_result(request, granted)))
-
-    def on_extranonce_subscribe(self, req: Request) -> None:
-        self.wants_extranonce = True
-        self.send(encode_result(req.id, True))
-
-    def on_suggest_difficulty(self, req: Request) -> None:
-        self.vardiff.suggest(parse_difficulty(req.params))
-        if req.id is not None:
-            self.send(encode_result(req.id, True))
-        if self.working:
-            self.send_difficulty()
-
-    def on_ping(self, req: Request) -> None:
-        if req.id is not None:
-            self.send(encode_result(req.id, "pong"))
-
-    def on_get_transactions(self, req: Request) -> None:
-        self.send(encode_result(req.id, []))
-
-    def on_submit(self, req: Request) -> None:
-        server = self.server
-        if self.subscription is None:
-            server._count_reject(ErrorCode.NOT_SUBSCRIBED)
-            self.send(encode_error(req.id, ErrorCode.NOT_SUBSCRIBED, "Not subscribed"))
-            return
-        submit = parse_submit(req.params)
-        if submit.worker not in self.authorized:
-            server._count_reject(ErrorCode.UNAUTHORIZED)
-            self.send(encode_error(req.id, ErrorCode.UNAUTHORIZED, "Unauthorized worker"))
-            return
-        now = time.time()
-        current = target_from_difficulty(self.vardiff.difficulty)
-        job_target = self.job_targets.get(submit.job_id, current)
-        easier = max(current, job_target)
-        outcome = validate_share(
-            self.group.book,
-            submit,
-            user=self.user,
-            extranonce1=self.subscription.extranonce1,
-            version_mask=self.version_mask,
-            share_target=easier,
-            now_unix_s=now,
-            views=self.job_views,
-        )
-        stats = server._worker(self.user, submit.worker)
-        if isinstance(outcome, Rejected):
-            stats.rejected += 1
-            server._count_reject(outcome.code)
-            self.send(encode_error(req.id, outcome.code, outcome.reason))
-            self.rejects_in_row += 1
-            if self.rejects_in_row >= self.cfg.max_rejects_in_row:
-                self.drop("too many rejected shares in a row")
-            return
-        self.rejects_in_row = 0
-        record = outcome.record
-        harder = min(current, job_target)
-        if harder != easier and int(record.share_hash_hex, 16) <= harder:
-            record = dataclasses.replace(record, difficulty=target_to_difficulty(harder))
-        slot = self.reserve()
-        msg_id = req.id
-        received = time.perf_counter()
-        book = self.group.book
-        group_name = self.group.name
-        job = book.get(submit.job_id)
-
-        def done(error: BaseException | None) -> None:
-            if error is not None:
-                # Not stored, so not accepted: answer 20 and forget the share, so the miner's
-                # resend is judged afresh instead of being refused as a duplicate.
-                log.error("share log write failed: %s", error)
-                book.forget_seen(record.job_id, share_key(record))
-                stats.rejected += 1
-                server._count_reject(ErrorCode.OTHER)
-                server.counters["share_log_failures"] = server.counters.get("share_log_failures", 0) + 1
-                self.fill(slot, encode_error(msg_id, ErrorCode.OTHER, "Share log unavailable"))
-                return
-            server._count_accept(stats, record)
-            self.accepted_work += record.difficulty
-            self.fill(slot, encode_result(msg_id, True))
-            server.ack_latency_s.append(time.perf_counter() - received)
-            # Only stored shares go upstream (a failed one will come back as a resend).
-            if server.share_sink is not None and job is not None:
-                server.share_sink.on_share(record, job, group_name)
-            if self.cfg.vardiff and self.vardiff.on_share(time.monotonic()) is not None:
-                self.send_difficulty()
-                server._renotify(self)
-
-        server.writer.submit(record, done)
-        if outcome.block is not None and job is not None:
-            server._block_found(outcome.block, job)
-
-    # -- work ------------------------------------------------------------------------------
-
-    @property
-    def working(self) -> bool:
-        return self.subscription is not None and bool(self.authorized) and not self.closed
-
-    def send_difficulty(self) -> None:
-        difficulty = self.vardiff.difficulty
-        if difficulty != self.sent_difficulty:
-            self.sent_difficulty = difficulty
-            self.send(encode_request(None, "mining.set_difficulty", [difficulty]))
-
-    def start_work(self) -> None:
-        self.send_difficulty()
-        job = self.group.book.latest
-        if job is not None:
-            self.send_job(job.job_id, self.server._notify_line(self.group, job, force_clean=True))
-
-    def send_job(self, job_id: str, line: bytes) -> None:
-        target = target_from_difficulty(self.vardiff.difficulty)
-        # A job re-sent after a difficulty change keeps accepting shares at the old (easier)
-        # target too: they were in flight when the change was sent.
-        self.job_targets[job_id] = max(target, self.job_targets.get(job_id, 0))
-        while len(self.job_targets) > self.group.book.max_jobs:
-            self.job_targets.popitem(last=False)
-        self.send(line)
-
-    def send_extranonce(self, subscription: Subscription) -> None:
-        self.subscription = subscription
-        self.send(
-            encode_request(
-                None,
-                "mining.set_extranonce",
-                [subscription.extranonce1.hex(), subscription.extranonce2_size],
-            )
-        )
-
-
-_HANDLERS: dict[str, Callable[[StratumServerProtocol, Request], None]] = {
-    "mining.subscribe": StratumServerProtocol.on_subscribe,
-    "mining.authorize": StratumServerProtocol.on_authorize,
-    "mining.configure": StratumServerProtocol.on_configure,
-    "mining.submit": StratumServerProtocol.on_submit,
-    "mining.extranonce.subscribe": StratumServerProtocol.on_extranonce_subscribe,
-    "mining.suggest_difficulty": StratumServerProtocol.on_suggest_difficulty,
-    "mining.suggest_target": lambda conn, req: conn.send(encode_result(req.id, True)),
-    "mining.ping": StratumServerProtocol.on_ping,
-    "mining.get_transactions": StratumServerProtocol.on_get_transactions,
-    "mining.multi_version": lambda conn, req: conn.send(encode_result(req.id, True)),
-}
+        if event.graceful:
+            data = self.session.data_to_send()
+            if data:
+                with contextlib.suppress(Exception):
+                    transport.write(data)
+            transport.close()
+        else:
+            transport.abort()
 
 
 class PoolServer:
@@ -525,14 +356,26 @@ class PoolServer:
         self.writer = AsyncShareWriter(share_log, max_batch=self.config.share_log_max_batch)
         self.connections: set[StratumServerProtocol] = set()
         self.per_ip: dict[str, int] = {}
-        self.counters: dict[str, int] = {"accepted": 0, "rejected": 0, "dropped": 0, "slow_readers": 0}
+        self.address_buckets: dict[str, TokenBucket] = {}
+        self.counters: dict[str, int] = {
+            "accepted": 0,
+            "rejected": 0,
+            "dropped": 0,
+            "slow_readers": 0,
+            "refused": 0,
+            "accept_backoffs": 0,
+            "unforwardable": 0,
+        }
         self.rejected_by_code: dict[int, int] = {}
-        self.workers: dict[tuple[str, str], WorkerStats] = {}
+        self.workers = WorkerTable(max_workers=self.config.max_workers, ttl_s=self.config.worker_ttl_s)
         self.pool_meter = HashrateMeter()
         #: Accepted-share latency, request parsed -> answer written (share log commit included) [s].
         self.ack_latency_s: deque[float] = deque(maxlen=200_000)
         self.blocks: list[BlockResult] = []
-        self._server: asyncio.Server | None = None
+        #: Connections allowed at once: ``config.max_connections`` under the descriptor limit.
+        self.max_connections = self.config.max_connections
+        self._listener: socket.socket | None = None
+        self._acceptor: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
         self._sweeper: asyncio.Task[None] | None = None
         self._sessions: OrderedDict[str, tuple[str, bytes]] = OrderedDict()
@@ -540,31 +383,117 @@ class PoolServer:
     # -- lifecycle -------------------------------------------------------------------------
 
     async def start(self, host: str = "127.0.0.1", port: int = 0, *, backlog: int = 4096) -> None:
+        """Listen on ``host:port``; :class:`ListenError` if that address cannot be had."""
         loop = asyncio.get_running_loop()
+        fd_limit = raise_fd_limit()
+        self.max_connections = max(min(self.config.max_connections, fd_limit - FD_RESERVE), 1)
+        self._listener = await self._listen(host, port, backlog)
         self.writer.start()
         bind = getattr(self.source, "bind", None)
         if callable(bind):
             bind(self)
         self.source.attach(self._on_job)
-        await self.source.start()
-        self._server = await loop.create_server(
-            lambda: StratumServerProtocol(self), host, port, backlog=backlog, reuse_address=True
-        )
+        try:
+            await self.source.start()
+        except BaseException:
+            self._listener.close()
+            raise
+        self._acceptor = loop.create_task(self._accept_loop(self._listener))
         self._sweeper = loop.create_task(self._sweep())
+
+    @staticmethod
+    async def _listen(host: str, port: int, backlog: int) -> socket.socket:
+        loop = asyncio.get_running_loop()
+        try:
+            infos = await loop.getaddrinfo(host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE)
+        except (OSError, UnicodeError) as exc:
+            raise ListenError(host, port, f"cannot resolve the address ({exc})") from exc
+        last: OSError | None = None
+        for family, kind, proto, _name, address in infos:
+            sock = socket.socket(family, kind, proto)
+            try:
+                sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+                sock.bind(address)
+                sock.listen(backlog)
+                sock.setblocking(False)
+            except OSError as exc:
+                sock.close()
+                last = exc
+                continue
+            return sock
+        reason = last.strerror if last is not None and last.strerror else str(last)
+        raise ListenError(host, port, reason or "no usable address")
+
+    async def _accept_loop(self, listener: socket.socket) -> None:
+        """Accept connections; on EMFILE and friends log once and back off instead of spinning.
+
+        After each wake-up, up to ``ACCEPT_BATCH`` pending connections are taken without
+        waiting again (as asyncio's own server does), so a burst of miners is cheap.
+        """
+        loop = asyncio.get_running_loop()
+        backoff_s = 0.0
+        while True:
+            try:
+                sock, address = await loop.sock_accept(listener)
+                accepted = [(sock, address)]
+                with contextlib.suppress(BlockingIOError, InterruptedError):
+                    for _ in range(ACCEPT_BATCH):
+                        sock, address = listener.accept()
+                        accepted.append((sock, address))
+            except OSError as exc:
+                if exc.errno not in _ACCEPT_RESOURCE_ERRNOS:
+                    log.warning("accept failed: %s", exc)
+                    await asyncio.sleep(0.1)
+                    continue
+                self.counters["accept_backoffs"] += 1
+                if backoff_s == 0.0:
+                    log.warning(
+                        "accept: out of descriptors (%s); backing off (%d connections)",
+                        exc.strerror,
+                        len(self.connections),
+                    )
+                backoff_s = min(max(backoff_s * 2, 0.05), 1.0)
+                await asyncio.sleep(backoff_s)
+                continue
+            backoff_s = 0.0
+            for sock, address in accepted:
+                self._take(sock, address)
+
+    def _take(self, sock: socket.socket, address: Any) -> None:
+        peer_ip = str(address[0]) if isinstance(address, tuple) else "?"
+        if not self._may_admit(peer_ip):
+            self.counters["refused"] += 1
+            sock.close()
+            return
+        sock.setblocking(False)
+        _set_keepalive(sock, self.config.tcp_keepalive_s)
+        task = asyncio.get_running_loop().create_task(self._connect(sock, peer_ip))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _connect(self, sock: socket.socket, peer_ip: str) -> None:
+        try:
+            await asyncio.get_running_loop().connect_accepted_socket(
+                functools.partial(StratumServerProtocol, self, peer_ip), sock
+            )
+        except OSError as exc:
+            log.warning("could not set up a connection from %s: %s", peer_ip, exc)
+            sock.close()
 
     @property
     def port(self) -> int:
-        if self._server is None or not self._server.sockets:
-            raise RuntimeError("server not started")
-        return int(self._server.sockets[0].getsockname()[1])
+        if self._listener is None:
+            raise StratumError("server not started")
+        return int(self._listener.getsockname()[1])
 
     async def close(self) -> None:
-        if self._sweeper is not None:
-            self._sweeper.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._sweeper
-        if self._server is not None:
-            self._server.close()
+        for task in (self._sweeper, self._acceptor):
+            if task is not None:
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await task
+        if self._listener is not None:
+            self._listener.close()
         for conn in list(self.connections):
             if conn.transport is not None:
                 conn.transport.abort()
@@ -572,9 +501,7 @@ class PoolServer:
             await asyncio.gather(*self._tasks, return_exceptions=True)
         await self.source.stop()
         await self.writer.close()
-        if self._server is not None:
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(self._server.wait_closed(), 2.0)
+        await asyncio.sleep(0)  # let the aborted transports report connection_lost
 
     async def __aenter__(self) -> PoolServer:
         return self
@@ -584,16 +511,28 @@ class PoolServer:
 
     # -- connections -----------------------------------------------------------------------
 
+    def _may_admit(self, peer_ip: str) -> bool:
+        return len(self.connections) < self.max_connections and (
+            self.per_ip.get(peer_ip, 0) < self.config.max_connections_per_ip
+        )
+
     def _admit(self, conn: StratumServerProtocol) -> bool:
-        count = self.per_ip.get(conn.peer_ip, 0)
-        if len(self.connections) >= self.config.max_connections or (
-            count >= self.config.max_connections_per_ip
-        ):
-            self.counters["refused"] = self.counters.get("refused", 0) + 1
+        if not self._may_admit(conn.peer_ip):
+            self.counters["refused"] += 1
             return False
         self.connections.add(conn)
-        self.per_ip[conn.peer_ip] = count + 1
+        self.per_ip[conn.peer_ip] = self.per_ip.get(conn.peer_ip, 0) + 1
         return True
+
+    def _address_bucket(self, peer_ip: str) -> TokenBucket:
+        """The message budget every connection from one source address shares."""
+        bucket = self.address_buckets.get(peer_ip)
+        if bucket is None:
+            cfg = self.config
+            bucket = self.address_buckets[peer_ip] = TokenBucket(
+                cfg.address_message_rate_per_s, cfg.address_message_burst, now_s=time.monotonic()
+            )
+        return bucket
 
     def _forget(self, conn: StratumServerProtocol) -> None:
         if conn in self.connections:
@@ -610,6 +549,16 @@ class PoolServer:
             self._sessions[en1.hex()] = (conn.group.name, en1)
             while len(self._sessions) > 100_000:
                 self._sessions.popitem(last=False)
+
+    def _subscribe(self, conn: StratumServerProtocol, resume: str | None) -> list[ServerEvent]:
+        self._join_group(conn, self._route())
+        try:
+            subscription = self._allocate_extranonce(conn.group, resume)
+        except ExtranonceExhausted as exc:
+            log.warning("%s", exc)
+            return conn.session.subscribe_refused("Server full, try again later")
+        conn.session.subscribed(subscription, conn.group.book)
+        return []
 
     @property
     def book(self) -> JobBook:
@@ -629,7 +578,7 @@ class PoolServer:
         """Create or re-key a group; members of a re-keyed group get new extranonces
         (mining.set_extranonce where they asked for it, else a disconnect so they resubscribe)."""
         if sub_size <= 0 or extranonce2_size < 0:
-            raise HashwattError("a group needs at least one extranonce1 byte per connection")
+            raise StratumError("a group needs at least one extranonce1 byte per connection")
         group = self.groups.get(name)
         if group is None:
             group = self.groups[name] = ConnectionGroup(name, prefix, sub_size, extranonce2_size)
@@ -639,7 +588,6 @@ class PoolServer:
         group.prefix, group.sub_size, group.extranonce2_size = prefix, sub_size, extranonce2_size
         group.in_use.clear()
         group.book = JobBook()
-        group.notify_cache = None
         for conn in list(group.members):
             self._rekey(conn, group)
         return group
@@ -688,11 +636,13 @@ class PoolServer:
         if not conn.wants_extranonce:
             conn.drop("extranonce changed (miner did not subscribe to mining.set_extranonce)")
             return
-        conn.send_extranonce(self._allocate_extranonce(group, None))
-        conn.job_targets.clear()
-        job = group.book.latest
-        if job is not None and conn.working:
-            conn.send_job(job.job_id, self._notify_line(group, job, force_clean=True))
+        try:
+            subscription = self._allocate_extranonce(group, None)
+        except ExtranonceExhausted as exc:
+            conn.drop(str(exc), graceful=True)
+            return
+        conn.session.rekey(subscription, group.book)
+        conn.flush()
 
     def _allocate_extranonce(self, group: ConnectionGroup, resume: str | None) -> Subscription:
         if resume is not None and resume in self._sessions:
@@ -709,38 +659,21 @@ class PoolServer:
                 group.in_use.add(en1)
                 self._sessions.pop(en1.hex(), None)
                 return Subscription(en1, group.extranonce2_size, en1.hex())
-        raise ProtocolViolation("extranonce1 space exhausted")
+        raise ExtranonceExhausted(group.name)
 
     # -- jobs ------------------------------------------------------------------------------
-
-    def _notify_line(self, group: ConnectionGroup, job: Job, *, force_clean: bool = False) -> bytes:
-        clean = job.clean_jobs or force_clean
-        cached = group.notify_cache
-        if cached is not None and cached[0] == job.job_id and cached[1] == clean:
-            return cached[2]
-        params = notify_params(job)
-        params[-1] = clean
-        line = encode_request(None, "mining.notify", params)
-        group.notify_cache = (job.job_id, clean, line)
-        return line
 
     def _on_job(self, job: Job, group: str = "") -> None:
         """A new template: remember it and send it to every working connection of its group."""
         target = self.groups.get(group)
         if target is None:
-            raise HashwattError(f"job for unknown connection group {group!r}")
+            raise StratumError(f"job for unknown connection group {group!r}")
         target.book.add(job)
-        line = self._notify_line(target, job)
-        members = self.connections if group == "" and len(self.groups) == 1 else target.members
-        for conn in list(members):
+        line = target.book.notify_line(job, clean=job.clean_jobs)
+        for conn in list(target.members):
             if conn.working and conn.group is target:
-                conn.send_difficulty()
-                conn.send_job(job.job_id, line)
-
-    def _renotify(self, conn: StratumServerProtocol) -> None:
-        job = conn.group.book.latest
-        if job is not None and conn.working:
-            conn.send_job(job.job_id, self._notify_line(conn.group, job))
+                conn.session.new_job(job, line)
+                conn.flush()
 
     def broadcast_message(self, text: str) -> None:
         """client.show_message to every working connection (maintenance notices)."""
@@ -755,26 +688,64 @@ class PoolServer:
         for conn in list(self.connections):
             conn.send(line)
 
-    # -- accounting ------------------------------------------------------------------------
+    # -- shares ----------------------------------------------------------------------------
 
-    def _worker(self, user: str, worker: str) -> WorkerStats:
-        key = (user, worker)
-        stats = self.workers.get(key)
-        if stats is None:
-            stats = self.workers[key] = WorkerStats(user, worker)
-        return stats
+    def _store_share(self, conn: StratumServerProtocol, event: ShareAccepted) -> None:
+        record, session, group_name = event.record, conn.session, conn.group.name
+        sink = self.share_sink
+        if sink is not None and not sink.accepting(group_name):
+            # Nowhere to send it (no live upstream): refused, so the miner does not count on it.
+            self.counters["unforwardable"] += 1
+            if (
+                self.counters["unforwardable"] in {1, 10, 100, 1000}
+                or self.counters["unforwardable"] % 10_000 == 0
+            ):
+                log.warning("no live upstream: %d shares refused so far", self.counters["unforwardable"])
+            session.share_stored(
+                event.token,
+                StratumError("no live upstream"),
+                now_s=time.monotonic(),
+                reason="No live upstream, wait",
+            )
+            self._count_reject(ErrorCode.OTHER, record.user, record.worker)
+            conn.flush()
+            return
+        received = time.perf_counter()
 
-    def _count_accept(self, stats: WorkerStats, record: ShareRecord) -> None:
-        now = time.monotonic()
+        def done(error: BaseException | None) -> None:
+            now = time.monotonic()
+            if not session.share_stored(event.token, error, now_s=now):
+                if error is not None:
+                    log.error("share log write failed: %s", error)
+                    self.counters["share_log_failures"] = self.counters.get("share_log_failures", 0) + 1
+                    self._count_reject(ErrorCode.OTHER, record.user, record.worker)
+                conn.flush_soon()
+                return
+            self._count_accept(record, now)
+            session.accepted_work += record.difficulty
+            conn.flush_soon()
+            self.ack_latency_s.append(time.perf_counter() - received)
+            # Only stored shares go upstream (a failed one will come back as a resend).
+            if sink is not None:
+                sink.on_share(record, event.job, group_name)
+
+        self.writer.submit(record, done)
+        if event.block is not None:
+            self._block_found(event.block, event.job)
+
+    def _count_accept(self, record: ShareRecord, now_s: float) -> None:
         self.counters["accepted"] += 1
+        stats = self.workers.touch(record.user, record.worker, now_s)
         stats.accepted += 1
         stats.accepted_work += record.difficulty
-        stats.meter.add(now, record.difficulty)
-        self.pool_meter.add(now, record.difficulty)
+        stats.meter.add(now_s, record.difficulty)
+        self.pool_meter.add(now_s, record.difficulty)
 
-    def _count_reject(self, code: ErrorCode) -> None:
+    def _count_reject(self, code: ErrorCode, user: str = "", worker: str = "") -> None:
         self.counters["rejected"] += 1
         self.rejected_by_code[int(code)] = self.rejected_by_code.get(int(code), 0) + 1
+        if worker:
+            self.workers.touch(user, worker, time.monotonic()).rejected += 1
 
     def _block_found(self, block: Block, job: Job) -> None:
         task = asyncio.get_running_loop().create_task(self._submit_block(block, job))
@@ -791,12 +762,14 @@ class PoolServer:
         if self.on_block is not None:
             self.on_block(result)
 
+    # -- statistics ------------------------------------------------------------------------
+
     def user_hashrate_hs(self) -> dict[str, float]:
         """Per-user hashrate over the last 60 s [H/s]."""
         now = time.monotonic()
         out: dict[str, float] = {}
-        for (user, _), stats in self.workers.items():
-            out[user] = out.get(user, 0.0) + stats.meter.hashrate_hs(now)
+        for stats in self.workers.values():
+            out[stats.user] = out.get(stats.user, 0.0) + stats.meter.hashrate_hs(now)
         return out
 
     def stats(self) -> PoolStats:
@@ -808,10 +781,8 @@ class PoolServer:
             rejected_by_code=dict(self.rejected_by_code),
             blocks=tuple(self.blocks),
             hashrate_hs=self.pool_meter.hashrate_hs(now),
-            workers=tuple(
-                (s.user, s.worker, s.accepted, s.rejected, s.meter.hashrate_hs(now))
-                for s in self.workers.values()
-            ),
+            workers=self.workers.top(now, self.config.stats_top_workers),
+            workers_total=len(self.workers),
         )
 
     # -- housekeeping ----------------------------------------------------------------------
@@ -821,18 +792,19 @@ class PoolServer:
         while True:
             await asyncio.sleep(cfg.sweep_interval_s)
             now = time.monotonic()
+            self.workers.prune(now)
+            for ip in [ip for ip, b in self.address_buckets.items() if ip not in self.per_ip]:
+                bucket = self.address_buckets[ip]
+                if bucket.wait_s(now) == 0.0 and bucket.tokens >= bucket.burst:
+                    del self.address_buckets[ip]
             for i, conn in enumerate(list(self.connections)):
                 if i % 512 == 511:
                     await asyncio.sleep(0)  # long sweeps yield so share answers are not held up
                 if conn.closed:
                     continue
-                if not conn.working and now - conn.connected_at > cfg.handshake_timeout_s:
-                    conn.drop("handshake timeout")
-                elif conn.paused_since is not None and now - conn.paused_since > cfg.write_stall_timeout_s:
+                if conn.paused_since is not None and now - conn.paused_since > cfg.write_stall_timeout_s:
                     self.counters["slow_readers"] += 1
                     conn.drop("slow reader: not draining its replies")
-                elif now - conn.last_seen > cfg.idle_timeout_s:
-                    conn.drop("idle timeout")
-                elif cfg.vardiff and conn.working and conn.vardiff.retarget(now) is not None:
-                    conn.send_difficulty()
-                    self._renotify(conn)
+                    continue
+                conn.dispatch(conn.session.tick(now))
+                conn.flush()

@@ -29,8 +29,8 @@ from sqlalchemy import (
     func,
     select,
 )
-from sqlalchemy.engine import Engine
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.engine import Engine, make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from hashwatt.stratum._shares import ShareRecord
 from hashwatt.stratum.errors import ShareLogError
@@ -59,6 +59,39 @@ shares_table = Table(
 
 def sqlite_url(path: Path | str) -> str:
     return f"sqlite:///{Path(path)}"
+
+
+def redact_url(url: str) -> str:
+    """``url`` with its password masked, for every message and log line that shows it.
+
+    SQLAlchemy renders a parseable URL with ``***``; anything else loses its whole userinfo,
+    and text that is no URL at all is not shown (it may be a password pasted in the wrong place).
+    """
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except (ArgumentError, ValueError, TypeError):
+        scheme, sep, rest = url.rpartition("://")
+        if not sep:
+            return "<unparseable database URL>"
+        host = rest.rpartition("@")[2]
+        return f"{scheme}{sep}***@{host}" if "@" in rest else f"{scheme}{sep}{rest}"
+
+
+def _password(url: str) -> str | None:
+    try:
+        return make_url(url).password
+    except (ArgumentError, ValueError, TypeError):
+        return None
+
+
+def _reason(exc: BaseException, url: str) -> str:
+    """One line from a driver error: no SQL, no "Background on this error" link, no password."""
+    text = str(getattr(exc, "orig", None) or exc).strip().splitlines()
+    line = text[0] if text else type(exc).__name__
+    secret = _password(url)
+    if secret:
+        line = line.replace(secret, "***")
+    return line
 
 
 #: Column order of :func:`_row` (every column but the autoincrement id).
@@ -93,13 +126,15 @@ class ShareLog:
 
     def __init__(self, url: str, *, synchronous: str = "FULL", busy_timeout_ms: int = 5000) -> None:
         self.url = url
+        #: The URL as it may be shown (password masked).
+        self.shown_url = shown = redact_url(url)
         try:
             self.engine: Engine = create_engine(url, future=True)
         except (SQLAlchemyError, ImportError, ValueError) as exc:
-            raise ShareLogError(f"cannot open share log {url!r}: {exc}") from exc
+            raise ShareLogError(f"cannot open share log {shown}: {_reason(exc, url)}", url=shown) from exc
         if self.engine.dialect.name == "sqlite":
             if synchronous.upper() not in {"OFF", "NORMAL", "FULL", "EXTRA"}:
-                raise ShareLogError(f"unknown SQLite synchronous mode {synchronous!r}")
+                raise ShareLogError(f"unknown SQLite synchronous mode {synchronous!r}", url=shown)
             mode = synchronous.upper()
             busy_ms = max(int(busy_timeout_ms), 0)
 
@@ -114,7 +149,10 @@ class ShareLog:
         try:
             metadata.create_all(self.engine)
         except SQLAlchemyError as exc:
-            raise ShareLogError(f"cannot create the share table in {url!r}: {exc}") from exc
+            self.engine.dispose()
+            raise ShareLogError(
+                f"cannot create the share table in {shown}: {_reason(exc, url)}", url=shown
+            ) from exc
         # One driver-level executemany per batch: ~4x less CPU than a Core insert of dicts,
         # which matters because the writer thread shares the GIL with the event loop.
         quote = self.engine.dialect.identifier_preparer.quote
@@ -140,7 +178,9 @@ class ShareLog:
             with self.engine.begin() as conn:
                 conn.exec_driver_sql(self._insert_sql, [_row(r) for r in records])
         except SQLAlchemyError as exc:
-            raise ShareLogError(f"share log write failed: {exc}") from exc
+            raise ShareLogError(
+                f"share log write to {self.shown_url} failed: {_reason(exc, self.url)}", url=self.shown_url
+            ) from exc
 
     def count(self) -> int:
         with self.engine.connect() as conn:

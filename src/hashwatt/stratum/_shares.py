@@ -5,18 +5,19 @@ No I/O here; the asyncio server feeds submits in and sends the verdicts out.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 from collections import OrderedDict, deque
 from dataclasses import dataclass
+from typing import NamedTuple
 
-from hashwatt.chain import Block, hash_to_hex, sha256d, target_to_difficulty
+from hashwatt.chain import HASHES_PER_DIFFICULTY, Block, hash_to_hex, sha256d, target_to_difficulty
 from hashwatt.errors import HashwattError
-from hashwatt.stratum._codec import Submit, rolled_version
+from hashwatt.stratum._codec import Submit, notify_params, rolled_version
+from hashwatt.stratum._wire import encode_request
 from hashwatt.stratum.errors import ErrorCode
 from hashwatt.work import Job, Solution, assemble_block, assemble_header
 
-#: Work represented by one share of difficulty 1 [hashes] (2**32, up to 0xffff/0x10000).
-HASHES_PER_DIFF1 = 2**32
 #: How far ntime may run ahead of the job's ntime (Core rejects blocks > 2 h in the future) [s].
 NTIME_MAX_AHEAD_S = 7200
 
@@ -42,10 +43,12 @@ class ShareRecord:
 
 @dataclass(frozen=True, slots=True)
 class Accepted:
-    """A valid share; ``block`` is set when it also meets the network target."""
+    """A valid share; ``block`` is set when it also meets the network target; ``digest`` is its
+    header hash in internal byte order (the duplicate key)."""
 
     record: ShareRecord
     block: Block | None = None
+    digest: bytes = b""
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,27 +58,45 @@ class Rejected:
 
 
 class JobBook:
-    """The pool's recent job templates, by id; jobs before the last clean_jobs are stale.
+    """A connection group's recent job templates, by id; jobs before the last clean_jobs are stale.
 
-    Templates have ``extranonce1 = b""``; each connection splices its own. Duplicate keys are
-    tracked per job and dropped with it. At most ``max_jobs`` are kept [jobs].
+    Templates have ``extranonce1 = b""``; each connection splices its own. Duplicates are found
+    by the header hash across every live job (the same proof of work submitted under two job
+    ids whose templates are identical is credited once, as ckpool does), and a job's hashes
+    are forgotten when it goes stale or leaves the book, so the set is bounded by job
+    lifetime: at most ``max_jobs`` jobs [jobs]. Only shares that met their target are
+    remembered, so a flood of random nonces never grows it.
     """
 
     def __init__(self, max_jobs: int = 32) -> None:
         self.max_jobs = max_jobs
         self._jobs: OrderedDict[str, Job] = OrderedDict()
         self._stale: set[str] = set()
-        self._seen: dict[str, set[tuple[bytes, bytes, int, int, int]]] = {}
+        self._seen: dict[bytes, str] = {}
+        self._seen_by_job: dict[str, list[bytes]] = {}
+        self._notify: dict[tuple[str, bool], bytes] = {}
 
     def add(self, job: Job) -> None:
         if job.clean_jobs:
-            self._stale.update(self._jobs)
+            for old in self._jobs:
+                if old not in self._stale:
+                    self._stale.add(old)
+                    self._drop_seen(old)
         self._jobs[job.job_id] = job
-        self._seen[job.job_id] = set()
+        self._drop_seen(job.job_id)
+        self._seen_by_job[job.job_id] = []
+        self._notify = {k: v for k, v in self._notify.items() if k[0] in self._jobs and k[0] != job.job_id}
         while len(self._jobs) > self.max_jobs:
             old, _ = self._jobs.popitem(last=False)
             self._stale.discard(old)
-            self._seen.pop(old, None)
+            self._drop_seen(old)
+            self._notify.pop((old, True), None)
+            self._notify.pop((old, False), None)
+
+    def _drop_seen(self, job_id: str) -> None:
+        for digest in self._seen_by_job.pop(job_id, ()):
+            if self._seen.get(digest) == job_id:
+                del self._seen[digest]
 
     def get(self, job_id: str) -> Job | None:
         return self._jobs.get(job_id)
@@ -87,24 +108,35 @@ class JobBook:
     def latest(self) -> Job | None:
         return next(reversed(self._jobs.values())) if self._jobs else None
 
-    def mark_seen(self, job_id: str, key: tuple[bytes, bytes, int, int, int]) -> bool:
-        """Record a share key; False when it was already there (a duplicate)."""
-        seen = self._seen.setdefault(job_id, set())
-        if key in seen:
+    @property
+    def seen_count(self) -> int:
+        """Share hashes remembered for duplicate detection [shares]."""
+        return len(self._seen)
+
+    def mark_seen(self, job_id: str, digest: bytes) -> bool:
+        """Record a share's header hash; False when any live job already had it (a duplicate)."""
+        if digest in self._seen:
             return False
-        seen.add(key)
+        self._seen[digest] = job_id
+        self._seen_by_job.setdefault(job_id, []).append(digest)
         return True
 
-    def forget_seen(self, job_id: str, key: tuple[bytes, bytes, int, int, int]) -> None:
+    def forget_seen(self, digest: bytes) -> None:
         """Undo :meth:`mark_seen` for a share that was not stored, so its resend can be accepted."""
-        seen = self._seen.get(job_id)
-        if seen is not None:
-            seen.discard(key)
+        job_id = self._seen.pop(digest, None)
+        if job_id is not None:
+            with contextlib.suppress(KeyError, ValueError):
+                self._seen_by_job[job_id].remove(digest)
 
-
-def share_key(record: ShareRecord) -> tuple[bytes, bytes, int, int, int]:
-    """The duplicate-detection key of a share (what :meth:`JobBook.mark_seen` remembers)."""
-    return (record.extranonce1, record.extranonce2, record.ntime, record.nonce, record.version)
+    def notify_line(self, job: Job, *, clean: bool) -> bytes:
+        """The encoded ``mining.notify`` of a job, made once per job and shared by every miner."""
+        key = (job.job_id, clean)
+        line = self._notify.get(key)
+        if line is None:
+            params = notify_params(job)
+            params[-1] = clean
+            line = self._notify[key] = encode_request(None, "mining.notify", params)
+        return line
 
 
 def validate_share(
@@ -120,10 +152,12 @@ def validate_share(
 ) -> Accepted | Rejected:
     """Check one ``mining.submit`` against the pool's jobs; the order follows the cheap checks first.
 
-    job known -> not stale -> extranonce2 size -> ntime window -> version mask -> duplicate ->
-    meets the share target (and, if it meets the block target, assemble the block).
-    ``views`` caches the connection's copy of each template (its extranonce1 and mask spliced
-    in) so a miner's shares do not rebuild it every time.
+    job known -> not stale -> extranonce2 size -> ntime window -> version mask -> meets the
+    share target -> not a duplicate (by header hash, across every live job) -> and, if it
+    meets the block target, assemble the block. Difficulty comes before the duplicate check
+    so that shares without work never enter the duplicate set. ``views`` caches the
+    connection's copy of each template (its extranonce1 and mask spliced in) so a miner's
+    shares do not rebuild it every time.
     """
     job = book.get(submit.job_id)
     if job is None:
@@ -139,9 +173,6 @@ def validate_share(
         if outside and outside != job.version & ~version_mask & 0xFFFFFFFF:
             return Rejected(ErrorCode.OTHER, "Invalid version bits (outside the negotiated mask)")
     version = rolled_version(job.version, submit.version_bits, version_mask)
-    key = (extranonce1, submit.extranonce2, submit.ntime, submit.nonce, version)
-    if not book.mark_seen(submit.job_id, key):
-        return Rejected(ErrorCode.DUPLICATE_SHARE, "Duplicate share")
     view_key = (submit.job_id, extranonce1, version_mask)
     conn_job = views.get(view_key) if views is not None else None
     if conn_job is None or conn_job.prev_hash != job.prev_hash or conn_job.coinb1 != job.coinb1:
@@ -159,6 +190,8 @@ def validate_share(
     value = int.from_bytes(digest, "little")
     if value > share_target:
         return Rejected(ErrorCode.LOW_DIFFICULTY, "Low difficulty share")
+    if not book.mark_seen(submit.job_id, digest):
+        return Rejected(ErrorCode.DUPLICATE_SHARE, "Duplicate share")
     is_block = value <= conn_job.block_target
     record = ShareRecord(
         time_unix_s=now_unix_s,
@@ -176,7 +209,7 @@ def validate_share(
         height=job.height,
     )
     block = assemble_block(conn_job, solution) if is_block else None
-    return Accepted(record, block)
+    return Accepted(record, block, digest)
 
 
 class VarDiff:
@@ -251,7 +284,7 @@ class VarDiff:
 class HashrateMeter:
     """Hashrate from accepted share difficulty over a sliding window [H/s].
 
-    Each share of difficulty d stands for ``d * 2**32`` hashes on average.
+    Each share of difficulty d stands for ``d * HASHES_PER_DIFFICULTY`` hashes on average.
     """
 
     __slots__ = ("_events", "_sum", "window_s")
@@ -272,4 +305,79 @@ class HashrateMeter:
 
     def hashrate_hs(self, now_s: float) -> float:
         self._trim(now_s)
-        return max(self._sum, 0.0) * HASHES_PER_DIFF1 / self.window_s
+        return max(self._sum, 0.0) * HASHES_PER_DIFFICULTY / self.window_s
+
+
+class WorkerRow(NamedTuple):
+    """One worker's line in the pool statistics."""
+
+    user: str
+    worker: str
+    accepted: int
+    rejected: int
+    hashrate_hs: float
+
+
+@dataclass(slots=True)
+class WorkerStats:
+    """Accounting per ``user.worker`` name: counts and a 60 s hashrate from share difficulty."""
+
+    user: str
+    worker: str
+    accepted: int = 0
+    rejected: int = 0
+    accepted_work: float = 0.0
+    last_seen_s: float = 0.0
+    meter: HashrateMeter = dataclasses.field(default_factory=HashrateMeter)
+
+    def row(self, now_s: float) -> WorkerRow:
+        return WorkerRow(self.user, self.worker, self.accepted, self.rejected, self.meter.hashrate_hs(now_s))
+
+
+class WorkerTable:
+    """Per-worker statistics, bounded and aged: worker names are chosen by clients, so at most
+    ``max_workers`` are kept (the least recently active goes first) and a worker with no share
+    for ``ttl_s`` is forgotten [workers, s]."""
+
+    def __init__(self, *, max_workers: int = 50_000, ttl_s: float = 3600.0) -> None:
+        self.max_workers = max_workers
+        self.ttl_s = ttl_s
+        self._rows: OrderedDict[tuple[str, str], WorkerStats] = OrderedDict()
+        #: Workers dropped to keep the bound (not by age) [workers].
+        self.evicted = 0
+
+    def __len__(self) -> int:
+        return len(self._rows)
+
+    def touch(self, user: str, worker: str, now_s: float) -> WorkerStats:
+        key = (user, worker)
+        stats = self._rows.get(key)
+        if stats is None:
+            while len(self._rows) >= self.max_workers:
+                self._rows.popitem(last=False)
+                self.evicted += 1
+            stats = self._rows[key] = WorkerStats(user, worker)
+        else:
+            self._rows.move_to_end(key)
+        stats.last_seen_s = now_s
+        return stats
+
+    def prune(self, now_s: float) -> int:
+        """Forget workers idle for longer than ``ttl_s``; returns how many went [workers]."""
+        gone = 0
+        while self._rows:
+            key, stats = next(iter(self._rows.items()))
+            if now_s - stats.last_seen_s <= self.ttl_s:
+                break
+            del self._rows[key]
+            gone += 1
+        return gone
+
+    def values(self) -> list[WorkerStats]:
+        return list(self._rows.values())
+
+    def top(self, now_s: float, count: int) -> tuple[WorkerRow, ...]:
+        """The ``count`` workers with the highest 60 s hashrate (then most accepted shares)."""
+        rows = [s.row(now_s) for s in self._rows.values()]
+        rows.sort(key=lambda r: (-r.hashrate_hs, -r.accepted, r.user, r.worker))
+        return tuple(rows[:count])
