@@ -20,6 +20,7 @@ LAYERS: dict[str, int] = {
     "__init__": 0,
     "errors": 0,
     "_toml": 0,
+    "_redact": 0,
     "chain": 0,
     "work": 0,
     "pow": 0,

@@ -158,7 +158,7 @@ def test_malformed_templates_are_refused() -> None:
 
 
 def test_node_url_errors_never_show_the_password() -> None:
-    from hashwatt.node._rpc import redact_url
+    from hashwatt._redact import redact_url
 
     assert redact_url("http://alice:s3cret@127.0.0.1:8332") == "http://alice:***@127.0.0.1:8332"
     assert redact_url("http://127.0.0.1:8332") == "http://127.0.0.1:8332"

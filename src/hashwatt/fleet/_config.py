@@ -6,7 +6,7 @@ from pathlib import Path
 
 import platformdirs
 
-from hashwatt.node._rpc import redact_url  # the one URL redaction: passwords become ***
+from hashwatt._redact import redact_url  # the one URL redaction: passwords become ***
 
 __all__ = ["data_dir", "database_url", "default_database_url", "redact_url"]
 

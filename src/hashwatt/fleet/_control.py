@@ -18,10 +18,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
+from hashwatt._redact import redact_url
 from hashwatt.fleet._devices import AntminerStock, Device, PoolConfig
 from hashwatt.fleet._types import DeviceState, Telemetry
 from hashwatt.fleet.errors import ControlUnsupported, DeviceError, FleetInputError
-from hashwatt.node._rpc import redact_url
 
 __all__ = [
     "Action",

@@ -23,6 +23,7 @@ from typing import Any, ClassVar
 
 import httpx
 
+from hashwatt._redact import redact_url
 from hashwatt.fleet._credentials import FACTORY_CREDENTIALS, Credentials, ResolvedCredentials
 from hashwatt.fleet._transport import (
     cgminer_multi,
@@ -57,7 +58,6 @@ from hashwatt.minerapi import (
     encode_v2_privileged,
     v3_token,
 )
-from hashwatt.node._rpc import redact_url
 
 __all__ = [
     "ADAPTERS",

@@ -16,6 +16,7 @@ from urllib.parse import unquote, urlsplit
 
 import httpx
 
+from hashwatt._redact import redact_url
 from hashwatt.node.errors import (
     NodeAuthFailed,
     NodeError,
@@ -27,16 +28,6 @@ from hashwatt.node.errors import (
 
 #: Largest response body read [bytes]; a full mainnet template is ~2-8 MB of hex.
 MAX_RESPONSE_BYTES = 64 * 1024 * 1024
-
-
-def redact_url(url: str) -> str:
-    """``url`` with any password replaced by ``***``, for messages and logs (no secrets in errors)."""
-    scheme, sep, rest = url.rpartition("://")
-    userinfo, at, hostpart = rest.rpartition("@")
-    if not at:
-        return url
-    user = userinfo.split(":", 1)[0]
-    return f"{scheme}{sep}{user}:***@{hostpart}" if ":" in userinfo else url
 
 
 class _BoundedBody:

@@ -3,6 +3,7 @@
 Byte orders on the wire are documented in :mod:`hashwatt.stratum._codec` and docs/STRATUM.md.
 """
 
+from hashwatt._redact import redact_url
 from hashwatt.stratum._codec import (
     BIP320_VERSION_MASK,
     ConfigureRequest,
@@ -51,7 +52,7 @@ from hashwatt.stratum._server import (
     StratumServerProtocol,
     raise_fd_limit,
 )
-from hashwatt.stratum._sharelog import AsyncShareWriter, ShareLog, redact_url, shares_table, sqlite_url
+from hashwatt.stratum._sharelog import AsyncShareWriter, ShareLog, shares_table, sqlite_url
 from hashwatt.stratum._shares import (
     NTIME_MAX_AHEAD_S,
     Accepted,

@@ -32,6 +32,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
+from hashwatt._redact import redact_url
 from hashwatt.stratum._shares import ShareRecord
 from hashwatt.stratum.errors import ShareLogError
 
@@ -59,22 +60,6 @@ shares_table = Table(
 
 def sqlite_url(path: Path | str) -> str:
     return f"sqlite:///{Path(path)}"
-
-
-def redact_url(url: str) -> str:
-    """``url`` with its password masked, for every message and log line that shows it.
-
-    SQLAlchemy renders a parseable URL with ``***``; anything else loses its whole userinfo,
-    and text that is no URL at all is not shown (it may be a password pasted in the wrong place).
-    """
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except (ArgumentError, ValueError, TypeError):
-        scheme, sep, rest = url.rpartition("://")
-        if not sep:
-            return "<unparseable database URL>"
-        host = rest.rpartition("@")[2]
-        return f"{scheme}{sep}***@{host}" if "@" in rest else f"{scheme}{sep}{rest}"
 
 
 def _password(url: str) -> str | None:
