@@ -73,3 +73,20 @@ def digest_header(user: str, password: str, method: str, uri: str, nonce: str) -
         f'Digest username="{user}", realm="{realm}", nonce="{nonce}", uri="{uri}", '
         f'response="{response}", qop=auth, nc=00000001, cnonce="abcdef", algorithm=MD5'
     )
+
+
+async def rpc_raw(host: str, payload: bytes, *, port: int = 4028, timeout_s: float = 5.0) -> bytes:
+    """Send bytes to a cgminer-style port and read to EOF, as pyasic does."""
+    reader, writer = await asyncio.open_connection(host, port)
+    try:
+        writer.write(payload)
+        await writer.drain()
+        return await asyncio.wait_for(reader.read(1 << 20), timeout_s)
+    finally:
+        writer.close()
+
+
+async def rpc(host: str, command: str, parameter: str | None = None, *, port: int = 4028) -> dict:  # type: ignore[type-arg]
+    from hashwatt.minerapi import decode_reply, encode_request
+
+    return decode_reply(await rpc_raw(host, encode_request(command, parameter), port=port))

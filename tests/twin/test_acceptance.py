@@ -40,7 +40,10 @@ def test_pyasic_identifies_and_reads_every_firmware() -> None:
                 make, firmware = PYASIC_NAMES[twin.firmware]
                 assert (miner.make, miner.firmware) == (make, firmware), (twin.host, repr(miner))
                 model = twin.hardware.type_name.removeprefix("Antminer ").replace("_", " ")
-                assert str(miner.raw_model).replace("_", " ").upper() == model.replace(" ", "").upper() or str(miner.raw_model).upper() == model.upper(), repr(miner)
+                assert (
+                    str(miner.raw_model).replace("_", " ").upper() == model.replace(" ", "").upper()
+                    or str(miner.raw_model).upper() == model.upper()
+                ), repr(miner)
             datas = await asyncio.wait_for(asyncio.gather(*(m.get_data() for m in miners)), 60)
             for twin, data in zip(twins, datas, strict=True):
                 twin.advance(twin.physics.now_s)

@@ -17,7 +17,7 @@ from hashwatt.cli._output import err_console
 from hashwatt.errors import HashwattError
 
 #: CLI modules in help order; each exposes ``register(app)``.
-_MODULES = ("status", "chain", "block", "bench", "mine", "pool", "economics", "energy", "network", "fleet")
+_MODULES = ("status", "chain", "block", "bench", "mine", "pool", "economics", "energy", "network", "fleet", "twin")
 #: The module behind each top-level command. Only that module is imported when the command
 #: runs (pandas, scipy, SQLAlchemy and numba cost seconds to import); help loads them all.
 _COMMAND_MODULES = {
@@ -38,6 +38,7 @@ _COMMAND_MODULES = {
     "dispatch": "energy",
     "sites": "energy",
     "network": "network",
+    "twin": "twin",
 }
 
 

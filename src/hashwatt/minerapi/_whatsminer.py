@@ -61,7 +61,10 @@ def md5crypt(password: str, salt: str) -> str:
     """
     if not set(salt) <= _SALT_CHARS:
         raise FrameError(f"md5crypt salt {salt!r} has characters outside [./0-9A-Za-z]")
-    pw = password.encode()
+    try:
+        pw = password.encode()
+    except UnicodeEncodeError as exc:
+        raise FrameError("password is not encodable as UTF-8") from exc
     s = salt[:8].encode()
     magic = b"$1$"
     alt = hashlib.md5(pw + s + pw).digest()
@@ -138,13 +141,17 @@ def decrypt_v2(data: str, key: bytes) -> dict[str, Any]:
     if not raw or len(raw) % 16:
         raise FrameError("envelope length is not a positive multiple of the AES block")
     dec = _aes(key).decryptor()
-    plain = (dec.update(raw) + dec.finalize()).rstrip(b"\x00")
+    return _json_object((dec.update(raw) + dec.finalize()).rstrip(b"\x00"), "decrypted envelope (wrong key?)")
+
+
+def _json_object(data: bytes, what: str) -> dict[str, Any]:
+    """``data`` as one JSON object, or a :class:`FrameError` naming ``what``."""
     try:
-        body = json.loads(plain.decode("utf-8"))
+        body = json.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise FrameError("envelope does not decrypt to JSON (wrong key?)") from exc
+        raise FrameError(f"{what} is not JSON") from exc
     if not isinstance(body, dict):
-        raise FrameError("decrypted envelope is not a JSON object")
+        raise FrameError(f"{what} is not a JSON object")
     return body
 
 
@@ -184,13 +191,7 @@ class V3FrameReader:
                 break
             body = bytes(self._buf[4 : 4 + length])
             del self._buf[: 4 + length]
-            try:
-                msg = json.loads(body.decode("utf-8"))
-            except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-                raise FrameError("frame is not JSON") from exc
-            if not isinstance(msg, dict):
-                raise FrameError("frame JSON is not an object")
-            out.append(msg)
+            out.append(_json_object(body, "frame"))
         return out
 
 

@@ -7,6 +7,7 @@ with :func:`apply_fault`. The twins know nothing of ``hashwatt.fleet``: a fleet 
 them only through the network, as it sees real miners.
 """
 
+from hashwatt.twin._control import ControlApi, run_site, twin_state
 from hashwatt.twin._hardware import Hardware, hardware_for
 from hashwatt.twin._physics import Faults, Mode, Physics, StopReason
 from hashwatt.twin._server import FIRMWARE_PORTS, Clock, Ports, SiteServer
@@ -31,6 +32,7 @@ __all__ = [
     "EXAMPLE_SITE",
     "FIRMWARE_PORTS",
     "Clock",
+    "ControlApi",
     "Fault",
     "Faults",
     "Firmware",
@@ -54,4 +56,6 @@ __all__ = [
     "hardware_for",
     "load_scenario",
     "load_site",
+    "run_site",
+    "twin_state",
 ]

@@ -66,6 +66,7 @@ class GroupSpec(BaseModel):
     ambient_c: float | None = Field(None, ge=-40, le=60)
     pool: str = DEFAULT_POOL
     user: str = "hashwatt"
+    stratum: bool = False  # a real Stratum V1 connection to the pool, shares at a low rate
 
     @field_validator("model")
     @classmethod
@@ -87,6 +88,7 @@ class SiteSpec(BaseModel):
     ramp_seconds: float = Field(120.0, ge=0, le=3600)
     reboot_seconds: float = Field(60.0, ge=0, le=3600)
     restart_seconds: float = Field(5.0, ge=0, le=600)
+    share_interval_seconds: float = Field(10.0, ge=0.1, le=3600)  # with stratum = true
     group: list[GroupSpec] = Field(min_length=1)
 
 
@@ -134,6 +136,7 @@ def build_twins(spec: SiteSpec, *, now_s: float) -> list[Twin]:
                     pool_user=group.user,
                 )
             )
+            twins[-1].stratum = group.stratum
     return twins
 
 

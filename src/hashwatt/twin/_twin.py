@@ -90,6 +90,7 @@ class Twin:
         "restart_delay_s",
         "serial",
         "slow_s",
+        "stratum",
         "v2_password",
         "v2_tokens",
         "v3_password",
@@ -142,6 +143,7 @@ class Twin:
         self.net_fault = NetFault.NONE
         self.slow_s = 0.0
         self.next_firmware: Firmware | None = None
+        self.stratum = False  # connect to the pool for real (see hashwatt.twin._stratum)
 
     # --- shared actions -----------------------------------------------------------------
     def advance(self, now_s: float) -> None:
