@@ -20,6 +20,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -98,6 +99,13 @@ def _start_twins(groups: list[tuple[str, str, int, str]]) -> subprocess.Popen[st
     return proc
 
 
+def _cpu_s(pid: int) -> float:
+    """User + system CPU time of a process [s] (Linux /proc)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _endpoint(host: str) -> Endpoint:
     return Endpoint(host, api_port=4028 + OFFSET, http_port=80 + OFFSET, v3_port=4433 + OFFSET)
 
@@ -150,10 +158,12 @@ async def _poll_phase(
             for r in batch:
                 counts[r.outcome.value] += 1
 
+        twin_cpu0, load0 = _cpu_s(proc.pid), os.getloadavg()[0]
         poller = Poller(
             devices, sink, interval_s=interval_s, deadline_s=min(10.0, interval_s / 2), concurrency=512
         )
         stats = await poller.run(asyncio.Event(), cycles=cycles)
+        twin_cpu, load1 = _cpu_s(proc.pid) - twin_cpu0, os.getloadavg()[0]
 
         # Baseline in the same process: naive per-command reads vs the adapters, cgminer-API devices.
         subset = [d for d in devices if d.firmware.value in ("luxos", "whatsminer")][:sample]
@@ -185,6 +195,9 @@ async def _poll_phase(
             for s in stats
         ],
         "missed_cycles": poller.missed_cycles,
+        "twin_process_cpu_s": round(twin_cpu, 1),
+        "poller_wall_s": round(sum(s.duration_s for s in stats), 1),
+        "load_average_1min": [round(load0, 1), round(load1, 1)],
         "sink_results": dict(counts),
         "baseline_sample": len(subset),
         "polls_per_cpu_s_adapters": round(len(subset) / ours_cpu, 1),

@@ -142,3 +142,36 @@ def test_plan_steps_and_request_validation() -> None:
         ActionRequest(Action.POOLS)
     with pytest.raises(FleetInputError):
         plan_steps(devs, max_devices_per_step=0)
+
+
+def test_command_rows_map_to_requests_and_audit_records_to_store_fields() -> None:
+    from hashwatt.fleet import request_from_command
+
+    assert request_from_command("power", {"power_w": 2500}).power_w == 2500
+    assert request_from_command("power", {"profile": "240MHz"}).action is Action.PROFILE
+    assert request_from_command("curtail", {}).action is Action.SLEEP
+    pools = request_from_command(
+        "pool", {"pools": [{"url": "stratum+tcp://a:3333", "user": "w", "password": "pw-9"}]}
+    )
+    assert pools.pools[0].password == "pw-9" and "pw-9" not in pools.describe()
+    assert request_from_command("fault_light", {"on": True}).light_on is True
+    for action, params in (("explode", {}), ("power", {}), ("pool", {"pools": [{}]}), ("fault_light", {})):
+        with pytest.raises(FleetInputError):
+            request_from_command(action, params)
+
+    lux = LuxState()
+    api = ApiServer(lux.replies())
+    audit: list[AuditRecord] = []
+
+    async def main() -> None:
+        async with running(api):
+            dev = LuxOS(Endpoint("127.0.0.1", api_port=api.port), timeout_s=2)
+            await _fast(audit).act(dev, pools, actor="carol", reason="pool move")
+            await _fast(audit).act(dev, request_from_command("sleep", {}), actor="carol")
+
+    asyncio.run(main())
+    refused, ok = audit[0].entry_fields(), audit[1].entry_fields()
+    assert refused["outcome"] == "refused" and refused["action"] == "pool" and refused["actor"] == "carol"
+    assert "pw-9" not in repr(refused) and refused["params"]["reason"] == "pool move"
+    assert ok["outcome"] == "ok" and ok["devices"] == (f"127.0.0.1:{api.port}",)
+    assert ok["detail"][f"127.0.0.1:{api.port}"]["status"] == "confirmed"

@@ -13,6 +13,7 @@ from hashwatt.fleet._control import (
     BulkResult,
     Controller,
     plan_steps,
+    request_from_command,
 )
 from hashwatt.fleet._credentials import FACTORY_CREDENTIALS, Credentials, CredentialStore, ResolvedCredentials
 from hashwatt.fleet._curtail import (
@@ -147,6 +148,7 @@ __all__ = [
     "poll_device",
     "price_at",
     "probe",
+    "request_from_command",
     "resume",
     "scan",
     "shed_kw_from_dispatch",

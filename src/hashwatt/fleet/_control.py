@@ -13,9 +13,10 @@ import asyncio
 import enum
 import inspect
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 
 from hashwatt.fleet._devices import AntminerStock, Device, PoolConfig
 from hashwatt.fleet._types import DeviceState, Telemetry
@@ -32,6 +33,7 @@ __all__ = [
     "BulkResult",
     "Controller",
     "plan_steps",
+    "request_from_command",
 ]
 
 
@@ -116,9 +118,79 @@ class AuditRecord:
     def succeeded(self) -> int:
         return sum(o.ok for o in self.outcomes)
 
+    @property
+    def outcome(self) -> str:
+        """One word for the log: ok (all confirmed), refused (none supported), failed or partial."""
+        if self.outcomes and all(o.ok for o in self.outcomes):
+            return "ok"
+        if self.outcomes and all(o.status is ActionStatus.UNSUPPORTED for o in self.outcomes):
+            return "refused"
+        return "failed" if self.succeeded == 0 else "partial"
+
+    def entry_fields(self) -> dict[str, Any]:
+        """The fields of the store's audit entry (actor, action, devices, outcome, time, params, detail)."""
+        return {
+            "actor": self.actor,
+            "action": _COMMAND_NAME.get(self.action, self.action.value),
+            "devices": self.addresses,
+            "outcome": self.outcome,
+            "time_utc": self.time_utc,
+            "params": {"request": self.params, "reason": self.reason}
+            if self.reason
+            else {"request": self.params},
+            "detail": {
+                o.address: {"status": o.status.value, "attempts": o.attempts, "detail": o.detail}
+                for o in self.outcomes
+            },
+        }
+
 
 #: Receives each audit record (a plain function or a coroutine function; the return value is ignored).
 AuditSink = Callable[[AuditRecord], object]
+
+#: The command table's action names (fleet-store) -> the actions here.
+_COMMAND_ACTIONS: dict[str, Action] = {
+    "reboot": Action.REBOOT,
+    "sleep": Action.SLEEP,
+    "curtail": Action.SLEEP,
+    "wake": Action.WAKE,
+    "power": Action.POWER_TARGET,
+    "power_target": Action.POWER_TARGET,
+    "profile": Action.PROFILE,
+    "pool": Action.POOLS,
+    "pools": Action.POOLS,
+    "fault_light": Action.FAULT_LIGHT,
+}
+_COMMAND_NAME: dict[Action, str] = {Action.POWER_TARGET: "power", Action.POOLS: "pool"}
+
+
+def request_from_command(action: str, params: Mapping[str, Any]) -> ActionRequest:
+    """An :class:`ActionRequest` from a command row: ``power`` takes ``power_w`` or ``profile``,
+    ``pool`` takes ``pools`` as ``[{"url", "user", "password"}]``, ``fault_light`` takes ``on``.
+
+    Raises :class:`FleetInputError` for an unknown action or missing parameters.
+    """
+    kind = _COMMAND_ACTIONS.get(action)
+    if kind is None:
+        raise FleetInputError(f"unknown action {action!r}; known: {', '.join(sorted(_COMMAND_ACTIONS))}")
+    if kind is Action.POWER_TARGET and params.get("profile") and params.get("power_w") is None:
+        return ActionRequest(Action.PROFILE, profile=str(params["profile"]))
+    try:
+        if kind is Action.POWER_TARGET:
+            return ActionRequest(kind, power_w=float(params["power_w"]))
+        if kind is Action.PROFILE:
+            return ActionRequest(kind, profile=str(params["profile"]))
+        if kind is Action.POOLS:
+            pools = tuple(
+                PoolConfig(str(p["url"]), str(p.get("user", "")), str(p.get("password", p.get("pass", "x"))))
+                for p in params["pools"]
+            )
+            return ActionRequest(kind, pools=pools)
+        if kind is Action.FAULT_LIGHT:
+            return ActionRequest(kind, light_on=bool(params["on"]))
+    except (KeyError, TypeError, ValueError) as exc:
+        raise FleetInputError(f"{action}: missing or bad parameter ({type(exc).__name__}: {exc})") from exc
+    return ActionRequest(kind)
 
 
 @dataclass(frozen=True, slots=True)

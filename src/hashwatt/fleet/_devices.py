@@ -141,6 +141,13 @@ def _obj(value: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
+def _hashes_nothing(hashrate_ths: float | None, expected_ths: float | None) -> bool:
+    """A device that answers but hashes (almost) nothing: asleep, idle, or still starting."""
+    if hashrate_ths is None:
+        return False
+    return hashrate_ths == 0 or bool(expected_ths and hashrate_ths < MINING_FRACTION * expected_ths)
+
+
 def _max(values: Iterable[float | None]) -> float | None:
     present = [v for v in values if v is not None]
     return max(present) if present else None
@@ -470,7 +477,7 @@ class AntminerStock(Device):
         expected = _ghs_to_ths(_num(st.get("total_rateideal")), str(st.get("rate_unit", "GH")))
         boards = _bmminer_boards(st, expected) if st else ()
         state = DeviceState.MINING
-        if hashrate is not None and (hashrate == 0 or (expected and hashrate < MINING_FRACTION * expected)):
+        if _hashes_nothing(hashrate, expected):
             # Only a machine that hashes (almost) nothing costs a web request to tell sleep from idle.
             state = DeviceState.SLEEPING if await self._work_mode() == "1" else DeviceState.IDLE
         power, estimated = self._power(hashrate)
@@ -620,7 +627,7 @@ class LuxOS(Device):
         curtail = str(cfg.get("CurtailMode", "None"))
         if cfg and curtail not in ("None", ""):
             state = DeviceState.SLEEPING
-        elif hashrate is not None and (hashrate == 0 or (expected and hashrate < MINING_FRACTION * expected)):
+        elif _hashes_nothing(hashrate, expected):
             state = DeviceState.IDLE
         else:
             state = DeviceState.MINING
@@ -806,7 +813,7 @@ class WhatsminerV2(Device):
             mineroff = str(msg.get("mineroff", msg.get("btmineroff", "false"))).lower() == "true"
         if mineroff:
             state = DeviceState.SLEEPING
-        elif hashrate is not None and (hashrate == 0 or (expected and hashrate < MINING_FRACTION * expected)):
+        elif _hashes_nothing(hashrate, expected):
             state = DeviceState.IDLE
         else:
             state = DeviceState.MINING
@@ -1017,7 +1024,7 @@ class WhatsminerV3(Device):
         )
         board_temps = summary.get("board-temperature")
         state = DeviceState.MINING
-        if hashrate is not None and (hashrate == 0 or (expected and hashrate < MINING_FRACTION * expected)):
+        if _hashes_nothing(hashrate, expected):
             info = await self._msg("get.device.info")
             working = str(_obj(info.get("miner")).get("working", "true")).lower()
             state = DeviceState.SLEEPING if working == "false" else DeviceState.IDLE

@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 
 from hashwatt.fleet._devices import Device
 from hashwatt.fleet._discovery import outcome_of
-from hashwatt.fleet._types import PollOutcome, PollResult
+from hashwatt.fleet._types import PollOutcome, PollResult, Telemetry
 from hashwatt.fleet.errors import DeviceError, FleetInputError
 
 __all__ = ["CycleStats", "PollSink", "Poller", "poll_device"]
@@ -34,37 +34,19 @@ async def poll_device(device: Device, *, deadline_s: float) -> PollResult:
     """Read one device within ``deadline_s``; every failure becomes a typed outcome."""
     started = datetime.now(UTC)
     t0 = time.monotonic()
+
+    def result(outcome: PollOutcome, telemetry: Telemetry | None = None, error: str = "") -> PollResult:
+        latency_ms = (time.monotonic() - t0) * 1e3
+        return PollResult(device.endpoint, started, outcome, telemetry, latency_ms, error, device.identity)
+
     try:
         async with asyncio.timeout(deadline_s):
             telemetry = await device.read()
     except TimeoutError:
-        return PollResult(
-            endpoint=device.endpoint,
-            time_utc=started,
-            outcome=PollOutcome.TIMEOUT,
-            telemetry=None,
-            latency_ms=(time.monotonic() - t0) * 1e3,
-            error=f"{device.address}: no reading within {deadline_s:g} s",
-            identity=device.identity,
-        )
+        return result(PollOutcome.TIMEOUT, error=f"{device.address}: no reading within {deadline_s:g} s")
     except DeviceError as exc:
-        return PollResult(
-            endpoint=device.endpoint,
-            time_utc=started,
-            outcome=outcome_of(exc),
-            telemetry=None,
-            latency_ms=(time.monotonic() - t0) * 1e3,
-            error=str(exc).splitlines()[0] if str(exc) else type(exc).__name__,
-            identity=device.identity,
-        )
-    return PollResult(
-        endpoint=device.endpoint,
-        time_utc=started,
-        outcome=PollOutcome.OK,
-        telemetry=telemetry,
-        latency_ms=(time.monotonic() - t0) * 1e3,
-        identity=device.identity,
-    )
+        return result(outcome_of(exc), error=str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+    return result(PollOutcome.OK, telemetry)
 
 
 @dataclass(frozen=True, slots=True)

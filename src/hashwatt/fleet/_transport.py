@@ -10,8 +10,8 @@ from __future__ import annotations
 import asyncio
 import json
 import re
-from collections.abc import Mapping, Sequence
-from typing import Any
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from typing import Any, TypeVar
 
 from hashwatt.fleet.errors import DeviceReplyInvalid, DeviceTimeout, DeviceUnreachable
 from hashwatt.minerapi import (
@@ -36,6 +36,8 @@ __all__ = [
     "v3_request",
 ]
 
+
+T = TypeVar("T")
 
 # Each vendor quirk repaired here, one line each (the same set pyasic and asic-rs repair).
 _QUIRKS: tuple[tuple[re.Pattern[str], str], ...] = (
@@ -103,15 +105,15 @@ async def _read_bounded(reader: asyncio.StreamReader, max_bytes: int, address: s
             raise DeviceReplyInvalid(f"reply exceeds {max_bytes} bytes", address=address)
 
 
-async def exchange(
+async def _exchange(
     host: str,
     port: int,
     payload: bytes,
+    read_reply: Callable[[asyncio.StreamReader, str], Awaitable[T]],
     *,
     timeout_s: float,
-    max_bytes: int = MAX_REPLY_BYTES,
-) -> bytes:
-    """Connect, send ``payload``, read one bounded reply to the NUL or EOF, close."""
+) -> T:
+    """Connect, send ``payload``, read one reply with ``read_reply``, close; all within ``timeout_s``."""
     address = f"{host}:{port}"
     writer: asyncio.StreamWriter | None = None
     try:
@@ -125,7 +127,7 @@ async def exchange(
             try:
                 writer.write(payload)
                 await writer.drain()
-                return await _read_bounded(reader, max_bytes, address)
+                return await read_reply(reader, address)
             except (ConnectionError, OSError) as exc:
                 raise DeviceUnreachable("connection dropped before a reply", address=address) from exc
     except TimeoutError as exc:
@@ -133,6 +135,22 @@ async def exchange(
     finally:
         if writer is not None:
             writer.close()
+
+
+async def exchange(
+    host: str,
+    port: int,
+    payload: bytes,
+    *,
+    timeout_s: float,
+    max_bytes: int = MAX_REPLY_BYTES,
+) -> bytes:
+    """Connect, send ``payload``, read one bounded reply to the NUL or EOF, close."""
+
+    async def read(reader: asyncio.StreamReader, address: str) -> bytes:
+        return await _read_bounded(reader, max_bytes, address)
+
+    return await _exchange(host, port, payload, read, timeout_s=timeout_s)
 
 
 async def cgminer_request(
@@ -192,34 +210,19 @@ async def v3_request(
     max_bytes: int = V3_MAX_FRAME_BYTES,
 ) -> dict[str, Any]:
     """One Whatsminer API 3.x exchange: a length-prefixed JSON frame out, one frame back."""
-    address = f"{host}:{port}"
-    writer: asyncio.StreamWriter | None = None
-    frames = V3FrameReader(max_bytes)
-    try:
-        async with asyncio.timeout(timeout_s):
-            try:
-                reader, writer = await asyncio.open_connection(host, port, limit=65536)
-            except OSError as exc:
-                raise DeviceUnreachable(
-                    f"cannot connect ({exc.strerror or type(exc).__name__})", address=address
-                ) from exc
-            try:
-                writer.write(encode_v3_frame(message))
-                await writer.drain()
-                while True:
-                    chunk = await reader.read(65536)
-                    if not chunk:
-                        raise DeviceReplyInvalid("connection closed before a whole frame", address=address)
-                    messages = frames.feed(chunk)
-                    if messages:
-                        first: dict[str, Any] = messages[0]
-                        return first
-            except FrameError as exc:
-                raise DeviceReplyInvalid(f"bad API 3.x frame: {exc}", address=address) from exc
-            except (ConnectionError, OSError) as exc:
-                raise DeviceUnreachable("connection dropped before a reply", address=address) from exc
-    except TimeoutError as exc:
-        raise DeviceTimeout(f"no reply within {timeout_s:g} s", address=address) from exc
-    finally:
-        if writer is not None:
-            writer.close()
+
+    async def read(reader: asyncio.StreamReader, address: str) -> dict[str, Any]:
+        frames = V3FrameReader(max_bytes)
+        try:
+            while True:
+                chunk = await reader.read(65536)
+                if not chunk:
+                    raise DeviceReplyInvalid("connection closed before a whole frame", address=address)
+                messages = frames.feed(chunk)
+                if messages:
+                    first: dict[str, Any] = messages[0]
+                    return first
+        except FrameError as exc:
+            raise DeviceReplyInvalid(f"bad API 3.x frame: {exc}", address=address) from exc
+
+    return await _exchange(host, port, encode_v3_frame(message), read, timeout_s=timeout_s)
