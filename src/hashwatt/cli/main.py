@@ -17,7 +17,21 @@ from hashwatt.cli._output import err_console
 from hashwatt.errors import HashwattError
 
 #: CLI modules in help order; each exposes ``register(app)``.
-_MODULES = ("status", "chain", "block", "bench", "mine", "pool", "economics", "energy", "network", "fleet", "twin")
+_MODULES = (
+    "status",
+    "chain",
+    "block",
+    "bench",
+    "mine",
+    "pool",
+    "economics",
+    "energy",
+    "network",
+    "fleet",
+    "twin",
+    "serve",
+    "users",
+)
 #: The module behind each top-level command. Only that module is imported when the command
 #: runs (pandas, scipy, SQLAlchemy and numba cost seconds to import); help loads them all.
 _COMMAND_MODULES = {
@@ -39,6 +53,8 @@ _COMMAND_MODULES = {
     "sites": "energy",
     "network": "network",
     "twin": "twin",
+    "serve": "serve",
+    "users": "users",
 }
 
 

@@ -5,11 +5,10 @@ the charting library (uPlot) ships in ``static/`` with its licence, so a site wi
 still has charts. Users, sessions and API tokens live in the fleet database.
 """
 
-from hashwatt.web._app import ROUTE_ROLES, WebConfig, create_app, safe_next
+from hashwatt.web._app import WebConfig, create_app, route_roles, safe_next
 from hashwatt.web._users import LoginRefused, Role, Session, User, UserError, UserStore
 
 __all__ = [
-    "ROUTE_ROLES",
     "LoginRefused",
     "Role",
     "Session",
@@ -18,5 +17,6 @@ __all__ = [
     "UserStore",
     "WebConfig",
     "create_app",
+    "route_roles",
     "safe_next",
 ]

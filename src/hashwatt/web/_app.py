@@ -42,7 +42,7 @@ from hashwatt.fleet.errors import FleetError
 from hashwatt.web._queries import DeviceQuery, SortKey, device_page, site_totals
 from hashwatt.web._users import LoginRefused, Role, Session, UserError, UserStore
 
-__all__ = ["ROUTE_ROLES", "WebConfig", "create_app"]
+__all__ = ["WebConfig", "create_app", "route_roles", "safe_next"]
 
 log = logging.getLogger("hashwatt.web")
 
@@ -60,9 +60,6 @@ SPANS = {
     "30d": (dt.timedelta(days=30), "1d"),
 }
 MAX_TAIL_SAMPLES = 2_000
-
-#: (method, path) -> least role allowed, None for public routes; filled as routes are declared.
-ROUTE_ROLES: dict[tuple[str, str], Role | None] = {}
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,6 +139,8 @@ class _Routes:
         self.app = app
         self.users = users
         self.audit = audit
+        #: (method, path) -> least role allowed, None for a public route.
+        self.roles: dict[tuple[str, str], Role | None] = {}
 
     async def principal(self, request: Request) -> Session | None:
         auth = request.headers.get("authorization", "")
@@ -174,7 +173,7 @@ class _Routes:
         control: bool = False,
         **kwargs: Any,
     ) -> None:
-        ROUTE_ROLES[(method, path)] = role
+        self.roles[(method, path)] = role
         routes = self
 
         async def guard(request: Request) -> Session | None:
@@ -215,6 +214,7 @@ def create_app(store: FleetStore, config: WebConfig | None = None) -> FastAPI:
     app.state.store = store
     app.state.users = users
     r = _Routes(app, users, audit)
+    app.state.route_roles = r.roles
 
     @app.exception_handler(_Unauthenticated)
     async def _unauth(request: Request, exc: _Unauthenticated) -> Response:
@@ -529,6 +529,12 @@ def create_app(store: FleetStore, config: WebConfig | None = None) -> FastAPI:
     return app
 
 
+def route_roles(app: FastAPI) -> dict[tuple[str, str], Role | None]:
+    """Each route's least role (None: public), as declared; the security tests enumerate it."""
+    roles: dict[tuple[str, str], Role | None] = app.state.route_roles
+    return roles
+
+
 def _check_roles(app: FastAPI) -> None:
     """Every route must have been declared with a role (or as public)."""
     for route in app.routes:
@@ -537,7 +543,7 @@ def _check_roles(app: FastAPI) -> None:
         if not isinstance(route, APIRoute):
             raise RuntimeError(f"route {getattr(route, 'path', route)!r} bypasses the role table")
         for method in route.methods or ():
-            if (method, route.path) not in ROUTE_ROLES:
+            if (method, route.path) not in route_roles(app):
                 raise RuntimeError(f"route {method} {route.path} has no role")
 
 

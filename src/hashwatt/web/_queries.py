@@ -11,7 +11,7 @@ import enum
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, case, func, or_, select
+from sqlalchemy import String, and_, case, cast, func, or_, select
 from sqlalchemy.engine import Engine
 
 from hashwatt.fleet._models import alerts, devices, samples, sites
@@ -78,7 +78,7 @@ def _where(query: DeviceQuery) -> list[Any]:
         like = f"%{query.q.replace('%', '').replace('_', '')[:64]}%"
         where.append(
             or_(
-                devices.c.host.like(like),
+                devices.c.host.concat(":").concat(cast(devices.c.api_port, String)).like(like),
                 devices.c.model.like(like),
                 devices.c.serial.like(like),
                 devices.c.hostname.like(like),
