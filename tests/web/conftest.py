@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from argon2 import PasswordHasher
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
@@ -18,6 +19,8 @@ from hashwatt.fleet._store import FleetStore
 from hashwatt.web import Role, UserStore, WebConfig, create_app
 from tests.fleet._readings import failed, ok
 
+#: Argon2id still, with test-sized parameters: the default profile costs ~0.5 s per login on CI.
+FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
 ROLES = {"admin": Role.ADMIN, "operator": Role.OPERATOR, "viewer": Role.VIEWER}
 
 
@@ -55,7 +58,7 @@ def csrf_of(c: TestClient) -> str:
 @pytest.fixture
 def web(tmp_path: Path) -> Iterator[Web]:
     store = FleetStore.open(f"sqlite:///{tmp_path / 'fleet.db'}")
-    users = UserStore(store.engine)
+    users = UserStore(store.engine, hasher=FAST_HASHER)
     passwords = {name: secrets.token_urlsafe(12) for name in ROLES}
     for name, role in ROLES.items():
         users.add(name, passwords[name], role)
@@ -69,5 +72,5 @@ def web(tmp_path: Path) -> Iterator[Web]:
     store.record("alpha", results)
     store.record("alpha", [failed(7, now - dt.timedelta(seconds=20))])
     evaluate_alerts(store, "alpha", now=now)
-    yield Web(store, passwords, create_app(store, WebConfig()))
+    yield Web(store, passwords, create_app(store, WebConfig(password_hasher=FAST_HASHER)))
     store.close()

@@ -23,6 +23,7 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import quote, urlsplit
 
+from argon2 import PasswordHasher
 from fastapi import Depends, FastAPI, HTTPException, Query, Request, Response
 from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
@@ -69,6 +70,8 @@ class WebConfig:
     secure_cookies: bool = False
     site_title: str = "hashwatt"
     demo_note: str | None = None
+    #: Argon2 parameters; None is argon2-cffi's default profile (tests pass a cheaper one).
+    password_hasher: PasswordHasher | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -205,7 +208,7 @@ class _Routes:
 def create_app(store: FleetStore, config: WebConfig | None = None) -> FastAPI:
     """The dashboard app over ``store`` (whose database also holds the users)."""
     cfg = config or WebConfig()
-    users = UserStore(store.engine)
+    users = UserStore(store.engine, hasher=cfg.password_hasher)
     audit = AuditLog(store.engine)
     limiter = _LoginLimiter()
     templates = Jinja2Templates(directory=str(_HERE / "templates"))

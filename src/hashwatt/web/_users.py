@@ -40,7 +40,6 @@ LOCKOUT_S = 15 * 60
 SESSION_TTL_S = 12 * 3600
 TOKEN_PREFIX = "hw_"
 MIN_PASSWORD_CHARS = 10
-#: A hash to verify against when the user does not exist, so the answer takes as long.
 _HASHER = PasswordHasher()
 _DUMMY_HASH = _HASHER.hash(secrets.token_urlsafe(16))
 
@@ -112,9 +111,14 @@ def _check_name(name: str) -> str:
 class UserStore:
     """Users, sessions and tokens over the fleet database's engine."""
 
-    def __init__(self, engine: Engine, *, session_ttl_s: float = SESSION_TTL_S) -> None:
+    def __init__(
+        self, engine: Engine, *, session_ttl_s: float = SESSION_TTL_S, hasher: PasswordHasher | None = None
+    ) -> None:
         self.engine = engine
         self.session_ttl_s = session_ttl_s
+        self.hasher = hasher or _HASHER
+        # Verified when the user does not exist, so that answer takes as long as a wrong password.
+        self._dummy_hash = _DUMMY_HASH if hasher is None else hasher.hash(secrets.token_urlsafe(16))
 
     # -- users ---------------------------------------------------------------------------
 
@@ -128,7 +132,7 @@ class UserStore:
                     insert(users)
                     .values(
                         name=name,
-                        password_hash=_HASHER.hash(password),
+                        password_hash=self.hasher.hash(password),
                         role=role.label,
                         created_ms=_now_ms(),
                         failed_logins=0,
@@ -160,11 +164,11 @@ class UserStore:
         with self.engine.connect() as c:
             row = c.execute(select(users).where(users.c.name == name[:64])).first()
         if row is None or row.disabled:
-            _verify(_DUMMY_HASH, password)
+            _verify(self.hasher, self._dummy_hash, password)
             raise LoginRefused("wrong user name or password")
         if row.locked_until_ms is not None and row.locked_until_ms > now:
             raise LoginRefused("too many failed logins; try again later", locked=True)
-        if not _verify(row.password_hash, password):
+        if not _verify(self.hasher, row.password_hash, password):
             failed = row.failed_logins + 1
             locked = failed >= MAX_FAILED_LOGINS
             with self.engine.begin() as c:
@@ -268,8 +272,8 @@ class UserStore:
         return Session(User(row.id, row.name, user_role), min(user_role, Role.parse(row.scope)), None)
 
 
-def _verify(hashed: str, password: str) -> bool:
+def _verify(hasher: PasswordHasher, hashed: str, password: str) -> bool:
     try:
-        return _HASHER.verify(hashed, password)
+        return hasher.verify(hashed, password)
     except (VerifyMismatchError, VerificationError, InvalidHashError):
         return False
