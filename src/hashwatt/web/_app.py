@@ -213,6 +213,7 @@ def create_app(store: FleetStore, config: WebConfig | None = None) -> FastAPI:
     limiter = _LoginLimiter()
     templates = Jinja2Templates(directory=str(_HERE / "templates"))
     templates.env.autoescape = True
+    templates.env.filters["num"] = _num
     app = FastAPI(title="hashwatt", version="1", openapi_url=None, docs_url=None, redoc_url=None)
     app.state.store = store
     app.state.users = users
@@ -360,6 +361,9 @@ def create_app(store: FleetStore, config: WebConfig | None = None) -> FastAPI:
         v = views[0]
         detail = v.as_dict()
         detail["id"] = device_id
+        detail["temp_chip_max_c"] = detail["temperatures"]["chip_max_c"]
+        if v.device.last_outcome != "ok":
+            detail["state"] = "offline"
         detail["alerts"] = [_alert_dict(a) for a in list_alerts(store, device_id=device_id, limit=50)]
         detail["audit"] = [
             {**_jsonable(asdict(e)), "time_utc": e.time_utc.isoformat()}
@@ -548,6 +552,14 @@ def _check_roles(app: FastAPI) -> None:
         for method in route.methods or ():
             if (method, route.path) not in route_roles(app):
                 raise RuntimeError(f"route {method} {route.path} has no role")
+
+
+def _num(value: Any, unit: str = "") -> str:
+    """A reading for display: one decimal below 100, none above; a dash for no value."""
+    if not isinstance(value, int | float):
+        return "–"
+    text = f"{value:,.0f}" if abs(value) >= 100 else f"{value:.1f}"
+    return f"{text} {unit}".strip()
 
 
 def _jsonable(value: Any) -> Any:

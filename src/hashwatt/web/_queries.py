@@ -70,8 +70,10 @@ def _where(query: DeviceQuery) -> list[Any]:
     where: list[Any] = []
     if query.site:
         where.append(sites.c.name == query.site)
-    if query.state:
-        where.append(devices.c.state == query.state)
+    if query.state == "offline":  # the last poll failed, whatever the last good reading said
+        where.append(or_(devices.c.last_outcome.is_(None), devices.c.last_outcome != "ok"))
+    elif query.state:
+        where.append(and_(devices.c.state == query.state, devices.c.last_outcome == "ok"))
     if query.model:
         where.append(devices.c.model == query.model)
     if query.q:
