@@ -8,9 +8,12 @@ the session cookie Secure. There is no default user: create the first admin with
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+import signal
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -73,9 +76,16 @@ async def _serve(
             timeout_keep_alive=5,
             h11_max_incomplete_event_size=16 * 1024,
         )
-        server = uvicorn.Server(config)
+        server = _quiet_server_class()(config)
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, server.stop)
         console.print(f"hashwatt dashboard: {scheme}://{host}:{bound_port}/", highlight=False)
-        await server.serve(sockets=[sock])
+        try:
+            await server.serve(sockets=[sock])
+        finally:
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.remove_signal_handler(sig)
 
     if not demo:
         store = FleetStore.open(database_url(db))
@@ -91,6 +101,23 @@ async def _serve(
             site.store, "Demo site: the user lines were printed where hashwatt serve --demo started."
         )
     console.print("stopped", highlight=False)
+
+
+def _quiet_server_class() -> Any:
+    import uvicorn
+
+    class QuietServer(uvicorn.Server):
+        """uvicorn without its own signal handling: Ctrl-C and SIGTERM stop the server, and the
+        demo site around it (agent, twins, temporary database) then shuts down in order."""
+
+        @contextlib.contextmanager
+        def capture_signals(self) -> Iterator[None]:
+            yield
+
+        def stop(self) -> None:
+            self.should_exit = True
+
+    return QuietServer
 
 
 def register(app: typer.Typer) -> None:
