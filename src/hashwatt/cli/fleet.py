@@ -13,7 +13,7 @@ import ipaddress
 import json
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -36,8 +36,6 @@ DB_OPTION = Annotated[
 SITE_OPTION = Annotated[str | None, typer.Option("--site", help="Site name.")]
 BY_OPTION = Annotated[str, typer.Option("--by", help="Who is acting (recorded in the audit log).")]
 
-#: The most addresses one RANGE may expand to (a /16).
-MAX_RANGE_HOSTS = 65_536
 _HOSTNAME = re.compile(
     r"^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$"
 )
@@ -48,7 +46,7 @@ class _FleetGroup(typer.core.TyperGroup):
 
     def resolve_command(self, ctx: Any, args: list[str]) -> Any:
         name = args[0] if args else ""
-        if name and name not in self.commands and (name.endswith(".toml") or Path(name).is_file()):
+        if name and name not in self.commands and (name.endswith(".toml") or Path(name).exists()):
             raise InputError(
                 f"`hashwatt fleet FILE` is now `hashwatt plan {name}` (the fleet planning calculator); "
                 "`hashwatt fleet` manages real miners"
@@ -64,36 +62,6 @@ fleet_app = typer.Typer(
 
 
 # -- parsing -------------------------------------------------------------------------------
-
-
-def parse_range(text: str) -> list[str]:
-    """``A.B.C.D-A.B.C.E``, a CIDR block, or a comma list of either, as host addresses."""
-    hosts: list[str] = []
-    for part in (p.strip() for p in text.split(",")):
-        if not part:
-            raise InputError(f"empty element in range {text!r}")
-        try:
-            if "-" in part:
-                first_s, last_s = (s.strip() for s in part.split("-", 1))
-                first, last = ipaddress.IPv4Address(first_s), ipaddress.IPv4Address(last_s)
-                if last < first:
-                    raise InputError(f"range {part!r} ends before it starts")
-                count = int(last) - int(first) + 1
-                if len(hosts) + count > MAX_RANGE_HOSTS:
-                    raise InputError(f"range {text!r} has more than {MAX_RANGE_HOSTS} addresses")
-                hosts.extend(str(ipaddress.IPv4Address(int(first) + i)) for i in range(count))
-            elif "/" in part:
-                net = ipaddress.IPv4Network(part, strict=False)
-                if len(hosts) + net.num_addresses > MAX_RANGE_HOSTS:
-                    raise InputError(f"range {text!r} has more than {MAX_RANGE_HOSTS} addresses")
-                hosts.extend(str(h) for h in (net.hosts() if net.prefixlen < 31 else net))
-            else:
-                hosts.append(str(ipaddress.IPv4Address(part)))
-        except ValueError as exc:
-            if isinstance(exc, InputError):
-                raise
-            raise InputError(f"not an address range: {part!r} ({exc})") from None
-    return list(dict.fromkeys(hosts))
 
 
 def parse_address(text: str, *, default_port: int = 4028) -> tuple[str, int]:
@@ -417,40 +385,28 @@ def _queue(
 ADDRESSES = Annotated[list[str], typer.Argument(help="Device addresses, HOST or HOST:PORT.")]
 
 
-@fleet_app.command("reboot")
-def reboot(
-    addresses: ADDRESSES,
-    site: SITE_OPTION = None,
-    by: BY_OPTION = "cli",
-    db: DB_OPTION = None,
-    json_out: JSON_OPTION = False,
-) -> None:
-    """Reboot devices (queued for their site's agent, audited)."""
-    _queue("reboot", addresses, site=site, by=by, params={}, db=db, json_out=json_out)
+def _plain_action(action: str, doc: str) -> Callable[..., None]:
+    """A command that queues ``action`` (no parameters) on the given devices."""
+
+    def command(
+        addresses: ADDRESSES,
+        site: SITE_OPTION = None,
+        by: BY_OPTION = "cli",
+        db: DB_OPTION = None,
+        json_out: JSON_OPTION = False,
+    ) -> None:
+        _queue(action, addresses, site=site, by=by, params={}, db=db, json_out=json_out)
+
+    command.__doc__ = doc
+    return command
 
 
-@fleet_app.command("sleep")
-def sleep(
-    addresses: ADDRESSES,
-    site: SITE_OPTION = None,
-    by: BY_OPTION = "cli",
-    db: DB_OPTION = None,
-    json_out: JSON_OPTION = False,
-) -> None:
-    """Put devices to sleep (stop hashing, stay reachable)."""
-    _queue("sleep", addresses, site=site, by=by, params={}, db=db, json_out=json_out)
-
-
-@fleet_app.command("wake")
-def wake(
-    addresses: ADDRESSES,
-    site: SITE_OPTION = None,
-    by: BY_OPTION = "cli",
-    db: DB_OPTION = None,
-    json_out: JSON_OPTION = False,
-) -> None:
-    """Wake sleeping devices."""
-    _queue("wake", addresses, site=site, by=by, params={}, db=db, json_out=json_out)
+for _action, _doc in (
+    ("reboot", "Reboot devices (queued for their site's agent, audited)."),
+    ("sleep", "Put devices to sleep (stop hashing, stay reachable)."),
+    ("wake", "Wake sleeping devices."),
+):
+    fleet_app.command(_action)(_plain_action(_action, _doc))
 
 
 @fleet_app.command("power")
@@ -512,47 +468,85 @@ def curtail(
 @fleet_app.command("scan")
 def scan(
     address_range: Annotated[
-        str, typer.Argument(metavar="RANGE", help="A.B.C.D-A.B.C.E, a CIDR block, or a comma list.")
+        str,
+        typer.Argument(metavar="RANGE", help="A.B.C.D-A.B.C.E, A.B.C.D-E, a CIDR block, or a comma list."),
     ],
     site: Annotated[str, typer.Option("--site", help="Site the found devices join.")] = "default",
     api_port: Annotated[int, typer.Option(min=1, max=65535, help="API port to probe.")] = 4028,
+    http_port: Annotated[int, typer.Option(min=1, max=65535, help="Web/CGI port.")] = 80,
+    v3_port: Annotated[int, typer.Option(min=1, max=65535, help="Whatsminer API 3.x port.")] = 4433,
+    timeout_s: Annotated[
+        float, typer.Option("--timeout", min=0.1, max=60.0, help="Per-request timeout [s].")
+    ] = 2.0,
+    concurrency: Annotated[int, typer.Option(min=1, max=4096, help="Addresses probed at once.")] = 1024,
     db: DB_OPTION = None,
     json_out: JSON_OPTION = False,
 ) -> None:
-    """Find miners in RANGE, identify them and add them to the inventory."""
-    from hashwatt.fleet._agent import load_device_layer
-    from hashwatt.fleet._types import PollOutcome
+    """Find miners in RANGE, identify them and add them to the inventory (swaps re-identified)."""
+    from rich.progress import Progress
+
+    from hashwatt.fleet._discovery import parse_range
+    from hashwatt.fleet._discovery import scan as scan_range
+    from hashwatt.fleet._types import Endpoint
 
     hosts = parse_range(address_range)
-    layer = load_device_layer()
     with _open(db) as store:
-        with console.status(f"scanning {len(hosts)} addresses ...", spinner="dots"):
-            results = asyncio.run(layer.scan(hosts, api_port=api_port))
-        found = [r for r in results if r.outcome is PollOutcome.OK]
-        summary = store.record(site, found)
+        before = {d.address: d.serial for d in store.devices(site)}
+        with Progress(console=err_console, transient=True, disable=json_out) as progress:
+            task = progress.add_task(f"scanning {len(hosts)} addresses", total=len(hosts))
+
+            def advance(done: int, _total: int) -> None:
+                progress.update(task, completed=done)
+
+            result = asyncio.run(
+                scan_range(
+                    hosts,
+                    endpoint_for=lambda h: Endpoint(h, api_port, http_port, v3_port),
+                    concurrency=concurrency,
+                    timeout_s=timeout_s,
+                    site=site,
+                    on_progress=advance,
+                )
+            )
+        for f in result.found:
+            store.add_device(site, f.endpoint, identity=f.identity, factory_credentials=f.factory_credentials)
     rows = [
         {
-            "address": r.endpoint.address,
-            "make": r.identity.make if r.identity else None,
-            "model": r.identity.model if r.identity else None,
+            "address": f.endpoint.address,
+            "make": f.identity.make,
+            "model": f.identity.model,
+            "firmware": f.identity.firmware.value,
+            "serial": f.identity.serial,
+            "factory_credentials": f.factory_credentials,
+            "new": f.endpoint.address not in before,
+            "swapped": f.endpoint.address in before
+            and before[f.endpoint.address] not in (None, f.identity.serial),
         }
-        for r in found
+        for f in result.found
     ]
     if json_out:
         print_json(
             {
-                "scanned": len(hosts),
+                "scanned": result.addresses,
+                "duration_s": result.duration_s,
                 "found": rows,
-                "new": list(summary.new_devices),
-                "reidentified": list(summary.reidentified),
+                "failed": [{"address": a, "outcome": o.value, "error": e} for a, o, e in result.failed],
             }
         )
         return
-    console.print(
-        f"scanned {len(hosts)} addresses: {len(found)} miners, {len(summary.new_devices)} new, "
-        f"{len(summary.reidentified)} re-identified",
-        highlight=False,
+    table = Table(
+        title=f"{len(rows)} miners in {result.addresses} addresses ({result.duration_s:.1f} s)",
+        title_justify="left",
     )
+    for col in ("address", "model", "firmware", "serial", "note"):
+        table.add_column(col, no_wrap=col == "address")
+    for r in rows:
+        note = "new" if r["new"] else ("swapped" if r["swapped"] else "")
+        if r["factory_credentials"]:
+            note = (note + ", factory credentials").lstrip(", ")
+        cells = (str(r["address"]), str(r["model"]), str(r["firmware"]), str(r["serial"] or "-"))
+        table.add_row(*(escape(c) for c in cells), note)
+    console.print(table)
 
 
 @fleet_app.command("poll")
@@ -597,14 +591,15 @@ def _agent_loop(
     max_cycles: int | None,
     commands: bool,
 ) -> None:
-    from hashwatt.fleet._agent import Agent, AgentConfig, CycleReport, load_device_layer, run_until_signalled
+    from hashwatt.fleet._agent import Agent, AgentConfig, CycleReport, run_until_signalled
     from hashwatt.fleet._alerts import AlertConfig, load_alert_config
+    from hashwatt.fleet._device_layer import NetworkDeviceLayer
     from hashwatt.fleet._webhooks import WebhookQueue, targets_from_config
 
     config = load_alert_config(alerts_file) if alerts_file is not None else AlertConfig.default()
     targets = targets_from_config(config.webhooks)
-    layer = load_device_layer()
     with _open(db) as store:
+        layer = NetworkDeviceLayer(store, site, deadline_s=min(10.0, interval_s / 2))
         runner = Agent(
             store,
             AgentConfig(site=site, name=name, interval_s=interval_s, alerts=config),
@@ -636,4 +631,4 @@ def register(app: typer.Typer) -> None:
     app.add_typer(fleet_app, name="fleet")
 
 
-__all__ = ["fleet_app", "parse_address", "parse_range", "register"]
+__all__ = ["fleet_app", "parse_address", "register"]

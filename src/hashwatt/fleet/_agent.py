@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import datetime as dt
-import importlib
 import logging
 import signal
 import time
@@ -35,7 +34,6 @@ __all__ = [
     "CommandResult",
     "CycleReport",
     "DeviceLayer",
-    "load_device_layer",
     "run_until_signalled",
 ]
 
@@ -59,32 +57,11 @@ ExecuteFn = Callable[[Command], Awaitable[CommandResult]]
 
 
 class DeviceLayer(Protocol):
-    """What the agent and the CLI need from the device layer (the fleet room's adapters)."""
+    """What the agent needs from the device layer (:class:`NetworkDeviceLayer` over the network)."""
 
     async def poll(self, endpoints: Sequence[Endpoint]) -> Sequence[PollResult]: ...
 
     async def execute(self, command: Command) -> CommandResult: ...
-
-    async def scan(self, hosts: Sequence[str], *, api_port: int) -> Sequence[PollResult]: ...
-
-
-#: Where :func:`load_device_layer` looks: a module exposing ``device_layer() -> DeviceLayer``.
-DEVICE_LAYER_MODULE = "hashwatt.fleet._device_layer"
-
-
-def load_device_layer() -> DeviceLayer:
-    """The installed device layer, or a one-line :class:`FleetError` saying it is missing."""
-    try:
-        module = importlib.import_module(DEVICE_LAYER_MODULE)
-    except ModuleNotFoundError as exc:
-        if exc.name != DEVICE_LAYER_MODULE:
-            raise
-        raise FleetError(
-            "this build has no device layer yet (scan, poll and direct control need it); "
-            "queue commands for a site's agent instead"
-        ) from None
-    layer: DeviceLayer = module.device_layer()
-    return layer
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,7 +15,6 @@ import itertools
 from collections import defaultdict
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +24,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
 from hashwatt._toml import read_toml
+from hashwatt.fleet._discovery import catalog_efficiency_j_per_th
 from hashwatt.fleet._models import alert_events, alerts, devices, samples, sites
 from hashwatt.fleet._store import DeviceRecord, FleetStore, StoredSample, from_ms, stored_sample, to_ms
 from hashwatt.fleet._types import DeviceState, PollOutcome, Telemetry
@@ -410,18 +410,6 @@ RULES: dict[AlertRule, Callable[[_Ctx], Verdict]] = {
     AlertRule.REBOOT_LOOP: _reboot_loop,
     AlertRule.POOL_DOWN: _pool_down,
 }
-
-
-@lru_cache(maxsize=256)
-def catalog_efficiency_j_per_th(model: str) -> float | None:
-    """The catalog rating of ``model`` [J/TH], or None when the catalog does not know it."""
-    from hashwatt.data.hardware import find_miner
-    from hashwatt.errors import HashwattError
-
-    try:
-        return find_miner(model).efficiency_j_per_th
-    except HashwattError:
-        return None
 
 
 # -- persistence ---------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import Connection, insert, select
 from sqlalchemy.engine import Engine
 
+from hashwatt.fleet._control import AuditRecord
 from hashwatt.fleet._models import audit_log
 from hashwatt.fleet._store import from_ms, to_ms
 
@@ -63,6 +64,25 @@ class AuditLog:
         """Persist ``entry`` (the control layer's sink); returns its id."""
         with self.engine.begin() as c:
             return write_audit(c, entry)
+
+    def record_sink(self, record: AuditRecord) -> None:
+        """The control layer's :data:`~hashwatt.fleet.AuditSink`: one row per audit record."""
+        ok = sum(o.ok for o in record.outcomes)
+        outcome = "ok" if ok == len(record.outcomes) else ("partial" if ok else "failed")
+        self.write(
+            AuditEntry(
+                actor=record.actor,
+                action=record.action.value,
+                devices=record.addresses,
+                outcome=outcome,
+                time_utc=record.time_utc,
+                params={"request": record.params, "reason": record.reason},
+                detail={
+                    o.address: f"{o.status.value}: {o.detail}" if o.detail else o.status.value
+                    for o in record.outcomes
+                },
+            )
+        )
 
     def entries(
         self, *, device: str | None = None, site: str | None = None, limit: int = 200

@@ -1,12 +1,12 @@
-"""Where the fleet database lives and how its URL is shown: one definition of each."""
+"""Where the fleet database lives, and how its URL is shown (the shared ``redact_url``)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 import platformdirs
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError
+
+from hashwatt.node._rpc import redact_url  # the one URL redaction: passwords become ***
 
 __all__ = ["data_dir", "database_url", "default_database_url", "redact_url"]
 
@@ -26,11 +26,3 @@ def database_url(value: str | None) -> str:
     if not value:
         return default_database_url()
     return value if "://" in value else f"sqlite:///{Path(value).expanduser()}"
-
-
-def redact_url(url: str) -> str:
-    """The URL for display, password masked; anything unparseable is not echoed at all."""
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except (ArgumentError, ValueError):
-        return "<unparseable database URL>"

@@ -318,6 +318,9 @@ class FleetStore:
         self.engine = engine
         self._site_ids: dict[str, int] = {}
         self._device_ids: dict[tuple[int, str, int], int] = {}
+        # (serial, firmware, version) last written per device: a poll repeats its identity
+        # every cycle, and only a change needs the database
+        self._identities: dict[int, tuple[str | None, str | None, str | None]] = {}
 
     @classmethod
     def open(cls, url: str, *, migrate: bool = True) -> FleetStore:
@@ -524,18 +527,18 @@ class FleetStore:
 
     def _reidentify(self, c: Connection, device_id: int, res: PollResult) -> bool:
         assert res.identity is not None  # checked by the caller
+        ident = res.identity
+        seen = (ident.serial, ident.firmware.value, ident.firmware_version)
+        if self._identities.get(device_id) == seen:
+            return False
         row = c.execute(
             select(devices.c.serial, devices.c.firmware, devices.c.firmware_version).where(
                 devices.c.id == device_id
             )
         ).one()
-        ident = res.identity
-        changed = (
-            row.serial != ident.serial
-            or row.firmware != ident.firmware.value
-            or row.firmware_version != ident.firmware_version
-        )
+        changed = (row.serial, row.firmware, row.firmware_version) != seen
         known = row.serial is not None or row.firmware is not None
+        self._identities[device_id] = seen
         if changed:
             c.execute(
                 update(devices)
