@@ -37,6 +37,16 @@ def test_overview_totals_leave_out_offline_devices(web: Web) -> None:
     assert o["efficiency_j_per_th"] == o["power_w"] / o["hashrate_ths"]
     assert sum(o["open_alerts"].values()) >= 1
     assert o["sites"] == ["alpha"]
+    # profit now comes from the economics engine on the site's measured hashrate and power
+    from hashwatt.data import MinerModel
+    from hashwatt.economics import NetworkState, profit
+
+    expected = profit(
+        MinerModel.from_specs("site", hashrate_ths=o["hashrate_ths"], power_w=o["power_w"]),
+        network=NetworkState.latest(),
+    )
+    assert o["profit"]["profit_usd_per_day"] == expected.profit_usd_per_day
+    assert o["profit"]["revenue_usd_per_day"] > 0
 
 
 def test_devices_sort_filter_search_and_pages(web: Web) -> None:

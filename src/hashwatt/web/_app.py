@@ -18,7 +18,7 @@ import logging
 import secrets
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import quote, urlsplit
@@ -33,6 +33,8 @@ from fastapi.templating import Jinja2Templates
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.routing import Mount
 
+from hashwatt.data import MinerModel
+from hashwatt.economics import CostModel, NetworkState, profit
 from hashwatt.fleet._alerts import acknowledge, list_alerts
 from hashwatt.fleet._audit import AuditEntry as _AuditEntry
 from hashwatt.fleet._audit import AuditLog
@@ -72,7 +74,6 @@ class WebConfig:
     demo_note: str | None = None
     #: Argon2 parameters; None is argon2-cffi's default profile (tests pass a cheaper one).
     password_hasher: PasswordHasher | None = None
-    extra: dict[str, Any] = field(default_factory=dict)
 
 
 class ActionBody(BaseModel):
@@ -334,10 +335,19 @@ def create_app(store: FleetStore, config: WebConfig | None = None) -> FastAPI:
         s = who(request)
         return {"name": s.user.name, "role": s.role.label, "csrf": s.csrf}
 
+    network: list[NetworkState] = []
+
+    def _overview(site: str | None) -> dict[str, Any]:
+        totals = site_totals(store.engine, site)
+        if not network:
+            network.append(NetworkState.latest())
+        totals["profit"] = profit_now(totals["hashrate_ths"], totals["power_w"], network[0])
+        return totals
+
     async def api_overview(request: Request, site: str | None = None) -> dict[str, Any]:
-        totals = await asyncio.to_thread(site_totals, store.engine, site)
+        totals = await asyncio.to_thread(_overview, site)
         sites = await asyncio.to_thread(store.site_names)
-        return {"site": site, "sites": sites, **totals, **cfg.extra.get("overview", {})}
+        return {"site": site, "sites": sites, **totals}
 
     async def api_devices(
         request: Request,
@@ -498,10 +508,8 @@ def create_app(store: FleetStore, config: WebConfig | None = None) -> FastAPI:
     # -- pages ---------------------------------------------------------------------------
 
     async def overview_page(request: Request) -> HTMLResponse:
-        totals = await asyncio.to_thread(site_totals, store.engine, None)
-        return page(
-            request, "overview.html", who(request), totals=totals, extra=cfg.extra.get("overview", {})
-        )
+        totals = await asyncio.to_thread(_overview, None)
+        return page(request, "overview.html", who(request), totals=totals)
 
     async def devices_page(request: Request) -> HTMLResponse:
         return page(request, "devices.html", who(request), sort_keys=[k.value for k in SortKey])
@@ -552,6 +560,26 @@ def _check_roles(app: FastAPI) -> None:
         for method in route.methods or ():
             if (method, route.path) not in route_roles(app):
                 raise RuntimeError(f"route {method} {route.path} has no role")
+
+
+def profit_now(hashrate_ths: float, power_w: float, network: NetworkState) -> dict[str, Any] | None:
+    """The site's profit rate now: its measured hashrate and power run through the economics
+    engine (one formula, :func:`hashwatt.economics.profit`) on the shipped network snapshot."""
+    if hashrate_ths <= 0 or power_w <= 0:
+        return None
+    costs = CostModel()
+    result = profit(
+        MinerModel.from_specs("site", hashrate_ths=hashrate_ths, power_w=power_w),
+        costs=costs,
+        network=network,
+    )
+    return {
+        "profit_usd_per_day": result.profit_usd_per_day,
+        "revenue_usd_per_day": result.revenue_usd_per_day,
+        "energy_cost_usd_per_day": result.energy_cost_usd_per_day,
+        "hashprice_usd_per_ph_day": result.hashprice_usd_per_ph_day,
+        "network_date": str(result.network_date),
+    }
 
 
 def _num(value: Any, unit: str = "") -> str:
