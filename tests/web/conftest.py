@@ -18,6 +18,7 @@ from hashwatt.fleet._alerts import evaluate_alerts
 from hashwatt.fleet._store import FleetStore
 from hashwatt.web import Role, UserStore, WebConfig, create_app
 from tests.fleet._readings import failed, ok
+from tests.fleet._storedb import db_url_of
 
 #: Argon2id still, with test-sized parameters: the default profile costs ~0.5 s per login on CI.
 FAST_HASHER = PasswordHasher(time_cost=1, memory_cost=1024, parallelism=1)
@@ -56,8 +57,14 @@ def csrf_of(c: TestClient) -> str:
 
 
 @pytest.fixture
-def web(tmp_path: Path) -> Iterator[Web]:
-    store = FleetStore.open(f"sqlite:///{tmp_path / 'fleet.db'}")
+def web(tmp_path: Path, request: pytest.FixtureRequest) -> Iterator[Web]:
+    """SQLite by default; ``indirect`` parametrisation with "postgresql" uses the CI server."""
+    with db_url_of(getattr(request, "param", "sqlite"), tmp_path) as url:
+        yield from _web(url)
+
+
+def _web(url: str) -> Iterator[Web]:
+    store = FleetStore.open(url)
     users = UserStore(store.engine, hasher=FAST_HASHER)
     passwords = {name: secrets.token_urlsafe(12) for name in ROLES}
     for name, role in ROLES.items():

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
 from hashwatt.fleet._models import commands
 from hashwatt.web import route_roles
+from tests.fleet._storedb import KINDS
 from tests.web.conftest import Web, csrf_of
+
+#: The API on SQLite and on PostgreSQL (the second where HASHWATT_TEST_POSTGRES_URL is set, as in CI).
+pytestmark = pytest.mark.parametrize("web", KINDS, indirect=True)
 
 
 def test_every_api_route_is_covered_here(web: Web) -> None:

@@ -173,10 +173,10 @@ def site_totals(engine: Engine, site: str | None = None) -> dict[str, Any]:
         .where(*where)
     )
     by_state = (
-        select(func.coalesce(devices.c.state, "unknown"), devices.c.last_outcome, func.count())
+        select(devices.c.state, devices.c.last_outcome, func.count())
         .select_from(devices.join(sites, sites.c.id == devices.c.site_id))
         .where(*where)
-        .group_by(func.coalesce(devices.c.state, "unknown"), devices.c.last_outcome)
+        .group_by(devices.c.state, devices.c.last_outcome)
     )
     open_alerts = (
         select(alerts.c.severity, func.count())
@@ -192,7 +192,7 @@ def site_totals(engine: Engine, site: str | None = None) -> dict[str, Any]:
         t = c.execute(stmt).one()
         states: dict[str, int] = {}
         for state, outcome, n in c.execute(by_state):
-            key = state if outcome == "ok" else "offline"
+            key = (state or "unknown") if outcome == "ok" else "offline"
             states[key] = states.get(key, 0) + int(n)
         alert_counts = {sev: int(n) for sev, n in c.execute(open_alerts)}
     hashrate = float(t.hashrate_ths or 0.0)
