@@ -28,6 +28,7 @@ def test_every_api_route_is_covered_here(web: Web) -> None:
         "/api/v1/audit",
         "/api/v1/tokens",
         "/api/v1/openapi.json",
+        "/api/v1/energy",
     }
     assert {p for _, p in route_roles(web.app) if p.startswith("/api/")} == covered
 
@@ -153,3 +154,20 @@ def test_openapi_schema_is_served_and_valid(web: Web) -> None:
     schema = web.login("viewer").get("/api/v1/openapi.json").json()
     validate(schema)
     assert "/api/v1/devices" in schema["paths"] and "/login" not in schema["paths"]
+
+
+def test_energy_schedule_follows_the_break_even_price(web: Web) -> None:
+    from hashwatt.economics import NetworkState
+
+    c = web.login("viewer")
+    e = c.get("/api/v1/energy").json()
+    html = c.get("/energy")
+    assert html.status_code == 200 and html.text.count("<td>curtail</td>") == e["run_fraction"].count(0.0)
+    assert len(e["price_usd_per_mwh"]) == 24 == len(e["run_fraction"])
+    hashprice = NetworkState.latest().hashprice_usd_per_ph_day
+    # break-even [USD/MWh] at the site's measured efficiency, stated independently here
+    break_even = hashprice * (1000.0 / 24.0) / e["efficiency_j_per_th"]
+    for price, run in zip(e["price_usd_per_mwh"], e["run_fraction"], strict=True):
+        assert run == (1.0 if price < break_even else 0.0)
+    assert max(e["price_usd_per_mwh"]) > 3000  # the replayed ERCOT evening
+    assert 0.0 in e["run_fraction"] and 1.0 in e["run_fraction"]

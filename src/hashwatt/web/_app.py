@@ -23,6 +23,8 @@ from pathlib import Path
 from typing import Any, Literal
 from urllib.parse import quote, urlsplit
 
+import numpy as np
+import pandas as pd
 from argon2 import PasswordHasher
 from fastapi import Depends, FastAPI, HTTPException, Query, Request, Response
 from fastapi.openapi.utils import get_openapi
@@ -34,7 +36,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.routing import Mount
 
 from hashwatt.data import MinerModel
+from hashwatt.data.prices import market_prices
 from hashwatt.economics import CostModel, NetworkState, profit
+from hashwatt.energy import threshold_load_fraction
 from hashwatt.fleet._alerts import acknowledge, list_alerts
 from hashwatt.fleet._audit import AuditEntry as _AuditEntry
 from hashwatt.fleet._audit import AuditLog
@@ -344,6 +348,23 @@ def create_app(store: FleetStore, config: WebConfig | None = None) -> FastAPI:
         totals["profit"] = profit_now(totals["hashrate_ths"], totals["power_w"], network[0])
         return totals
 
+    replay: list[Any] = []
+
+    def _energy(site: str | None) -> dict[str, Any]:
+        totals = _overview(site)
+        if not replay:
+            replay.append(replay_day_prices())
+        return energy_schedule(
+            replay[0],
+            hashrate_ths=totals["hashrate_ths"],
+            power_w=totals["power_w"],
+            network=network[0],
+            now=dt.datetime.now(dt.UTC),
+        )
+
+    async def api_energy(request: Request, site: str | None = None) -> dict[str, Any]:
+        return await asyncio.to_thread(_energy, site)
+
     async def api_overview(request: Request, site: str | None = None) -> dict[str, Any]:
         totals = await asyncio.to_thread(_overview, site)
         sites = await asyncio.to_thread(store.site_names)
@@ -504,12 +525,16 @@ def create_app(store: FleetStore, config: WebConfig | None = None) -> FastAPI:
     r.add("GET", "/api/v1/audit", Role.VIEWER, api_audit)
     r.add("POST", "/api/v1/tokens", Role.ADMIN, api_tokens, control=True)
     r.add("GET", "/api/v1/openapi.json", Role.VIEWER, api_openapi)
+    r.add("GET", "/api/v1/energy", Role.VIEWER, api_energy)
 
     # -- pages ---------------------------------------------------------------------------
 
     async def overview_page(request: Request) -> HTMLResponse:
         totals = await asyncio.to_thread(_overview, None)
         return page(request, "overview.html", who(request), totals=totals)
+
+    async def energy_page(request: Request) -> HTMLResponse:
+        return page(request, "energy.html", who(request), e=await asyncio.to_thread(_energy, None))
 
     async def devices_page(request: Request) -> HTMLResponse:
         return page(request, "devices.html", who(request), sort_keys=[k.value for k in SortKey])
@@ -536,6 +561,7 @@ def create_app(store: FleetStore, config: WebConfig | None = None) -> FastAPI:
         response_class=HTMLResponse,
         include_in_schema=False,
     )
+    r.add("GET", "/energy", Role.VIEWER, energy_page, response_class=HTMLResponse, include_in_schema=False)
     r.add("GET", "/alerts", Role.VIEWER, alerts_page, response_class=HTMLResponse, include_in_schema=False)
     r.add("POST", "/alerts/{alert_id}/ack", Role.OPERATOR, ack_form, include_in_schema=False, control=True)
 
@@ -579,6 +605,64 @@ def profit_now(hashrate_ths: float, power_w: float, network: NetworkState) -> di
         "energy_cost_usd_per_day": result.energy_cost_usd_per_day,
         "hashprice_usd_per_ph_day": result.hashprice_usd_per_ph_day,
         "network_date": str(result.network_date),
+    }
+
+
+#: The replayed price day: ERCOT's hub average on 2023-08-24 (Central time), a summer day whose
+#: evening scarcity prices reached 3,900 USD/MWh, from the shipped market data.
+REPLAY_MARKET, REPLAY_DAY_START_UTC = "ERCOT", "2023-08-24T05:00Z"
+
+
+def replay_day_prices() -> list[float]:
+    """The 24 hourly prices of the replayed day [USD/MWh], hour 0 first."""
+    series = market_prices(REPLAY_MARKET, 2023).price_usd_per_mwh
+    start = pd.Timestamp(REPLAY_DAY_START_UTC)
+    return [float(x) for x in series.loc[start : start + pd.Timedelta(hours=23)]]
+
+
+def energy_schedule(
+    prices_usd_per_mwh: list[float],
+    *,
+    hashrate_ths: float,
+    power_w: float,
+    network: NetworkState,
+    now: dt.datetime,
+) -> dict[str, Any]:
+    """Today's dispatch under the energy room's threshold rule (run iff the price is below the
+    site's break-even at its measured efficiency), the replayed day laid on today's UTC hours."""
+    day0 = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    hours = [day0 + dt.timedelta(hours=h) for h in range(len(prices_usd_per_mwh))]
+    efficiency = power_w / hashrate_ths if hashrate_ths > 0 and power_w > 0 else None
+    run: list[float] | None = None
+    if efficiency is not None:
+        fraction = threshold_load_fraction(
+            np.asarray(prices_usd_per_mwh),
+            np.asarray(network.hashprice_usd_per_ph_day),
+            np.asarray([efficiency]),
+        )
+        run = [float(x) for x in fraction[:, 0]]
+    now_h = min(now.hour, len(hours) - 1)
+    next_event = None
+    if run is not None:
+        for h in range(now_h + 1, len(hours)):
+            if run[h] != run[h - 1]:
+                next_event = {
+                    "time_utc": hours[h].isoformat(),
+                    "action": "resume" if run[h] > run[h - 1] else "curtail",
+                }
+                break
+    return {
+        "market": REPLAY_MARKET,
+        "replayed_day_start_utc": REPLAY_DAY_START_UTC,
+        "time_utc": [h.isoformat() for h in hours],
+        "time_s": [h.timestamp() for h in hours],
+        "price_usd_per_mwh": prices_usd_per_mwh,
+        "run_fraction": run,
+        "efficiency_j_per_th": efficiency,
+        "hashprice_usd_per_ph_day": network.hashprice_usd_per_ph_day,
+        "price_now_usd_per_mwh": prices_usd_per_mwh[now_h],
+        "curtailed_now": None if run is None else run[now_h] < 1.0,
+        "next_event": next_event,
     }
 
 

@@ -97,6 +97,13 @@
     load(); setInterval(load, 10000);
   }
 
+  // -- energy: the price signal -----------------------------------------------------------
+  const priceBox = document.getElementById("chart-price");
+  if (priceBox) getJSON(priceBox.dataset.series).then((e) => {
+    new uPlot({ title: "USD/MWh", width: Math.max(280, priceBox.clientWidth || 600), height: 200,
+      series: [{}, { label: "price", stroke: "#7c3aed" }] }, [e.time_s, e.price_usd_per_mwh], priceBox);
+  });
+
   // -- device detail: live values, charts, actions ---------------------------------------
   const dev = document.getElementById("device");
   if (dev) {
