@@ -114,3 +114,19 @@ def test_v3_token_is_pyasic_formula() -> None:
     raw = base64.b64encode(hashlib.sha256(b"set.system.rebootsuperuhCiDyVj1773869570").digest())
     assert v3_token("set.system.reboot", "super", "uhCiDyVj", 1773869570) == raw[:8].decode()
     assert len(v3_token("set.miner.service", "super", "s", 0)) == 8
+
+
+def test_v3_encrypted_param_opens() -> None:
+    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+    from hashwatt.minerapi import decrypt_v3_param
+
+    pools = [{"url": "stratum+tcp://pool:3333", "account": "a.b", "pass": "x"}]
+    key = hashlib.sha256(b"set.miner.poolssupersalt12345").digest()  # as asic-rs keys it
+    plain = json.dumps(pools).encode()
+    plain += b"\x00" * (-len(plain) % 16)
+    enc = Cipher(algorithms.AES(key), modes.ECB()).encryptor()
+    data = base64.b64encode(enc.update(plain) + enc.finalize()).decode()
+    assert decrypt_v3_param(data, "set.miner.pools", "super", "salt1", 2345) == pools
+    with pytest.raises(FrameError):
+        decrypt_v3_param(data, "set.miner.pools", "wrong", "salt1", 2345)

@@ -9,7 +9,7 @@ import pyasic
 import pytest
 from pyasic_rs import MinerFactory
 
-from hashwatt.twin import Firmware, Mode
+from hashwatt.twin import Firmware, Mode, Twin
 
 from ._site import private_subnet, serving, spec, wait_for
 
@@ -140,5 +140,41 @@ def test_pyasic_controls_change_the_twin(firmware: str) -> None:
             data = await asyncio.wait_for(miner.get_data(), 30)
             assert twin.physics.boot_count == boots + 1
             assert data.hashrate is not None and float(data.hashrate) > 0
+
+    asyncio.run(run())
+
+
+def test_pyasic_rs_controls_change_the_twin() -> None:
+    async def run() -> None:
+        subnet = private_subnet()
+        async with serving(spec(*((m, fw, 1) for m, fw, _ in ALL_FIRMWARES), subnet=subnet)) as (
+            server,
+            twins,
+        ):
+            factory = MinerFactory.from_range(f"{subnet}.1-{len(twins)}").with_identification_timeout_secs(5)
+            found = {str(m.ip): m for m in await asyncio.wait_for(factory.scan(), 60)}
+            for twin in twins:
+                miner = found[twin.host]
+                assert await miner.pause()
+                assert twin.physics.mode is Mode.SLEEP, twin.firmware
+                assert await miner.resume()
+                assert twin.physics.mode is Mode.NORMAL, twin.firmware
+                assert await miner.set_fault_light(True) and twin.blink, twin.firmware
+                if miner.supports_set_power_limit:  # the Whatsminers
+                    assert await miner.set_power_limit(2500.0)
+                    assert twin.power_limit_w == 2500
+                    server.clock.jump(60.0)
+                    twin.advance(server.clock.now())
+                    assert twin.physics.power_w < 2600
+                boots = twin.physics.boot_count
+                assert await miner.restart()
+
+                def booted(t: Twin = twin, b: int = boots) -> bool:
+                    t.advance(server.clock.now())
+                    return t.physics.boot_count > b
+
+                await wait_for(booted, timeout_s=10)
+            data = await asyncio.wait_for(found[twins[0].host].get_data(), 30)
+            assert data.is_mining
 
     asyncio.run(run())

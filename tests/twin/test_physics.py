@@ -152,3 +152,12 @@ def test_low_mode_and_whatsminer_layout() -> None:
     assert p.hashrate_ths == pytest.approx(0.75 * 110.0)
     m = hardware_for("M30S+ (100T)")
     assert m.vendor == "whatsminer" and m.type_name.startswith("M30S+_V")
+
+
+def test_daily_ambient_profile_moves_intake_and_chips() -> None:
+    p = Physics(S19, now_s=0.0, seed=7, ambient_c=20.0, ambient_swing_c=10.0)
+    p.advance(6 * 3600.0)  # warmest
+    warm_intake, warm_fans = p.intake_c(), max(p.fan_rpms())
+    p.advance(18 * 3600.0)  # coolest
+    assert warm_intake == pytest.approx(30.0) and p.intake_c() == pytest.approx(10.0)
+    assert max(p.fan_rpms()) < warm_fans  # fans hold the chips at the set point with less air

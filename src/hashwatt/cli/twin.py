@@ -66,6 +66,9 @@ def serve(
     reboot_seconds: Annotated[float, typer.Option("--reboot-seconds", min=0, max=3600)] = 60.0,
     seed: Annotated[int, typer.Option("--seed")] = 0,
     ambient_c: Annotated[float, typer.Option("--ambient-c", min=-40, max=60)] = 25.0,
+    ambient_swing_c: Annotated[
+        float, typer.Option("--ambient-swing-c", min=0, max=30, help="Daily intake swing (sine amplitude).")
+    ] = 0.0,
     pool: Annotated[str, typer.Option("--pool", help="Pool URL every twin is configured with.")] = (
         "stratum+tcp://127.0.0.1:3333"
     ),
@@ -108,6 +111,7 @@ def serve(
             spec = SiteSpec(
                 seed=seed,
                 ambient_c=ambient_c,
+                ambient_swing_c=ambient_swing_c,
                 ramp_seconds=ramp_seconds,
                 reboot_seconds=reboot_seconds,
                 group=[group],

@@ -6,7 +6,7 @@
 - Whatsminer API 2.x: :func:`derive_v2_credentials` (md5crypt-based token and AES key),
   :func:`encrypt_v2` / :func:`decrypt_v2` (AES-256-ECB envelope), :func:`encode_v2_privileged`.
 - Whatsminer API 3.x on TCP 4433: :func:`encode_v3_frame`, :class:`V3FrameReader`,
-  :func:`v3_token`.
+  :func:`v3_token`, :func:`decrypt_v3_param` (the encrypted ``set.miner.pools`` parameter).
 
 Errors derive from :class:`MinerApiError`; malformed bytes raise :class:`FrameError`.
 """
@@ -30,6 +30,7 @@ from hashwatt.minerapi._whatsminer import (
     V2Credentials,
     V3FrameReader,
     decrypt_v2,
+    decrypt_v3_param,
     derive_v2_credentials,
     encode_v2_privileged,
     encode_v3_frame,
@@ -54,6 +55,7 @@ __all__ = [
     "V3FrameReader",
     "decode_reply",
     "decrypt_v2",
+    "decrypt_v3_param",
     "derive_v2_credentials",
     "encode_reply",
     "encode_request",

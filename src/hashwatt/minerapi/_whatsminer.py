@@ -33,6 +33,7 @@ __all__ = [
     "V2Credentials",
     "V3FrameReader",
     "decrypt_v2",
+    "decrypt_v3_param",
     "derive_v2_credentials",
     "encode_v2_privileged",
     "encode_v3_frame",
@@ -132,16 +133,21 @@ def encrypt_v2(message: Mapping[str, Any], key: bytes) -> str:
     return base64.b64encode(enc.update(plain) + enc.finalize()).decode()
 
 
-def decrypt_v2(data: str, key: bytes) -> dict[str, Any]:
-    """Inverse of :func:`encrypt_v2`; :class:`FrameError` for a wrong key or a damaged envelope."""
+def _open_ecb(data: str, key: bytes, what: str) -> bytes:
+    """base64 text -> AES-256-ECB plaintext without its NUL padding (both API generations)."""
     try:
         raw = base64.b64decode(data, validate=False)
     except (binascii.Error, ValueError) as exc:
-        raise FrameError("envelope is not base64") from exc
+        raise FrameError(f"{what} is not base64") from exc
     if not raw or len(raw) % 16:
-        raise FrameError("envelope length is not a positive multiple of the AES block")
+        raise FrameError(f"{what} length is not a positive multiple of the AES block")
     dec = _aes(key).decryptor()
-    return _json_object((dec.update(raw) + dec.finalize()).rstrip(b"\x00"), "decrypted envelope (wrong key?)")
+    return (dec.update(raw) + dec.finalize()).rstrip(b"\x00")
+
+
+def decrypt_v2(data: str, key: bytes) -> dict[str, Any]:
+    """Inverse of :func:`encrypt_v2`; :class:`FrameError` for a wrong key or a damaged envelope."""
+    return _json_object(_open_ecb(data, key, "envelope"), "decrypted envelope (wrong key?)")
 
 
 def _json_object(data: bytes, what: str) -> dict[str, Any]:
@@ -195,7 +201,20 @@ class V3FrameReader:
         return out
 
 
+def _v3_digest(command: str, password: str, salt: str, ts: int) -> bytes:
+    return hashlib.sha256(f"{command}{password}{salt}{ts}".encode()).digest()
+
+
 def v3_token(command: str, password: str, salt: str, ts: int) -> str:
     """The API 3.x ``token`` of a ``set.*`` command sent at unix time ``ts`` [s]."""
-    digest = hashlib.sha256(f"{command}{password}{salt}{ts}".encode()).digest()
-    return base64.b64encode(digest).decode()[:8]
+    return base64.b64encode(_v3_digest(command, password, salt, ts)).decode()[:8]
+
+
+def decrypt_v3_param(data: str, command: str, password: str, salt: str, ts: int) -> Any:
+    """A ``param`` sent encrypted (``set.miner.pools``): AES-256-ECB keyed by the full sha256
+    of the token text, NUL-padded JSON in base64. :class:`FrameError` when it does not open."""
+    plain = _open_ecb(data, _v3_digest(command, password, salt, ts), "param")
+    try:
+        return json.loads(plain.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise FrameError("param does not decrypt to JSON") from exc

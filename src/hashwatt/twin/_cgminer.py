@@ -180,13 +180,13 @@ def _acs(chips: int, failing: int) -> str:
 
 def _freq(twin: Twin) -> float:
     p = twin.physics
-    return 0.0 if p.mode is Mode.SLEEP else round(twin.hardware.nominal_freq_mhz * p._op_scale(), 1)
+    return 0.0 if p.mode is Mode.SLEEP else round(twin.hardware.nominal_freq_mhz * p.op_scale(), 1)
 
 
 def _stats(twin: Twin, now: float, wall: float) -> Json:
     p, hw = twin.physics, twin.hardware
     lux = twin.firmware is Firmware.LUXOS
-    amb = p.ambient_c + p.faults.ambient_offset_c
+    amb = p.intake_c()
     head: Json = {
         "CompileTime": LUX_COMPILE_TIME if lux else STOCK_COMPILE_TIME,
         "Miner": LUX_VERSION if lux else STOCK_MINER_VERSION,
@@ -581,7 +581,7 @@ def _lux_fans(twin: Twin, now: float, wall: float) -> Json:
 
 def _lux_temps(twin: Twin, now: float, wall: float) -> Json:
     p = twin.physics
-    amb = p.ambient_c + p.faults.ambient_offset_c
+    amb = p.intake_c()
     temps = []
     for b in range(twin.hardware.boards):
         hot = round(p.board_pcb_c(b), 1)

@@ -22,6 +22,7 @@ __all__ = [
     "Mode",
     "Physics",
     "StopReason",
+    "ambient_c_at",
     "fan_fraction_for",
     "hw_error_rate_per_chip_s",
     "power_at_scale_w",
@@ -118,6 +119,12 @@ def hw_error_rate_per_chip_s(chip_c: float) -> float:
     return HW_ERRORS_AT_70C_PER_CHIP_S * math.pow(2.0, (chip_c - 70.0) / 5.0)
 
 
+def ambient_c_at(mean_c: float, swing_c: float, t_s: float) -> float:
+    """Daily intake profile: ``mean_c`` plus a sine of amplitude ``swing_c`` with a 24 h period,
+    coolest 6 h before and warmest 6 h after the site's start [degC]."""
+    return mean_c + swing_c * math.sin(2.0 * math.pi * t_s / 86400.0)
+
+
 def unit_noise(seed: int, k: int) -> float:
     """A reproducible value in [-1, 1) from (seed, k) (splitmix64), with no state."""
     z = (seed * 0x9E3779B97F4A7C15 + k * 0xBF58476D1CE4E5B9 + 0x94D049BB133111EB) & 0xFFFFFFFFFFFFFFFF
@@ -135,6 +142,7 @@ class Physics:
         "_hw_carry",
         "accepted",
         "ambient_c",
+        "ambient_swing_c",
         "boot_at_s",
         "boot_count",
         "chip_c",
@@ -165,12 +173,14 @@ class Physics:
         now_s: float,
         seed: int = 0,
         ambient_c: float = 25.0,
+        ambient_swing_c: float = 0.0,
         ramp_s: float = 0.0,
         share_difficulty: float = 524288.0,
     ) -> None:
         self.hardware = hardware
         self.seed = seed
         self.ambient_c = ambient_c
+        self.ambient_swing_c = ambient_swing_c
         self.ramp_s = ramp_s
         self.share_difficulty = share_difficulty
         self.faults = Faults()
@@ -243,7 +253,7 @@ class Physics:
         """What the firmware expects at the current operating point [TH/s]."""
         if self.mode is Mode.SLEEP:
             return 0.0
-        return self.hardware.model.hashrate_ths * self._op_scale()
+        return self.hardware.model.hashrate_ths * self.op_scale()
 
     def alive_boards(self) -> list[int]:
         return [b for b in range(self.hardware.boards) if b not in self.faults.dead_boards]
@@ -269,7 +279,7 @@ class Physics:
     def board_pcb_c(self, board: int) -> float:
         if board in self.faults.dead_boards:
             return 0.0
-        amb = self.ambient_c + self.faults.ambient_offset_c
+        amb = self.intake_c()
         return amb + 0.85 * (self.board_chip_c(board) - amb)
 
     def fan_rpms(self) -> list[int]:
@@ -291,7 +301,8 @@ class Physics:
         return self.hashrate_ths * (1.0 + jitter * unit_noise(self.seed, int(now_s // 5)))
 
     # --- the model ----------------------------------------------------------------------
-    def _op_scale(self) -> float:
+    def op_scale(self) -> float:
+        """The frequency scale in force: the set point, capped in low mode."""
         if self.mode is Mode.LOW:
             return min(self.scale, self.low_scale)
         return self.scale
@@ -327,8 +338,14 @@ class Physics:
         if self.stop is not StopReason.PSU:
             self.stop = StopReason.NONE
 
+    def intake_c(self, t_s: float | None = None) -> float:
+        """Intake air at ``t_s`` (default: now): base, daily swing and any overheat fault [degC]."""
+        return ambient_c_at(self.ambient_c, self.ambient_swing_c, self.now_s if t_s is None else t_s) + (
+            self.faults.ambient_offset_c
+        )
+
     def _ambient(self) -> float:
-        return self.ambient_c + self.faults.ambient_offset_c
+        return self.intake_c()
 
     def _cool(self, dt: float, power_w: float) -> None:
         amb = self._ambient()
@@ -353,7 +370,7 @@ class Physics:
             self._cool(dt, self.power_w)
             return
         ramp = 1.0 if self.ramp_s <= 0 else min(1.0, (t + dt - start) / self.ramp_s)
-        scale = self._op_scale()
+        scale = self.op_scale()
         live = self._live_fraction()
         hashing_w = power_at_scale_w(nominal_w, scale) * live * ramp
         # throttle: the most power the fans can remove at full speed while holding hot_chip_c

@@ -13,7 +13,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
-import json
 import socket
 import time
 from collections.abc import Awaitable, Callable
@@ -45,7 +44,7 @@ GARBAGE = b"\x8b\x1f<html>\xff\xfe{{{{ not json"
 
 
 class Clock:
-    """Monotonic site time [s since start] and wall time [unix s], both shiftable for scenarios."""
+    """Model time [s since start, shiftable for scenarios] and wall time [unix s]."""
 
     def __init__(self) -> None:
         self._t0 = time.monotonic()
@@ -55,10 +54,12 @@ class Clock:
         return time.monotonic() - self._t0 + self.offset_s
 
     def wall(self) -> float:
-        return time.time() + self.offset_s
+        """Real unix time: clients sign with their own clock (Whatsminer 3.x ``ts``), so a
+        fast-forward moves the model, never the wall clock."""
+        return time.time()
 
     def jump(self, seconds: float) -> None:
-        """Move site time forward (scenario fast-forward)."""
+        """Move model time forward (ramps, temperatures, counters), not the wall clock."""
         self.offset_s += max(0.0, seconds)
 
 
@@ -322,7 +323,3 @@ def _encode_http(conn: h11.Connection, resp: HttpResponse) -> bytes:
     except h11.LocalProtocolError:
         return b""
     return out
-
-
-def dumps_inventory(inventory: list[dict[str, Any]]) -> str:
-    return json.dumps({"twins": inventory}, indent=1)

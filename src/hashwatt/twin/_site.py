@@ -85,6 +85,7 @@ class SiteSpec(BaseModel):
 
     seed: int = 0
     ambient_c: float = Field(25.0, ge=-40, le=60)
+    ambient_swing_c: float = Field(0.0, ge=0, le=30)  # daily sine amplitude around ambient_c
     ramp_seconds: float = Field(120.0, ge=0, le=3600)
     reboot_seconds: float = Field(60.0, ge=0, le=3600)
     restart_seconds: float = Field(5.0, ge=0, le=600)
@@ -129,6 +130,7 @@ def build_twins(spec: SiteSpec, *, now_s: float) -> list[Twin]:
                     now_s=now_s,
                     seed=spec.seed,
                     ambient_c=group.ambient_c if group.ambient_c is not None else spec.ambient_c,
+                    ambient_swing_c=spec.ambient_swing_c,
                     ramp_s=spec.ramp_seconds,
                     reboot_downtime_s=spec.reboot_seconds,
                     restart_delay_s=spec.restart_seconds,

@@ -109,6 +109,7 @@ class Twin:
         now_s: float,
         seed: int = 0,
         ambient_c: float = 25.0,
+        ambient_swing_c: float = 0.0,
         ramp_s: float = 0.0,
         reboot_downtime_s: float = 60.0,
         restart_delay_s: float = 5.0,
@@ -119,7 +120,14 @@ class Twin:
         self.host = host
         self.hardware = hardware
         self.firmware = firmware
-        self.physics = Physics(hardware, now_s=now_s, seed=seed + index, ambient_c=ambient_c, ramp_s=ramp_s)
+        self.physics = Physics(
+            hardware,
+            now_s=now_s,
+            seed=seed + index,
+            ambient_c=ambient_c,
+            ambient_swing_c=ambient_swing_c,
+            ramp_s=ramp_s,
+        )
         digest = hashlib.sha256(f"{seed}:{index}:{host}".encode()).digest()
         self.mac = ":".join(f"{b:02X}" for b in (0x02, *digest[:5]))
         prefix = "HT" if hardware.vendor == "whatsminer" else "JY"

@@ -158,7 +158,7 @@ def _stats_cgi(twin: Twin, wall: float) -> dict[str, Any]:
         chains.append(
             {
                 "index": b,
-                "freq_avg": int(hw.nominal_freq_mhz * p._op_scale()) if twin.mining else 0,
+                "freq_avg": int(hw.nominal_freq_mhz * p.op_scale()) if twin.mining else 0,
                 "rate_ideal": round(p.ideal_hashrate_ths * 1000 / hw.boards, 2),
                 "rate_real": round(p.board_hashrate_ths(b) * 1000, 2),
                 "asic_num": p.chips_on_board(b),
@@ -351,7 +351,8 @@ def handle_http(twin: Twin, req: HttpRequest, now: float, wall: float) -> HttpRe
         return _json({"code": "B000" if twin.blink else "B100"})
     if path == "/cgi-bin/reboot.cgi":
         twin.reboot(now)
-        return _html(b"<html><body>Rebooting...</body></html>")
+        # a non-empty JSON object: pyasic wants a truthy reply, asic-rs parses the body as JSON
+        return _json({"stats": "success", "msg": "rebooting"})
     if path == "/cgi-bin/passwd.cgi" and req.method == "POST":
         body = _body_json(req) or {}
         if body.get("curPwd") != twin.web_password:

@@ -18,6 +18,7 @@ from hashwatt.minerapi import (
     CgminerRequest,
     FrameError,
     decrypt_v2,
+    decrypt_v3_param,
     derive_v2_credentials,
     encode_reply,
     encode_v3_frame,
@@ -106,7 +107,7 @@ def _summary(twin: Twin, now: float, wall: float) -> Json:
         "Chip Temp Max": round(max(temps), 2),
         "Chip Temp Min": round(min(temps) - 12, 2),
         "Elapsed": elapsed,
-        "Env Temp": round(p.ambient_c + p.faults.ambient_offset_c, 1),
+        "Env Temp": round(p.intake_c(), 1),
         "Factory Error Code Count": 0,
         "Factory GHS": round(hw.model.hashrate_ths * 1000),
         "Fan Speed In": rpms[0],
@@ -144,7 +145,7 @@ def _summary(twin: Twin, now: float, wall: float) -> Json:
         "Utility": round(60.0 * p.accepted / max(1, elapsed), 2),
         "Voltage": 1180,
         "Work Utility": round(60.0 * p.hashrate_ths * 1e12 / 2**32 / 1e6, 2),
-        "freq_avg": int(hw.nominal_freq_mhz * p._op_scale()) if twin.mining else 0,
+        "freq_avg": int(hw.nominal_freq_mhz * p.op_scale()) if twin.mining else 0,
     }
     codes = _error_codes(twin)
     s["Error Code Count"] = len(codes)
@@ -353,7 +354,7 @@ V2_READS: dict[str, Callable[[Twin, float, float], Json]] = {
 
 
 def _v2_write(twin: Twin, body: Json, now: float, wall: float) -> Json:
-    cmd = str(body.get("cmd", ""))
+    cmd = str(body.get("cmd", body.get("command", "")))  # pyasic sends "cmd", asic-rs "command"
     p = twin.physics
     ok = _msg(wall, 131, "API command OK")
     if cmd == "power_off":
@@ -364,7 +365,7 @@ def _v2_write(twin: Twin, body: Json, now: float, wall: float) -> Json:
         return ok
     if cmd == "adjust_power_limit":
         try:
-            watts = int(str(body.get("power_limit", "")))
+            watts = int(float(str(body.get("power_limit", ""))))
         except ValueError:
             return _msg(wall, 132, "power_limit must be an integer", "E")
         if not 0 < watts <= 99999:
@@ -508,7 +509,7 @@ def _miner_status(twin: Twin, param: str, now: float, wall: float) -> Json | Non
                 "chip-temp-max": round(max(temps), 1),
                 "chip-temp-min": round(min(temps) - 12, 1),
                 "elapsed": p.process_elapsed_s(now),
-                "environment-temperature": round(p.ambient_c + p.faults.ambient_offset_c, 1),
+                "environment-temperature": round(p.intake_c(), 1),
                 "factory-hash": round(hw.model.hashrate_ths, 3),
                 "fan-speed-in": rpms[0],
                 "fan-speed-out": rpms[-1],
@@ -577,7 +578,7 @@ def _v3_set(twin: Twin, cmd: str, param: Any, now: float, wall: float) -> Json:
         return _v3(wall, cmd, "ok")
     if cmd == "set.miner.power_limit":
         try:
-            watts = int(str(param))
+            watts = int(float(str(param)))  # a number or a numeric string
         except ValueError:
             return _v3(wall, cmd, "invalid param", -1)
         twin.power_limit_w = watts
@@ -623,5 +624,10 @@ def handle_v3(twin: Twin, msg: Json, now: float, wall: float) -> bytes:
             return encode_v3_frame(_v3(wall, cmd, "invalid timestamp", -2))
         if token != v3_token(cmd, twin.v3_password, twin.v3_salt, ts):
             return encode_v3_frame(_v3(wall, cmd, "invalid token", -2))
+        if cmd == "set.miner.pools" and isinstance(param, str):
+            try:
+                param = decrypt_v3_param(param, cmd, twin.v3_password, twin.v3_salt, ts)
+            except FrameError:
+                return encode_v3_frame(_v3(wall, cmd, "invalid param", -1))
         return encode_v3_frame(_v3_set(twin, cmd, param, now, wall))
     return encode_v3_frame(_v3(wall, cmd, "invalid command", -1))
