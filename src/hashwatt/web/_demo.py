@@ -12,24 +12,20 @@ import asyncio
 import contextlib
 import secrets
 import tempfile
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from hashwatt.fleet import Controller, Device, Endpoint, PollResult, identify_at, poll_device
-from hashwatt.fleet._agent import Agent, AgentConfig, CommandResult
+from hashwatt.fleet import Controller, Endpoint
+from hashwatt.fleet._agent import Agent, AgentConfig
 from hashwatt.fleet._alerts import AlertConfig, AlertThresholds
-from hashwatt.fleet._commands import Command
-from hashwatt.fleet._control import request_from_command
-from hashwatt.fleet._discovery import outcome_of
+from hashwatt.fleet._device_layer import NetworkDeviceLayer
 from hashwatt.fleet._store import FleetStore
-from hashwatt.fleet._types import PollOutcome
-from hashwatt.fleet.errors import DeviceError, FleetError
 from hashwatt.twin import Clock, Fault, GroupSpec, Ports, SiteServer, SiteSpec, Twin, apply_fault, build_twins
 from hashwatt.twin import Firmware as TwinFirmware
 from hashwatt.web._users import Role, UserStore
 
-__all__ = ["DEMO_GROUPS", "DemoDevices", "DemoSite", "demo_site"]
+__all__ = ["DEMO_GROUPS", "DemoSite", "demo_site"]
 
 SITE = "demo"
 #: (catalog model, twin firmware, count): every firmware hashwatt speaks.
@@ -40,54 +36,6 @@ DEMO_GROUPS = (
     ("Whatsminer M60S", "whatsminer-v3", 2),
 )
 DEADLINE_S = 3.0
-
-
-class DemoDevices:
-    """The agent's device layer over the fleet adapters: identify once, then poll and control."""
-
-    def __init__(self, *, timeout_s: float = DEADLINE_S, confirm_timeout_s: float = 20.0) -> None:
-        self.timeout_s = timeout_s
-        self._devices: dict[str, Device] = {}
-        self.controller = Controller(retries=1, confirm_timeout_s=confirm_timeout_s, confirm_interval_s=0.5)
-
-    async def _device(self, endpoint: Endpoint) -> Device:
-        device = self._devices.get(endpoint.address)
-        if device is None:
-            device = await identify_at(endpoint, timeout_s=self.timeout_s, site=SITE)
-            self._devices[endpoint.address] = device
-        return device
-
-    async def _poll_one(self, endpoint: Endpoint) -> PollResult:
-        try:
-            device = await self._device(endpoint)
-        except DeviceError as exc:
-            from datetime import UTC, datetime
-
-            return PollResult(endpoint, datetime.now(UTC), outcome_of(exc), None, 0.0, str(exc)[:200], None)
-        result = await poll_device(device, deadline_s=self.timeout_s)
-        if result.outcome is not PollOutcome.OK:
-            self._devices.pop(endpoint.address, None)  # identify again: it may have been swapped
-        return result
-
-    async def poll(self, endpoints: Sequence[Endpoint]) -> Sequence[PollResult]:
-        return await asyncio.gather(*(self._poll_one(e) for e in endpoints))
-
-    async def execute(self, command: Command) -> CommandResult:
-        try:
-            request = request_from_command(command.action, command.params)
-        except FleetError as exc:
-            return CommandResult(False, "failed", {"error": str(exc)})
-        detail: dict[str, str] = {}
-        for address in command.targets:
-            device = self._devices.get(address)
-            if device is None:
-                detail[address] = "unknown device"
-                continue
-            outcome = await self.controller.perform(device, request)
-            detail[address] = outcome.status.value
-        ok = sum(1 for v in detail.values() if v == "confirmed")
-        verdict = "ok" if ok == len(detail) else ("partial" if ok else "failed")
-        return CommandResult(ok == len(detail), verdict, detail)
 
 
 @dataclass
@@ -146,7 +94,14 @@ async def demo_site(
                     rack=f"R{1 + i // 6}",
                     position=f"{1 + i % 6}",
                 )
-            layer = DemoDevices()
+            layer = NetworkDeviceLayer(
+                store,
+                SITE,
+                deadline_s=DEADLINE_S,
+                timeout_s=DEADLINE_S,
+                controller=Controller(retries=1, confirm_timeout_s=20.0, confirm_interval_s=0.5),
+                step_interval_s=0.0,
+            )
             alerts = AlertConfig(AlertThresholds(fan_for_min=0.0, hashboard_for_min=0.0), {}, {})
             agent = Agent(
                 store,
