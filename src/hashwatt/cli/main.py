@@ -36,8 +36,10 @@ _MODULES = (
     "economics",
     "energy",
     "network",
-    "twin",
     "fleet",
+    "twin",
+    "serve",
+    "users",
 )
 #: The module behind each top-level command. Only that module is imported when the command
 #: runs (pandas, scipy, SQLAlchemy and numba cost seconds to import); help loads them all.
@@ -61,6 +63,8 @@ _COMMAND_MODULES = {
     "sites": "energy",
     "network": "network",
     "twin": "twin",
+    "serve": "serve",
+    "users": "users",
 }
 
 

@@ -25,6 +25,7 @@ from sqlalchemy import (
 __all__ = [
     "alert_events",
     "alerts",
+    "api_tokens",
     "audit_log",
     "commands",
     "devices",
@@ -32,6 +33,8 @@ __all__ = [
     "rollups",
     "samples",
     "sites",
+    "users",
+    "web_sessions",
     "webhook_deliveries",
 ]
 
@@ -225,4 +228,42 @@ webhook_deliveries = Table(
     Column("last_status", Integer),
     Column("last_error", String(255)),
     Index(None, "state", "next_attempt_ms"),
+)
+
+# -- dashboard users (hashwatt.web): Argon2 hashes and SHA-256 digests of tokens, never secrets --
+
+users = Table(
+    "users",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("name", String(64), nullable=False, unique=True),
+    Column("password_hash", String(255), nullable=False),
+    Column("role", String(16), nullable=False),
+    Column("created_ms", BigInteger, nullable=False),
+    Column("failed_logins", Integer, nullable=False, default=0),
+    Column("locked_until_ms", BigInteger),
+    Column("disabled", Boolean, nullable=False, default=False),
+)
+
+web_sessions = Table(
+    "web_sessions",
+    metadata,
+    # SHA-256 of the cookie value: a copy of the database does not hand out live sessions.
+    Column("id", String(64), primary_key=True),
+    Column("user_id", Integer, ForeignKey("users.id"), nullable=False, index=True),
+    Column("csrf", String(64), nullable=False),
+    Column("created_ms", BigInteger, nullable=False),
+    Column("expires_ms", BigInteger, nullable=False),
+)
+
+api_tokens = Table(
+    "api_tokens",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("user_id", Integer, ForeignKey("users.id"), nullable=False),
+    Column("name", String(64), nullable=False),
+    Column("token_hash", String(64), nullable=False, unique=True),
+    Column("role", String(16), nullable=False),
+    Column("created_ms", BigInteger, nullable=False),
+    Column("last_used_ms", BigInteger),
 )

@@ -1,0 +1,209 @@
+"""Read-only queries the dashboard needs beyond the fleet store's: one page of a sorted,
+filtered device table, and the site totals, each one SQL statement over the fleet schema.
+
+The store's ``views`` loads every device; a table of 10,000 rows must page in the database.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import String, and_, case, cast, func, or_, select
+from sqlalchemy.engine import Engine
+
+from hashwatt.fleet._models import alerts, devices, samples, sites
+from hashwatt.fleet._store import from_ms, to_ms
+
+__all__ = ["DevicePage", "DeviceQuery", "SortKey", "device_page", "site_totals"]
+
+MAX_PER_PAGE = 500
+
+
+class SortKey(enum.StrEnum):
+    ADDRESS = "address"
+    MODEL = "model"
+    FIRMWARE = "firmware"
+    STATE = "state"
+    RACK = "rack"
+    HASHRATE = "hashrate_ths"
+    POWER = "power_w"
+    TEMP = "temp_chip_max_c"
+
+
+@dataclass(frozen=True, slots=True)
+class DeviceQuery:
+    site: str | None = None
+    q: str | None = None  # substring of address, model, serial, hostname or rack
+    state: str | None = None
+    model: str | None = None
+    sort: SortKey = SortKey.ADDRESS
+    descending: bool = False
+    page: int = 1
+    per_page: int = 50
+
+
+@dataclass(frozen=True, slots=True)
+class DevicePage:
+    total: int
+    page: int
+    per_page: int
+    rows: list[dict[str, Any]]
+
+
+_last = samples.alias("last")
+_SORT_COLUMNS: dict[SortKey, Any] = {
+    SortKey.ADDRESS: (devices.c.host, devices.c.api_port),
+    SortKey.MODEL: (devices.c.model,),
+    SortKey.FIRMWARE: (devices.c.firmware,),
+    SortKey.STATE: (devices.c.state,),
+    SortKey.RACK: (devices.c.rack, devices.c.position),
+    SortKey.HASHRATE: (_last.c.hashrate_ths,),
+    SortKey.POWER: (_last.c.power_w,),
+    SortKey.TEMP: (_last.c.temp_chip_max_c,),
+}
+
+
+def _where(query: DeviceQuery) -> list[Any]:
+    where: list[Any] = []
+    if query.site:
+        where.append(sites.c.name == query.site)
+    if query.state == "offline":  # the last poll failed, whatever the last good reading said
+        where.append(or_(devices.c.last_outcome.is_(None), devices.c.last_outcome != "ok"))
+    elif query.state:
+        where.append(and_(devices.c.state == query.state, devices.c.last_outcome == "ok"))
+    if query.model:
+        where.append(devices.c.model == query.model)
+    if query.q:
+        like = f"%{query.q.replace('%', '').replace('_', '')[:64]}%"
+        where.append(
+            or_(
+                devices.c.host.concat(":").concat(cast(devices.c.api_port, String)).like(like),
+                devices.c.model.like(like),
+                devices.c.serial.like(like),
+                devices.c.hostname.like(like),
+                devices.c.rack.like(like),
+            )
+        )
+    return where
+
+
+def device_page(engine: Engine, query: DeviceQuery, *, now: dt.datetime | None = None) -> DevicePage:
+    """One page of devices with their last good reading, sorted and filtered in the database."""
+    per_page = max(1, min(query.per_page, MAX_PER_PAGE))
+    page = max(1, query.page)
+    now_ms = to_ms(now or dt.datetime.now(dt.UTC))
+    where = _where(query)
+    joined = devices.join(sites, sites.c.id == devices.c.site_id).outerjoin(
+        _last, and_(_last.c.device_id == devices.c.id, _last.c.time_ms == devices.c.last_ok_ms)
+    )
+    order = [(c.desc() if query.descending else c.asc()).nulls_last() for c in _SORT_COLUMNS[query.sort]]
+    stmt = (
+        select(
+            devices.c.id,
+            devices.c.host,
+            devices.c.api_port,
+            sites.c.name.label("site"),
+            devices.c.model,
+            devices.c.firmware,
+            devices.c.serial,
+            devices.c.rack,
+            devices.c.position,
+            devices.c.state,
+            devices.c.last_outcome,
+            devices.c.last_ok_ms,
+            _last.c.hashrate_ths,
+            _last.c.expected_hashrate_ths,
+            _last.c.power_w,
+            _last.c.temp_chip_max_c,
+        )
+        .select_from(joined)
+        .where(*where)
+        .order_by(*order, devices.c.id)
+        .limit(per_page)
+        .offset((page - 1) * per_page)
+    )
+    count = (
+        select(func.count()).select_from(devices.join(sites, sites.c.id == devices.c.site_id)).where(*where)
+    )
+    with engine.connect() as c:
+        total = int(c.scalar(count) or 0)
+        rows = [
+            {
+                "id": r.id,
+                "address": f"{r.host}:{r.api_port}",
+                "site": r.site,
+                "model": r.model,
+                "firmware": r.firmware,
+                "serial": r.serial,
+                "rack": r.rack,
+                "position": r.position,
+                "state": r.state,
+                "last_outcome": r.last_outcome,
+                "hashrate_ths": r.hashrate_ths,
+                "expected_hashrate_ths": r.expected_hashrate_ths,
+                "power_w": r.power_w,
+                "temp_chip_max_c": r.temp_chip_max_c,
+                "age_s": None if r.last_ok_ms is None else max(0.0, (now_ms - r.last_ok_ms) / 1000),
+            }
+            for r in c.execute(stmt)
+        ]
+    return DevicePage(total, page, per_page, rows)
+
+
+def site_totals(engine: Engine, site: str | None = None) -> dict[str, Any]:
+    """Site totals from each device's last good reading; devices whose last poll failed are
+    counted apart and their old readings left out (a dead miner adds no hashrate)."""
+    ok = devices.c.last_outcome == "ok"
+    joined = devices.join(sites, sites.c.id == devices.c.site_id).outerjoin(
+        _last, and_(_last.c.device_id == devices.c.id, _last.c.time_ms == devices.c.last_ok_ms)
+    )
+    where = [sites.c.name == site] if site else []
+    stmt = (
+        select(
+            func.count().label("devices"),
+            func.sum(case((ok, _last.c.hashrate_ths), else_=None)).label("hashrate_ths"),
+            func.sum(case((ok, _last.c.expected_hashrate_ths), else_=None)).label("expected_hashrate_ths"),
+            func.sum(case((ok, _last.c.power_w), else_=None)).label("power_w"),
+            func.max(devices.c.last_poll_ms).label("last_poll_ms"),
+        )
+        .select_from(joined)
+        .where(*where)
+    )
+    by_state = (
+        select(devices.c.state, devices.c.last_outcome, func.count())
+        .select_from(devices.join(sites, sites.c.id == devices.c.site_id))
+        .where(*where)
+        .group_by(devices.c.state, devices.c.last_outcome)
+    )
+    open_alerts = (
+        select(alerts.c.severity, func.count())
+        .select_from(
+            alerts.join(devices, devices.c.id == alerts.c.device_id).join(
+                sites, sites.c.id == devices.c.site_id
+            )
+        )
+        .where(alerts.c.state.in_(["open", "acknowledged"]), *where)
+        .group_by(alerts.c.severity)
+    )
+    with engine.connect() as c:
+        t = c.execute(stmt).one()
+        states: dict[str, int] = {}
+        for state, outcome, n in c.execute(by_state):
+            key = (state or "unknown") if outcome == "ok" else "offline"
+            states[key] = states.get(key, 0) + int(n)
+        alert_counts = {sev: int(n) for sev, n in c.execute(open_alerts)}
+    hashrate = float(t.hashrate_ths or 0.0)
+    power = float(t.power_w or 0.0)
+    return {
+        "devices": int(t.devices),
+        "hashrate_ths": hashrate,
+        "expected_hashrate_ths": float(t.expected_hashrate_ths or 0.0),
+        "power_w": power,
+        "efficiency_j_per_th": power / hashrate if hashrate > 0 else None,
+        "states": states,
+        "open_alerts": alert_counts,
+        "last_poll_utc": from_ms(t.last_poll_ms).isoformat() if t.last_poll_ms is not None else None,
+    }

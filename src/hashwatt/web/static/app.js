@@ -1,0 +1,134 @@
+// hashwatt dashboard: small progressive JavaScript over /api/v1 (no build step, no CDN).
+"use strict";
+(function () {
+  const csrf = (document.querySelector('meta[name="csrf-token"]') || {}).content || "";
+  const text = (v, unit) => (v === null || v === undefined) ? "–" :
+    (typeof v === "number" ? (Math.abs(v) >= 100 ? v.toFixed(0) : v.toFixed(1)) : String(v)) + (unit ? " " + unit : "");
+  async function getJSON(url) {
+    const r = await fetch(url, { credentials: "same-origin", headers: { Accept: "application/json" } });
+    if (r.status === 401) { location.href = "/login?next=" + encodeURIComponent(location.pathname); throw new Error("401"); }
+    if (!r.ok) throw new Error(r.status + "");
+    return r.json();
+  }
+  async function postJSON(url, body) {
+    const r = await fetch(url, { method: "POST", credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRF-Token": csrf }, body: JSON.stringify(body) });
+    let data = null; try { data = await r.json(); } catch (e) { /* empty */ }
+    return { ok: r.ok, status: r.status, data };
+  }
+  function fill(root, data) {
+    root.querySelectorAll("[data-f]").forEach((el) => {
+      const k = el.dataset.f; if (k in data) el.textContent = text(data[k], el.dataset.u);
+    });
+  }
+  function live(root, every) {
+    const tick = async () => { try { fill(root, await getJSON(root.dataset.live)); } catch (e) { /* next tick */ } };
+    setInterval(tick, every);
+  }
+
+  const overview = document.getElementById("overview");
+  if (overview) live(overview, 5000);
+
+  // -- devices table: server-side sort, filter, search, pagination ----------------------
+  const table = document.getElementById("devices");
+  if (table) {
+    const st = { page: 1, per_page: 50, total: 0 };
+    const tbody = table.querySelector("tbody");
+    const q = document.getElementById("q"), state = document.getElementById("state");
+    const sort = document.getElementById("sort"), order = document.getElementById("order");
+    async function load() {
+      const p = new URLSearchParams({ page: st.page, per_page: st.per_page, sort: sort.value, order: order.value });
+      if (q.value) p.set("q", q.value);
+      if (state.value) p.set("state", state.value);
+      const data = await getJSON("/api/v1/devices?" + p);
+      st.total = data.total;
+      tbody.replaceChildren(...data.rows.map((d) => {
+        const tr = document.createElement("tr"); tr.dataset.id = d.id;
+        const cells = [null, d.address, d.model, d.firmware, [d.rack, d.position].filter(Boolean).join(" "),
+          d.last_outcome === "ok" ? d.state : "offline", text(d.hashrate_ths), text(d.power_w), text(d.temp_chip_max_c)];
+        cells.forEach((c, i) => {
+          const td = document.createElement("td");
+          if (i === 0) { const cb = document.createElement("input"); cb.type = "checkbox"; cb.className = "pick"; cb.value = d.id; td.append(cb); }
+          else if (i === 1) { const a = document.createElement("a"); a.href = "/devices/" + d.id; a.textContent = c; td.append(a); }
+          else td.textContent = c === null || c === undefined ? "–" : c;
+          tr.append(td);
+        });
+        return tr;
+      }));
+      const pages = Math.max(1, Math.ceil(st.total / st.per_page));
+      document.getElementById("page-info").textContent = `page ${st.page} of ${pages} · ${st.total} devices`;
+      heat(data.rows);
+    }
+    function heat(rows) {
+      const hm = document.getElementById("heatmap"); if (!hm) return;
+      const racks = {};
+      rows.forEach((d) => { (racks[d.rack || "unracked"] = racks[d.rack || "unracked"] || []).push(d); });
+      hm.replaceChildren(...Object.entries(racks).map(([name, ds]) => {
+        const box = document.createElement("div"); box.className = "rack"; box.textContent = name + " ";
+        ds.forEach((d) => {
+          const c = document.createElement("span"); c.className = "cell";
+          const t = d.temp_chip_max_c; const x = t === null ? null : Math.min(1, Math.max(0, (t - 50) / 40));
+          c.style.background = x === null ? "#9ca3af" : `hsl(${(1 - x) * 120}, 70%, 45%)`;
+          c.title = `${d.address}: ${text(t, "°C")}`; box.append(c);
+        });
+        return box;
+      }));
+    }
+    let timer = null;
+    q.addEventListener("input", () => { clearTimeout(timer); timer = setTimeout(() => { st.page = 1; load(); }, 250); });
+    [state, sort, order].forEach((el) => el.addEventListener("change", () => { st.page = 1; load(); }));
+    table.querySelectorAll("th[data-sort]").forEach((th) => th.addEventListener("click", () => {
+      if (sort.value === th.dataset.sort) order.value = order.value === "asc" ? "desc" : "asc";
+      else { sort.value = th.dataset.sort; order.value = "asc"; }
+      st.page = 1; load();
+    }));
+    document.getElementById("prev").addEventListener("click", () => { if (st.page > 1) { st.page--; load(); } });
+    document.getElementById("next").addEventListener("click", () => { if (st.page * st.per_page < st.total) { st.page++; load(); } });
+    document.getElementById("select-all").addEventListener("change", (e) =>
+      tbody.querySelectorAll(".pick").forEach((cb) => { cb.checked = e.target.checked; }));
+    const go = document.getElementById("bulk-go");
+    if (go) go.addEventListener("click", async () => {
+      const ids = [...tbody.querySelectorAll(".pick:checked")].map((cb) => Number(cb.value));
+      const action = document.getElementById("bulk-action").value;
+      if (!ids.length || !confirm(`${action} ${ids.length} device(s)?`)) return;
+      const r = await postJSON("/api/v1/actions", { action, device_ids: ids, confirm: true });
+      document.getElementById("bulk-result").textContent = r.ok ? `queued ${action} for ${ids.length}` : `refused (${r.status})`;
+    });
+    load(); setInterval(load, 10000);
+  }
+
+  // -- energy: the price signal -----------------------------------------------------------
+  const priceBox = document.getElementById("chart-price");
+  if (priceBox) getJSON(priceBox.dataset.series).then((e) => {
+    new uPlot({ title: "USD/MWh", width: Math.max(280, priceBox.clientWidth || 600), height: 200,
+      series: [{}, { label: "price", stroke: "#7c3aed" }] }, [e.time_s, e.price_usd_per_mwh], priceBox);
+  });
+
+  // -- device detail: live values, charts, actions ---------------------------------------
+  const dev = document.getElementById("device");
+  if (dev) {
+    live(dev, 3000);
+    const id = dev.dataset.id; const plots = [];
+    async function charts(span) {
+      const s = await getJSON(`/api/v1/devices/${id}/series?span=${span}`);
+      plots.forEach((p) => p.destroy()); plots.length = 0;
+      const defs = [["chart-hashrate", "hashrate_ths", "TH/s", "#d97706"], ["chart-power", "power_w", "W", "#2563eb"],
+        ["chart-temp", "temp_chip_max_c", "chip °C", "#dc2626"]];
+      for (const [el, key, label, color] of defs) {
+        const box = document.getElementById(el);
+        const opts = { title: label, width: Math.max(280, box.clientWidth || 600), height: 180,
+          series: [{}, { label, stroke: color, spanGaps: false }] };
+        plots.push(new uPlot(opts, [s.time_s, s[key]], box));
+      }
+      dev.dataset.points = s.time_s.length;
+    }
+    document.querySelectorAll("button.span").forEach((b) => b.addEventListener("click", () => charts(b.dataset.span)));
+    charts("24h");
+    document.querySelectorAll("button.act").forEach((b) => b.addEventListener("click", async () => {
+      const action = b.dataset.action;
+      if (!confirm(`${action} this device?`)) return;
+      const r = await postJSON("/api/v1/actions", { action, device_ids: [Number(id)], confirm: true });
+      document.getElementById("act-result").textContent = r.ok ? `${action} queued` : `refused (${r.status}): ${(r.data && r.data.detail) || ""}`;
+    }));
+  }
+})();

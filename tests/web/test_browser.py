@@ -1,0 +1,135 @@
+"""Browser tests: Playwright drives Debian's chromium against the demo site (twins polled by
+the fleet agent, served by uvicorn). No browser is downloaded; a missing chromium FAILS here
+(install it with ``apt-get install -y chromium``; ``make test`` and .ci/run do)."""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, expect, sync_playwright
+
+from tests.web._live import Live, live_demo
+
+ARTIFACTS = Path(os.environ.get("HASHWATT_TEST_ARTIFACTS", "tmp/artifacts"))
+TIMEOUT_MS = 30_000
+
+
+def chromium_path() -> str:
+    found = (
+        os.environ.get("HASHWATT_CHROMIUM") or shutil.which("chromium") or shutil.which("chromium-browser")
+    )
+    if found is None:
+        pytest.fail("chromium is not installed: apt-get install -y chromium (the browser tests never skip)")
+    return found
+
+
+@pytest.fixture(scope="module")
+def live() -> Iterator[Live]:
+    with live_demo(interval_s=1.0) as site:
+        yield site
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=chromium_path(), args=["--no-sandbox", "--disable-gpu"])
+        yield b
+        b.close()
+
+
+def login(browser: Browser, live: Live, name: str, *, width: int = 1280) -> Page:
+    page = browser.new_context(viewport={"width": width, "height": 900}).new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    page.on("dialog", lambda d: d.accept())
+    page.goto(live.url + "/")
+    expect(page).to_have_url(re.compile(r"/login"))
+    page.fill("#username", name)
+    page.fill("#password", live.passwords[name])
+    page.click("#login")
+    expect(page.locator("#who")).to_contain_text(name)
+    return page
+
+
+def test_operator_journey(browser: Browser, live: Live) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page = login(browser, live, "operator")
+    # overview: the demo site's twelve twins, and hashrate once the agent has polled them
+    expect(page.locator("h1")).to_have_text("Site overview")
+    expect(page.locator("#device-count")).to_have_text("12")
+    expect(page.locator('#overview [data-f="hashrate_ths"]').first).not_to_have_text(re.compile(r"^(0\.0|–)"))
+    page.screenshot(path=str(ARTIFACTS / "overview.png"), full_page=True)
+
+    # devices: search, then sort by hashrate (server side)
+    page.click("text=Devices")
+    rows = page.locator("#devices tbody tr")
+    expect(rows).to_have_count(12)
+    page.fill("#q", "no-such-device")
+    expect(rows).to_have_count(0)
+    page.fill("#q", "127.66")
+    expect(rows).to_have_count(12)
+    page.select_option("#state", "mining")
+    page.click('th[data-sort="hashrate_ths"]')
+    expect(page.locator("#sort")).to_have_value("hashrate_ths")
+    page.wait_for_function(
+        """() => { const r = [...document.querySelectorAll('#devices tbody tr')];
+           const v = r.map(tr => parseFloat(tr.children[6].textContent));
+           return r.length > 1 && r.every(tr => tr.children[5].textContent === 'mining')
+             && v.every((x, i) => !isNaN(x) && (i === 0 || v[i - 1] <= x)); }"""
+    )
+
+    # a device page with its charts
+    rows.first.locator("a").click()
+    expect(page).to_have_url(re.compile(r"/devices/\d+$"))
+    expect(page.locator(".chart canvas")).to_have_count(3)
+    page.screenshot(path=str(ARTIFACTS / "device.png"), full_page=True)
+
+    # sleep it; the state comes back from the twin through the agent's polls
+    expect(page.locator("#device-state")).to_have_text("mining")
+    page.click("#act-sleep")
+    expect(page.locator("#act-result")).to_contain_text("queued")
+    expect(page.locator("#device-state")).to_have_text("sleeping", timeout=45_000)
+    page.reload()
+    expect(page.locator("#audit")).to_contain_text("operator sleep")
+
+    # acknowledge the failed-fan alert
+    page.goto(live.url + "/alerts")
+    ack = page.locator("button.ack").first
+    for _ in range(30):
+        if ack.count():
+            break
+        page.wait_for_timeout(1000)
+        page.reload()
+    ack.click()
+    expect(page.locator("#alerts")).to_contain_text("acknowledged by operator")
+
+    # log out
+    page.click("#logout")
+    expect(page).to_have_url(re.compile(r"/login$"))
+    page.goto(live.url + "/devices")
+    expect(page).to_have_url(re.compile(r"/login"))
+
+
+def test_viewer_is_refused_control_and_the_phone_layout_works(browser: Browser, live: Live) -> None:
+    page = login(browser, live, "viewer", width=390)
+    page.click("text=Devices")
+    expect(page.locator("#devices tbody tr")).to_have_count(12)
+    expect(page.locator("#bulk-go")).to_have_count(0)
+    page.locator("#devices tbody tr a").first.click()
+    expect(page.locator("#act-sleep")).to_have_count(0)
+    device_id = int(page.url.rsplit("/", 1)[1])
+    status = page.evaluate(
+        """async (id) => { const csrf = document.querySelector('meta[name=csrf-token]').content;
+             const r = await fetch('/api/v1/actions', {method: 'POST', headers: {'Content-Type': 'application/json',
+               'X-CSRF-Token': csrf}, body: JSON.stringify({action: 'sleep', device_ids: [id], confirm: true})});
+             return r.status; }""",
+        device_id,
+    )
+    assert status == 403
+    page.screenshot(path=str(ARTIFACTS / "device-phone.png"), full_page=True)
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390  # nothing forces a sideways scroll of the page on a phone
