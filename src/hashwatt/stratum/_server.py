@@ -45,6 +45,9 @@ from hashwatt.work import BlockResult, Job
 
 log = logging.getLogger("hashwatt.stratum.server")
 
+#: How long close() waits for connection tasks before cancelling them [s].
+CLOSE_GRACE_S = 5.0
+
 SERVER_VERSION = "hashwatt-pool/0.1"
 #: Descriptors kept free for the share log, the upstreams and the process itself [fds].
 FD_RESERVE = 64
@@ -498,7 +501,15 @@ class PoolServer:
             if conn.transport is not None:
                 conn.transport.abort()
         if self._tasks:
-            await asyncio.gather(*self._tasks, return_exceptions=True)
+            # Connection and block tasks end once their transports are aborted; one that does
+            # not (a peer stuck mid-handshake) is cancelled after a grace period, so close()
+            # never hangs on a client.
+            _done, pending = await asyncio.wait(set(self._tasks), timeout=CLOSE_GRACE_S)
+            for task in pending:
+                task.cancel()
+            if pending:
+                log.warning("close: cancelled %d connection task(s) still running", len(pending))
+                await asyncio.gather(*pending, return_exceptions=True)
         await self.source.stop()
         await self.writer.close()
         await asyncio.sleep(0)  # let the aborted transports report connection_lost
