@@ -7,6 +7,8 @@ The command lists are read from the app itself, so a new command cannot skip the
 
 from __future__ import annotations
 
+import json
+import re
 import socket
 from pathlib import Path
 from typing import get_args
@@ -15,6 +17,7 @@ import pytest
 
 from hashwatt.cli import energy as energy_cli
 from hashwatt.cli import network as network_cli
+from hashwatt.cli._output import fmt_usd
 from hashwatt.cli.economics import PriceModel
 from hashwatt.data.prices import FillMethod
 from hashwatt.network import DoubleSpendModel, IntervalMethod, Weighting, Window
@@ -354,3 +357,89 @@ def test_a_failing_engine_is_reported_in_one_line() -> None:
     message = _engine_failure(engine)
     assert message is not None and "\n" not in message
     assert "RuntimeError: share consumer failed" in message and "errors in all" in message
+
+
+# --------------------------------------------------------------------------- consistency
+
+#: The smallest valid invocation of each command that takes ``--pool-fee``.
+POOL_FEE_ARGS: dict[tuple[str, ...], list[str]] = {
+    ("profit",): ["s21"],
+    ("rank",): [],
+    ("forecast",): ["s21", "--paths", "10", "--years", "0.1"],
+    ("backtest",): ["s19 pro", "--bought", "2024-01-01"],
+    ("best",): ["--budget", "50000", "--price", "s21=5000"],
+    ("dispatch",): MINIMAL_ARGS[("dispatch",)],
+}
+
+
+def _takes(command: object, flag: str) -> bool:
+    return any(flag in getattr(param, "opts", []) for param in getattr(command, "params", []))
+
+
+def test_every_pool_fee_command_is_covered() -> None:
+    assert {path for path, command in leaf_commands() if _takes(command, "--pool-fee")} == set(POOL_FEE_ARGS)
+
+
+@pytest.mark.parametrize("path", sorted(POOL_FEE_ARGS), ids=lambda path: " ".join(path))
+def test_pool_fee_as_percent_or_fraction_gives_the_same_result(cli: Run, path: tuple[str, ...]) -> None:
+    args = [*path, *POOL_FEE_ARGS[path], "--json"]
+    percent = cli(*args, "--pool-fee", "2%")
+    fraction = cli(*args, "--pool-fee", "0.02")
+    free = cli(*args, "--pool-fee", "0%")
+    assert percent.code == fraction.code == free.code == 0, (percent.err, fraction.err, free.err)
+    assert json.loads(percent.out) == json.loads(fraction.out)
+    assert json.loads(percent.out) != json.loads(free.out)  # the fee reached the model
+    bad = cli(*args, "--pool-fee", "lots")
+    assert bad.code == 2 and _one_error_line(bad.err), bad
+
+
+def test_every_command_that_draws_takes_plot_and_heatmap_is_its_alias(cli: Run, tmp_path: Path) -> None:
+    for path, command in leaf_commands():
+        flags = [flag for param in command.params for flag in getattr(param, "opts", [])]
+        if "--heatmap" in flags:
+            (param,) = [p for p in command.params if "--heatmap" in getattr(p, "opts", [])]
+            assert "--plot" in param.opts, path
+            assert "alias" in (getattr(param, "help", "") or ""), path
+    for flag in ("--plot", "--heatmap"):
+        chart = tmp_path / f"heat{flag}.png"
+        result = cli("profit", "s21", flag, str(chart))
+        assert result.code == 0, result.err
+        assert chart.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+@pytest.mark.parametrize(
+    ("amount", "shown"),
+    [
+        (0.0, "$0"),
+        (12_345.4, "$12,345"),
+        (999_999.0, "$999,999"),
+        (1_234_567.0, "$1.23M"),
+        (4_500_000_000.0, "$4.50B"),
+        (-2_000_000.0, "-$2.00M"),
+        (7.5e12, "$7.50T"),
+        (float("inf"), "n/a"),
+    ],
+)
+def test_one_money_format(amount: float, shown: str) -> None:
+    assert fmt_usd(amount) == shown
+
+
+def test_amounts_never_print_as_si_prefixed_usd(cli: Run) -> None:
+    for module in (SRC / "cli").glob("*.py"):
+        text = module.read_text(encoding="utf-8")
+        for unit in ("G USD", "M USD", "k USD", "MUSD", "GUSD"):
+            assert unit not in text, (module.name, unit)
+    result = cli("network", "attack")
+    assert result.code == 0, result.err
+    assert "USD " not in result.out.replace("USD/", "")  # every amount is $-prefixed
+    assert re.search(r"hardware cost\s+│\s+\$[\d.,]+[MBT] ", result.out), result.out
+
+
+def test_sites_compare_json_is_objects(cli: Run) -> None:
+    result = cli("sites", "compare", str(SRC / "energy" / "examples" / "sites.toml"), "--json")
+    assert result.code == 0, result.err
+    data = json.loads(result.out)
+    assert isinstance(data["fleet"], dict) and "power_mw" in data["fleet"]
+    assert data["sites"] and all(
+        isinstance(site, dict) and "profit_usd_per_year" in site for site in data["sites"]
+    )

@@ -17,11 +17,12 @@ import json
 import math
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
 import typer
 from rich.console import Console
 from rich.markup import escape
+from rich.measure import Measurement
 from rich.table import Table
 
 from hashwatt.errors import InputError
@@ -111,9 +112,9 @@ def _check_output_path(value: Path | None) -> Path | None:
     return value
 
 
-def output_path(flag: str, help_text: str) -> Any:
+def output_path(flag: str, help_text: str, *aliases: str) -> Any:
     """A ``--csv``/``--plot``-style option whose folder must exist and which is not a folder."""
-    return typer.Option(flag, help=help_text, dir_okay=False, callback=_check_output_path)
+    return typer.Option(flag, *aliases, help=help_text, dir_okay=False, callback=_check_output_path)
 
 
 def write_csv(frame: pd.DataFrame, path: Path, *, index: bool = True) -> None:
@@ -157,3 +158,96 @@ def fmt_si(value: float, unit: str) -> str:
         value /= 1000
         magnitude += 1
     return f"{value:,.2f} {prefixes[magnitude]}{unit}"
+
+
+def fmt_usd(amount_usd: float, *, cents: bool = False) -> str:
+    """The one money format of the CLI: ``$12,345`` below a million, ``$1.23M``/``$4.56B`` above.
+
+    A reader compares amounts at a glance; an SI prefix glued to a currency code reads as a unit.
+    """
+    if not math.isfinite(amount_usd):
+        return "n/a"
+    sign = "-" if amount_usd < 0 else ""
+    value = abs(amount_usd)
+    for scale, suffix in ((1e12, "T"), (1e9, "B"), (1e6, "M")):
+        if value >= scale:
+            return f"{sign}${value / scale:,.2f}{suffix}"
+    return f"{sign}${value:,.2f}" if cents else f"{sign}${value:,.0f}"
+
+
+#: The ``--wide`` flag of the commands whose tables drop columns to fit the terminal.
+WIDE_OPTION = Annotated[bool, typer.Option("--wide", help="Show every column, however wide the table gets.")]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class Column:
+    """A table column: ``drop`` orders what goes first when the table is too wide (0 = never).
+
+    Only free text (``wrap=True``, e.g. a model name) may wrap; numbers, amounts and dates are
+    never cut, so a column that does not fit is dropped whole instead.
+    """
+
+    header: str
+    drop: int = 0
+    wrap: bool = False
+    justify: Literal["left", "right"] = "right"
+
+
+#: The narrowest a wrapping text column may get before other columns are dropped instead.
+WRAP_MIN_WIDTH = 16
+
+
+def _build_table(title: str, columns: Sequence[Column], rows: Sequence[Sequence[str]]) -> Table:
+    table = Table(title=escape(title), title_justify="left")
+    for i, col in enumerate(columns):
+        longest = max((len(row[i]) for row in rows), default=0)
+        table.add_column(
+            escape(col.header),
+            justify=col.justify,
+            no_wrap=not col.wrap,
+            overflow="fold" if col.wrap else "ellipsis",
+            # a header never wraps into a cut either: numbers' columns are as wide as both
+            min_width=min(longest, WRAP_MIN_WIDTH) if col.wrap else max(longest, len(col.header)),
+        )
+    for row in rows:
+        table.add_row(*(escape(str(cell)) for cell in row))
+    return table
+
+
+def print_fitted_table(
+    title: str, columns: Sequence[Column], rows: Iterable[Sequence[object]], *, wide: bool = False
+) -> None:
+    """Print a table that fits the terminal by dropping the least important columns whole.
+
+    Rich would otherwise squeeze every column and cut amounts and dates with an ellipsis; a
+    note says which columns were left out and that ``--wide`` shows them.
+    """
+    cells = [tuple(str(cell) for cell in row) for row in rows]
+    keep = list(range(len(columns)))
+    width = console.width
+
+    def measure(indices: Sequence[int]) -> Measurement:
+        table = _build_table(title, [columns[i] for i in indices], [[r[i] for i in indices] for r in cells])
+        return Measurement.get(console, console.options.update(max_width=10_000), table)
+
+    if wide:
+        table = _build_table(title, columns, cells)
+        # Rich clamps print(width=) to the console's width: a wider console on the same file.
+        wide_console = Console(
+            file=console.file,
+            width=max(width, measure(keep).maximum),
+            force_terminal=console.is_terminal,
+            no_color=console.no_color,
+            color_system="auto" if console.color_system else None,
+        )
+        wide_console.print(table, crop=False)
+        return
+    dropped: list[str] = []
+    droppable = sorted((i for i, c in enumerate(columns) if c.drop > 0), key=lambda i: -columns[i].drop)
+    while measure(keep).minimum > width and droppable:
+        gone = droppable.pop(0)
+        keep.remove(gone)
+        dropped.append(columns[gone].header)
+    console.print(_build_table(title, [columns[i] for i in keep], [[r[i] for i in keep] for r in cells]))
+    if dropped:
+        print_plain(f"not shown at {width} columns: {', '.join(dropped)} (--wide shows them)")

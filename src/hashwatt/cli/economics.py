@@ -21,10 +21,14 @@ from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
 from hashwatt.cli._output import (
     JSON_OPTION,
+    WIDE_OPTION,
+    Column,
     console,
     err_console,
+    fmt_usd,
     key_value_table,
     output_path,
+    print_fitted_table,
     print_json,
     print_plain,
     records_table,
@@ -253,7 +257,7 @@ def _say_note(note: str | None) -> None:
 
 
 def _usd(x: float) -> str:
-    return f"${x:,.2f}"
+    return fmt_usd(x, cents=True)
 
 
 def _snapshot_note(net: NetworkState, live: bool = False) -> str:
@@ -310,7 +314,11 @@ def profit_cmd(
     tou: TOU = None,
     heatmap: Annotated[
         Path | None,
-        output_path("--heatmap", "Write a profit heatmap (power price x BTC price) PNG here."),
+        output_path(
+            "--plot",
+            "Write a profit heatmap (power price x BTC price) here; --heatmap is an alias.",
+            "--heatmap",
+        ),
     ] = None,
     catalog: CATALOG = None,
     live_url: Annotated[
@@ -511,6 +519,7 @@ def rank_cmd(
     top: Annotated[int, typer.Option("--top", min=1, help="Rows to show in the table.")] = 25,
     catalog: CATALOG = None,
     csv: CSV = None,
+    wide: WIDE_OPTION = False,
     json_output: JSON_OPTION = False,
 ) -> None:
     """Rank the whole catalog by daily profit at a power price (like ASICMinerValue)."""
@@ -546,19 +555,19 @@ def rank_cmd(
     ]
     title = f"Catalog at {power_price * 100:.2f} c/kWh; {_snapshot_note(net)}"
     cols = [
-        "#",
-        "model",
-        "TH/s",
-        "W",
-        "J/TH",
-        "revenue/d",
-        "power/d",
-        "profit/d",
-        "b/e c/kWh",
-        "shutdown BTC",
+        Column("#"),
+        Column("model", wrap=True, justify="left"),
+        Column("TH/s", drop=3),
+        Column("W", drop=7),
+        Column("J/TH", drop=1),
+        Column("revenue/d", drop=5),
+        Column("power/d", drop=6),
+        Column("profit/d"),
+        Column("b/e c/kWh", drop=2),
+        Column("shutdown BTC", drop=4),
     ]
-    console.print(records_table(title, cols, rows))
-    console.print(_as_of_row(net)[1], highlight=False, soft_wrap=True)
+    print_fitted_table(title, cols, rows, wide=wide)
+    print_plain(_as_of_row(net)[1])
     if len(ranked) > top:
         print_plain(f"{len(ranked) - top} more models: --top {len(ranked)} or --csv")
     if csv is not None:
@@ -668,6 +677,7 @@ def forecast_cmd(
     catalog: CATALOG = None,
     plot: PLOT = None,
     csv: CSV = None,
+    wide: WIDE_OPTION = False,
     json_output: JSON_OPTION = False,
 ) -> None:
     """Monte Carlo forecast of MODEL: P5/P50/P95 bands of price, hashprice and profit."""
@@ -799,8 +809,16 @@ def forecast_cmd(
         )
         for d, r in zip(yearly.index, yearly.to_dict(orient="records"), strict=True)
     ]
-    cols = ["date", "BTC P5", "BTC P50", "BTC P95", "cum. profit P5", "P50", "P95"]
-    console.print(records_table("Bands at each year end", cols, rows))
+    cols = [
+        Column("date"),
+        Column("BTC P5", drop=5),
+        Column("BTC P50", drop=1),
+        Column("BTC P95", drop=4),
+        Column("profit P5", drop=3),
+        Column("profit P50"),
+        Column("profit P95", drop=2),
+    ]
+    print_fitted_table("Bands at each year end (BTC price; cumulative profit)", cols, rows, wide=wide)
     if tor is not None:
         t_rows = [
             (

@@ -8,19 +8,22 @@ from typing import Annotated
 
 import pandas as pd
 import typer
-from rich.markup import escape
-from rich.table import Table
 
 from hashwatt.cli._output import (
     JSON_OPTION,
+    WIDE_OPTION,
+    Column,
     console,
+    fmt_usd,
     key_value_table,
     output_path,
+    print_fitted_table,
     print_json,
     print_plain,
     save_figure,
 )
 from hashwatt.data.prices import FillMethod, PriceSeries, market_prices, read_price_csv
+from hashwatt.economics import parse_pool_fee
 from hashwatt.energy import (
     Conditions,
     DispatchResult,
@@ -125,8 +128,8 @@ def _summary_rows(result: DispatchResult) -> list[tuple[str, str]]:
         ("IT energy", f"{s.it_energy_mwh:,.1f} MWh"),
         ("grid energy", f"{s.grid_energy_mwh:,.1f} MWh"),
         ("mean hashrate", f"{s.mean_hashrate_ths / 1000:,.2f} PH/s"),
-        ("revenue", f"{s.revenue_usd:,.0f} USD"),
-        ("energy cost", f"{s.energy_cost_usd:,.0f} USD"),
+        ("revenue", fmt_usd(s.revenue_usd)),
+        ("energy cost", fmt_usd(s.energy_cost_usd)),
     ]
     for label, value in (
         ("demand charges", s.demand_charge_usd),
@@ -136,12 +139,12 @@ def _summary_rows(result: DispatchResult) -> list[tuple[str, str]]:
         ("restart costs", s.restart_cost_usd),
     ):
         if value:
-            rows.append((label, f"{value:,.0f} USD"))
+            rows.append((label, fmt_usd(value)))
     rows += [
-        ("total cost", f"{s.total_cost_usd:,.0f} USD"),
-        ("profit", f"{s.profit_usd:,.0f} USD"),
-        ("always-on profit", f"{s.always_on_profit_usd:,.0f} USD"),
-        ("savings vs always-on", f"{s.savings_vs_always_on_usd:,.0f} USD"),
+        ("total cost", fmt_usd(s.total_cost_usd)),
+        ("profit", fmt_usd(s.profit_usd)),
+        ("always-on profit", fmt_usd(s.always_on_profit_usd)),
+        ("savings vs always-on", fmt_usd(s.savings_vs_always_on_usd)),
     ]
     return rows
 
@@ -172,7 +175,7 @@ def dispatch(
         Method, typer.Option(help="auto: LP when the tariff couples hours.", case_sensitive=False)
     ] = Method.AUTO,
     pue: Annotated[float, typer.Option(help="Power usage effectiveness [-].", min=1.0)] = 1.0,
-    pool_fee: Annotated[float, typer.Option(help="Pool fee fraction [-].", min=0.0, max=0.99)] = 0.0,
+    pool_fee: Annotated[str, typer.Option(help="Pool fee, e.g. 2% or 0.02.")] = "0%",
     plot: Annotated[Path | None, output_path("--plot", "Write a schedule plot (PNG).")] = None,
     json_output: JSON_OPTION = False,
 ) -> None:
@@ -188,7 +191,7 @@ def dispatch(
         tariff_obj.energy.kind == "tiered"
     )
     use_lp = method is Method.LP or (method is Method.AUTO and couples)
-    conditions = Conditions(pue=pue, pool_fee=pool_fee)
+    conditions = Conditions(pue=pue, pool_fee=parse_pool_fee(pool_fee))
     run = dispatch_lp if use_lp else dispatch_threshold
     result = run(price, machines, hp, tariff=tariff_obj, conditions=conditions)
     if plot is not None:
@@ -236,46 +239,45 @@ def _fmt_hashprice(value: float | str) -> str:
 @sites_app.command("compare")
 def sites_compare(
     file: Annotated[Path, typer.Argument(help="Sites TOML (see energy/examples/sites.toml).")],
+    wide: WIDE_OPTION = False,
     json_output: JSON_OPTION = False,
 ) -> None:
     """Rank candidate sites by profit; show payback and emissions per PH and per BTC."""
     config = load_sites(file)
     results = compare_sites(config)
     if json_output:
-        print_json({"fleet": config.fleet, "sites": results})
+        print_json({"fleet": config.fleet.model_dump(), "sites": results})
         return
-    table = Table(
-        title=escape(
-            f"Sites ranked by profit: {config.fleet.power_mw:g} MW at {config.fleet.efficiency_j_per_th:g} J/TH, "
-            f"hashprice {_fmt_hashprice(config.fleet.hashprice_usd_per_ph_day)}, {config.fleet.year}"
-        ),
-        title_justify="left",
+    title = (
+        f"Sites ranked by profit: {config.fleet.power_mw:g} MW at {config.fleet.efficiency_j_per_th:g} J/TH, "
+        f"hashprice {_fmt_hashprice(config.fleet.hashprice_usd_per_ph_day)}, {config.fleet.year}"
     )
-    table.add_column("#", justify="right")
-    table.add_column("site", ratio=1)
-    for header in (
-        "uptime",
-        "PUE",
-        "profit MUSD/yr",
-        "payback yr",
-        "gCO2 /kWh",
-        "kgCO2 /PH-day",
-        "tCO2 /BTC",
-    ):
-        table.add_column(header, justify="right")
-    for r in results:
-        table.add_row(
+    columns = [
+        Column("#"),
+        Column("site", wrap=True, justify="left"),
+        Column("uptime", drop=4),
+        Column("PUE", drop=5),
+        Column("profit/yr"),
+        Column("payback yr", drop=1),
+        Column("gCO2/kWh", drop=3),
+        Column("kgCO2/PH-day", drop=6),
+        Column("tCO2/BTC", drop=2),
+    ]
+    rows = [
+        (
             str(r.rank),
-            escape(r.name),
+            r.name,
             f"{r.uptime_fraction:.1%}",
             f"{r.mean_pue:.3f}",
-            f"{r.profit_usd_per_year / 1e6:,.2f}",
+            fmt_usd(r.profit_usd_per_year),
             "never" if r.payback_years is None else f"{r.payback_years:.1f}",
             "-" if r.carbon_g_per_kwh_mean is None else f"{r.carbon_g_per_kwh_mean:,.0f}",
             "-" if r.emissions_kg_per_ph_day is None else f"{r.emissions_kg_per_ph_day:,.0f}",
             "-" if r.emissions_t_per_btc is None else f"{r.emissions_t_per_btc:,.1f}",
         )
-    console.print(table)
+        for r in results
+    ]
+    print_fitted_table(title, columns, rows, wide=wide)
 
 
 def register(app: typer.Typer) -> None:

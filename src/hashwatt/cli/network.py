@@ -10,17 +10,20 @@ from typing import Annotated, Any
 
 import pandas as pd
 import typer
-from rich.markup import escape
 from rich.progress import Progress
 
 from hashwatt.chain import Block
 from hashwatt.cli._output import (
     JSON_OPTION,
+    WIDE_OPTION,
+    Column,
     console,
     err_console,
     fmt_int,
+    fmt_usd,
     key_value_table,
     output_path,
+    print_fitted_table,
     print_json,
     print_plain,
     records_table,
@@ -164,6 +167,7 @@ def pools(
     plot: Annotated[
         Path | None, output_path("--plot", "Write a PNG of shares over time to this path.")
     ] = None,
+    wide: WIDE_OPTION = False,
     json_output: JSON_OPTION = False,
 ) -> None:
     """Pool shares (latest window, with CIs), concentration metrics and their trend over the history."""
@@ -256,12 +260,18 @@ def pools(
         )
         for idx, r in zip(shown.index, shown.to_dict(orient="records"), strict=True)
     ]
-    console.print(
-        records_table(
-            f"Trend per {window.value} (last {len(shown)} of {len(history)})",
-            ["start", "blocks", "unknown", "top pool", "Nakamoto", "HHI", "entropy", "HHI excl. unknown"],
-            hist_rows,
-        )
+    trend_cols = [
+        Column("start"),
+        Column("blocks", drop=5),
+        Column("unknown", drop=3),
+        Column("top pool", wrap=True, justify="left"),
+        Column("Nakamoto", drop=1),
+        Column("HHI", drop=2),
+        Column("entropy", drop=4),
+        Column("HHI excl. unknown", drop=6),
+    ]
+    print_fitted_table(
+        f"Trend per {window.value} (last {len(shown)} of {len(history)})", trend_cols, hist_rows, wide=wide
     )
     print_plain(
         "Trend per year: "
@@ -273,7 +283,7 @@ def pools(
         (
             w.name + (" (partial)" if w.partial else ""),
             fmt_int(w.blocks),
-            ", ".join(f"{escape(str(n))} {_pct(float(v))}" for n, v in w.shares().head(3).items()),
+            ", ".join(f"{n} {_pct(float(v))}" for n, v in w.shares().head(3).items()),
         )
         for w in trailing
     ]
@@ -566,7 +576,7 @@ def attack(
         ),
         (
             "hardware cost",
-            f"{cost.hardware_cost_usd / 1e9:,.2f} G USD at {cost.hardware_usd_per_th:g} USD/TH (assumed)",
+            f"{fmt_usd(cost.hardware_cost_usd)} at {cost.hardware_usd_per_th:g} USD/TH (assumed)",
         ),
         ("power", f"{cost.power_mw:,.0f} MW (PUE {cost.pue})"),
     ]
@@ -574,10 +584,10 @@ def attack(
     rows = [
         (
             f"{r.duration_h:g} h",
-            f"{r.rental_cost_usd / 1e6:,.2f} M USD",
+            fmt_usd(r.rental_cost_usd),
             f"{r.energy_mwh:,.0f} MWh",
-            f"{r.energy_cost_usd / 1e6:,.2f} M USD",
-            f"{r.mining_revenue_usd / 1e6:,.2f} M USD",
+            fmt_usd(r.energy_cost_usd),
+            fmt_usd(r.mining_revenue_usd),
         )
         for r in cost.rows
     ]
