@@ -137,3 +137,39 @@ def test_price_file_parses_hours_and_rejects_bad_rows(tmp_path: Path) -> None:
         bad.write_text(text)
         with pytest.raises(FleetInputError):
             load_price_file(bad)
+
+
+def test_a_machine_that_does_not_obey_is_named_once_per_hour(tmp_path: Path) -> None:
+    """Nothing listens at the stored machine's ports: the sleep fails, the event names it as
+    disobeyed, and the policy does not ask it again (nor store another event) within the hour."""
+    from hashwatt.fleet._devices import Device, adapter_for
+    from hashwatt.fleet._types import Endpoint, Firmware
+    from tests.fleet._readings import ok
+
+    async def main() -> None:
+        with FleetStore.open(f"sqlite:///{tmp_path / 'f.db'}") as store:
+            store.record("north", [ok(0, DAY, hashrate_ths=100.0, power_w=3400.0)])
+            now = [DAY + dt.timedelta(minutes=5)]
+
+            async def device_of(endpoint: Endpoint) -> Device:
+                return adapter_for(Firmware.LUXOS, endpoint, timeout_s=0.5)
+
+            policy = CurtailPolicy(
+                store,
+                "north",
+                pd.Series([5000.0, 20.0], index=pd.DatetimeIndex([DAY, DAY + dt.timedelta(hours=1)])),
+                HASHPRICE_USD_PER_PH_DAY,
+                device_of,
+                Controller(retries=0, confirm_timeout_s=1.0, confirm_interval_s=0.2),
+                step_interval_s=0.0,
+                clock=lambda: now[0],
+            )
+            first = await policy.step()
+            (event,) = stored_curtail_events(store, "north")
+            assert first.started == (event.id,) and len(event.disobeyed) == 1 and not event.devices
+            assert event.end_utc is not None and event.energy_saved_kwh == 0.0
+            now[0] = DAY + dt.timedelta(minutes=20)
+            again = await policy.step()  # same hour: not asked again, no new event
+            assert again.started == () and len(stored_curtail_events(store, "north")) == 1
+
+    asyncio.run(main())

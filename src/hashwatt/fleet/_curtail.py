@@ -478,6 +478,8 @@ class CurtailPolicy:
     step_interval_s: float = 30.0
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     actor: str = "curtailment"
+    #: machines that did not obey this hour: not asked again (nor stored again) until the next hour
+    _refused: dict[str, datetime] = field(default_factory=dict, repr=False)
 
     async def step(self) -> CurtailStep:
         now = self.clock()
@@ -491,13 +493,15 @@ class CurtailPolicy:
         return CurtailStep(price, started, ended)
 
     async def _start_event(self, now: datetime, price: float) -> tuple[int, ...]:
+        hour = now.replace(minute=0, second=0, microsecond=0)
+        self._refused = {a: h for a, h in self._refused.items() if h == hour}
         views = await asyncio.to_thread(self.store.views, self.site)
         readings: dict[str, Telemetry] = {}
         devices: list[Device] = []
         for v in views:
             if v.telemetry is None or v.device.last_outcome != PollOutcome.OK.value:
                 continue
-            if v.telemetry.state is not DeviceState.MINING:
+            if v.telemetry.state is not DeviceState.MINING or v.device.address in self._refused:
                 continue
             try:
                 devices.append(await self.device_of(v.device.endpoint))
@@ -523,6 +527,7 @@ class CurtailPolicy:
             step_interval_s=self.step_interval_s,
             now=now,
         )
+        self._refused.update((a, hour) for a in event.disobeyed)
         if not event.curtailed and not event.disobeyed:
             return ()
         event_id = await asyncio.to_thread(self._insert, event, plan)
