@@ -105,6 +105,8 @@ BAD_INPUTS = [
     ("fleet", "alerts", "--ack", "999"),
     ("fleet", "agent", "--site", "north", "--alerts", "BAD_TOML"),
     ("fleet", "agent", "--site", "north", "--alerts", "MISSING_TOML"),
+    ("fleet", "agent", "--site", "north", "--curtail-prices", "BAD_TOML"),
+    ("fleet", "agent", "--site", "north", "--curtail-prices", "MISSING_TOML"),
 ]
 
 

@@ -25,7 +25,7 @@ class Live:
 
 
 @contextmanager
-def live_demo(*, interval_s: float = 1.0) -> Iterator[Live]:
+def live_demo(*, interval_s: float = 1.0, curtail: bool = False) -> Iterator[Live]:
     live = Live()
     ready = threading.Event()
     failure: list[BaseException] = []
@@ -36,7 +36,7 @@ def live_demo(*, interval_s: float = 1.0) -> Iterator[Live]:
     async def main() -> None:
         block = 100 + os.getpid() % 120
         async with demo_site(
-            port_offset=31000 + os.getpid() % 2000, block=block, interval_s=interval_s
+            port_offset=31000 + os.getpid() % 2000, block=block, interval_s=interval_s, curtail=curtail
         ) as site:
             live.site = site
             live.passwords = dict(site.passwords)

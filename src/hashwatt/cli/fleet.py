@@ -565,12 +565,35 @@ def agent(
         typer.Option("--alerts", help="Alert rules TOML (see the shipped example).", dir_okay=False),
     ] = None,
     once: Annotated[bool, typer.Option("--once", help="One cycle, then exit.")] = False,
+    curtail_prices: Annotated[
+        Path | None,
+        typer.Option(
+            "--curtail-prices",
+            help="Hourly price CSV (UTC hour start, USD/MWh): sleep machines that lose money each hour.",
+            dir_okay=False,
+        ),
+    ] = None,
+    hashprice: Annotated[
+        float | None,
+        typer.Option(
+            "--hashprice", min=0.0, help="USD/PH/day for curtailment (default: the embedded network data)."
+        ),
+    ] = None,
     db: DB_OPTION = None,
     json_out: JSON_OPTION = False,
 ) -> None:
-    """Run a site's agent: poll, store, alert, execute queued commands, roll up; stops on Ctrl-C/SIGTERM."""
+    """Run a site's agent: poll, store, alert, execute queued commands, curtail, roll up; stops on Ctrl-C/SIGTERM."""
     _agent_loop(
-        site, name, interval_s, alerts_file, db, json_out, max_cycles=1 if once else None, commands=True
+        site,
+        name,
+        interval_s,
+        alerts_file,
+        db,
+        json_out,
+        max_cycles=1 if once else None,
+        commands=True,
+        curtail_prices=curtail_prices,
+        hashprice=hashprice,
     )
 
 
@@ -584,22 +607,46 @@ def _agent_loop(
     *,
     max_cycles: int | None,
     commands: bool,
+    curtail_prices: Path | None = None,
+    hashprice: float | None = None,
 ) -> None:
     from hashwatt.fleet._agent import Agent, AgentConfig, CycleReport, run_until_signalled
     from hashwatt.fleet._alerts import AlertConfig, load_alert_config
+    from hashwatt.fleet._audit import AuditLog
+    from hashwatt.fleet._control import Controller
+    from hashwatt.fleet._curtail import CurtailPolicy, load_price_file
     from hashwatt.fleet._device_layer import NetworkDeviceLayer
     from hashwatt.fleet._webhooks import WebhookQueue, targets_from_config
 
     config = load_alert_config(alerts_file) if alerts_file is not None else AlertConfig.default()
     targets = targets_from_config(config.webhooks)
+    prices = load_price_file(curtail_prices) if curtail_prices is not None else None
+    if prices is not None and hashprice is None:
+        from hashwatt.economics import NetworkState
+
+        hashprice = NetworkState.latest().hashprice_usd_per_ph_day
     with _open(db) as store:
         layer = NetworkDeviceLayer(store, site, deadline_s=min(10.0, interval_s / 2))
+        policy = None
+        if prices is not None and hashprice is not None:
+            policy = CurtailPolicy(
+                store,
+                site,
+                prices,
+                hashprice,
+                layer.device,
+                # its own controller with the audit sink: queued commands are audited by
+                # finish_command, curtailment actions here
+                Controller(audit_sink=AuditLog(store.engine).record_sink),
+                step_interval_s=layer.step_interval_s,
+            )
         runner = Agent(
             store,
             AgentConfig(site=site, name=name, interval_s=interval_s, alerts=config),
             poll=layer.poll,
             execute=layer.execute if commands else None,
             webhooks=WebhookQueue(store.engine, targets) if targets else None,
+            curtail=policy.step if policy is not None else None,
         )
 
         def report(r: CycleReport) -> None:
@@ -609,7 +656,8 @@ def _agent_loop(
                 console.print(
                     f"{r.time_utc:%H:%M:%S} polled {r.polled} ({r.ok} ok, {r.failed} failed), "
                     f"alerts +{r.alerts_opened}/-{r.alerts_resolved}, commands {r.commands_done} done "
-                    f"{r.commands_failed} failed, {r.duration_s:.1f} s",
+                    f"{r.commands_failed} failed, curtailments +{r.curtail_started}/-{r.curtail_ended}, "
+                    f"{r.duration_s:.1f} s",
                     highlight=False,
                 )
 

@@ -22,6 +22,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from hashwatt.fleet._alerts import AlertConfig, evaluate_alerts
 from hashwatt.fleet._commands import Command, claim_commands, finish_command
+from hashwatt.fleet._curtail import CurtailStep
 from hashwatt.fleet._rollup import Retention, run_retention
 from hashwatt.fleet._store import FleetStore
 from hashwatt.fleet._types import Endpoint, PollOutcome, PollResult
@@ -89,6 +90,8 @@ class CycleReport:
     commands_failed: int
     rolled_up: bool
     duration_s: float
+    curtail_started: int = 0
+    curtail_ended: int = 0
 
 
 class Agent:
@@ -102,6 +105,7 @@ class Agent:
         poll: PollFn,
         execute: ExecuteFn | None = None,
         webhooks: WebhookQueue | None = None,
+        curtail: Callable[[], Awaitable[CurtailStep]] | None = None,
         clock: Callable[[], dt.datetime] = lambda: dt.datetime.now(dt.UTC),
     ) -> None:
         self.store = store
@@ -109,6 +113,7 @@ class Agent:
         self._poll = poll
         self._execute = execute
         self.webhooks = webhooks
+        self._curtail = curtail
         self._clock = clock
         self._last_rollup: float | None = None
         self.cycles = 0
@@ -131,6 +136,7 @@ class Agent:
             await asyncio.to_thread(self.webhooks.enqueue, changes, now=now)
             await asyncio.to_thread(self.webhooks.deliver_due, now=now)
         done, failed = await self._run_commands()
+        step = await self._curtail() if self._curtail is not None else CurtailStep(None)
         rolled = False
         if self._last_rollup is None or time.monotonic() - self._last_rollup >= cfg.rollup_every_s:
             await asyncio.to_thread(run_retention, self.store.engine, now=now, retention=cfg.retention)
@@ -150,6 +156,8 @@ class Agent:
             commands_failed=failed,
             rolled_up=rolled,
             duration_s=time.monotonic() - started,
+            curtail_started=len(step.started),
+            curtail_ended=len(step.ended),
         )
 
     async def _run_commands(self) -> tuple[int, int]:

@@ -11,36 +11,50 @@ room's hashprice.
 
 from __future__ import annotations
 
+import asyncio
 import enum
-from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass
+import logging
+from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
+from sqlalchemy import insert, select, update
 
 from hashwatt.economics import ph_day_to_th_day
 from hashwatt.energy import DispatchResult, threshold_load_fraction
 from hashwatt.fleet._control import Action, ActionRequest, ActionStatus, Controller
 from hashwatt.fleet._devices import Device
-from hashwatt.fleet._types import DeviceState, Telemetry
-from hashwatt.fleet.errors import FleetInputError
+from hashwatt.fleet._models import curtail_events, sites
+from hashwatt.fleet._store import FleetStore, from_ms, to_ms
+from hashwatt.fleet._types import DeviceState, Endpoint, PollOutcome, Telemetry
+from hashwatt.fleet.errors import DeviceError, FleetInputError
 
 __all__ = [
     "CurtailAccount",
     "CurtailEvent",
     "CurtailMode",
     "CurtailPlan",
+    "CurtailPolicy",
+    "CurtailStep",
     "Machine",
+    "StoredCurtailEvent",
     "account_event",
     "execute_curtailment",
+    "load_price_file",
     "machines_from",
     "plan_curtailment",
     "price_at",
     "resume",
     "shed_kw_from_dispatch",
+    "stored_curtail_events",
     "summarize",
 ]
+
+log = logging.getLogger("hashwatt.fleet.curtail")
 
 
 @dataclass(frozen=True, slots=True)
@@ -335,3 +349,302 @@ def summarize(accounts: Iterable[CurtailAccount]) -> CurtailAccount:
         sum(a.cost_saved_usd for a in items),
         sum(a.revenue_forgone_usd for a in items),
     )
+
+
+def load_price_file(path: Path) -> pd.Series:
+    """An hourly price file: CSV rows ``UTC hour start, USD/MWh`` (a header row is allowed)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise FleetInputError(f"cannot read price file {path}: {exc.__class__.__name__}") from None
+    times: list[pd.Timestamp] = []
+    values: list[float] = []
+    for n, line in enumerate(text.splitlines(), start=1):
+        cells = [c.strip() for c in line.split(",")]
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        if len(cells) != 2:
+            raise FleetInputError(f"{path}:{n}: expected 'UTC hour, USD/MWh', got {len(cells)} fields")
+        try:
+            price = float(cells[1])
+            when = pd.Timestamp(cells[0])
+        except ValueError:
+            if not times and n == 1:  # a header row
+                continue
+            raise FleetInputError(f"{path}:{n}: not a time and a price: {line[:60]!r}") from None
+        if not np.isfinite(price):
+            raise FleetInputError(f"{path}:{n}: the price must be a finite number")
+        times.append(when.tz_localize("UTC") if when.tzinfo is None else when.tz_convert("UTC"))
+        values.append(price)
+    if not values:
+        raise FleetInputError(f"{path}: no prices")
+    series = pd.Series(values, index=pd.DatetimeIndex(times)).sort_index()
+    if series.index.has_duplicates:
+        raise FleetInputError(f"{path}: an hour appears twice")
+    return series
+
+
+@dataclass(frozen=True, slots=True)
+class StoredCurtailEvent:
+    """A curtailment event as stored; the accounting fields are None while it is still open."""
+
+    id: int
+    site: str
+    start_utc: datetime
+    end_utc: datetime | None
+    mode: str
+    devices: tuple[str, ...]
+    disobeyed: tuple[str, ...]
+    shed_kw: float
+    hashrate_ths: float
+    price_usd_per_mwh: float
+    hashprice_usd_per_ph_day: float
+    energy_saved_kwh: float | None
+    cost_saved_usd: float | None
+    revenue_forgone_usd: float | None
+
+
+def stored_curtail_events(
+    store: FleetStore, site: str | None = None, *, open_only: bool = False, limit: int = 200
+) -> list[StoredCurtailEvent]:
+    """The newest ``limit`` events (newest first), optionally of one site or only the open ones."""
+    stmt = select(curtail_events, sites.c.name.label("site_name")).join(
+        sites, sites.c.id == curtail_events.c.site_id
+    )
+    if site is not None:
+        stmt = stmt.where(sites.c.name == site)
+    if open_only:
+        stmt = stmt.where(curtail_events.c.end_ms.is_(None))
+    stmt = stmt.order_by(curtail_events.c.start_ms.desc(), curtail_events.c.id.desc()).limit(limit)
+    with store.engine.connect() as c:
+        rows = list(c.execute(stmt))
+    return [
+        StoredCurtailEvent(
+            id=r.id,
+            site=r.site_name,
+            start_utc=from_ms(r.start_ms),
+            end_utc=None if r.end_ms is None else from_ms(r.end_ms),
+            mode=r.mode,
+            devices=tuple(str(m["address"]) for m in r.machines),
+            disobeyed=tuple(str(a) for a in r.disobeyed),
+            shed_kw=r.shed_kw,
+            hashrate_ths=r.hashrate_ths,
+            price_usd_per_mwh=r.price_usd_per_mwh,
+            hashprice_usd_per_ph_day=r.hashprice_usd_per_ph_day,
+            energy_saved_kwh=r.energy_saved_kwh,
+            cost_saved_usd=r.cost_saved_usd,
+            revenue_forgone_usd=r.revenue_forgone_usd,
+        )
+        for r in rows
+    ]
+
+
+@dataclass(frozen=True, slots=True)
+class CurtailStep:
+    """What one policy step did: events started and ended (by id)."""
+
+    price_usd_per_mwh: float | None
+    started: tuple[int, ...] = ()
+    ended: tuple[int, ...] = ()
+
+
+#: The live device for an inventory endpoint (the agent's device layer resolves it).
+DeviceOf = Callable[[Endpoint], Awaitable[Device]]
+
+
+@dataclass
+class CurtailPolicy:
+    """Price-driven curtailment the agent runs every cycle.
+
+    Each step reads the price of the current hour; machines that are mining, with their last
+    measured power and hashrate from the store, go through :func:`plan_curtailment` and
+    :func:`execute_curtailment` (ramped, read back, safety rule) and the event is stored.
+    Machines are put to sleep (a sleeping machine draws almost nothing, so the stored load is
+    the load shed). An open event ends when the current price no longer curtails any of its
+    machines: they are woken (ramped, read back) and the event is accounted with
+    :func:`account_event` from the load stored at its start and the hourly prices.
+    ``clock`` is the policy's time, so a demo can replay a price day faster than real time.
+    """
+
+    store: FleetStore
+    site: str
+    prices: pd.Series
+    hashprice_usd_per_ph_day: float
+    device_of: DeviceOf
+    controller: Controller
+    pool_fee: float = 0.0
+    pue: float = 1.0
+    max_devices_per_step: int = 50
+    step_interval_s: float = 30.0
+    clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
+    actor: str = "curtailment"
+    #: machines that did not obey this hour: not asked again (nor stored again) until the next hour
+    _refused: dict[str, datetime] = field(default_factory=dict, repr=False)
+
+    async def step(self) -> CurtailStep:
+        now = self.clock()
+        try:
+            price = price_at(self.prices, now)
+        except FleetInputError as exc:
+            log.warning("curtailment idle: %s", exc)
+            return CurtailStep(None)
+        ended = await self._end_events(now, price)
+        started = await self._start_event(now, price)
+        return CurtailStep(price, started, ended)
+
+    async def _start_event(self, now: datetime, price: float) -> tuple[int, ...]:
+        hour = now.replace(minute=0, second=0, microsecond=0)
+        self._refused = {a: h for a, h in self._refused.items() if h == hour}
+        views = await asyncio.to_thread(self.store.views, self.site)
+        readings: dict[str, Telemetry] = {}
+        devices: list[Device] = []
+        for v in views:
+            if v.telemetry is None or v.device.last_outcome != PollOutcome.OK.value:
+                continue
+            if v.telemetry.state is not DeviceState.MINING or v.device.address in self._refused:
+                continue
+            try:
+                devices.append(await self.device_of(v.device.endpoint))
+            except DeviceError:
+                continue
+            readings[v.device.address] = v.telemetry
+        machines = machines_from(devices, readings)
+        plan = plan_curtailment(
+            machines,
+            price_usd_per_mwh=price,
+            hashprice_usd_per_ph_day=self.hashprice_usd_per_ph_day,
+            pool_fee=self.pool_fee,
+            pue=self.pue,
+        )
+        if not plan.curtail:
+            return ()
+        event = await execute_curtailment(
+            plan,
+            self.controller,
+            actor=self.actor,
+            mode=CurtailMode.SLEEP,
+            max_devices_per_step=self.max_devices_per_step,
+            step_interval_s=self.step_interval_s,
+            now=now,
+        )
+        self._refused.update((a, hour) for a in event.disobeyed)
+        if not event.curtailed and not event.disobeyed:
+            return ()
+        event_id = await asyncio.to_thread(self._insert, event, plan)
+        log.info("curtailed %d machines (%.1f kW) at %g USD/MWh", len(event.curtailed), event.shed_kw, price)
+        return (event_id,)
+
+    def _insert(self, event: CurtailEvent, plan: CurtailPlan) -> int:
+        site_id = self.store.ensure_site(self.site)
+        with self.store.engine.begin() as c:
+            return int(
+                c.execute(
+                    insert(curtail_events)
+                    .values(
+                        site_id=site_id,
+                        start_ms=to_ms(event.start_utc),
+                        end_ms=None if event.curtailed else to_ms(event.start_utc),
+                        mode=event.mode.value,
+                        machines=[_machine_row(m) for m in event.curtailed],
+                        disobeyed=list(event.disobeyed),
+                        shed_kw=event.shed_kw,
+                        hashrate_ths=event.hashrate_ths,
+                        price_usd_per_mwh=plan.price_usd_per_mwh,
+                        hashprice_usd_per_ph_day=plan.hashprice_usd_per_ph_day,
+                        energy_saved_kwh=None if event.curtailed else 0.0,
+                        cost_saved_usd=None if event.curtailed else 0.0,
+                        revenue_forgone_usd=None if event.curtailed else 0.0,
+                    )
+                    .returning(curtail_events.c.id)
+                ).scalar_one()
+            )
+
+    async def _end_events(self, now: datetime, price: float) -> tuple[int, ...]:
+        rows = await asyncio.to_thread(self._open_rows)
+        ended: list[int] = []
+        for row in rows:
+            machines = await self._machines_of(row)
+            if machines is None or now <= from_ms(row.start_ms):
+                continue  # a device cannot be resolved now: try again next cycle
+            still = plan_curtailment(
+                machines,
+                price_usd_per_mwh=price,
+                hashprice_usd_per_ph_day=self.hashprice_usd_per_ph_day,
+                pool_fee=self.pool_fee,
+                pue=self.pue,
+            )
+            if still.curtail:
+                continue
+            event = CurtailEvent(
+                from_ms(row.start_ms), tuple(machines), (), (), row.shed_kw, CurtailMode.SLEEP
+            )
+            woken = await resume(
+                event,
+                self.controller,
+                actor=self.actor,
+                max_devices_per_step=float(self.max_devices_per_step),
+                step_interval_s=self.step_interval_s,
+            )
+            if woken < len(machines):
+                log.warning("curtailment %d: %d of %d machines confirmed awake", row.id, woken, len(machines))
+            account = account_event(
+                event,
+                end_utc=now,
+                prices=self.prices,
+                hashprice_usd_per_ph_day=row.hashprice_usd_per_ph_day,
+                pool_fee=self.pool_fee,
+            )
+            await asyncio.to_thread(self._close, row.id, now, account)
+            log.info("curtailment %d over: %.2f kWh saved", row.id, account.energy_saved_kwh)
+            ended.append(row.id)
+        return tuple(ended)
+
+    async def _machines_of(self, row: Any) -> list[Machine] | None:
+        """The event's machines with the load they were shed at; None if one cannot be reached."""
+        machines: list[Machine] = []
+        for m in row.machines:
+            address = str(m["address"])
+            found = await asyncio.to_thread(self.store.find_device, address, site=self.site)
+            if found is None:
+                return None
+            try:
+                device = await self.device_of(found.endpoint)
+            except DeviceError:
+                return None
+            machines.append(
+                Machine(device, float(m["power_w"]), float(m["hashrate_ths"]), bool(m["power_estimated"]))
+            )
+        return machines
+
+    def _open_rows(self) -> list[Any]:
+        site_id = self.store.ensure_site(self.site)
+        with self.store.engine.connect() as c:
+            return list(
+                c.execute(
+                    select(curtail_events)
+                    .where(curtail_events.c.site_id == site_id, curtail_events.c.end_ms.is_(None))
+                    .order_by(curtail_events.c.id)
+                )
+            )
+
+    def _close(self, event_id: int, end: datetime, account: CurtailAccount) -> None:
+        with self.store.engine.begin() as c:
+            c.execute(
+                update(curtail_events)
+                .where(curtail_events.c.id == event_id)
+                .values(
+                    end_ms=to_ms(end),
+                    energy_saved_kwh=account.energy_saved_kwh,
+                    cost_saved_usd=account.cost_saved_usd,
+                    revenue_forgone_usd=account.revenue_forgone_usd,
+                )
+            )
+
+
+def _machine_row(m: Machine) -> dict[str, Any]:
+    return {
+        "address": m.address,
+        "power_w": m.power_w,
+        "hashrate_ths": m.hashrate_ths,
+        "power_estimated": m.power_estimated,
+    }

@@ -113,6 +113,10 @@ class NetworkDeviceLayer:
                 timeout_s=self.timeout_s,
             )
 
+    async def device(self, endpoint: Endpoint) -> Device:
+        """The live device behind an inventory endpoint (identified on first use)."""
+        return await self._device(endpoint)
+
     async def _device(self, endpoint: Endpoint) -> Device:
         device = self._devices.get(endpoint.address)
         if device is None:

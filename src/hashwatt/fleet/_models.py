@@ -28,6 +28,7 @@ __all__ = [
     "api_tokens",
     "audit_log",
     "commands",
+    "curtail_events",
     "devices",
     "metadata",
     "rollups",
@@ -266,4 +267,26 @@ api_tokens = Table(
     Column("role", String(16), nullable=False),
     Column("created_ms", BigInteger, nullable=False),
     Column("last_used_ms", BigInteger),
+)
+
+#: One curtailment: the machines put to sleep (or down-powered) with the measured power and
+#: hashrate they were shed at, and, once they are back, its energy and money [kWh, USD].
+curtail_events = Table(
+    "curtail_events",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("site_id", Integer, ForeignKey("sites.id"), nullable=False),
+    Column("start_ms", BigInteger, nullable=False),
+    Column("end_ms", BigInteger),
+    Column("mode", String(16), nullable=False),
+    Column("machines", JSON, nullable=False),
+    Column("disobeyed", JSON, nullable=False),
+    Column("shed_kw", Float, nullable=False),
+    Column("hashrate_ths", Float, nullable=False),
+    Column("price_usd_per_mwh", Float, nullable=False),
+    Column("hashprice_usd_per_ph_day", Float, nullable=False),
+    Column("energy_saved_kwh", Float),
+    Column("cost_saved_usd", Float),
+    Column("revenue_forgone_usd", Float),
+    Index(None, "site_id", "start_ms"),
 )

@@ -43,6 +43,7 @@ from hashwatt.fleet._alerts import acknowledge, list_alerts
 from hashwatt.fleet._audit import AuditEntry as _AuditEntry
 from hashwatt.fleet._audit import AuditLog
 from hashwatt.fleet._commands import ACTIONS, list_commands, submit_command
+from hashwatt.fleet._curtail import stored_curtail_events
 from hashwatt.fleet._rollup import series
 from hashwatt.fleet._store import FleetStore, from_ms, to_ms
 from hashwatt.fleet.errors import FleetError
@@ -354,13 +355,15 @@ def create_app(store: FleetStore, config: WebConfig | None = None) -> FastAPI:
         totals = _overview(site)
         if not replay:
             replay.append(replay_day_prices())
-        return energy_schedule(
+        schedule = energy_schedule(
             replay[0],
             hashrate_ths=totals["hashrate_ths"],
             power_w=totals["power_w"],
             network=network[0],
             now=dt.datetime.now(dt.UTC),
         )
+        schedule["curtailment"] = curtailment_report(store, site)
+        return schedule
 
     async def api_energy(request: Request, site: str | None = None) -> dict[str, Any]:
         return await asyncio.to_thread(_energy, site)
@@ -663,6 +666,22 @@ def energy_schedule(
         "price_now_usd_per_mwh": prices_usd_per_mwh[now_h],
         "curtailed_now": None if run is None else run[now_h] < 1.0,
         "next_event": next_event,
+    }
+
+
+def curtailment_report(store: FleetStore, site: str | None, *, limit: int = 50) -> dict[str, Any]:
+    """The newest curtailment events the agents carried out, and the totals of the closed ones."""
+    events = stored_curtail_events(store, site, limit=limit)
+    closed = [e for e in events if e.end_utc is not None]
+    return {
+        "events": [_jsonable(asdict(e)) for e in events],
+        "open": len(events) - len(closed),
+        "totals": {
+            "events": len(closed),
+            "energy_saved_kwh": sum(e.energy_saved_kwh or 0.0 for e in closed),
+            "cost_saved_usd": sum(e.cost_saved_usd or 0.0 for e in closed),
+            "revenue_forgone_usd": sum(e.revenue_forgone_usd or 0.0 for e in closed),
+        },
     }
 
 

@@ -10,19 +10,27 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import datetime as dt
 import secrets
 import tempfile
-from collections.abc import AsyncIterator
+import time
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pandas as pd
+
+from hashwatt.economics import NetworkState
 from hashwatt.fleet import Controller, Endpoint
 from hashwatt.fleet._agent import Agent, AgentConfig
 from hashwatt.fleet._alerts import AlertConfig, AlertThresholds
+from hashwatt.fleet._audit import AuditLog
+from hashwatt.fleet._curtail import CurtailPolicy
 from hashwatt.fleet._device_layer import NetworkDeviceLayer
 from hashwatt.fleet._store import FleetStore
 from hashwatt.twin import Clock, Fault, GroupSpec, Ports, SiteServer, SiteSpec, Twin, apply_fault, build_twins
 from hashwatt.twin import Firmware as TwinFirmware
+from hashwatt.web._app import replay_day_prices
 from hashwatt.web._users import Role, UserStore
 
 __all__ = ["DEMO_GROUPS", "DemoSite", "demo_site"]
@@ -36,6 +44,11 @@ DEMO_GROUPS = (
     ("Whatsminer M60S", "whatsminer-v3", 2),
 )
 DEADLINE_S = 3.0
+#: The demo replays the ERCOT price day fast: one replayed hour every 12 s, from hour 11, so the
+#: evening's scarcity prices put machines to sleep within seconds and the late-night fall wakes
+#: them about two minutes later.
+SECONDS_PER_REPLAYED_HOUR = 12.0
+REPLAY_START_HOUR = 11
 
 
 @dataclass
@@ -44,6 +57,7 @@ class DemoSite:
     server: SiteServer
     twins: list[Twin]
     agent: Agent
+    curtail: CurtailPolicy
     passwords: dict[str, str] = field(default_factory=dict)  # user -> password, for the banner only
     task: asyncio.Task[None] | None = None
     stop: asyncio.Event = field(default_factory=asyncio.Event)
@@ -61,6 +75,9 @@ async def demo_site(
     interval_s: float = 3.0,
     directory: Path | None = None,
     users: bool = True,
+    seconds_per_replayed_hour: float = SECONDS_PER_REPLAYED_HOUR,
+    replay_start_hour: int = REPLAY_START_HOUR,
+    curtail: bool = True,
 ) -> AsyncIterator[DemoSite]:
     """Start twins, store and agent; yield the running site; stop everything on exit."""
     with contextlib.ExitStack() as stack:
@@ -103,6 +120,22 @@ async def demo_site(
                 step_interval_s=0.0,
             )
             alerts = AlertConfig(AlertThresholds(fan_for_min=0.0, hashboard_for_min=0.0), {}, {})
+            policy = CurtailPolicy(
+                store,
+                SITE,
+                replayed_prices(dt.datetime.now(dt.UTC)),
+                NetworkState.latest().hashprice_usd_per_ph_day,
+                layer.device,
+                Controller(
+                    retries=1,
+                    confirm_timeout_s=20.0,
+                    confirm_interval_s=0.5,
+                    audit_sink=AuditLog(store.engine).record_sink,
+                ),
+                step_interval_s=0.0,
+                clock=replay_clock(replay_start_hour, seconds_per_replayed_hour),
+                actor="curtailment (demo)",
+            )
             agent = Agent(
                 store,
                 AgentConfig(
@@ -110,8 +143,9 @@ async def demo_site(
                 ),
                 poll=layer.poll,
                 execute=layer.execute,
+                curtail=policy.step if curtail else None,
             )
-            site = DemoSite(store, server, twins, agent)
+            site = DemoSite(store, server, twins, agent, policy)
             if users:
                 user_store = UserStore(store.engine)
                 for name, role in (
@@ -131,3 +165,19 @@ async def demo_site(
                     await asyncio.wait_for(site.task, timeout=30)
         finally:
             await server.close()
+
+
+def replayed_prices(now: dt.datetime, *, days: int = 30) -> pd.Series:
+    """The replayed day laid on ``days`` consecutive UTC days from today's midnight [USD/MWh]."""
+    day = replay_day_prices()
+    day0 = pd.Timestamp(now).tz_convert("UTC").normalize()
+    index = pd.date_range(day0, periods=len(day) * days, freq="h")
+    return pd.Series(day * days, index=index)
+
+
+def replay_clock(start_hour: int, seconds_per_hour: float) -> Callable[[], dt.datetime]:
+    """Replayed time: today's ``start_hour`` UTC now, then one hour every ``seconds_per_hour``."""
+    day0 = dt.datetime.now(dt.UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    start = day0 + dt.timedelta(hours=start_hour)
+    t0 = time.monotonic()
+    return lambda: start + dt.timedelta(hours=(time.monotonic() - t0) / seconds_per_hour)
