@@ -252,8 +252,8 @@ async def _phases(
     own0 = time.process_time()
     stop_at = loop.time() + seconds
     counts = await asyncio.gather(*(_saturating(info["port"], w, stop_at) for w in range(WORKERS)))
-    result["saturated_shares_per_s"] = sum(counts) / (time.perf_counter() - t0)
     wall_s = time.perf_counter() - t0
+    result["saturated_shares_per_s"] = sum(counts) / wall_s
     server_cpu_s = _cpu_s(info["pid"]) - cpu0
     result["saturated_server_cpu_us_per_share"] = 1e6 * server_cpu_s / max(sum(counts), 1)
     result["saturated_server_cpu_busy"] = server_cpu_s / wall_s
