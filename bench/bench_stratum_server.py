@@ -10,6 +10,12 @@ Every accepted share is committed to SQLite (WAL, synchronous=FULL) before its a
 Baseline, same run: the same server committing one share per transaction (no group commit).
 
     python bench/bench_stratum_server.py [--idle 10000] [--seconds 10]
+
+A/B against another checkout (its own interpreter, e.g. an older commit's venv): the same load,
+old and new servers alternating, reporting the server process's CPU seconds per accepted share
+(from /proc, so a shared machine's load does not count) beside shares/s:
+
+    python bench/bench_stratum_server.py --ab /work/wt-old/.venv/bin/python --pairs 4 --seconds 4
 """
 
 from __future__ import annotations
@@ -17,6 +23,8 @@ from __future__ import annotations
 import argparse
 import asyncio
 import collections
+import cProfile
+import dataclasses
 import json
 import os
 import resource
@@ -46,6 +54,12 @@ def _rss_kib(pid: int) -> int:
     return 0
 
 
+def _cpu_s(pid: int) -> float:
+    """User + system CPU seconds of a process so far (fields 14 and 15 of /proc/PID/stat) [s]."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
 def _percentile_ms(values: list[float], q: float) -> float:
     ordered = sorted(values)
     return 1000 * ordered[min(int(len(ordered) * q), len(ordered) - 1)] if ordered else float("nan")
@@ -61,7 +75,7 @@ def serve(db: str, max_batch: int) -> None:
     from hashwatt.stratum import PoolConfig, PoolServer, ShareLog, sqlite_url
 
     async def main() -> None:
-        config = PoolConfig(
+        wanted: dict[str, Any] = dict(
             start_difficulty=2.0**-40,  # target capped at 2**256-1: every unique header is a share
             min_difficulty=2.0**-40,
             vardiff=False,
@@ -76,14 +90,26 @@ def serve(db: str, max_batch: int) -> None:
             address_message_rate_per_s=1e9,
             address_message_burst=1e9,
         )
+        # An older checkout (--ab) may lack some limits: pass only the fields it knows.
+        known = {f.name for f in dataclasses.fields(PoolConfig)}
+        config = PoolConfig(**{k: v for k, v in wanted.items() if k in known})
         # No block in the run (a block makes a clean job and every later submit stale).
         source = DemoJobSource(refresh_s=3600, block_expected_hashes=2.0**64)
         server = PoolServer(source, ShareLog(sqlite_url(db)), config)
         await server.start("127.0.0.1", 0, backlog=4096)
         print(json.dumps({"port": server.port, "pid": os.getpid()}), flush=True)
         loop = asyncio.get_running_loop()
+        # BENCH_PROFILE_DIR: cProfile the server from start-up to the end of the saturated phase.
+        profile_dir = os.environ.get("BENCH_PROFILE_DIR")
+        profiler = cProfile.Profile() if profile_dir else None
+        if profiler is not None:
+            profiler.enable()
         while await loop.run_in_executor(None, sys.stdin.readline):
             server.ack_latency_s.clear()
+            if profiler is not None:
+                profiler.disable()
+                profiler.dump_stats(f"{profile_dir}/server-{os.getpid()}.prof")
+                profiler = None
         lat = list(server.ack_latency_s)
         final = {
             "accepted": server.counters["accepted"],
@@ -198,7 +224,9 @@ async def _paced(port: int, wid: int, rate_per_s: float, stop_at: float, latenci
     return accepted
 
 
-async def _phases(info: dict[str, int], seconds: float, idle: int, server_stdin: IO[str]) -> dict[str, Any]:
+async def _phases(
+    info: dict[str, int], seconds: float, idle: int, server_stdin: IO[str], *, paced_phase: bool = True
+) -> dict[str, Any]:
     result: dict[str, Any] = {}
     rss0 = _rss_kib(info["pid"])
     result["server_rss_start_mib"] = rss0 / 1024
@@ -220,9 +248,25 @@ async def _phases(info: dict[str, int], seconds: float, idle: int, server_stdin:
         result["memory_per_connection_kib"] = (rss1 - rss0) / max(ready["idle_connections"], 1)
     loop = asyncio.get_running_loop()
     t0 = time.perf_counter()
+    cpu0 = _cpu_s(info["pid"])
+    own0 = time.process_time()
     stop_at = loop.time() + seconds
     counts = await asyncio.gather(*(_saturating(info["port"], w, stop_at) for w in range(WORKERS)))
-    result["saturated_shares_per_s"] = sum(counts) / (time.perf_counter() - t0)
+    wall_s = time.perf_counter() - t0
+    result["saturated_shares_per_s"] = sum(counts) / wall_s
+    server_cpu_s = _cpu_s(info["pid"]) - cpu0
+    result["saturated_server_cpu_us_per_share"] = 1e6 * server_cpu_s / max(sum(counts), 1)
+    result["saturated_server_cpu_busy"] = server_cpu_s / wall_s
+    result["saturated_loadgen_cpu_us_per_share"] = 1e6 * (time.process_time() - own0) / max(sum(counts), 1)
+    if not paced_phase:
+        server_stdin.write("reset\n")  # (ends a BENCH_PROFILE_DIR profile)
+        server_stdin.flush()
+        result["server_rss_end_mib"] = _rss_kib(info["pid"]) / 1024
+        if holder is not None:
+            assert holder.stdin is not None
+            holder.stdin.close()
+            holder.wait(60)
+        return result
     server_stdin.write("reset\n")
     server_stdin.flush()
     await asyncio.sleep(0.3)
@@ -247,18 +291,20 @@ async def _phases(info: dict[str, int], seconds: float, idle: int, server_stdin:
     return result
 
 
-def run_case(max_batch: int, seconds: float, idle: int) -> dict[str, Any]:
+def run_case(
+    max_batch: int, seconds: float, idle: int, *, python: str = sys.executable, paced_phase: bool = True
+) -> dict[str, Any]:
     with tempfile.TemporaryDirectory() as tmp:
         db = str(Path(tmp) / "shares.db")
         proc = subprocess.Popen(
-            [sys.executable, __file__, "--serve", db, str(max_batch)],
+            [python, __file__, "--serve", db, str(max_batch)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             text=True,
         )
         assert proc.stdout is not None and proc.stdin is not None
         info = json.loads(proc.stdout.readline())
-        result = asyncio.run(_phases(info, seconds, idle, proc.stdin))
+        result = asyncio.run(_phases(info, seconds, idle, proc.stdin, paced_phase=paced_phase))
         proc.stdin.close()
         final = json.loads(proc.stdout.readline())
         proc.wait(60)
@@ -279,6 +325,33 @@ def _show(title: str, result: dict[str, Any]) -> None:
             print(f"  {key}: {value}")
 
 
+def ab(old_python: str, pairs: int, seconds: float, idle: int) -> None:
+    """Old and new servers alternating (order flipped each pair); CPU per share is the figure."""
+    rows: dict[str, list[tuple[float, float]]] = {"old": [], "new": []}
+    for i in range(pairs):
+        order = [("old", old_python), ("new", sys.executable)]
+        for name, python in order if i % 2 == 0 else order[::-1]:
+            load1 = os.getloadavg()[0]
+            r = run_case(2048, seconds, idle, python=python, paced_phase=False)
+            cpu, rate = r["saturated_server_cpu_us_per_share"], r["saturated_shares_per_s"]
+            rows[name].append((cpu, rate))
+            print(
+                f"pair {i + 1} {name}: server {cpu:6.1f} us CPU/share (busy {r['saturated_server_cpu_busy']:.0%}),"
+                f" load generator {r['saturated_loadgen_cpu_us_per_share']:6.1f} us/share,"
+                f" {rate:7,.0f} shares/s, load average {load1:.2f}",
+                flush=True,
+            )
+    for name, values in rows.items():
+        cpus = sorted(c for c, _ in values)
+        print(
+            f"{name}: median {cpus[len(cpus) // 2]:.1f} us CPU/share (min {cpus[0]:.1f}, max {cpus[-1]:.1f})"
+        )
+    ratios = sorted(n[0] / o[0] for o, n in zip(rows["old"], rows["new"], strict=True))
+    print(
+        f"new/old CPU per share, per pair: {', '.join(f'{r:.2f}' for r in ratios)}; median {ratios[len(ratios) // 2]:.2f}"
+    )
+
+
 def main() -> None:
     if len(sys.argv) > 1 and sys.argv[1] == "--serve":
         serve(sys.argv[2], int(sys.argv[3]))
@@ -289,9 +362,14 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--idle", type=int, default=10_000)
     parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--ab", metavar="PYTHON", help="interleave with the server run by this interpreter")
+    parser.add_argument("--pairs", type=int, default=4)
     args = parser.parse_args()
     _raise_fd_limit()
     print(f"machine: {os.cpu_count()} CPUs, Python {sys.version.split()[0]}")
+    if args.ab:
+        ab(args.ab, args.pairs, args.seconds, args.idle)
+        return
     main_case = run_case(2048, args.seconds, args.idle)
     _show("hashwatt pool server (group commit):", main_case)
     base = run_case(1, min(args.seconds, 5.0), 0)

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
-from hashwatt.chain import HASHES_PER_DIFFICULTY
+from hashwatt.chain import HASHES_PER_DIFFICULTY, hash_to_hex
+from hashwatt.miner.demo import DemoJobSource
 from hashwatt.stratum import HashrateMeter, JobBook, VarDiff
-from hashwatt.work import Job
+from hashwatt.stratum._codec import Submit, rolled_version
+from hashwatt.stratum._shares import Accepted, validate_share
+from hashwatt.work import Job, Solution, solution_hash
 
 
 def _vardiff(**kw: float) -> VarDiff:
@@ -76,3 +81,26 @@ def test_job_book_stale_after_clean_jobs_and_bounded() -> None:
     assert book.get("a") is None and book.get("d") is not None
     assert book.latest is not None and book.latest.job_id == "d"
     assert book.mark_seen("d", b"h" * 32) and not book.mark_seen("d", b"h" * 32)
+
+
+def test_share_hash_is_the_solution_hash_of_the_miners_view() -> None:
+    """The share path hashes the header bytes directly: the same hash as ``work.solution_hash``."""
+    job = DemoJobSource(block_expected_hashes=2.0**64).make_job(clean_jobs=True)
+    book = JobBook()
+    book.add(job)
+    en1, mask = b"\x00\x00\x00\x07", 0x1FFFE000
+    view = dataclasses.replace(job, extranonce1=en1, version_mask=mask)
+    views: dict[tuple[str, bytes, int], tuple[Job, int]] = {}
+    for nonce, bits in [(0, None), (0xFFFFFFFF, 0x00006000), (12345, 0x1FFFE000)]:
+        submit = Submit("w.1", job.job_id, b"\x01\x02\x03\x04", job.ntime + 5, nonce, bits)
+        outcome = validate_share(
+            book, submit, user="w", extranonce1=en1, version_mask=mask,
+            share_target=2**256 - 1, now_unix_s=float(job.ntime), views=views,
+        )  # fmt: skip
+        assert isinstance(outcome, Accepted)
+        version = rolled_version(job.version, bits, mask)
+        expected = solution_hash(view, Solution(job.job_id, submit.extranonce2, submit.ntime, nonce, version))
+        assert outcome.digest == expected
+        assert outcome.record.share_hash_hex == hash_to_hex(expected)
+        assert outcome.block is None  # the demo's block target is out of reach of three nonces
+    assert list(views.values()) == [(view, view.block_target)]  # one view per connection, reused

@@ -238,7 +238,7 @@ class ServerSession:
         )
         self.sent_difficulty: float | None = None
         self.job_targets: dict[str, int] = {}
-        self.job_views: dict[tuple[str, bytes, int], Job] = {}
+        self.job_views: dict[tuple[str, bytes, int], tuple[Job, int]] = {}
         self.violations = 0
         self.rejects_in_row = 0
         #: Accepted work since connecting [difficulty-1 shares].

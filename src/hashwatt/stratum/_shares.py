@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import struct
 from collections import OrderedDict, deque
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -16,10 +17,12 @@ from hashwatt.errors import HashwattError
 from hashwatt.stratum._codec import Submit, notify_params, rolled_version
 from hashwatt.stratum._wire import encode_request
 from hashwatt.stratum.errors import ErrorCode
-from hashwatt.work import Job, Solution, assemble_block, assemble_header
+from hashwatt.work import Job, Solution, assemble_block, header_prefix
 
 #: How far ntime may run ahead of the job's ntime (Core rejects blocks > 2 h in the future) [s].
 NTIME_MAX_AHEAD_S = 7200
+
+_NONCE = struct.Struct("<I")
 
 
 @dataclass(frozen=True, slots=True)
@@ -148,7 +151,7 @@ def validate_share(
     version_mask: int,
     share_target: int,
     now_unix_s: float,
-    views: dict[tuple[str, bytes, int], Job] | None = None,
+    views: dict[tuple[str, bytes, int], tuple[Job, int]] | None = None,
 ) -> Accepted | Rejected:
     """Check one ``mining.submit`` against the pool's jobs; the order follows the cheap checks first.
 
@@ -156,8 +159,8 @@ def validate_share(
     share target -> not a duplicate (by header hash, across every live job) -> and, if it
     meets the block target, assemble the block. Difficulty comes before the duplicate check
     so that shares without work never enter the duplicate set. ``views`` caches the
-    connection's copy of each template (its extranonce1 and mask spliced in) so a miner's
-    shares do not rebuild it every time.
+    connection's copy of each template (its extranonce1 and mask spliced in, with its block
+    target) so a miner's shares do not rebuild it every time.
     """
     job = book.get(submit.job_id)
     if job is None:
@@ -174,25 +177,28 @@ def validate_share(
             return Rejected(ErrorCode.OTHER, "Invalid version bits (outside the negotiated mask)")
     version = rolled_version(job.version, submit.version_bits, version_mask)
     view_key = (submit.job_id, extranonce1, version_mask)
-    conn_job = views.get(view_key) if views is not None else None
-    if conn_job is None or conn_job.prev_hash != job.prev_hash or conn_job.coinb1 != job.coinb1:
+    view = views.get(view_key) if views is not None else None
+    if view is None or view[0].prev_hash != job.prev_hash or view[0].coinb1 != job.coinb1:
         conn_job = dataclasses.replace(job, extranonce1=extranonce1, version_mask=version_mask)
+        view = (conn_job, conn_job.block_target)  # (the target is decoded from bits on each read)
         if views is not None:
             if len(views) >= 16:
                 views.pop(next(iter(views)))
-            views[view_key] = conn_job
-    solution = Solution(submit.job_id, submit.extranonce2, submit.ntime, submit.nonce, version)
+            views[view_key] = view
+    conn_job, block_target = view
     try:
-        header = assemble_header(conn_job, solution)
+        # The 80 header bytes hashed as they are: a BlockHeader (parsed, range-checked and
+        # packed again) is built only for a block, not for every share.
+        header = header_prefix(conn_job, submit.extranonce2, version=version, ntime=submit.ntime)
     except HashwattError as exc:
         return Rejected(ErrorCode.OTHER, f"invalid share: {exc}")
-    digest = sha256d(header.to_bytes())
+    digest = sha256d(header + _NONCE.pack(submit.nonce))
     value = int.from_bytes(digest, "little")
     if value > share_target:
         return Rejected(ErrorCode.LOW_DIFFICULTY, "Low difficulty share")
     if not book.mark_seen(submit.job_id, digest):
         return Rejected(ErrorCode.DUPLICATE_SHARE, "Duplicate share")
-    is_block = value <= conn_job.block_target
+    is_block = value <= block_target
     record = ShareRecord(
         time_unix_s=now_unix_s,
         user=user,
@@ -208,7 +214,10 @@ def validate_share(
         is_block=is_block,
         height=job.height,
     )
-    block = assemble_block(conn_job, solution) if is_block else None
+    block = None
+    if is_block:
+        solution = Solution(submit.job_id, submit.extranonce2, submit.ntime, submit.nonce, version)
+        block = assemble_block(conn_job, solution)
     return Accepted(record, block, digest)
 
 
