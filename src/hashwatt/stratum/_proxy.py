@@ -45,6 +45,9 @@ from hashwatt.work import BlockResult, Job, Solution
 if TYPE_CHECKING:
     from hashwatt.stratum._server import StratumServerProtocol
 
+#: How long a connect to an upstream may take [s].
+CONNECT_TIMEOUT_S = 10.0
+
 log = logging.getLogger("hashwatt.stratum.proxy")
 
 
@@ -157,9 +160,11 @@ class UpstreamLink:
         failures = 0
         while True:
             try:
-                reader, writer = await asyncio.wait_for(
-                    asyncio.open_connection(self.upstream.host, self.upstream.port), 10.0
-                )
+                # asyncio.timeout, not wait_for: on Python 3.11 wait_for can swallow a
+                # cancellation that races with the connect completing, and stop() then waits
+                # on a link that reconnects forever.
+                async with asyncio.timeout(CONNECT_TIMEOUT_S):
+                    reader, writer = await asyncio.open_connection(self.upstream.host, self.upstream.port)
             except (OSError, TimeoutError) as exc:
                 failures += 1
                 log.warning("upstream %s unreachable: %s", self.upstream, exc)
@@ -375,10 +380,14 @@ class UpstreamSource:
                 await self._rebalancer
             self._rebalancer = None
         for link in self.links:
-            if link.task is not None:
-                link.task.cancel()
+            task = link.task
+            if task is not None:
+                # Cancel until it is done: a cancellation lost in a race must not hang close().
+                while not task.done():
+                    task.cancel()
+                    await asyncio.wait({task}, timeout=1.0)
                 with contextlib.suppress(asyncio.CancelledError):
-                    await link.task
+                    task.result()
                 link.task = None
 
     async def submit_block(self, block: Block, job: Job) -> BlockResult:
