@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from tests._support.replay import replay  # noqa: F401  (the live adapter tests' fixture, shared by tests/economics and tests/cli)
+
 DATA_DIR = Path(__file__).parent / "data"
 
 

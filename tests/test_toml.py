@@ -7,7 +7,6 @@ from pathlib import Path
 import pytest
 
 from hashwatt._toml import read_toml
-from hashwatt.cli.main import main
 from hashwatt.errors import InputError
 
 
@@ -27,12 +26,3 @@ def test_read_toml_errors(tmp_path: Path) -> None:
     binary.write_bytes(b"\xff\xfe\x00bad")
     with pytest.raises(InputError, match="cannot read sites file"):
         read_toml(binary, what="sites file", error=InputError)
-
-
-@pytest.mark.parametrize("args", [["sites", "compare"], ["plan"]])
-def test_cli_directory_instead_of_file(
-    tmp_path: Path, capsys: pytest.CaptureFixture[str], args: list[str]
-) -> None:
-    assert main([*args, str(tmp_path)]) == 2
-    err = capsys.readouterr().err
-    assert "not found" in err and "Traceback" not in err

@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import threading
-from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
@@ -14,55 +11,7 @@ from hashwatt.data import find_miner, network_snapshot
 from hashwatt.data.live import LiveDataError, MempoolSpaceSource, live_snapshot
 from hashwatt.economics import NetworkState, profit
 from hashwatt.errors import InputError
-
-FIXTURES = Path(__file__).resolve().parent.parent / "data" / "economics" / "mempool_api"
-ROUTES = {
-    "/api/blocks/tip/height": "blocks_tip_height.txt",
-    "/api/v1/mining/hashrate/3d": "v1_mining_hashrate_3d.json",
-    "/api/v1/mining/blocks/fees/24h": "v1_mining_blocks_fees_24h.json",
-    "/api/v1/prices": "v1_prices.json",
-}
-
-
-class Replay:
-    """A loopback HTTP server replaying recorded bodies; counts hits per path."""
-
-    def __init__(self) -> None:
-        self.bodies = {path: (FIXTURES / name).read_bytes() for path, name in ROUTES.items()}
-        self.hits: dict[str, int] = {}
-        replay = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:
-                replay.hits[self.path] = replay.hits.get(self.path, 0) + 1
-                body = replay.bodies.get(self.path)
-                if body is None:
-                    self.send_error(404)
-                    return
-                self.send_response(200)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args: object) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
-
-    def close(self) -> None:
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join()
-
-
-@pytest.fixture
-def replay() -> Iterator[Replay]:
-    r = Replay()
-    yield r
-    r.close()
+from tests._support.replay import Replay
 
 
 def test_live_snapshot_from_replayed_api(replay: Replay, tmp_path: Path) -> None:
@@ -112,18 +61,3 @@ def test_bad_responses_are_typed_errors(replay: Replay, tmp_path: Path) -> None:
         MempoolSpaceSource(replay.url, max_bytes=1000).fees_btc_per_block()
     with pytest.raises(InputError):
         MempoolSpaceSource("ftp://example.org")
-
-
-def test_cli_profit_live(replay: Replay, tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    import json
-
-    from hashwatt.cli.main import main
-
-    code = main(["profit", "s21 xp", "--live-url", replay.url, "--cache-dir", str(tmp_path), "--json"])
-    out, err = capsys.readouterr()
-    assert code == 0, err
-    data = json.loads(out)
-    assert data["snapshot_source"] == "live" and data["height"] == 894_803
-    assert replay.hits["/api/v1/prices"] == 1
-    code = main(["profit", "s21 xp", "--live-url", replay.url, "--date", "2024-01-01"])
-    assert code == 2 and "exclude" in capsys.readouterr().err
