@@ -157,3 +157,11 @@ def test_unusable_database_urls_never_show_the_password(capsys: pytest.CaptureFi
         assert code == 2, (out, err)
         assert SECRET not in out + err and "Traceback" not in err
         assert len(err.strip().splitlines()) == 1 and err.startswith("error:")
+
+
+def test_agent_for_a_site_with_no_devices_says_so(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    url = f"sqlite:///{tmp_path / 'fleet.db'}"
+    _seed(url)
+    code, _, err = run(capsys, "fleet", "agent", "--site", "nowhere", "--db", url, "--once")
+    assert code == 0
+    assert "warning: site 'nowhere' has no devices" in err and "--site nowhere" in err

@@ -626,6 +626,15 @@ def _agent_loop(
 
         hashprice = NetworkState.latest().hashprice_usd_per_ph_day
     with _open(db) as store:
+        if not store.endpoints(site):
+            known = ", ".join(store.site_names()) or "none"
+            err_console.print(
+                f"warning: site {site!r} has no devices in the inventory (sites: {known}); "
+                f"add them with hashwatt fleet scan RANGE --site {site}",
+                markup=False,
+                highlight=False,
+                soft_wrap=True,
+            )
         layer = NetworkDeviceLayer(store, site, deadline_s=min(10.0, interval_s / 2))
         policy = None
         if prices is not None and hashprice is not None:
