@@ -1,4 +1,4 @@
-"""SHA-256d proof of work: one ``scan`` interface, several hash backends.
+"""Proof of work: one ``scan`` interface, several hash backends (SHA-256d; scrypt in ``scan_scrypt``).
 
 ``scan(header76, nonce_start, count, target)`` returns the nonces whose block hash meets the
 target; ``available_backends()`` lists what runs here. The search engine that rolls nonce,
@@ -27,6 +27,7 @@ from hashwatt.pow._scan import (
     resolve_backend,
     scan,
 )
+from hashwatt.pow._scrypt import SCRYPT_BACKEND_NAMES, resolve_scrypt_backend, scan_scrypt, scrypt_hash_value
 from hashwatt.pow.errors import BackendUnavailable, KernelError, PowError, PowInputError
 
 __all__ = [
@@ -37,6 +38,7 @@ __all__ = [
     "HEADER_PREFIX_SIZE",
     "MAX_TARGET",
     "NONCE_SPACE",
+    "SCRYPT_BACKEND_NAMES",
     "Backend",
     "BackendStatus",
     "BackendUnavailable",
@@ -49,6 +51,9 @@ __all__ = [
     "default_batch_nonces",
     "hash_value",
     "resolve_backend",
+    "resolve_scrypt_backend",
     "scan",
+    "scan_scrypt",
+    "scrypt_hash_value",
     "sha256d_header",
 ]
