@@ -19,6 +19,7 @@ import typer
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
 
+from hashwatt.cli import coins as coins_cli
 from hashwatt.cli._output import (
     JSON_OPTION,
     WIDE_OPTION,
@@ -331,11 +332,25 @@ def profit_cmd(
     cache_dir: Annotated[
         Path | None, typer.Option("--cache-dir", help="Disk cache for --live-url responses.")
     ] = None,
+    coin: coins_cli.COIN = None,
+    rank: coins_cli.RANK = False,
+    coin_data: coins_cli.COIN_DATA = None,
+    coin_difficulty: coins_cli.COIN_DIFFICULTY = None,
+    coin_price: coins_cli.COIN_PRICE = None,
+    coin_reward: coins_cli.COIN_REWARD = None,
+    hashrate: coins_cli.HASHRATE = None,
+    wide: WIDE_OPTION = False,
     json_output: JSON_OPTION = False,
 ) -> None:
-    """Daily revenue, costs, profit and break-evens of MODEL at today's (snapshot) network."""
-    miner, note = _miner(model, catalog, hashrate_ths, power_w)
+    """Daily revenue, costs, profit and break-evens of MODEL at today's (snapshot) network.
+
+    --coin prices another coin or a merged set (ltc+doge); --rank lists what MODEL should mine.
+    """
     costs = _costs(power_price, hosting, all_in, pue, uptime, pool_fee, scheme, market, tou)
+    if coins_cli.wants_coins(coin, rank):
+        coins_cli.run(locals())
+        return
+    miner, note = _miner(model, catalog, hashrate_ths, power_w)
     base = None
     if live_url is not None:
         if date is not None:

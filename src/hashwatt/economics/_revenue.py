@@ -38,13 +38,17 @@ def _check_difficulty(difficulty: float | npt.NDArray[np.float64]) -> None:
         raise EconomicsInputError("difficulty must be positive and finite")
 
 
-def expected_blocks_per_day(hashrate_ths: F, difficulty: F) -> F:
+def expected_blocks_per_day(
+    hashrate_ths: F, difficulty: F, *, hashes_per_difficulty: float = HASHES_PER_DIFFICULTY
+) -> F:
     """Expected blocks a hashrate [TH/s] finds per day at ``difficulty`` [blocks/day].
 
-    ``86,400 * hashrate_ths * 1e12 / (difficulty * 2**32)``.
+    ``86,400 * hashrate_ths * 1e12 / (difficulty * hashes_per_difficulty)``; the expected hashes
+    per unit of difficulty are 2**32 on Bitcoin and every chain with its difficulty-1 convention
+    (LTC, DOGE, BCH, DASH), other values for other coins (:mod:`hashwatt.economics._coins`).
     """
     _check_difficulty(difficulty)
-    return SECONDS_PER_DAY * (hashrate_ths * _H_PER_TH) / (difficulty * HASHES_PER_DIFFICULTY)
+    return SECONDS_PER_DAY * (hashrate_ths * _H_PER_TH) / (difficulty * hashes_per_difficulty)
 
 
 def btc_per_day(hashrate_ths: F, difficulty: F, reward_btc_per_block: F) -> F:

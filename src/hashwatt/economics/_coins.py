@@ -1,0 +1,667 @@
+"""Economics for every proof-of-work coin: network state per coin, merged mining, and the ranking
+of what a given machine should mine (WhatToMine's question).
+
+Notes
+-----
+A hashrate ``h`` [H/s] finds blocks of a coin at difficulty ``D`` as a Poisson process of rate
+``h / (D W)`` per second, ``W`` the coin's expected hashes per unit of difficulty (the same
+closed form as Bitcoin's, :func:`hashwatt.economics.expected_blocks_per_day`):
+
+* ``W = 2**32`` where difficulty follows Bitcoin's ``getdifficulty`` convention (difficulty 1 =
+  target 0x1d00ffff): BTC, BCH, LTC, DOGE, DASH (and RVN, unverified). For the Scrypt coins this
+  holds for the *network* difficulty: LTC's genesis bits 0x1e0ffff0 are difficulty 0.000244 =
+  0xffff / (0x0ffff0 x 256), and 2**256 / target = D x 2**32 on the real headers (tested). The
+  factor 65,536 of Scrypt miners belongs to *pool share* difficulty only (cpuminer's Stratum
+  convention, share difficulty 1 = 2**16 hashes): ``2**32 x 65,536 / 65,536 = 2**32``.
+* ``W = 1`` where difficulty is the expected hashes per block: ETH, ETC, XMR, ERG.
+* ``W = 2**13 = 8192`` for ZEC (Equihash solutions; powLimit 2**243).
+
+Revenue [coin/day] = ``86,400 h / (D W) x u (1 - f) x (s + k fees)``: ``u`` uptime, ``f`` pool
+fee, ``k`` the scheme's share of fees (PPS: 0), ``s`` the subsidy *miners* receive per block
+(ZEC 80 % of issuance, DASH 50 % of the issuance between superblocks; see :data:`COIN_SPECS`).
+Merged mining (AuxPoW): the same hashes earn the parent and every child chain in full, so the
+revenue of ``LTC+DOGE`` is the sum over the coins. Costs, break-evens and payback are the
+Bitcoin engine's (:class:`CostModel`, :class:`Capex`).
+
+The shipped coin data end on 2020-07-27 (Coin Metrics; ETH's proof of work on 2022-09-14). Given
+values (:class:`CoinOverrides`) date the state today; for coins with consensus parameters
+(BTC, LTC, DOGE) the subsidy then follows the schedule at the height projected at the target
+block interval.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import datetime as dt
+import json
+import math
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import pandas as pd
+import pydantic
+
+from hashwatt._toml import read_toml
+from hashwatt.chain import BTC, COIN, DOGE, HASHES_PER_DIFFICULTY, LTC, SECONDS_PER_DAY, ChainParams
+from hashwatt.data import AsOf, DatedInput, DateOutOfRangeError, utc_today
+from hashwatt.data.coins import (
+    COIN_HISTORY_FILES,
+    ETH_LAST_POW_BLOCK,
+    ETH_MERGE_DATE,
+    AlgoMachine,
+    AlgoRate,
+    MiningAlgorithm,
+    coin_daily_history,
+)
+from hashwatt.economics._costs import CostModel
+from hashwatt.economics._finance import Capex
+from hashwatt.economics._overrides import parse_difficulty
+from hashwatt.economics._profit import NetworkState
+from hashwatt.economics._reports import simple_payback_days
+from hashwatt.economics._revenue import expected_blocks_per_day
+from hashwatt.economics.errors import EconomicsInputError
+
+__all__ = [
+    "COIN_SPECS",
+    "CoinOverrides",
+    "CoinProfitResult",
+    "CoinRevenue",
+    "CoinSpec",
+    "CoinState",
+    "coin_profit",
+    "coin_spec",
+    "coin_state",
+    "load_coin_data",
+    "parse_coin_set",
+    "rank_coins",
+]
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class CoinSpec:
+    """What the economics need to know about a coin.
+
+    ``hashes_per_difficulty``: expected hashes per unit of difficulty [H]; ``block_interval_s``:
+    target block time [s] (ETH/ETC: the typical ~13 s, their difficulty has no fixed target);
+    ``miner_share``: share of the shipped daily issuance that reaches miners [-]; ``chain``: the
+    consensus parameters where hashwatt has them (their subsidy schedule is then used);
+    ``pow_ended``: the day proof of work stopped (the ranking never offers the coin).
+    """
+
+    ticker: str
+    name: str
+    algorithm: MiningAlgorithm
+    hashes_per_difficulty: float
+    block_interval_s: float
+    miner_share: float = 1.0
+    chain: ChainParams | None = None
+    pow_ended: dt.date | None = None
+    note: str = ""
+
+    @property
+    def has_history(self) -> bool:
+        return self.ticker.lower() in COIN_HISTORY_FILES or self.chain is BTC
+
+    @property
+    def merged_mining_child(self) -> bool:
+        """True when the coin accepts AuxPoW, i.e. can be merge-mined under a parent chain."""
+        return self.chain is not None and self.chain.auxpow is not None
+
+
+def _spec(
+    ticker: str, name: str, algorithm: MiningAlgorithm, w: float, interval: float, **kw: object
+) -> CoinSpec:
+    return CoinSpec(ticker, name, algorithm, w, interval, **kw)  # type: ignore[arg-type]
+
+
+_A = MiningAlgorithm
+#: Every coin the economics know, by lower-case ticker.
+COIN_SPECS: dict[str, CoinSpec] = {
+    s.ticker.lower(): s
+    for s in (
+        _spec("BTC", "bitcoin", _A.SHA256D, HASHES_PER_DIFFICULTY, BTC.target_block_interval_s, chain=BTC),
+        _spec("BCH", "bitcoin cash", _A.SHA256D, HASHES_PER_DIFFICULTY, 600),
+        _spec("LTC", "litecoin", _A.SCRYPT, HASHES_PER_DIFFICULTY, LTC.target_block_interval_s, chain=LTC),
+        _spec("DOGE", "dogecoin", _A.SCRYPT, HASHES_PER_DIFFICULTY, DOGE.target_block_interval_s, chain=DOGE),
+        _spec(
+            "DASH",
+            "dash",
+            _A.X11,
+            HASHES_PER_DIFFICULTY,
+            150,
+            miner_share=0.5,
+            note="miner share 45 % of the subsidy (masternodes 45 %, treasury 10 % at superblocks), "
+            "so half the issuance between superblocks; not verified against Dash Core",
+        ),
+        _spec("ETC", "ethereum classic", _A.ETCHASH, 1.0, 13),
+        _spec(
+            "ETH",
+            "ethereum (proof of work)",
+            _A.ETHASH,
+            1.0,
+            13,
+            pow_ended=ETH_MERGE_DATE,
+            note=f"proof of work ended at block {ETH_LAST_POW_BLOCK:,} on {ETH_MERGE_DATE} (the Merge); "
+            "history kept for backtests",
+        ),
+        _spec("XMR", "monero", _A.RANDOMX, 1.0, 120),
+        _spec(
+            "ZEC",
+            "zcash",
+            _A.EQUIHASH,
+            8192.0,
+            75,
+            miner_share=0.8,
+            note="miners get 80 % (funding streams 20 %)",
+        ),
+        _spec(
+            "RVN",
+            "ravencoin",
+            _A.KAWPOW,
+            HASHES_PER_DIFFICULTY,
+            60,
+            note="no shipped network data; difficulty taken as Bitcoin's convention (unverified)",
+        ),
+        _spec("ERG", "ergo", _A.AUTOLYKOS2, 1.0, 120, note="no shipped network data"),
+    )
+}
+
+
+def coin_spec(ticker: str) -> CoinSpec:
+    """A coin by ticker or name, any case."""
+    key = ticker.strip().lower()
+    spec = COIN_SPECS.get(key) or next((s for s in COIN_SPECS.values() if s.name == key), None)
+    if spec is None:
+        raise EconomicsInputError(f"unknown coin {ticker!r} (one of {', '.join(COIN_SPECS)})")
+    return spec
+
+
+def parse_coin_set(text: str) -> tuple[CoinSpec, ...]:
+    """``"ltc"`` or a merged-mining set ``"ltc+doge"``: one algorithm, at most one non-AuxPoW parent."""
+    specs = tuple(coin_spec(part) for part in text.split("+") if part.strip())
+    if not specs:
+        raise EconomicsInputError("--coin needs a coin, e.g. ltc or ltc+doge")
+    if len({s.ticker for s in specs}) != len(specs):
+        raise EconomicsInputError(f"{text!r} names a coin twice")
+    if len(specs) > 1:
+        algorithms = {s.algorithm for s in specs}
+        if len(algorithms) > 1:
+            raise EconomicsInputError(
+                f"{text!r} mixes algorithms ({', '.join(sorted(algorithms))}): merged mining shares one hash"
+            )
+        parents = [s.ticker for s in specs if not s.merged_mining_child]
+        if len(parents) > 1:
+            raise EconomicsInputError(
+                f"{' and '.join(parents)} cannot be merge-mined together: only AuxPoW chains (DOGE) ride on a parent"
+            )
+    return specs
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class CoinState:
+    """One coin's network inputs: difficulty (its own convention), miners' subsidy and mean fees
+    [coin/block], price [USD/coin], the day and (where known) the height."""
+
+    ticker: str
+    date: dt.date | None
+    height: int | None
+    difficulty: float
+    subsidy_coin_per_block: float
+    fees_coin_per_block: float
+    price_usd_per_coin: float
+    as_of: AsOf | None = None
+
+    def __post_init__(self) -> None:
+        if not (math.isfinite(self.difficulty) and self.difficulty > 0):
+            raise EconomicsInputError(f"{self.ticker}: difficulty must be positive, got {self.difficulty}")
+        for name in ("subsidy_coin_per_block", "fees_coin_per_block", "price_usd_per_coin"):
+            value = getattr(self, name)
+            if not (math.isfinite(value) and value >= 0):
+                raise EconomicsInputError(f"{self.ticker}: {name} must be >= 0 and known, got {value}")
+
+
+class CoinOverrides(pydantic.BaseModel):
+    """Today's values for one coin (all optional); a ``--coin-data`` file holds one table per coin."""
+
+    model_config = pydantic.ConfigDict(extra="forbid", frozen=True)
+
+    difficulty: float | None = None
+    price_usd_per_coin: float | None = None
+    subsidy_coin_per_block: float | None = None
+    fees_coin_per_block: float | None = None
+
+    @pydantic.field_validator("difficulty", mode="before")
+    @classmethod
+    def _difficulty(cls, value: object) -> float | None:
+        return None if value is None else parse_difficulty(value)  # type: ignore[arg-type]
+
+    @pydantic.field_validator("price_usd_per_coin", "subsidy_coin_per_block", "fees_coin_per_block")
+    @classmethod
+    def _non_negative(cls, value: float | None) -> float | None:
+        if value is not None and not (math.isfinite(value) and 0 <= value <= 1e12):
+            raise ValueError(f"must be a finite number >= 0, got {value!r}")
+        return value
+
+    @classmethod
+    def validated(cls, doc: Mapping[str, object], *, source: str) -> CoinOverrides:
+        """The values of ``doc``, or one :class:`EconomicsInputError` naming ``source`` and the field."""
+        try:
+            return cls.model_validate(doc)
+        except pydantic.ValidationError as exc:
+            first = exc.errors()[0]
+            where = ".".join(str(p) for p in first["loc"]) or "table"
+            msg = str(first["msg"]).removeprefix("Value error, ")
+            raise EconomicsInputError(f"{source}: {where}: {msg}") from exc
+
+    @property
+    def empty(self) -> bool:
+        return not self.model_dump(exclude_none=True)
+
+    def merged(self, other: CoinOverrides) -> CoinOverrides:
+        """These values with ``other``'s given ones on top (flags over a file)."""
+        return CoinOverrides.model_validate(
+            self.model_dump(exclude_none=True) | other.model_dump(exclude_none=True)
+        )
+
+
+def load_coin_data(path: str | Path) -> dict[str, CoinOverrides]:
+    """A TOML or JSON file of today's values, one table per coin (``[ltc]``, ``[doge]``)."""
+    path = Path(path)
+    if path.suffix.lower() == ".json":
+        try:
+            doc = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError as exc:
+            raise EconomicsInputError(f"coin data file not found: {path}") from exc
+        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise EconomicsInputError(f"{path}: not valid JSON ({exc})") from exc
+    else:
+        doc = read_toml(path, what="coin data file", error=EconomicsInputError)
+    if not isinstance(doc, dict):
+        raise EconomicsInputError(f"{path}: expected one table per coin, e.g. [ltc]")
+    out: dict[str, CoinOverrides] = {}
+    for key, table in doc.items():
+        spec = coin_spec(str(key))
+        if not isinstance(table, dict):
+            raise EconomicsInputError(f"{path}: [{key}] must be a table of values")
+        out[spec.ticker.lower()] = CoinOverrides.validated(table, source=f"{path}: [{key}]")
+    return out
+
+
+def _btc_state(day: dt.date | None) -> CoinState:
+    net = NetworkState.latest() if day is None else NetworkState.on(day)
+    return CoinState(
+        ticker="BTC",
+        date=net.date,
+        height=net.height,
+        difficulty=net.difficulty,
+        subsidy_coin_per_block=net.subsidy_btc_per_block,
+        fees_coin_per_block=net.fees_btc_per_block,
+        price_usd_per_coin=net.price_usd,
+        as_of=net.as_of,
+    )
+
+
+def _shipped_state(spec: CoinSpec, day: dt.date | None) -> CoinState:
+    if spec.chain is BTC:
+        return _btc_state(day)
+    if not spec.has_history:
+        raise EconomicsInputError(
+            f"no shipped network data for {spec.ticker}: give its difficulty, price and subsidy (--coin-data)"
+        )
+    hist = coin_daily_history(spec.ticker)
+    first, last = hist.index[0].date(), hist.index[-1].date()
+    if day is None:
+        row, date = hist.iloc[-1], last
+    else:
+        if not first <= day <= last:
+            raise DateOutOfRangeError(f"{spec.ticker} history covers {first} to {last}, not {day}")
+        pos = int(hist.index.get_indexer(pd.DatetimeIndex([pd.Timestamp(day)]))[0])
+        if pos < 0:
+            raise DateOutOfRangeError(f"{spec.ticker} history has no row for {day}")
+        row, date = hist.iloc[pos], day
+    blocks = float(row["block_count"])
+    height = int(row["height"])
+    if spec.chain is not None:
+        subsidy, subsidy_source = (
+            spec.chain.block_subsidy_sat(height) / COIN,
+            f"schedule at height {height:,}",
+        )
+    else:
+        subsidy, subsidy_source = float(row["issuance_native"]) / blocks * spec.miner_share, "coinmetrics"
+    if math.isnan(subsidy) or math.isnan(float(row["price_usd"])):
+        raise EconomicsInputError(
+            f"{spec.ticker} on {date}: the shipped data have no issuance or price that day; give them (--coin-data)"
+        )
+    fees = float(row["fees_native"]) / blocks
+    as_of = AsOf(
+        (
+            DatedInput("difficulty", date, "coinmetrics"),
+            DatedInput("price", date, "coinmetrics"),
+            DatedInput("subsidy", date, subsidy_source),
+            DatedInput("fees", date, "coinmetrics"),
+        )
+    )
+    return CoinState(
+        ticker=spec.ticker,
+        date=date,
+        height=height,
+        difficulty=float(row["difficulty"]),
+        subsidy_coin_per_block=subsidy,
+        fees_coin_per_block=0.0 if math.isnan(fees) else fees,
+        price_usd_per_coin=float(row["price_usd"]),
+        as_of=as_of,
+    )
+
+
+def coin_state(
+    ticker: str,
+    *,
+    day: dt.date | None = None,
+    overrides: CoinOverrides | None = None,
+    today: dt.date | None = None,
+) -> CoinState:
+    """A coin's network state: the shipped day (default: the last), then the given values.
+
+    With values given the state is dated ``today`` (default: the UTC date); a coin with
+    consensus parameters (LTC, DOGE, BTC) then takes its subsidy from the schedule at the height
+    projected from the last shipped day at the target block time, unless the subsidy is given.
+    A coin without shipped data (RVN, ERG) needs difficulty, price and subsidy given.
+    """
+    spec = coin_spec(ticker)
+    ov = overrides or CoinOverrides()
+    if ov.empty:
+        return _shipped_state(spec, day)
+    now = utc_today() if today is None else today
+    if not spec.has_history:
+        missing = [
+            n
+            for n in ("difficulty", "price_usd_per_coin", "subsidy_coin_per_block")
+            if getattr(ov, n) is None
+        ]
+        if missing:
+            raise EconomicsInputError(
+                f"no shipped network data for {spec.ticker}: give {', '.join(missing)} (--coin-data)"
+            )
+        inputs = tuple(DatedInput(n, now, "override") for n in ("difficulty", "price", "subsidy", "fees"))
+        return CoinState(
+            ticker=spec.ticker,
+            date=now,
+            height=None,
+            difficulty=ov.difficulty,  # type: ignore[arg-type]
+            subsidy_coin_per_block=ov.subsidy_coin_per_block,  # type: ignore[arg-type]
+            fees_coin_per_block=ov.fees_coin_per_block or 0.0,
+            price_usd_per_coin=ov.price_usd_per_coin,  # type: ignore[arg-type]
+            as_of=AsOf(inputs),
+        )
+    base = _shipped_state(spec, day)
+    as_of = base.as_of or AsOf(())
+    height = base.height
+    subsidy = base.subsidy_coin_per_block
+    if spec.chain is not None and base.height is not None and base.date is not None and now > base.date:
+        height = base.height + int((now - base.date).days * SECONDS_PER_DAY / spec.block_interval_s)
+        subsidy = spec.chain.block_subsidy_sat(height) / COIN
+        projected = DatedInput(
+            "subsidy", now, f"schedule at estimated height {height:,}", date_estimated=True
+        )
+        as_of = AsOf(tuple(projected if i.name == "subsidy" else i for i in as_of.inputs))
+    given = {
+        "difficulty": ("difficulty", ov.difficulty),
+        "price": ("price_usd_per_coin", ov.price_usd_per_coin),
+        "subsidy": ("subsidy_coin_per_block", ov.subsidy_coin_per_block),
+        "fees": ("fees_coin_per_block", ov.fees_coin_per_block),
+    }
+    values = {
+        "difficulty": base.difficulty,
+        "price_usd_per_coin": base.price_usd_per_coin,
+        "subsidy_coin_per_block": subsidy,
+        "fees_coin_per_block": base.fees_coin_per_block,
+    }
+    for input_name, (field, value) in given.items():
+        if value is not None:
+            values[field] = value
+            as_of = as_of.with_override(input_name, now)
+    return CoinState(ticker=spec.ticker, date=now, height=height, as_of=as_of, **values)
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class CoinRevenue:
+    """One coin's share of a machine's daily revenue."""
+
+    ticker: str
+    date: dt.date | None
+    difficulty: float
+    subsidy_coin_per_block: float
+    fees_coin_per_block: float
+    price_usd_per_coin: float
+    blocks_per_day: float
+    network_share: float
+    coins_per_day: float
+    revenue_usd_per_day: float
+
+
+def coin_revenue(hashrate_hs: float, spec: CoinSpec, state: CoinState, costs: CostModel) -> CoinRevenue:
+    """Expected daily revenue of ``hashrate_hs`` [H/s] on one coin (see module notes)."""
+    blocks = float(
+        expected_blocks_per_day(
+            hashrate_hs / 1e12, state.difficulty, hashes_per_difficulty=spec.hashes_per_difficulty
+        )
+    )
+    share = blocks * spec.block_interval_s / SECONDS_PER_DAY
+    if share > 1.0:
+        raise EconomicsInputError(
+            f"{hashrate_hs:.4g} H/s is more than the whole {spec.ticker} network at difficulty "
+            f"{state.difficulty:.4g}: lower --count or check the difficulty"
+        )
+    reward = state.subsidy_coin_per_block + costs.fee_share * state.fees_coin_per_block
+    coins = blocks * reward * costs.kept_fraction
+    return CoinRevenue(
+        ticker=spec.ticker,
+        date=state.date,
+        difficulty=state.difficulty,
+        subsidy_coin_per_block=state.subsidy_coin_per_block,
+        fees_coin_per_block=state.fees_coin_per_block,
+        price_usd_per_coin=state.price_usd_per_coin,
+        blocks_per_day=blocks,
+        network_share=share,
+        coins_per_day=coins,
+        revenue_usd_per_day=coins * state.price_usd_per_coin,
+    )
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class CoinProfitResult:
+    """Daily economics of ``count`` machines mining a coin or a merged set (USD unless named).
+
+    ``break_even_price_fraction``: the share of today's coin prices (all scaled together) at
+    which profit is zero [-]; ``simple_payback_days``: capex / daily profit (None: never or no
+    price given).
+    """
+
+    model: str
+    coins: tuple[str, ...]
+    algorithm: str
+    count: int
+    hashrate_hs: float
+    power_w: float
+    revenues: tuple[CoinRevenue, ...]
+    revenue_usd_per_day: float
+    energy_kwh_per_day: float
+    energy_cost_usd_per_day: float
+    fixed_cost_usd_per_day: float
+    total_cost_usd_per_day: float
+    profit_usd_per_day: float
+    margin: float
+    break_even_power_price_usd_per_kwh: float
+    break_even_price_fraction: float
+    pool_fee: float
+    capex_usd: float | None
+    simple_payback_days: float | None
+    source: str
+
+
+def _rate_for(machine: AlgoMachine, algorithm: MiningAlgorithm) -> AlgoRate:
+    rate = machine.rate(algorithm)
+    if rate is None:
+        have = ", ".join(r.algorithm.value for r in machine.rates) or "none"
+        raise EconomicsInputError(
+            f"{machine.model} has no {algorithm.value} rating (it has: {have}); give --hashrate {algorithm.value}=RATE"
+        )
+    return rate
+
+
+def coin_profit(
+    machine: AlgoMachine,
+    coins: str | Sequence[CoinSpec],
+    *,
+    states: Mapping[str, CoinState] | None = None,
+    count: int = 1,
+    costs: CostModel | None = None,
+    capex: Capex | None = None,
+) -> CoinProfitResult:
+    """Daily revenue, cost, profit, break-evens and payback of ``machine`` on a coin set.
+
+    ``coins``: ``"ltc"``, ``"ltc+doge"`` (merged) or specs; ``states``: network states by
+    ticker (lower case), default each coin's last shipped day (:func:`coin_state`).
+    """
+    if count < 1:
+        raise EconomicsInputError(f"count must be >= 1, got {count}")
+    specs = parse_coin_set(coins) if isinstance(coins, str) else tuple(coins)
+    costs = costs or CostModel()
+    rate = _rate_for(machine, specs[0].algorithm)
+    if math.isnan(rate.power_w):
+        raise EconomicsInputError(
+            f"{machine.model}: the source gives no power on {rate.algorithm.value}; give --power-w"
+        )
+    given = states or {}
+    hashrate = rate.hashrate_hs * count
+    revenues = tuple(
+        coin_revenue(hashrate, s, given.get(s.ticker.lower()) or coin_state(s.ticker), costs) for s in specs
+    )
+    revenue = sum(r.revenue_usd_per_day for r in revenues)
+    power_w = rate.power_w * count
+    kwh = costs.energy_kwh_per_day(power_w)
+    energy = costs.energy_cost_usd_per_day(power_w)
+    fixed = costs.fixed_cost_usd_per_day(rate.power_w, count)
+    total = energy + fixed
+    prof = revenue - total
+    capex_usd = capex.total_usd(count=count, power_w=rate.power_w) if capex is not None else None
+    return CoinProfitResult(
+        model=machine.model,
+        coins=tuple(s.ticker for s in specs),
+        algorithm=rate.algorithm.value,
+        count=count,
+        hashrate_hs=hashrate,
+        power_w=power_w,
+        revenues=revenues,
+        revenue_usd_per_day=revenue,
+        energy_kwh_per_day=kwh,
+        energy_cost_usd_per_day=energy,
+        fixed_cost_usd_per_day=fixed,
+        total_cost_usd_per_day=total,
+        profit_usd_per_day=prof,
+        margin=prof / revenue if revenue > 0 else float("-inf"),
+        break_even_power_price_usd_per_kwh=(revenue - fixed) / kwh,
+        break_even_price_fraction=total / revenue if revenue > 0 else float("inf"),
+        pool_fee=costs.effective_pool_fee,
+        capex_usd=capex_usd,
+        simple_payback_days=None if capex_usd is None else simple_payback_days(capex_usd, prof),
+        source=rate.source,
+    )
+
+
+def _options(algorithm: MiningAlgorithm) -> list[tuple[CoinSpec, ...]]:
+    """What hardware of one algorithm can mine: each live coin, and the merged set when one exists."""
+    live = [s for s in COIN_SPECS.values() if s.algorithm is algorithm and s.pow_ended is None]
+    options: list[tuple[CoinSpec, ...]] = [(s,) for s in live]
+    parents = [s for s in live if not s.merged_mining_child]
+    children = [s for s in live if s.merged_mining_child]
+    if children:
+        options += [(p, *children) for p in parents]
+    return options
+
+
+def rank_coins(
+    machine: AlgoMachine,
+    *,
+    overrides: Mapping[str, CoinOverrides] | None = None,
+    day: dt.date | None = None,
+    count: int = 1,
+    costs: CostModel | None = None,
+    today: dt.date | None = None,
+) -> pd.DataFrame:
+    """What ``machine`` should mine: every coin (and merged set) of every algorithm it is rated
+    for, by daily profit, best first; revenue only where the source gives no power.
+
+    Ethereum is never offered (proof of work ended 2022-09-15). Coins without shipped data (RVN,
+    ERG) appear with a note unless ``overrides`` give their difficulty, price and subsidy. One row
+    per option: option ("LTC+DOGE"), algorithm, hashrate_hs, power_w, revenue_usd_per_day,
+    energy_cost_usd_per_day, profit_usd_per_day, break_even_power_price_usd_per_kwh, data_date
+    (the oldest input's day), note, source.
+    """
+    costs = costs or CostModel()
+    given = overrides or {}
+    rows = []
+    for rate in machine.rates:
+        for option in _options(rate.algorithm):
+            name = "+".join(s.ticker for s in option)
+            row: dict[str, object] = {
+                "option": name,
+                "algorithm": rate.algorithm.value,
+                "hashrate_hs": rate.hashrate_hs * count,
+                "power_w": rate.power_w * count,
+                "revenue_usd_per_day": math.nan,
+                "energy_cost_usd_per_day": math.nan,
+                "profit_usd_per_day": math.nan,
+                "break_even_power_price_usd_per_kwh": math.nan,
+                "data_date": None,
+                "note": "; ".join(s.note for s in option if s.note),
+                "source": rate.source,
+            }
+            try:
+                states = {
+                    s.ticker.lower(): coin_state(
+                        s.ticker, day=day, overrides=given.get(s.ticker.lower()), today=today
+                    )
+                    for s in option
+                }
+            except (EconomicsInputError, DateOutOfRangeError) as exc:
+                row["note"] = str(exc)
+                rows.append(row)
+                continue
+            dates = [st.as_of.date if st.as_of is not None else st.date for st in states.values()]
+            row["data_date"] = min(d for d in dates if d is not None)
+            if math.isnan(rate.power_w):
+                revenues = [
+                    coin_revenue(rate.hashrate_hs * count, s, states[s.ticker.lower()], costs) for s in option
+                ]
+                row["revenue_usd_per_day"] = sum(r.revenue_usd_per_day for r in revenues)
+                row["note"] = "; ".join(
+                    n for n in ("no power in the source: revenue only", str(row["note"])) if n
+                )
+            else:
+                single = dataclasses.replace(machine, rates=(rate,))
+                r = coin_profit(single, option, states=states, count=count, costs=costs)
+                row["revenue_usd_per_day"] = r.revenue_usd_per_day
+                row["energy_cost_usd_per_day"] = r.energy_cost_usd_per_day
+                row["profit_usd_per_day"] = r.profit_usd_per_day
+                row["break_even_power_price_usd_per_kwh"] = r.break_even_power_price_usd_per_kwh
+            rows.append(row)
+    frame = pd.DataFrame(rows, columns=list(_RANK_COLUMNS))
+    return frame.sort_values(
+        ["profit_usd_per_day", "revenue_usd_per_day"], ascending=False, na_position="last", kind="stable"
+    ).reset_index(drop=True)
+
+
+_RANK_COLUMNS = (
+    "option",
+    "algorithm",
+    "hashrate_hs",
+    "power_w",
+    "revenue_usd_per_day",
+    "energy_cost_usd_per_day",
+    "profit_usd_per_day",
+    "break_even_power_price_usd_per_kwh",
+    "data_date",
+    "note",
+    "source",
+)
