@@ -18,6 +18,7 @@ SITES = Path(__file__).resolve().parents[2] / "src" / "hashwatt" / "energy" / "e
 #: command -> (a header shown only with --wide, a value that must appear uncut)
 REPORTS: dict[tuple[str, ...], str] = {
     ("rank", "--top", "40"): "power/d",
+    ("profit", "rtx 3080", "--rank"): "power/d",
     ("forecast", "s21", "--paths", "40", "--years", "3"): "BTC P5",
     ("network", "pools"): "HHI excl. unknown",
     ("sites", "compare", str(SITES)): "kgCO2/PH-day",

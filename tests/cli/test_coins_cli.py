@@ -1,0 +1,145 @@
+"""Issue 17 at the edge: ``profit MODEL --coin ltc+doge`` and ``profit MODEL --rank``.
+
+Hand values from the shipped rows of 2020-07-27 (see tests/economics/test_coins.py for the rows):
+one Antminer L9 (15 GH/s, 3,360 W) earns $21.770 on LTC and $2.4002 on DOGE a day; at 5 c/kWh its
+power costs 3.36 x 24 x 0.05 = $4.032 a day.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from hashwatt.cli._output import console
+from tests.cli.conftest import Run
+
+LTC_USD = 86_400 * 15e9 / (9306159.704097454 * 2**32) * (12.5 + 14.58307759 / 597) * 53.6072351240462
+DOGE_USD = (
+    86_400 * 15e9 / (4000910.311924725 * 2**32) * (10_000 + 79150.18681285 / 1370) * 0.00316414996655188
+)
+ENERGY_USD = 3.36 * 24 * 0.05
+
+
+def _one_error_line(err: str) -> bool:
+    lines = err.strip().splitlines()
+    return len(lines) == 1 and lines[0].startswith("error:") and "Traceback" not in err
+
+
+def test_profit_l9_on_ltc_plus_doge(cli: Run) -> None:
+    js = cli("profit", "l9", "--coin", "ltc+doge", "--machine-price", "4000", "--json")
+    assert js.code == 0, js.err
+    doc = json.loads(js.out)
+    assert doc["coins"] == ["LTC", "DOGE"] and doc["merged_mining"] is True
+    revenue = {r["ticker"]: r["revenue_usd_per_day"] for r in doc["revenues"]}
+    assert revenue["LTC"] == pytest.approx(LTC_USD, rel=1e-9)
+    assert revenue["DOGE"] == pytest.approx(DOGE_USD, rel=1e-9)
+    assert doc["profit_usd_per_day"] == pytest.approx(LTC_USD + DOGE_USD - ENERGY_USD, rel=1e-9)
+    assert doc["simple_payback_days"] == pytest.approx(4000 / (LTC_USD + DOGE_USD - ENERGY_USD), rel=1e-9)
+    assert doc["as_of"]["ltc"]["date"] == "2020-07-27" and doc["as_of"]["ltc"]["stale"] is True
+    table = cli("profit", "l9", "--coin", "ltc+doge")
+    assert table.code == 0, table.err
+    text = " ".join(table.out.split())
+    assert "$24.17/day" in text and "$20.14/day" in text and "29.97 c/kWh" in text
+    assert "LTC + DOGE merged" in text and "224 J/GH" in text
+    warnings = [line for line in table.err.splitlines() if line.startswith("warning:")]
+    assert len(warnings) == 1 and "LTC 2020-07-27" in warnings[0] and "--coin-data" in warnings[0]
+
+
+def test_todays_values_from_flags_and_a_file(cli: Run, tmp_path: Path) -> None:
+    """LTC at difficulty 30 M, $80, 6.25 LTC subsidy, no fees: 86,400 x 15e9 / (30e6 x 2**32) = 0.010058
+    blocks x 6.25 x $80 = $5.029; DOGE at 20 M, $0.15, 10,000: 0.015087 x 10,000 x $0.15 = $22.63."""
+    data = tmp_path / "coins.toml"
+    data.write_text(
+        '[ltc]\ndifficulty = "30M"\nprice_usd_per_coin = 70\nsubsidy_coin_per_block = 6.25\n'
+        "fees_coin_per_block = 0\n"
+        "[doge]\ndifficulty = 20e6\nprice_usd_per_coin = 0.15\nfees_coin_per_block = 0\n"
+    )
+    r = cli("profit", "l9", "--coin", "ltc+doge", "--coin-data", str(data), "--coin-price", "ltc=80", "--json")
+    assert r.code == 0, r.err
+    doc = json.loads(r.out)
+    ltc = 86_400 * 15e9 / (30e6 * 2**32) * 6.25 * 80  # the flag wins over the file's $70
+    doge = 86_400 * 15e9 / (20e6 * 2**32) * 10_000 * 0.15
+    assert doc["revenue_usd_per_day"] == pytest.approx(ltc + doge, rel=1e-9)
+    assert doc["as_of"]["ltc"]["stale"] is False and "warning" not in r.err
+
+
+def test_rank_json_and_table(cli: Run, monkeypatch: pytest.MonkeyPatch) -> None:
+    js = cli("profit", "l9", "--rank", "--json")
+    assert js.code == 0, js.err
+    options = json.loads(js.out)["options"]
+    assert [o["option"] for o in options] == ["LTC+DOGE", "LTC", "DOGE"]
+    assert options[0]["profit_usd_per_day"] == pytest.approx(LTC_USD + DOGE_USD - ENERGY_USD, rel=1e-9)
+    monkeypatch.setattr(console, "width", 80)
+    table = cli("profit", "rtx 3080", "--rank")
+    assert table.code == 0, table.err
+    assert "\u2026" not in table.out and all(len(line) <= 80 for line in table.out.splitlines())
+    assert "ETC" in table.out and "ETH" not in table.out.replace("ETHASH", "")
+    assert "RVN: no shipped network data" in " ".join(table.out.split())
+
+
+def test_custom_ratings_rank_a_card_the_catalog_does_not_have(cli: Run) -> None:
+    """A [bold]-named card with a KawPoW and an Etchash rating: RVN needs given values, ETC is shipped.
+    ETC: 86,400 x 60e6 / 68578242796429.06 x (21645.4 + 8.1891) / 6753 x $7.1461 = $1.7322."""
+    r = cli(
+        "profit",
+        "[bold]card[/bold]",
+        "--rank",
+        "--hashrate",
+        "etchash=60MH/s@150",
+        "--hashrate",
+        "kawpow=30M@200W",
+        "--coin-difficulty",
+        "rvn=100k",
+        "--coin-price",
+        "rvn=0.02",
+        "--coin-reward",
+        "rvn=2500",
+        "--json",
+    )
+    assert r.code == 0, r.err
+    doc = json.loads(r.out)
+    assert doc["model"] == "[bold]card[/bold]"
+    by = {o["option"]: o for o in doc["options"]}
+    etc = 86_400 * 60e6 / 68578242796429.06 * (21645.4 + 8.189098585139388) / 6753 * 7.14612596125355
+    assert by["ETC"]["revenue_usd_per_day"] == pytest.approx(etc, rel=1e-9)
+    rvn = 86_400 * 30e6 / (100e3 * 2**32) * 2500 * 0.02
+    assert by["RVN"]["revenue_usd_per_day"] == pytest.approx(rvn, rel=1e-9)
+    assert by["RVN"]["power_w"] == 200
+    table = cli("profit", "[bold]card[/bold]", "--rank", "--hashrate", "etchash=60MH/s@150")
+    assert table.code == 0 and "[bold]card[/bold]" in table.out
+
+
+@pytest.mark.parametrize(
+    ("args", "needle"),
+    [
+        (["--coin", "ltc+bch"], "mixes algorithms"),
+        (["--coin", "xyz"], "unknown coin"),
+        (["--coin", "ltc", "--difficulty", "5T"], "Bitcoin-only"),
+        (["--rank", "--btc-price", "1"], "--btc-price"),
+        (["--coin", "ltc", "--rank"], "not both"),
+        (["--coin", "ltc", "--coin-difficulty", "ltc"], "COIN=VALUE"),
+        (["--coin", "ltc", "--coin-price", "ltc=-3"], "price_usd_per_coin"),
+        (["--coin", "ltc", "--coin-price", "ltc=cheap"], "not a number"),
+        (["--coin", "ltc", "--coin-difficulty", "ltc=1e30"], "difficulty"),
+        (["--coin", "rvn"], "no shipped network data for RVN"),
+        (["--coin", "eth", "--date", "2030-01-01"], "2022-09-14"),
+        (["--coin", "ltc", "--date", "July"], "YYYY-MM-DD"),
+        (["--rank", "--hashrate", "kawpow=fast"], "hashrate"),
+        (["--rank", "--hashrate", "quantum=5G"], "unknown algorithm"),
+        (["--coin", "etc"], "no etchash rating"),
+        (["--coin", "ltc", "--count", "10000000"], "whole LTC network"),
+    ],
+)
+def test_bad_input_is_one_line_exit_2(cli: Run, args: list[str], needle: str) -> None:
+    r = cli("profit", "l9", *args)
+    assert r.code == 2, r
+    assert _one_error_line(r.err), r.err
+    assert needle in r.err
+
+
+def test_coin_btc_stays_bitcoins_report(cli: Run) -> None:
+    plain = cli("profit", "s21 xp", "--json")
+    btc = cli("profit", "s21 xp", "--coin", "btc", "--json")
+    assert btc.code == 0 and json.loads(btc.out) == json.loads(plain.out)
