@@ -56,7 +56,9 @@ def test_todays_values_from_flags_and_a_file(cli: Run, tmp_path: Path) -> None:
         "fees_coin_per_block = 0\n"
         "[doge]\ndifficulty = 20e6\nprice_usd_per_coin = 0.15\nfees_coin_per_block = 0\n"
     )
-    r = cli("profit", "l9", "--coin", "ltc+doge", "--coin-data", str(data), "--coin-price", "ltc=80", "--json")
+    r = cli(
+        "profit", "l9", "--coin", "ltc+doge", "--coin-data", str(data), "--coin-price", "ltc=80", "--json"
+    )
     assert r.code == 0, r.err
     doc = json.loads(r.out)
     ltc = 86_400 * 15e9 / (30e6 * 2**32) * 6.25 * 80  # the flag wins over the file's $70

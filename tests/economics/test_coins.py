@@ -107,7 +107,9 @@ def test_scrypt_network_difficulty_is_bitcoins_convention_2_32_hashes_each() -> 
     for row in csv_rows("ltc_headers_retarget_pairs.csv"):
         header = BlockHeader.from_bytes(bytes.fromhex(row["header_hex"]))
         hashes = 2**256 / (bits_to_target(header.bits) + 1)
-        assert hashes / (difficulty_from_bits(header.bits) * HASHES_PER_DIFFICULTY) == pytest.approx(1, abs=2e-5)
+        assert hashes / (difficulty_from_bits(header.bits) * HASHES_PER_DIFFICULTY) == pytest.approx(
+            1, abs=2e-5
+        )
         day = dt.datetime.fromtimestamp(header.time, dt.UTC).date()
         if day in by_day:
             ratios.append(difficulty_from_bits(header.bits) / by_day[day])
@@ -173,10 +175,14 @@ def test_l9_on_ltc_plus_doge_matches_the_hand_values() -> None:
 
 def test_payback_pool_fee_and_count() -> None:
     costs = CostModel(electricity=FlatPrice(0.05), pool_fee=0.02)
-    r = coin_profit(lookup_algo_machine("l9"), "ltc+doge", count=3, costs=costs, capex=Capex(machine_usd=4000))
+    r = coin_profit(
+        lookup_algo_machine("l9"), "ltc+doge", count=3, costs=costs, capex=Capex(machine_usd=4000)
+    )
     revenue = 3 * 0.98 * (LTC_USD + DOGE_USD)  # FPPS passes the fees on: only the 2 % fee is taken
     assert r.revenue_usd_per_day == pytest.approx(revenue, rel=1e-12)
-    assert r.simple_payback_days == pytest.approx(12_000 / (revenue - 3 * L9_ENERGY_USD), rel=1e-12)  # ~ 206 d
+    assert r.simple_payback_days == pytest.approx(
+        12_000 / (revenue - 3 * L9_ENERGY_USD), rel=1e-12
+    )  # ~ 206 d
     never = coin_profit(lookup_algo_machine("l9"), "doge", costs=costs, capex=Capex(machine_usd=4000))
     assert never.profit_usd_per_day < 0 and never.simple_payback_days is None
 
@@ -225,7 +231,8 @@ def test_coins_without_data_need_all_three_values(tmp_path: object) -> None:
     with pytest.raises(EconomicsInputError, match="price_usd_per_coin, subsidy_coin_per_block"):
         coin_state("rvn", overrides=CoinOverrides(difficulty=100_000))
     rvn = coin_state(
-        "rvn", overrides=CoinOverrides(difficulty=100_000, price_usd_per_coin=0.02, subsidy_coin_per_block=2500)
+        "rvn",
+        overrides=CoinOverrides(difficulty=100_000, price_usd_per_coin=0.02, subsidy_coin_per_block=2500),
     )
     assert rvn.fees_coin_per_block == 0.0 and rvn.height is None
 
@@ -234,7 +241,9 @@ def test_coin_data_file(tmp_path: pytest.TempPathFactory) -> None:
     from pathlib import Path
 
     path = Path(str(tmp_path)) / "coins.toml"
-    path.write_text('[ltc]\ndifficulty = "30M"\nprice_usd_per_coin = 80\n[Dogecoin]\nprice_usd_per_coin = 0.15\n')
+    path.write_text(
+        '[ltc]\ndifficulty = "30M"\nprice_usd_per_coin = 80\n[Dogecoin]\nprice_usd_per_coin = 0.15\n'
+    )
     data = load_coin_data(path)
     assert data["ltc"].difficulty == 30e6 and data["doge"].price_usd_per_coin == 0.15
     path.write_text("[ltc]\nprice_usd_per_coin = -1\n")
@@ -298,7 +307,9 @@ def test_ranking_without_power_is_revenue_only_and_eth_is_a_backtest() -> None:
     xmr = DAY_S * 4100 / 177954754757.8526 * (1057.714328579205 + 3.665902535) / 692 * 78.7560340245978
     assert ranked.loc[0, "revenue_usd_per_day"] == pytest.approx(xmr, rel=1e-12)
     # ETH stays for backtests: an Ethash card on 2019-01-01
-    card = lookup_algo_machine("rtx 3080").with_rate(AlgoRate(MiningAlgorithm.ETHASH, 97.878e6, 224.0, "test"))
+    card = lookup_algo_machine("rtx 3080").with_rate(
+        AlgoRate(MiningAlgorithm.ETHASH, 97.878e6, 224.0, "test")
+    )
     r = coin_profit(card, "eth", states={"eth": coin_state("eth", day=dt.date(2019, 1, 1))})
     assert r.revenue_usd_per_day > 0
     assert "ETH" not in set(rank_coins(card)["option"])
