@@ -22,13 +22,17 @@ is used); GeForce RTX 3080 Etchash 97.878 MH/s at 224 W, RandomX 1539.5 H/s at 2
 from __future__ import annotations
 
 import datetime as dt
+import gzip
 import math
 import statistics
+from pathlib import Path
 
 import pytest
 
 from hashwatt.chain import HASHES_PER_DIFFICULTY, BlockHeader, bits_to_target, difficulty_from_bits
+from hashwatt.data import embedded_path
 from hashwatt.data.coins import (
+    COIN_HISTORY_FILES,
     ETH_LAST_POW_BLOCK,
     AlgoRate,
     MiningAlgorithm,
@@ -225,7 +229,7 @@ def test_overrides_date_the_state_today_and_follow_the_ltc_halving() -> None:
     assert given.subsidy_coin_per_block == 6.0
 
 
-def test_coins_without_data_need_all_three_values(tmp_path: object) -> None:
+def test_coins_without_data_need_all_three_values() -> None:
     with pytest.raises(EconomicsInputError, match="no shipped network data for RVN"):
         coin_state("rvn")
     with pytest.raises(EconomicsInputError, match="price_usd_per_coin, subsidy_coin_per_block"):
@@ -237,10 +241,8 @@ def test_coins_without_data_need_all_three_values(tmp_path: object) -> None:
     assert rvn.fees_coin_per_block == 0.0 and rvn.height is None
 
 
-def test_coin_data_file(tmp_path: pytest.TempPathFactory) -> None:
-    from pathlib import Path
-
-    path = Path(str(tmp_path)) / "coins.toml"
+def test_coin_data_file(tmp_path: Path) -> None:
+    path = tmp_path / "coins.toml"
     path.write_text(
         '[ltc]\ndifficulty = "30M"\nprice_usd_per_coin = 80\n[Dogecoin]\nprice_usd_per_coin = 0.15\n'
     )
@@ -313,3 +315,15 @@ def test_ranking_without_power_is_revenue_only_and_eth_is_a_backtest() -> None:
     r = coin_profit(card, "eth", states={"eth": coin_state("eth", day=dt.date(2019, 1, 1))})
     assert r.revenue_usd_per_day > 0
     assert "ETH" not in set(rank_coins(card)["option"])
+
+
+def test_shipped_copies_are_the_shared_files_unchanged() -> None:
+    """The package ships the multicoin files verbatim (gzip for the daily ones), attribution intact."""
+    shared = Path(__file__).resolve().parents[2] / ".." / "shared" / "data" / "multicoin"
+    for name in COIN_HISTORY_FILES.values():
+        raw = (shared / name.removesuffix(".gz")).read_bytes()
+        assert gzip.decompress(embedded_path(name).read_bytes()) == raw, name
+    assert (
+        embedded_path("alt_algo_hardware.csv").read_bytes()
+        == (shared / "hardware_alt_algos.csv").read_bytes()
+    )
