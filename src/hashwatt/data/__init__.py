@@ -5,6 +5,15 @@ Everything else in hashwatt reads data only through this package.
 
 from hashwatt.data._embedded import embedded_path, load_retarget_history
 from hashwatt.data.asof import STALE_AFTER_DAYS, AsOf, DatedInput, utc_today
+from hashwatt.data.coins import (
+    AlgoMachine,
+    AlgoRate,
+    MiningAlgorithm,
+    alt_hardware_rows,
+    coin_daily_history,
+    lookup_algo_machine,
+    parse_hashrate_hs,
+)
 from hashwatt.data.hardware import (
     AmbiguousMinerError,
     MinerLookup,
@@ -28,6 +37,8 @@ from hashwatt.data.live import LiveDataError, LiveSource, MempoolSpaceSource, li
 
 __all__ = [
     "STALE_AFTER_DAYS",
+    "AlgoMachine",
+    "AlgoRate",
     "AmbiguousMinerError",
     "AsOf",
     "DateOutOfRangeError",
@@ -37,8 +48,11 @@ __all__ = [
     "MempoolSpaceSource",
     "MinerLookup",
     "MinerModel",
+    "MiningAlgorithm",
     "NetworkSnapshot",
     "UnknownMinerError",
+    "alt_hardware_rows",
+    "coin_daily_history",
     "current_snapshot",
     "daily_history",
     "embedded_path",
@@ -48,8 +62,10 @@ __all__ = [
     "live_snapshot",
     "load_catalog_file",
     "load_retarget_history",
+    "lookup_algo_machine",
     "lookup_miner",
     "network_snapshot",
+    "parse_hashrate_hs",
     "recent_prices",
     "utc_today",
 ]

@@ -6,6 +6,21 @@ unit in its name. Formulas and assumptions: ``docs/ECONOMICS.md``.
 
 from hashwatt.economics._analysis import TornadoMetric, profit_heatmap, tornado
 from hashwatt.economics._backtest import BacktestResult, backtest
+from hashwatt.economics._coins import (
+    COIN_SPECS,
+    CoinOverrides,
+    CoinProfitResult,
+    CoinRevenue,
+    CoinSpec,
+    CoinState,
+    coin_profit,
+    coin_revenue,
+    coin_spec,
+    coin_state,
+    load_coin_data,
+    parse_coin_set,
+    rank_coins,
+)
 from hashwatt.economics._costs import DAYS_PER_MONTH, CostModel, FlatPrice, HourlyPrice, PowerPrice, TimeOfUse
 from hashwatt.economics._finance import (
     Capex,
@@ -64,6 +79,7 @@ from hashwatt.economics.errors import EconomicsError, EconomicsInputError
 
 __all__ = [
     "BAND_METRICS",
+    "COIN_SPECS",
     "DAYS_PER_MONTH",
     "DEFAULT_GROWTH_DAMPING",
     "DEFAULT_GROWTH_WINDOW_DAYS",
@@ -71,6 +87,11 @@ __all__ = [
     "SECONDS_PER_DAY",
     "BacktestResult",
     "Capex",
+    "CoinOverrides",
+    "CoinProfitResult",
+    "CoinRevenue",
+    "CoinSpec",
+    "CoinState",
     "CostModel",
     "DifficultyGrowthFit",
     "EconomicsError",
@@ -100,6 +121,10 @@ __all__ = [
     "best_for_budget",
     "block_time_with_growth_s",
     "btc_per_day",
+    "coin_profit",
+    "coin_revenue",
+    "coin_spec",
+    "coin_state",
     "expected_blocks_per_day",
     "fit_difficulty_growth",
     "fit_difficulty_growth_per_day",
@@ -114,12 +139,14 @@ __all__ = [
     "historical_log_returns",
     "investment_metrics",
     "irr_annual",
+    "load_coin_data",
     "load_fleet",
     "market_power_price",
     "monte_carlo",
     "network_paths",
     "npv_usd",
     "observed_block_time_s",
+    "parse_coin_set",
     "parse_difficulty",
     "parse_fleet",
     "parse_pool_fee",
@@ -131,6 +158,7 @@ __all__ = [
     "profit_heatmap",
     "project",
     "rank_catalog",
+    "rank_coins",
     "run_case",
     "run_sweep",
     "subsidy_btc_at",

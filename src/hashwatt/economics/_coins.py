@@ -69,6 +69,7 @@ __all__ = [
     "CoinSpec",
     "CoinState",
     "coin_profit",
+    "coin_revenue",
     "coin_spec",
     "coin_state",
     "load_coin_data",
