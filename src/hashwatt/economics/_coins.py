@@ -56,7 +56,7 @@ from hashwatt.data.coins import (
 from hashwatt.economics._costs import CostModel
 from hashwatt.economics._finance import Capex
 from hashwatt.economics._overrides import parse_difficulty
-from hashwatt.economics._profit import NetworkState
+from hashwatt.economics._profit import NetworkState, daily_costs
 from hashwatt.economics._reports import simple_payback_days
 from hashwatt.economics._revenue import expected_blocks_per_day
 from hashwatt.economics.errors import EconomicsInputError
@@ -539,12 +539,7 @@ def coin_profit(
         coin_revenue(hashrate, s, given.get(s.ticker.lower()) or coin_state(s.ticker), costs) for s in specs
     )
     revenue = sum(r.revenue_usd_per_day for r in revenues)
-    power_w = rate.power_w * count
-    kwh = costs.energy_kwh_per_day(power_w)
-    energy = costs.energy_cost_usd_per_day(power_w)
-    fixed = costs.fixed_cost_usd_per_day(rate.power_w, count)
-    total = energy + fixed
-    prof = revenue - total
+    day = daily_costs(costs, power_w=rate.power_w, count=count, revenue_usd_per_day=revenue)
     capex_usd = capex.total_usd(count=count, power_w=rate.power_w) if capex is not None else None
     return CoinProfitResult(
         model=machine.model,
@@ -552,20 +547,22 @@ def coin_profit(
         algorithm=rate.algorithm.value,
         count=count,
         hashrate_hs=hashrate,
-        power_w=power_w,
+        power_w=rate.power_w * count,
         revenues=revenues,
         revenue_usd_per_day=revenue,
-        energy_kwh_per_day=kwh,
-        energy_cost_usd_per_day=energy,
-        fixed_cost_usd_per_day=fixed,
-        total_cost_usd_per_day=total,
-        profit_usd_per_day=prof,
-        margin=prof / revenue if revenue > 0 else float("-inf"),
-        break_even_power_price_usd_per_kwh=(revenue - fixed) / kwh,
-        break_even_price_fraction=total / revenue if revenue > 0 else float("inf"),
+        energy_kwh_per_day=day.energy_kwh_per_day,
+        energy_cost_usd_per_day=day.energy_cost_usd_per_day,
+        fixed_cost_usd_per_day=day.fixed_cost_usd_per_day,
+        total_cost_usd_per_day=day.total_cost_usd_per_day,
+        profit_usd_per_day=day.profit_usd_per_day,
+        margin=day.margin,
+        break_even_power_price_usd_per_kwh=day.break_even_power_price_usd_per_kwh,
+        break_even_price_fraction=day.total_cost_usd_per_day / revenue if revenue > 0 else float("inf"),
         pool_fee=costs.effective_pool_fee,
         capex_usd=capex_usd,
-        simple_payback_days=None if capex_usd is None else simple_payback_days(capex_usd, prof),
+        simple_payback_days=None
+        if capex_usd is None
+        else simple_payback_days(capex_usd, day.profit_usd_per_day),
         source=rate.source,
     )
 

@@ -29,7 +29,7 @@ from hashwatt.economics._finance import Capex
 from hashwatt.economics._revenue import SECONDS_PER_DAY, expected_blocks_per_day, hashprice_btc_per_ph_day
 from hashwatt.economics.errors import EconomicsInputError
 
-__all__ = ["NetworkState", "ProfitResult", "profit"]
+__all__ = ["DailyCosts", "NetworkState", "ProfitResult", "daily_costs", "profit"]
 
 #: Blocks per day at the 600-s target: the network's share of them is the fleet's share of hashrate.
 BLOCKS_PER_DAY = SECONDS_PER_DAY / TARGET_BLOCK_INTERVAL_S
@@ -126,6 +126,39 @@ class ProfitResult:
     expected_days_per_block: float = float("inf")
 
 
+@dataclasses.dataclass(frozen=True, slots=True)
+class DailyCosts:
+    """The cost side of a day of mining, the same for every coin (USD unless named)."""
+
+    energy_kwh_per_day: float
+    energy_cost_usd_per_day: float
+    fixed_cost_usd_per_day: float
+    total_cost_usd_per_day: float
+    profit_usd_per_day: float
+    margin: float
+    break_even_power_price_usd_per_kwh: float
+
+
+def daily_costs(costs: CostModel, *, power_w: float, count: int, revenue_usd_per_day: float) -> DailyCosts:
+    """Energy, other costs, profit, margin and break-even power price of ``count`` machines of
+    ``power_w`` [W] each that together earn ``revenue_usd_per_day`` [USD/day] (see module notes)."""
+    fleet_w = power_w * count
+    kwh = costs.energy_kwh_per_day(fleet_w)
+    energy = costs.energy_cost_usd_per_day(fleet_w)
+    fixed = costs.fixed_cost_usd_per_day(power_w, count)
+    total = energy + fixed
+    prof = revenue_usd_per_day - total
+    return DailyCosts(
+        energy_kwh_per_day=kwh,
+        energy_cost_usd_per_day=energy,
+        fixed_cost_usd_per_day=fixed,
+        total_cost_usd_per_day=total,
+        profit_usd_per_day=prof,
+        margin=prof / revenue_usd_per_day if revenue_usd_per_day > 0 else float("-inf"),
+        break_even_power_price_usd_per_kwh=(revenue_usd_per_day - fixed) / kwh,
+    )
+
+
 def profit(
     miner: MinerModel,
     *,
@@ -157,11 +190,8 @@ def profit(
     keep = costs.kept_fraction
     revenue_btc = blocks_per_day * reward * keep
     revenue_usd = revenue_btc * net.price_usd
-    kwh = costs.energy_kwh_per_day(power_w)
-    energy = costs.energy_cost_usd_per_day(power_w)
-    fixed = costs.fixed_cost_usd_per_day(miner.power_w, count)
-    total = energy + fixed
-    prof = revenue_usd - total
+    day = daily_costs(costs, power_w=miner.power_w, count=count, revenue_usd_per_day=revenue_usd)
+    energy, total = day.energy_cost_usd_per_day, day.total_cost_usd_per_day
     full_reward = net.subsidy_btc_per_block + net.fees_btc_per_block
     realised = (reward / full_reward if full_reward > 0 else 0.0) * keep
     ph = h_ths / 1000.0
@@ -179,13 +209,13 @@ def profit(
         hashprice_usd_per_ph_day=net.hashprice_usd_per_ph_day,
         revenue_btc_per_day=revenue_btc,
         revenue_usd_per_day=revenue_usd,
-        energy_kwh_per_day=kwh,
+        energy_kwh_per_day=day.energy_kwh_per_day,
         energy_cost_usd_per_day=energy,
-        fixed_cost_usd_per_day=fixed,
+        fixed_cost_usd_per_day=day.fixed_cost_usd_per_day,
         total_cost_usd_per_day=total,
-        profit_usd_per_day=prof,
-        margin=prof / revenue_usd if revenue_usd > 0 else float("-inf"),
-        break_even_power_price_usd_per_kwh=(revenue_usd - fixed) / kwh,
+        profit_usd_per_day=day.profit_usd_per_day,
+        margin=day.margin,
+        break_even_power_price_usd_per_kwh=day.break_even_power_price_usd_per_kwh,
         break_even_hashprice_usd_per_ph_day=total / (ph * realised) if realised > 0 else float("inf"),
         cost_per_btc_usd=total / revenue_btc if revenue_btc > 0 else float("inf"),
         shutdown_price_usd=energy / revenue_btc if revenue_btc > 0 else float("inf"),
