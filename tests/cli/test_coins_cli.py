@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 
 from hashwatt.cli._output import console
+from tests._support.replay import Replay
 from tests.cli.conftest import Run
 
 LTC_USD = 86_400 * 15e9 / (9306159.704097454 * 2**32) * (12.5 + 14.58307759 / 597) * 53.6072351240462
@@ -145,3 +146,47 @@ def test_coin_btc_stays_bitcoins_report(cli: Run) -> None:
     plain = cli("profit", "s21 xp", "--json")
     btc = cli("profit", "s21 xp", "--coin", "btc", "--json")
     assert btc.code == 0 and json.loads(btc.out) == json.loads(plain.out)
+
+
+def test_coin_live_reads_a_mempool_style_api_on_loopback(cli: Run, replay: Replay, tmp_path: Path) -> None:
+    """``--coin-live ltc=URL`` through the Bitcoin adapter's transport and cache. litecoinspace.org's
+    answers could not be recorded here (no network), so the loopback server replays values chosen
+    for this test in the shapes of the recorded mempool.space bodies.
+
+    Height 2,900,000: the subsidy of block 2,900,001 is 50 >> (2,900,001 // 840,000 = 3) = 6.25 LTC; fees (2,000,000 + 4,000,000) / 2 litoshis = 0.03 LTC a block; the price $90 is of
+    1764547200 = 2025-12-01. One L9: 86,400 x 15e9 / (40e6 x 2**32) x (6.25 + 0.03) x $90.
+    """
+    replay.bodies = {
+        "/api/blocks/tip/height": b"2900000",
+        "/api/v1/mining/hashrate/3d": b'{"hashrates": [], "currentHashrate": 1.1e15, "currentDifficulty": 4e7}',
+        "/api/v1/mining/blocks/fees/24h": b'[{"avgHeight": 2899800, "timestamp": 1764460800, "avgFees": 2000000},'
+        b' {"avgHeight": 2899900, "timestamp": 1764547200, "avgFees": 4000000}]',
+        "/api/v1/prices": b'{"time": 1764547200, "USD": 90.0}',
+    }
+    args = ["profit", "l9", "--coin", "ltc", "--coin-live", f"ltc={replay.url}", "--cache-dir", str(tmp_path)]
+    r = cli(*args, "--json")
+    assert r.code == 0, r.err
+    doc = json.loads(r.out)
+    ltc = 86_400 * 15e9 / (40e6 * 2**32) * (6.25 + 0.03) * 90.0
+    assert doc["revenue_usd_per_day"] == pytest.approx(ltc, rel=1e-12)
+    assert doc["heights"]["ltc"] == 2_900_000
+    assert doc["as_of"]["ltc"]["date"] == "2025-12-01"
+    assert doc["as_of"]["ltc"]["inputs"]["difficulty"]["source"] == "live"
+    assert replay.hits["/api/v1/prices"] == 1
+    # the user's value wins over the live one; the cache answers the second run
+    given = cli(*args, "--coin-price", "ltc=45", "--json")
+    assert json.loads(given.out)["revenue_usd_per_day"] == pytest.approx(ltc / 2, rel=1e-12)
+    assert replay.hits["/api/v1/prices"] == 1
+    ranked = cli(
+        "profit", "l9", "--rank", "--coin-live", f"ltc={replay.url}", "--cache-dir", str(tmp_path), "--json"
+    )
+    by = {o["option"]: o for o in json.loads(ranked.out)["options"]}
+    assert by["LTC"]["revenue_usd_per_day"] == pytest.approx(ltc, rel=1e-12)
+    assert by["LTC"]["data_date"] == "2025-12-01" and by["DOGE"]["data_date"] == "2020-07-27"
+    for bad, needle in (
+        (["--coin", "xmr", "--coin-live", f"xmr={replay.url}"], "subsidy schedule"),
+        (["--coin", "ltc", "--coin-live", f"ltc={replay.url}", "--date", "2020-01-01"], "exclude"),
+        (["--coin", "ltc", "--coin-live", "ltc=ftp://x"], "http"),
+    ):
+        out = cli("profit", "l9", *bad, "--cache-dir", str(tmp_path))
+        assert out.code == 2 and _one_error_line(out.err) and needle in out.err, out

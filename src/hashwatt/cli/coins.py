@@ -32,6 +32,7 @@ from hashwatt.cli._output import (
 )
 from hashwatt.data import STALE_AFTER_DAYS, UnknownMinerError, utc_today
 from hashwatt.data.coins import AlgoMachine, AlgoRate, MiningAlgorithm, lookup_algo_machine, parse_hashrate_hs
+from hashwatt.data.live import MempoolSpaceSource
 from hashwatt.economics import Capex, CostModel
 from hashwatt.economics._coins import (
     CoinOverrides,
@@ -40,6 +41,7 @@ from hashwatt.economics._coins import (
     coin_profit,
     coin_spec,
     coin_state,
+    coin_state_live,
     load_coin_data,
     parse_coin_set,
     rank_coins,
@@ -86,6 +88,14 @@ COIN_REWARD = Annotated[
         help="A coin's block subsidy to miners [coins/block], fees apart, COIN=VALUE (e.g. rvn=2500), repeatable.",
     ),
 ]
+COIN_LIVE = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--coin-live",
+        help="Read a coin's state from a mempool.space-compatible API, COIN=URL "
+        "(e.g. ltc=https://litecoinspace.org; btc, ltc, doge), repeatable; --coin-* values win.",
+    ),
+]
 HASHRATE = Annotated[
     list[str] | None,
     typer.Option(
@@ -105,12 +115,15 @@ _BTC_ONLY = {
     "hashprice": "--hashprice",
     "network_file": "--network (use --coin-data)",
     "live_url": "--live-url",
-    "cache_dir": "--cache-dir",
     "pool_hashrate_ehs": "--pool-hashrate-ehs",
     "heatmap": "--plot",
     "hashrate_ths": "--hashrate-ths (use --hashrate ALGO=RATE)",
     "catalog": "--catalog",
 }
+
+
+#: Where --coin-live responses are cached unless --cache-dir says (the Bitcoin adapter's folder).
+LIVE_CACHE = Path.home() / ".cache" / "hashwatt" / "live"
 
 
 def wants_coins(coin: str | None, rank: bool) -> bool:
@@ -244,10 +257,46 @@ def _stale_warning(states: Sequence[CoinState]) -> None:
 
 
 def _states(
-    tickers: Sequence[str], overrides: Mapping[str, CoinOverrides], day: str | None
+    tickers: Sequence[str],
+    overrides: Mapping[str, CoinOverrides],
+    day: str | None,
+    live: Mapping[str, CoinState],
 ) -> dict[str, CoinState]:
     when = None if day is None else _date(day)
-    return {t.lower(): coin_state(t, day=when, overrides=overrides.get(t.lower())) for t in tickers}
+    out = {}
+    for t in tickers:
+        key = t.lower()
+        ov = overrides.get(key)
+        if key in live:
+            out[key] = live[key] if ov is None else _given_on(live[key], ov)
+        else:
+            out[key] = coin_state(t, day=when, overrides=ov)
+    return out
+
+
+def _given_on(state: CoinState, ov: CoinOverrides) -> CoinState:
+    """A live state with the user's values on top (the user's word wins)."""
+    values = {k: v for k, v in ov.model_dump(exclude_none=True).items()}
+    as_of = state.as_of
+    names = {
+        "difficulty": "difficulty",
+        "price_usd_per_coin": "price",
+        "subsidy_coin_per_block": "subsidy",
+        "fees_coin_per_block": "fees",
+    }
+    for field in values:
+        if as_of is not None:
+            as_of = as_of.with_override(names[field], utc_today())
+    return dataclasses.replace(state, as_of=as_of, **values)
+
+
+def live_states(pairs: Sequence[str] | None, cache_dir: Path) -> dict[str, CoinState]:
+    """``--coin-live COIN=URL`` values read now (through the disk cache of the Bitcoin adapter)."""
+    out = {}
+    for key, url in _pairs("--coin-live", pairs):
+        spec = coin_spec(key)
+        out[spec.ticker.lower()] = coin_state_live(spec.ticker, MempoolSpaceSource(url, cache_dir=cache_dir))
+    return out
 
 
 def _date(text: str) -> dt.date:
@@ -267,10 +316,11 @@ def coin_profit_report(
     machine: AlgoMachine,
     machine_price: float | None,
     json_output: bool,
+    live: Mapping[str, CoinState] | None = None,
 ) -> None:
     """``profit MODEL --coin SET``: the Bitcoin report's lines, per coin where they differ."""
     specs = parse_coin_set(coin)
-    states = _states([s.ticker for s in specs], overrides, day)
+    states = _states([s.ticker for s in specs], overrides, day, live or {})
     capex = Capex(machine_usd=machine_price) if machine_price is not None else None
     r = coin_profit(machine, specs, states=states, count=count, costs=costs, capex=capex)
     _stale_warning(list(states.values()))
@@ -352,12 +402,19 @@ def coin_rank_report(
     power_price: float,
     day: str | None,
     overrides: Mapping[str, CoinOverrides],
+    live: Mapping[str, CoinState],
     wide: bool,
     json_output: bool,
 ) -> None:
     """``profit MODEL --rank``: every option, best first, in a table that fits 80 columns."""
+    states = {t: _given_on(st, overrides[t]) if t in overrides else st for t, st in live.items()}
     ranked = rank_coins(
-        machine, overrides=overrides, day=None if day is None else _date(day), count=count, costs=costs
+        machine,
+        overrides={t: ov for t, ov in overrides.items() if t not in live},
+        states=states,
+        day=None if day is None else _date(day),
+        count=count,
+        costs=costs,
     )
     if json_output:
         print_json(
@@ -423,11 +480,14 @@ def run(options: Mapping[str, Any]) -> None:
     refuse_btc_only(options)
     if options["rank"] and options["coin"] is not None:
         raise EconomicsInputError("give --coin or --rank, not both")
+    if options["coin_live"] and options["date"] is not None:
+        raise EconomicsInputError("--date and --coin-live exclude each other")
     overrides = coin_overrides(
         options["coin_data"], options["coin_difficulty"], options["coin_price"], options["coin_reward"]
     )
     machine = machine_for(options["model"], options["hashrate"], options["power_w"])
     costs: CostModel = options["costs"]
+    live = live_states(options["coin_live"], options["cache_dir"] or LIVE_CACHE)
     if options["rank"]:
         coin_rank_report(
             machine=machine,
@@ -436,6 +496,7 @@ def run(options: Mapping[str, Any]) -> None:
             power_price=options["power_price"],
             day=options["date"],
             overrides=overrides,
+            live=live,
             wide=options["wide"],
             json_output=options["json_output"],
         )
@@ -449,4 +510,5 @@ def run(options: Mapping[str, Any]) -> None:
         machine=machine,
         machine_price=options["machine_price"],
         json_output=options["json_output"],
+        live=live,
     )

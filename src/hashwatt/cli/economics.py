@@ -338,6 +338,7 @@ def profit_cmd(
     coin_difficulty: coins_cli.COIN_DIFFICULTY = None,
     coin_price: coins_cli.COIN_PRICE = None,
     coin_reward: coins_cli.COIN_REWARD = None,
+    coin_live: coins_cli.COIN_LIVE = None,
     hashrate: coins_cli.HASHRATE = None,
     wide: WIDE_OPTION = False,
     json_output: JSON_OPTION = False,

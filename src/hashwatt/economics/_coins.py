@@ -43,7 +43,7 @@ import pydantic
 
 from hashwatt._toml import read_toml
 from hashwatt.chain import BTC, COIN, DOGE, HASHES_PER_DIFFICULTY, LTC, SECONDS_PER_DAY, ChainParams
-from hashwatt.data import AsOf, DatedInput, DateOutOfRangeError, utc_today
+from hashwatt.data import AsOf, DatedInput, DateOutOfRangeError, LiveSource, utc_today
 from hashwatt.data.coins import (
     COIN_HISTORY_FILES,
     ETH_LAST_POW_BLOCK,
@@ -72,6 +72,7 @@ __all__ = [
     "coin_revenue",
     "coin_spec",
     "coin_state",
+    "coin_state_live",
     "load_coin_data",
     "parse_coin_set",
     "rank_coins",
@@ -424,6 +425,35 @@ def coin_state(
     return CoinState(ticker=spec.ticker, date=now, height=height, as_of=as_of, **values)
 
 
+def coin_state_live(ticker: str, source: LiveSource) -> CoinState:
+    """A coin's state from a live source (a mempool.space-compatible API of that chain, e.g. a
+    self-hosted mempool or litecoinspace.org for LTC): tip height, difficulty, mean fees of the
+    last 24 h and price; the subsidy follows the coin's schedule at the next height, so only coins
+    with consensus parameters (BTC, LTC, DOGE) are accepted. Dated the price's UTC day."""
+    spec = coin_spec(ticker)
+    if spec.chain is None:
+        raise EconomicsInputError(
+            f"a live source needs a coin with a subsidy schedule (btc, ltc, doge), not {spec.ticker}"
+        )
+    height = source.tip_height()
+    difficulty = source.difficulty()
+    fees = source.fees_btc_per_block()  # [coin/block]: the endpoint's base units / 1e8 on every chain here
+    price, when = source.price_usd()
+    day = when.date()
+    subsidy = spec.chain.block_subsidy_sat(height + 1) / COIN
+    inputs = tuple(DatedInput(n, day, "live") for n in ("difficulty", "price", "subsidy", "fees"))
+    return CoinState(
+        ticker=spec.ticker,
+        date=day,
+        height=height,
+        difficulty=difficulty,
+        subsidy_coin_per_block=subsidy,
+        fees_coin_per_block=fees,
+        price_usd_per_coin=price,
+        as_of=AsOf(inputs),
+    )
+
+
 @dataclasses.dataclass(frozen=True, slots=True)
 class CoinRevenue:
     """One coin's share of a machine's daily revenue."""
@@ -582,6 +612,7 @@ def rank_coins(
     machine: AlgoMachine,
     *,
     overrides: Mapping[str, CoinOverrides] | None = None,
+    states: Mapping[str, CoinState] | None = None,
     day: dt.date | None = None,
     count: int = 1,
     costs: CostModel | None = None,
@@ -591,13 +622,15 @@ def rank_coins(
     for, by daily profit, best first; revenue only where the source gives no power.
 
     Ethereum is never offered (proof of work ended 2022-09-15). Coins without shipped data (RVN,
-    ERG) appear with a note unless ``overrides`` give their difficulty, price and subsidy. One row
+    ERG) appear with a note unless ``overrides`` give their difficulty, price and subsidy;
+    ``states`` (by lower-case ticker, e.g. from :func:`coin_state_live`) are used as given. One row
     per option: option ("LTC+DOGE"), algorithm, hashrate_hs, power_w, revenue_usd_per_day,
     energy_cost_usd_per_day, profit_usd_per_day, break_even_power_price_usd_per_kwh, data_date
     (the oldest input's day), note, source.
     """
     costs = costs or CostModel()
     given = overrides or {}
+    known = states or {}
     rows = []
     for rate in machine.rates:
         for option in _options(rate.algorithm):
@@ -616,21 +649,20 @@ def rank_coins(
                 "source": rate.source,
             }
             try:
-                states = {
-                    s.ticker.lower(): coin_state(
-                        s.ticker, day=day, overrides=given.get(s.ticker.lower()), today=today
-                    )
+                chosen = {
+                    s.ticker.lower(): known.get(s.ticker.lower())
+                    or coin_state(s.ticker, day=day, overrides=given.get(s.ticker.lower()), today=today)
                     for s in option
                 }
             except (EconomicsInputError, DateOutOfRangeError) as exc:
                 row["note"] = str(exc)
                 rows.append(row)
                 continue
-            dates = [st.as_of.date if st.as_of is not None else st.date for st in states.values()]
+            dates = [st.as_of.date if st.as_of is not None else st.date for st in chosen.values()]
             row["data_date"] = min(d for d in dates if d is not None)
             if math.isnan(rate.power_w):
                 revenues = [
-                    coin_revenue(rate.hashrate_hs * count, s, states[s.ticker.lower()], costs) for s in option
+                    coin_revenue(rate.hashrate_hs * count, s, chosen[s.ticker.lower()], costs) for s in option
                 ]
                 row["revenue_usd_per_day"] = sum(r.revenue_usd_per_day for r in revenues)
                 row["note"] = "; ".join(
@@ -638,7 +670,7 @@ def rank_coins(
                 )
             else:
                 single = dataclasses.replace(machine, rates=(rate,))
-                r = coin_profit(single, option, states=states, count=count, costs=costs)
+                r = coin_profit(single, option, states=chosen, count=count, costs=costs)
                 row["revenue_usd_per_day"] = r.revenue_usd_per_day
                 row["energy_cost_usd_per_day"] = r.energy_cost_usd_per_day
                 row["profit_usd_per_day"] = r.profit_usd_per_day
