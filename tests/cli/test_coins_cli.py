@@ -190,3 +190,12 @@ def test_coin_live_reads_a_mempool_style_api_on_loopback(cli: Run, replay: Repla
     ):
         out = cli("profit", "l9", *bad, "--cache-dir", str(tmp_path))
         assert out.code == 2 and _one_error_line(out.err) and needle in out.err, out
+
+
+def test_a_scrypt_machine_without_coin_says_how_to_price_it(cli: Run) -> None:
+    for command in (["profit", "l9"], ["forecast", "l9", "--paths", "10"]):
+        r = cli(*command)
+        assert r.code == 2 and _one_error_line(r.err), r
+        assert 'hashwatt profit "l9" --coin ltc+doge' in r.err
+    unknown = cli("profit", "no such rig")
+    assert unknown.code == 2 and "unknown miner model" in unknown.err

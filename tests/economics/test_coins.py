@@ -327,3 +327,11 @@ def test_shipped_copies_are_the_shared_files_unchanged() -> None:
         embedded_path("alt_algo_hardware.csv").read_bytes()
         == (shared / "hardware_alt_algos.csv").read_bytes()
     )
+
+
+def test_values_given_for_a_past_day_replace_that_days() -> None:
+    """With --date, given values stay on that day: no projection of the height or the subsidy."""
+    on = coin_state("ltc", day=dt.date(2019, 1, 1), overrides=CoinOverrides(price_usd_per_coin=80))
+    shipped = coin_state("ltc", day=dt.date(2019, 1, 1))
+    assert on.date == dt.date(2019, 1, 1) and on.height == shipped.height
+    assert on.subsidy_coin_per_block == 25.0 and on.price_usd_per_coin == 80

@@ -38,6 +38,7 @@ from hashwatt.economics._coins import (
     CoinOverrides,
     CoinProfitResult,
     CoinState,
+    coin_options,
     coin_profit,
     coin_spec,
     coin_state,
@@ -47,6 +48,7 @@ from hashwatt.economics._coins import (
     rank_coins,
 )
 from hashwatt.economics.errors import EconomicsInputError
+from hashwatt.errors import HashwattError
 
 COIN = Annotated[
     str | None,
@@ -129,6 +131,26 @@ LIVE_CACHE = Path.home() / ".cache" / "hashwatt" / "live"
 def wants_coins(coin: str | None, rank: bool) -> bool:
     """True when ``profit`` should run the other-coin report (``--coin btc`` alone stays Bitcoin's)."""
     return rank or (coin is not None and coin.strip().lower() not in ("btc", "bitcoin"))
+
+
+def other_algorithm_hint(model: str) -> EconomicsInputError | None:
+    """For a name the SHA-256 catalog lacks: which coins the machine of that name mines, if known."""
+    try:
+        machine = lookup_algo_machine(model)
+    except HashwattError:
+        return None
+    algorithms = sorted({r.algorithm.value for r in machine.rates} - {MiningAlgorithm.SHA256D.value})
+    if not algorithms:
+        return None
+    coins = [
+        "+".join(s.ticker.lower() for s in option)
+        for a in algorithms
+        for option in coin_options(MiningAlgorithm(a))
+    ]
+    return EconomicsInputError(
+        f"{machine.model} mines {', '.join(algorithms)}, not Bitcoin's SHA-256: price it with "
+        f'`hashwatt profit "{model}" --coin {coins[-1]}` (coins: {", ".join(coins)}) or --rank'
+    )
 
 
 def _pairs(flag: str, values: Sequence[str] | None) -> list[tuple[str, str]]:

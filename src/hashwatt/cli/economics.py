@@ -36,7 +36,7 @@ from hashwatt.cli._output import (
     save_figure,
     write_csv,
 )
-from hashwatt.data import MinerModel, find_miner, hardware_catalog, lookup_miner, utc_today
+from hashwatt.data import MinerModel, UnknownMinerError, find_miner, hardware_catalog, lookup_miner, utc_today
 from hashwatt.data.live import MempoolSpaceSource, live_snapshot
 from hashwatt.economics import (
     DEFAULT_GROWTH_DAMPING,
@@ -248,7 +248,10 @@ def _miner(
             raise EconomicsInputError("a custom machine needs both --hashrate-ths and --power-w")
         return MinerModel.from_specs(model, hashrate_ths=hashrate_ths, power_w=power_w), None
     cat = hardware_catalog(catalog or [])
-    found = lookup_miner(model, catalog=cat)
+    try:
+        found = lookup_miner(model, catalog=cat)
+    except UnknownMinerError as exc:
+        raise coins_cli.other_algorithm_hint(model) or exc from None
     return found.miner, found.note
 
 

@@ -68,6 +68,7 @@ __all__ = [
     "CoinRevenue",
     "CoinSpec",
     "CoinState",
+    "coin_options",
     "coin_profit",
     "coin_revenue",
     "coin_spec",
@@ -364,9 +365,10 @@ def coin_state(
 ) -> CoinState:
     """A coin's network state: the shipped day (default: the last), then the given values.
 
-    With values given the state is dated ``today`` (default: the UTC date); a coin with
-    consensus parameters (LTC, DOGE, BTC) then takes its subsidy from the schedule at the height
-    projected from the last shipped day at the target block time, unless the subsidy is given.
+    With values given and no ``day`` the state is dated ``today`` (default: the UTC date); a coin
+    with consensus parameters (LTC, DOGE, BTC) then takes its subsidy from the schedule at the
+    height projected from the last shipped day at the target block time, unless the subsidy is
+    given. With a ``day``, the given values replace that day's.
     A coin without shipped data (RVN, ERG) needs difficulty, price and subsidy given.
     """
     spec = coin_spec(ticker)
@@ -399,7 +401,13 @@ def coin_state(
     as_of = base.as_of or AsOf(())
     height = base.height
     subsidy = base.subsidy_coin_per_block
-    if spec.chain is not None and base.height is not None and base.date is not None and now > base.date:
+    if (
+        day is None
+        and spec.chain is not None
+        and base.height is not None
+        and base.date is not None
+        and now > base.date
+    ):
         height = base.height + int((now - base.date).days * SECONDS_PER_DAY / spec.block_interval_s)
         subsidy = spec.chain.block_subsidy_sat(height) / COIN
         projected = DatedInput(
@@ -422,7 +430,9 @@ def coin_state(
         if value is not None:
             values[field] = value
             as_of = as_of.with_override(input_name, now)
-    return CoinState(ticker=spec.ticker, date=now, height=height, as_of=as_of, **values)
+    return CoinState(
+        ticker=spec.ticker, date=now if day is None else day, height=height, as_of=as_of, **values
+    )
 
 
 def coin_state_live(ticker: str, source: LiveSource) -> CoinState:
@@ -597,7 +607,7 @@ def coin_profit(
     )
 
 
-def _options(algorithm: MiningAlgorithm) -> list[tuple[CoinSpec, ...]]:
+def coin_options(algorithm: MiningAlgorithm) -> list[tuple[CoinSpec, ...]]:
     """What hardware of one algorithm can mine: each live coin, and the merged set when one exists."""
     live = [s for s in COIN_SPECS.values() if s.algorithm is algorithm and s.pow_ended is None]
     options: list[tuple[CoinSpec, ...]] = [(s,) for s in live]
@@ -633,7 +643,7 @@ def rank_coins(
     known = states or {}
     rows = []
     for rate in machine.rates:
-        for option in _options(rate.algorithm):
+        for option in coin_options(rate.algorithm):
             name = "+".join(s.ticker for s in option)
             row: dict[str, object] = {
                 "option": name,
