@@ -242,7 +242,7 @@ class CoinOverrides(pydantic.BaseModel):
     @classmethod
     def _non_negative(cls, value: float | None) -> float | None:
         if value is not None and not (math.isfinite(value) and 0 <= value <= 1e12):
-            raise ValueError(f"must be a finite number >= 0, got {value!r}")
+            raise EconomicsInputError(f"must be a finite number >= 0, got {value!r}")
         return value
 
     @classmethod
@@ -317,10 +317,10 @@ def _shipped_state(spec: CoinSpec, day: dt.date | None) -> CoinState:
         row, date = hist.iloc[-1], last
     else:
         if not first <= day <= last:
-            raise DateOutOfRangeError(f"{spec.ticker} history covers {first} to {last}, not {day}")
+            raise EconomicsInputError(f"{spec.ticker} history covers {first} to {last}, not {day}")
         pos = int(hist.index.get_indexer(pd.DatetimeIndex([pd.Timestamp(day)]))[0])
         if pos < 0:
-            raise DateOutOfRangeError(f"{spec.ticker} history has no row for {day}")
+            raise EconomicsInputError(f"{spec.ticker} history has no row for {day}")
         row, date = hist.iloc[pos], day
     blocks = float(row["block_count"])
     height = int(row["height"])
