@@ -199,3 +199,10 @@ def test_a_scrypt_machine_without_coin_says_how_to_price_it(cli: Run) -> None:
         assert 'hashwatt profit "l9" --coin ltc+doge' in r.err
     unknown = cli("profit", "no such rig")
     assert unknown.code == 2 and "unknown miner model" in unknown.err
+
+
+def test_a_live_url_password_never_shows(cli: Run, tmp_path: Path) -> None:
+    for url in ("http://user:hunter2@127.0.0.1:9", "ftp://user:hunter2@x"):
+        r = cli("profit", "l9", "--coin", "ltc", "--coin-live", f"ltc={url}", "--cache-dir", str(tmp_path))
+        assert r.code == 2 and _one_error_line(r.err), r
+        assert "hunter2" not in r.err and "user:***@" in r.err

@@ -26,6 +26,7 @@ import urllib.request
 from pathlib import Path
 from typing import Any, Protocol
 
+from hashwatt._redact import redact_url
 from hashwatt.chain import COIN, block_subsidy_sat, hashrate_from_difficulty
 from hashwatt.data.history import NetworkSnapshot
 from hashwatt.errors import DataError, DataInputError
@@ -68,7 +69,9 @@ class MempoolSpaceSource:
 
     def __post_init__(self) -> None:
         if not self.base_url.startswith(("http://", "https://")):
-            raise DataInputError(f"live URL must start with http:// or https://, got {self.base_url!r}")
+            raise DataInputError(
+                f"live URL must start with http:// or https://, got {redact_url(self.base_url)!r}"
+            )
         if self.ttl_s < 0 or self.timeout_s <= 0 or self.max_bytes <= 0:
             raise DataInputError("ttl must be >= 0; timeout and max_bytes must be positive")
 
@@ -82,16 +85,18 @@ class MempoolSpaceSource:
 
     def _fetch(self, path: str) -> bytes:
         url = self.base_url.rstrip("/") + path
+        shown = redact_url(url)
         req = urllib.request.Request(url, headers={"Accept": "application/json", "User-Agent": "hashwatt"})
         try:
             with urllib.request.urlopen(req, timeout=self.timeout_s) as resp:
                 body: bytes = resp.read(self.max_bytes + 1)
         except urllib.error.HTTPError as exc:
-            raise LiveDataError(f"{url}: HTTP {exc.code} {exc.reason}") from exc
-        except (urllib.error.URLError, TimeoutError, OSError) as exc:
-            raise LiveDataError(f"{url}: unreachable ({exc})") from exc
+            raise LiveDataError(f"{shown}: HTTP {exc.code} {exc.reason}") from None
+        except (urllib.error.URLError, TimeoutError, OSError, ValueError) as exc:
+            reason = str(getattr(exc, "reason", exc)).replace(url, shown)
+            raise LiveDataError(f"{shown}: unreachable ({reason})") from None
         if len(body) > self.max_bytes:
-            raise LiveDataError(f"{url}: response larger than {self.max_bytes} bytes")
+            raise LiveDataError(f"{shown}: response larger than {self.max_bytes} bytes")
         return body
 
     def get_text(self, path: str) -> str:
