@@ -335,3 +335,14 @@ def test_values_given_for_a_past_day_replace_that_days() -> None:
     shipped = coin_state("ltc", day=dt.date(2019, 1, 1))
     assert on.date == dt.date(2019, 1, 1) and on.height == shipped.height
     assert on.subsidy_coin_per_block == 25.0 and on.price_usd_per_coin == 80
+
+
+def test_dogecoins_random_reward_era_takes_the_realised_mean() -> None:
+    """Before block 145,000 a DOGE block paid a random 1..1,000,000 >> (h // 100,000): the schedule
+    holds the maximum (1,000,000 at height ~82,597 on 2014-02-01), the data the realised mean:
+    2014-02-01 row: 1440 blocks, issuance 711,840,888.0 DOGE -> 494,334 DOGE a block. On 2014-06-01
+    (height ~244,565, past 145,000) the schedule's 500,000 >> 2 = 125,000 holds, as the row says:
+    1277 blocks, issuance 159,625,000.0 = 1277 x 125,000."""
+    early = coin_state("doge", day=dt.date(2014, 2, 1))
+    assert early.subsidy_coin_per_block == pytest.approx(711_840_888.0 / 1440, rel=1e-12)
+    assert coin_state("doge", day=dt.date(2014, 6, 1)).subsidy_coin_per_block == 125_000

@@ -42,7 +42,16 @@ import pandas as pd
 import pydantic
 
 from hashwatt._toml import read_toml
-from hashwatt.chain import BTC, COIN, DOGE, HASHES_PER_DIFFICULTY, LTC, SECONDS_PER_DAY, ChainParams
+from hashwatt.chain import (
+    BTC,
+    COIN,
+    DOGE,
+    HASHES_PER_DIFFICULTY,
+    LTC,
+    SECONDS_PER_DAY,
+    ChainParams,
+    DogecoinSubsidy,
+)
 from hashwatt.data import AsOf, DatedInput, DateOutOfRangeError, LiveSource, utc_today
 from hashwatt.data.coins import (
     COIN_HISTORY_FILES,
@@ -324,7 +333,11 @@ def _shipped_state(spec: CoinSpec, day: dt.date | None) -> CoinState:
         row, date = hist.iloc[pos], day
     blocks = float(row["block_count"])
     height = int(row["height"])
-    if spec.chain is not None:
+    sched = spec.chain.subsidy if spec.chain is not None else None
+    if isinstance(sched, DogecoinSubsidy) and height < sched.simplified_height:
+        # Dogecoin's early rewards were random: the schedule holds their maximum, the data the mean
+        subsidy, subsidy_source = float(row["issuance_native"]) / blocks, "coinmetrics (random-reward era)"
+    elif spec.chain is not None:
         subsidy, subsidy_source = (
             spec.chain.block_subsidy_sat(height) / COIN,
             f"schedule at height {height:,}",
