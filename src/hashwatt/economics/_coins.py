@@ -33,7 +33,6 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
-import json
 import math
 from collections.abc import Mapping, Sequence
 from pathlib import Path
@@ -41,7 +40,6 @@ from pathlib import Path
 import pandas as pd
 import pydantic
 
-from hashwatt._toml import read_toml
 from hashwatt.chain import (
     BTC,
     COIN,
@@ -64,7 +62,7 @@ from hashwatt.data.coins import (
 )
 from hashwatt.economics._costs import CostModel
 from hashwatt.economics._finance import Capex
-from hashwatt.economics._overrides import parse_difficulty
+from hashwatt.economics._overrides import parse_difficulty, read_inputs_file, validate_or_raise
 from hashwatt.economics._profit import NetworkState, daily_costs
 from hashwatt.economics._reports import simple_payback_days
 from hashwatt.economics._revenue import expected_blocks_per_day
@@ -257,13 +255,7 @@ class CoinOverrides(pydantic.BaseModel):
     @classmethod
     def validated(cls, doc: Mapping[str, object], *, source: str) -> CoinOverrides:
         """The values of ``doc``, or one :class:`EconomicsInputError` naming ``source`` and the field."""
-        try:
-            return cls.model_validate(doc)
-        except pydantic.ValidationError as exc:
-            first = exc.errors()[0]
-            where = ".".join(str(p) for p in first["loc"]) or "table"
-            msg = str(first["msg"]).removeprefix("Value error, ")
-            raise EconomicsInputError(f"{source}: {where}: {msg}") from exc
+        return validate_or_raise(cls, doc, source=source)
 
     @property
     def empty(self) -> bool:
@@ -279,15 +271,7 @@ class CoinOverrides(pydantic.BaseModel):
 def load_coin_data(path: str | Path) -> dict[str, CoinOverrides]:
     """A TOML or JSON file of today's values, one table per coin (``[ltc]``, ``[doge]``)."""
     path = Path(path)
-    if path.suffix.lower() == ".json":
-        try:
-            doc = json.loads(path.read_text(encoding="utf-8"))
-        except FileNotFoundError as exc:
-            raise EconomicsInputError(f"coin data file not found: {path}") from exc
-        except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise EconomicsInputError(f"{path}: not valid JSON ({exc})") from exc
-    else:
-        doc = read_toml(path, what="coin data file", error=EconomicsInputError)
+    doc = read_inputs_file(path, what="coin data file")
     if not isinstance(doc, dict):
         raise EconomicsInputError(f"{path}: expected one table per coin, e.g. [ltc]")
     out: dict[str, CoinOverrides] = {}

@@ -18,7 +18,9 @@ import datetime as dt
 import json
 import math
 import re
+from collections.abc import Mapping
 from pathlib import Path
+from typing import TypeVar
 
 import pydantic
 
@@ -51,6 +53,32 @@ def parse_difficulty(text: str | float) -> float:
     if not (math.isfinite(value) and 1.0 <= value <= _MAX_DIFFICULTY):
         raise EconomicsInputError(f"difficulty must be between 1 and 1e18, got {text!r}")
     return value
+
+
+def read_inputs_file(path: Path, *, what: str) -> object:
+    """A TOML or (by suffix) JSON file of user inputs, or one :class:`EconomicsInputError`."""
+    if path.suffix.lower() != ".json":
+        return read_toml(path, what=what, error=EconomicsInputError)
+    try:
+        return json.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise EconomicsInputError(f"{what} not found: {path}") from exc
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise EconomicsInputError(f"{path}: not valid JSON ({exc})") from exc
+
+
+_M = TypeVar("_M", bound=pydantic.BaseModel)
+
+
+def validate_or_raise(model: type[_M], doc: Mapping[str, object], *, source: str) -> _M:
+    """``model`` from ``doc``, or one :class:`EconomicsInputError` naming the source and the field."""
+    try:
+        return model.model_validate(doc)
+    except pydantic.ValidationError as exc:
+        first = exc.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "file"
+        msg = str(first["msg"]).removeprefix("Value error, ")
+        raise EconomicsInputError(f"{source}: {where}: {msg}") from exc
 
 
 def _finite_positive(name: str, value: float | None, *, upper: float) -> None:
@@ -103,15 +131,7 @@ class NetworkOverrides(pydantic.BaseModel):
     def from_file(cls, path: str | Path) -> NetworkOverrides:
         """Read a TOML (``[network]`` table or top level) or JSON file with the same keys."""
         path = Path(path)
-        if path.suffix.lower() == ".json":
-            try:
-                doc = json.loads(path.read_text(encoding="utf-8"))
-            except FileNotFoundError as exc:
-                raise EconomicsInputError(f"network file not found: {path}") from exc
-            except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-                raise EconomicsInputError(f"{path}: not valid JSON ({exc})") from exc
-        else:
-            doc = read_toml(path, what="network file", error=EconomicsInputError)
+        doc = read_inputs_file(path, what="network file")
         if isinstance(doc, dict) and isinstance(doc.get("network"), dict):
             doc = doc["network"]
         if not isinstance(doc, dict):
@@ -120,13 +140,7 @@ class NetworkOverrides(pydantic.BaseModel):
 
     @classmethod
     def model_validate_or_raise(cls, doc: dict[str, object], *, source: str) -> NetworkOverrides:
-        try:
-            return cls.model_validate(doc)
-        except pydantic.ValidationError as exc:
-            first = exc.errors()[0]
-            where = ".".join(str(p) for p in first["loc"]) or "file"
-            msg = str(first["msg"]).removeprefix("Value error, ")
-            raise EconomicsInputError(f"{source}: {where}: {msg}") from exc
+        return validate_or_raise(cls, doc, source=source)
 
     def merged(self, other: NetworkOverrides) -> NetworkOverrides:
         """These overrides with ``other``'s given values on top (flags over a file)."""
