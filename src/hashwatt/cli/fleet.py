@@ -35,6 +35,17 @@ DB_OPTION = Annotated[
 ]
 SITE_OPTION = Annotated[str | None, typer.Option("--site", help="Site name.")]
 BY_OPTION = Annotated[str, typer.Option("--by", help="Who is acting (recorded in the audit log).")]
+CREDENTIALS_OPTION = Annotated[
+    Path | None,
+    typer.Option(
+        "--credentials",
+        envvar="HASHWATT_FLEET_CREDENTIALS",
+        help="Credentials TOML (per device, site or model; see docs/FLEET.md). Unconfigured devices "
+        "are tried with their firmware's factory default and flagged.",
+        dir_okay=False,
+        show_default=False,
+    ),
+]
 
 _HOSTNAME = re.compile(
     r"^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$"
@@ -88,6 +99,13 @@ def _open(db: str | None) -> Any:
     from hashwatt.fleet._store import FleetStore
 
     return FleetStore.open(database_url(db))
+
+
+def _credentials(path: Path | None) -> Any:
+    """The credential store of ``--credentials`` (empty: factory defaults only)."""
+    from hashwatt.fleet._credentials import CredentialStore, load_credentials_file
+
+    return CredentialStore() if path is None else load_credentials_file(path)
 
 
 def _fmt(value: float | None, digits: int = 1) -> str:
@@ -473,6 +491,7 @@ def scan(
         float, typer.Option("--timeout", min=0.1, max=60.0, help="Per-request timeout [s].")
     ] = 2.0,
     concurrency: Annotated[int, typer.Option(min=1, max=4096, help="Addresses probed at once.")] = 1024,
+    credentials: CREDENTIALS_OPTION = None,
     db: DB_OPTION = None,
     json_out: JSON_OPTION = False,
 ) -> None:
@@ -484,6 +503,7 @@ def scan(
     from hashwatt.fleet._types import Endpoint
 
     hosts = parse_range(address_range)
+    creds = _credentials(credentials)
     with _open(db) as store:
         before = {d.address: d.serial for d in store.devices(site)}
         with Progress(console=err_console, transient=True, disable=json_out) as progress:
@@ -499,6 +519,7 @@ def scan(
                     concurrency=concurrency,
                     timeout_s=timeout_s,
                     site=site,
+                    credentials=creds,
                     on_progress=advance,
                 )
             )
@@ -548,11 +569,22 @@ def poll(
     site: Annotated[str, typer.Option("--site", help="Site to poll.")] = "default",
     once: Annotated[bool, typer.Option("--once", help="One cycle, then exit.")] = False,
     interval_s: Annotated[float, typer.Option("--interval", min=1.0, help="Seconds between cycles.")] = 60.0,
+    credentials: CREDENTIALS_OPTION = None,
     db: DB_OPTION = None,
     json_out: JSON_OPTION = False,
 ) -> None:
     """Poll the site's devices and store the readings (``--once`` for a single cycle)."""
-    _agent_loop(site, "poll", interval_s, None, db, json_out, max_cycles=1 if once else None, commands=False)
+    _agent_loop(
+        site,
+        "poll",
+        interval_s,
+        None,
+        db,
+        json_out,
+        max_cycles=1 if once else None,
+        commands=False,
+        credentials=credentials,
+    )
 
 
 @fleet_app.command("agent")
@@ -579,6 +611,7 @@ def agent(
             "--hashprice", min=0.0, help="USD/PH/day for curtailment (default: the embedded network data)."
         ),
     ] = None,
+    credentials: CREDENTIALS_OPTION = None,
     db: DB_OPTION = None,
     json_out: JSON_OPTION = False,
 ) -> None:
@@ -594,6 +627,7 @@ def agent(
         commands=True,
         curtail_prices=curtail_prices,
         hashprice=hashprice,
+        credentials=credentials,
     )
 
 
@@ -609,6 +643,7 @@ def _agent_loop(
     commands: bool,
     curtail_prices: Path | None = None,
     hashprice: float | None = None,
+    credentials: Path | None = None,
 ) -> None:
     from hashwatt.fleet._agent import Agent, AgentConfig, CycleReport, run_until_signalled
     from hashwatt.fleet._alerts import AlertConfig, load_alert_config
@@ -618,6 +653,7 @@ def _agent_loop(
     from hashwatt.fleet._device_layer import NetworkDeviceLayer
     from hashwatt.fleet._webhooks import WebhookQueue, targets_from_config
 
+    creds = _credentials(credentials)
     config = load_alert_config(alerts_file) if alerts_file is not None else AlertConfig.default()
     targets = targets_from_config(config.webhooks)
     prices = load_price_file(curtail_prices) if curtail_prices is not None else None
@@ -635,7 +671,7 @@ def _agent_loop(
                 highlight=False,
                 soft_wrap=True,
             )
-        layer = NetworkDeviceLayer(store, site, deadline_s=min(10.0, interval_s / 2))
+        layer = NetworkDeviceLayer(store, site, credentials=creds, deadline_s=min(10.0, interval_s / 2))
         policy = None
         if prices is not None and hashprice is not None:
             policy = CurtailPolicy(

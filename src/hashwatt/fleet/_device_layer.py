@@ -103,6 +103,9 @@ class NetworkDeviceLayer:
                 site=self.site,
                 model=row.model,
             )
+            if resolved.factory != row.factory_credentials:
+                # the inventory says whether the device is still on its factory credentials
+                self.store.add_device(self.site, row.endpoint, factory_credentials=resolved.factory)
             rating = catalog_efficiency_j_per_th(row.catalog_model or row.model) if row.model else None
             self._devices[row.address] = adapter_for(
                 Firmware(row.firmware),
