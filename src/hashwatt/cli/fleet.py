@@ -448,15 +448,25 @@ def pool(
     password_env: Annotated[
         str | None, typer.Option("--password-env", help="Environment variable holding the pool password.")
     ] = None,
+    group: Annotated[
+        str | None,
+        typer.Option(
+            "--group", help="LuxOS pool group to change (created when missing; default: the active one)."
+        ),
+    ] = None,
     site: SITE_OPTION = None,
     by: BY_OPTION = "cli",
     db: DB_OPTION = None,
     json_out: JSON_OPTION = False,
 ) -> None:
-    """Switch the primary pool (the agent keeps every other pool setting)."""
+    """Switch the primary pool (the agent keeps every other pool setting, read back to confirm)."""
     if not re.match(r"^stratum(\+tcp|\+ssl|2\+tcp)?://[^\s/@]+:\d{1,5}/?$", url):
         raise InputError("pool URL must look like stratum+tcp://HOST:PORT (no credentials in it)")
     params: dict[str, Any] = {"url": url, "user": user}
+    if group is not None:
+        if not re.match(r"^[A-Za-z0-9_.-]{1,64}$", group):
+            raise InputError("a pool group name is 1-64 letters, digits, '_', '.' or '-'")
+        params["group"] = group
     if password_env is not None:
         if password_env not in os.environ:
             raise InputError(f"environment variable {password_env} is not set")

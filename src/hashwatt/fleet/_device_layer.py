@@ -47,7 +47,12 @@ def request_for(command: Command) -> ActionRequest:
         password = os.environ.get(str(env), "") if env else "x"
         if env and not password:
             raise CommandError(f"the agent's environment has no {env} for the pool password")
-        return ActionRequest(Action.POOLS, pools=(PoolConfig(str(p["url"]), str(p["user"]), password),))
+        group = p.get("group")
+        return ActionRequest(
+            Action.POOLS,
+            pools=(PoolConfig(str(p["url"]), str(p["user"]), password),),
+            pool_group=None if group is None else str(group),
+        )
     if action == "fault_light":
         return ActionRequest(Action.FAULT_LIGHT, light_on=bool(p.get("on", True)))
     raise CommandError(f"unknown action {action!r}")
