@@ -9,6 +9,7 @@ poll call the device layer directly. The old planning calculator is ``hashwatt p
 from __future__ import annotations
 
 import asyncio
+import enum
 import ipaddress
 import json
 import os
@@ -474,7 +475,33 @@ def pool(
     _queue("pool", addresses, site=site, by=by, params=params, db=db, json_out=json_out)
 
 
-@fleet_app.command("curtail")
+class ReportPer(enum.StrEnum):
+    """The subtotal periods of ``fleet curtail report`` (the values of ``fleet.Period``)."""
+
+    DAY = "day"
+    WEEK = "week"
+    MONTH = "month"
+
+
+class _CurtailGroup(typer.core.TyperGroup):
+    """``fleet curtail ADDRESS...`` stays the short form of ``fleet curtail now ADDRESS...``."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        if args and args[0] not in self.commands and args[0] not in ("--help", "-h"):
+            args = ["now", *args]
+        result: list[str] = super().parse_args(ctx, args)
+        return result
+
+
+curtail_app = typer.Typer(
+    cls=_CurtailGroup,
+    help="Curtail devices now, or report what curtailment saved (ADDRESS... alone means `now`).",
+    no_args_is_help=True,
+)
+fleet_app.add_typer(curtail_app, name="curtail")
+
+
+@curtail_app.command("now")
 def curtail(
     addresses: ADDRESSES,
     mode: Annotated[str, typer.Option("--mode", help="sleep, or a power profile name.")] = "sleep",
@@ -485,6 +512,139 @@ def curtail(
 ) -> None:
     """Curtail devices now (sleep or down-power); price-driven curtailment runs in the agent."""
     _queue("curtail", addresses, site=site, by=by, params={"mode": mode}, db=db, json_out=json_out)
+
+
+def _utc(text: str, option: str) -> Any:
+    """An ISO date or date-time as an aware UTC datetime (a naive one is UTC)."""
+    import datetime as dt
+
+    try:
+        when = dt.datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise InputError(
+            f"{option} must be an ISO date or date-time (2026-11-01 or 2026-11-01T06:00Z), not {text[:40]!r}"
+        ) from None
+    return when.replace(tzinfo=dt.UTC) if when.tzinfo is None else when.astimezone(dt.UTC)
+
+
+@curtail_app.command("report")
+def curtail_report_cmd(
+    since: Annotated[
+        str, typer.Option("--since", help="Period start, ISO date or date-time (UTC if naive).")
+    ],
+    until: Annotated[
+        str | None, typer.Option("--until", help="Period end, exclusive (default: now).", show_default=False)
+    ] = None,
+    per: Annotated[
+        ReportPer, typer.Option("--per", help="Subtotals per day, week or month (UTC).", case_sensitive=False)
+    ] = ReportPer.DAY,
+    site: SITE_OPTION = None,
+    db: DB_OPTION = None,
+    json_out: JSON_OPTION = False,
+) -> None:
+    """What curtailment saved: events started in [--since, --until), per event and per period.
+
+    Energy [kWh] and cost saved from the measured load; revenue forgone at the hashprice; net.
+    """
+    import datetime as dt
+
+    from hashwatt.cli._output import fmt_usd
+    from hashwatt.fleet._curtail_report import Period, curtail_report
+
+    try:
+        period = Period(per.lower())
+    except ValueError:
+        raise InputError(
+            f"--per must be one of {', '.join(p.value for p in Period)}, not {per[:20]!r}"
+        ) from None
+    start = _utc(since, "--since")
+    end = _utc(until, "--until") if until is not None else dt.datetime.now(dt.UTC)
+    with _open(db) as store:
+        report = curtail_report(store, since=start, until=end, site=site, per=period)
+    if json_out:
+        print_json(_report_json(report))
+        return
+
+    def usd(x: float) -> str:
+        return fmt_usd(x, cents=abs(x) < 1000)
+
+    table = Table(title=f"{len(report.events)} curtailment events", title_justify="left")
+    for col in ("id", "start (UTC)", "h", "kW", "kWh", "saved", "forgone", "net"):
+        table.add_column(col, justify="left" if col == "start (UTC)" else "right", no_wrap=True)
+    for r in report.events:
+        e, a = r.event, r.account
+        cells = [str(e.id), f"{e.start_utc:%Y-%m-%d %H:%M}", "open" if a is None else f"{a.hours:.2f}"]
+        cells.append(f"{e.shed_kw:,.1f}")
+        if a is None:
+            cells += ["-", "-", "-", "-"]
+        else:
+            cells += [
+                f"{a.energy_saved_kwh:,.1f}",
+                usd(a.cost_saved_usd),
+                usd(a.revenue_forgone_usd),
+                usd(a.net_usd),
+            ]
+        table.add_row(*cells)
+    console.print(table)
+    periods = Table(title=f"per {period.value}", title_justify="left")
+    for col in ("from (UTC)", "events", "kWh", "saved", "forgone", "net"):
+        periods.add_column(col, justify="left" if col == "from (UTC)" else "right", no_wrap=True)
+    for row in report.periods:
+        a = row.account
+        periods.add_row(
+            f"{row.start_utc:%Y-%m-%d}", str(row.events), f"{a.energy_saved_kwh:,.1f}",
+            usd(a.cost_saved_usd), usd(a.revenue_forgone_usd), usd(a.net_usd),
+        )  # fmt: skip
+    console.print(periods)
+    t = report.total
+    console.print(
+        f"total: {t.energy_saved_kwh:,.1f} kWh, saved {usd(t.cost_saved_usd)}, forgone "
+        f"{usd(t.revenue_forgone_usd)}, net {usd(t.net_usd)}",
+        highlight=False,
+    )
+    if report.open_events:
+        console.print(f"{len(report.open_events)} open, not yet accounted", highlight=False)
+
+
+def _report_json(report: Any) -> dict[str, Any]:
+    def account(a: Any) -> dict[str, float]:
+        return {
+            "hours": a.hours,
+            "energy_saved_kwh": a.energy_saved_kwh,
+            "cost_saved_usd": a.cost_saved_usd,
+            "revenue_forgone_usd": a.revenue_forgone_usd,
+            "net_usd": a.net_usd,
+        }
+
+    return {
+        "since_utc": report.since_utc,
+        "until_utc": report.until_utc,
+        "site": report.site,
+        "per": report.per.value,
+        "events": [
+            {
+                "id": r.event.id,
+                "site": r.event.site,
+                "start_utc": r.event.start_utc,
+                "end_utc": r.event.end_utc,
+                "mode": r.event.mode,
+                "devices": r.event.devices,
+                "disobeyed": r.event.disobeyed,
+                "shed_kw": r.event.shed_kw,
+                "hashrate_ths": r.event.hashrate_ths,
+                "price_usd_per_mwh": r.event.price_usd_per_mwh,
+                "hashprice_usd_per_ph_day": r.event.hashprice_usd_per_ph_day,
+                "open": r.account is None,
+                **(account(r.account) if r.account is not None else {}),
+            }
+            for r in report.events
+        ],
+        "periods": [
+            {"start_utc": p.start_utc, "events": p.events, **account(p.account)} for p in report.periods
+        ],
+        "total": account(report.total),
+        "open_events": len(report.open_events),
+    }
 
 
 @fleet_app.command("scan")

@@ -43,7 +43,9 @@ __all__ = [
     "Machine",
     "StoredCurtailEvent",
     "account_event",
+    "close_curtail_event",
     "execute_curtailment",
+    "insert_curtail_event",
     "load_price_file",
     "machines_from",
     "plan_curtailment",
@@ -405,9 +407,16 @@ class StoredCurtailEvent:
 
 
 def stored_curtail_events(
-    store: FleetStore, site: str | None = None, *, open_only: bool = False, limit: int = 200
+    store: FleetStore,
+    site: str | None = None,
+    *,
+    open_only: bool = False,
+    limit: int | None = 200,
+    since: datetime | None = None,
+    until: datetime | None = None,
 ) -> list[StoredCurtailEvent]:
-    """The newest ``limit`` events (newest first), optionally of one site or only the open ones."""
+    """The newest ``limit`` events (newest first), optionally of one site, only the open ones,
+    or only those that started in ``[since, until)``; ``limit=None`` returns them all."""
     stmt = select(curtail_events, sites.c.name.label("site_name")).join(
         sites, sites.c.id == curtail_events.c.site_id
     )
@@ -415,7 +424,13 @@ def stored_curtail_events(
         stmt = stmt.where(sites.c.name == site)
     if open_only:
         stmt = stmt.where(curtail_events.c.end_ms.is_(None))
-    stmt = stmt.order_by(curtail_events.c.start_ms.desc(), curtail_events.c.id.desc()).limit(limit)
+    if since is not None:
+        stmt = stmt.where(curtail_events.c.start_ms >= to_ms(since))
+    if until is not None:
+        stmt = stmt.where(curtail_events.c.start_ms < to_ms(until))
+    stmt = stmt.order_by(curtail_events.c.start_ms.desc(), curtail_events.c.id.desc())
+    if limit is not None:
+        stmt = stmt.limit(limit)
     with store.engine.connect() as c:
         rows = list(c.execute(stmt))
     return [
@@ -535,29 +550,13 @@ class CurtailPolicy:
         return (event_id,)
 
     def _insert(self, event: CurtailEvent, plan: CurtailPlan) -> int:
-        site_id = self.store.ensure_site(self.site)
-        with self.store.engine.begin() as c:
-            return int(
-                c.execute(
-                    insert(curtail_events)
-                    .values(
-                        site_id=site_id,
-                        start_ms=to_ms(event.start_utc),
-                        end_ms=None if event.curtailed else to_ms(event.start_utc),
-                        mode=event.mode.value,
-                        machines=[_machine_row(m) for m in event.curtailed],
-                        disobeyed=list(event.disobeyed),
-                        shed_kw=event.shed_kw,
-                        hashrate_ths=event.hashrate_ths,
-                        price_usd_per_mwh=plan.price_usd_per_mwh,
-                        hashprice_usd_per_ph_day=plan.hashprice_usd_per_ph_day,
-                        energy_saved_kwh=None if event.curtailed else 0.0,
-                        cost_saved_usd=None if event.curtailed else 0.0,
-                        revenue_forgone_usd=None if event.curtailed else 0.0,
-                    )
-                    .returning(curtail_events.c.id)
-                ).scalar_one()
-            )
+        return insert_curtail_event(
+            self.store,
+            self.site,
+            event,
+            price_usd_per_mwh=plan.price_usd_per_mwh,
+            hashprice_usd_per_ph_day=plan.hashprice_usd_per_ph_day,
+        )
 
     async def _end_events(self, now: datetime, price: float) -> tuple[int, ...]:
         rows = await asyncio.to_thread(self._open_rows)
@@ -628,17 +627,56 @@ class CurtailPolicy:
             )
 
     def _close(self, event_id: int, end: datetime, account: CurtailAccount) -> None:
-        with self.store.engine.begin() as c:
+        close_curtail_event(self.store, event_id, end, account)
+
+
+def insert_curtail_event(
+    store: FleetStore,
+    site: str,
+    event: CurtailEvent,
+    *,
+    price_usd_per_mwh: float,
+    hashprice_usd_per_ph_day: float,
+) -> int:
+    """Store an event as it starts (open while any machine is curtailed); its id."""
+    site_id = store.ensure_site(site)
+    with store.engine.begin() as c:
+        return int(
             c.execute(
-                update(curtail_events)
-                .where(curtail_events.c.id == event_id)
+                insert(curtail_events)
                 .values(
-                    end_ms=to_ms(end),
-                    energy_saved_kwh=account.energy_saved_kwh,
-                    cost_saved_usd=account.cost_saved_usd,
-                    revenue_forgone_usd=account.revenue_forgone_usd,
+                    site_id=site_id,
+                    start_ms=to_ms(event.start_utc),
+                    end_ms=None if event.curtailed else to_ms(event.start_utc),
+                    mode=event.mode.value,
+                    machines=[_machine_row(m) for m in event.curtailed],
+                    disobeyed=list(event.disobeyed),
+                    shed_kw=event.shed_kw,
+                    hashrate_ths=event.hashrate_ths,
+                    price_usd_per_mwh=price_usd_per_mwh,
+                    hashprice_usd_per_ph_day=hashprice_usd_per_ph_day,
+                    energy_saved_kwh=None if event.curtailed else 0.0,
+                    cost_saved_usd=None if event.curtailed else 0.0,
+                    revenue_forgone_usd=None if event.curtailed else 0.0,
                 )
+                .returning(curtail_events.c.id)
+            ).scalar_one()
+        )
+
+
+def close_curtail_event(store: FleetStore, event_id: int, end: datetime, account: CurtailAccount) -> None:
+    """Store how an event ended and its account."""
+    with store.engine.begin() as c:
+        c.execute(
+            update(curtail_events)
+            .where(curtail_events.c.id == event_id)
+            .values(
+                end_ms=to_ms(end),
+                energy_saved_kwh=account.energy_saved_kwh,
+                cost_saved_usd=account.cost_saved_usd,
+                revenue_forgone_usd=account.revenue_forgone_usd,
             )
+        )
 
 
 def _machine_row(m: Machine) -> dict[str, Any]:
