@@ -18,7 +18,7 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 
 import numpy as np
 import pandas as pd
@@ -26,6 +26,7 @@ from sqlalchemy import insert, select, update
 
 from hashwatt.economics import ph_day_to_th_day
 from hashwatt.energy import DispatchResult, threshold_load_fraction
+from hashwatt.fleet._alerts import AlertChange, AlertRule, clear_alert, raise_alert
 from hashwatt.fleet._control import Action, ActionRequest, ActionStatus, Controller
 from hashwatt.fleet._devices import Device
 from hashwatt.fleet._models import curtail_events, sites
@@ -41,13 +42,17 @@ __all__ = [
     "CurtailPolicy",
     "CurtailStep",
     "Machine",
+    "PriceSource",
     "StoredCurtailEvent",
     "account_event",
     "close_curtail_event",
     "execute_curtailment",
+    "has_power_target",
+    "hourly_series",
     "insert_curtail_event",
     "load_price_file",
     "machines_from",
+    "parse_hourly_csv",
     "plan_curtailment",
     "price_at",
     "resume",
@@ -67,6 +72,7 @@ class Machine:
     power_w: float
     hashrate_ths: float
     power_estimated: bool
+    restore_w: float | None = None  # a down-powered machine's power before [W], to restore it
 
     @property
     def efficiency_j_per_th(self) -> float:
@@ -269,7 +275,7 @@ def _power_of(by_address: Mapping[str, Machine]) -> Callable[[Device], float]:
 
 def _scaled(m: Machine, fraction: float) -> Machine:
     """The part of a machine's load and hashrate that a down-power removed (pro rata estimate)."""
-    return Machine(m.device, m.power_w * fraction, m.hashrate_ths * fraction, True)
+    return Machine(m.device, m.power_w * fraction, m.hashrate_ths * fraction, True, restore_w=m.power_w)
 
 
 async def resume(
@@ -359,6 +365,14 @@ def load_price_file(path: Path) -> pd.Series:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise FleetInputError(f"cannot read price file {path}: {exc.__class__.__name__}") from None
+    return parse_hourly_csv(text, source=str(path))
+
+
+def parse_hourly_csv(
+    text: str, *, source: str, what: str = "USD/MWh", error: type[FleetInputError] = FleetInputError
+) -> pd.Series:
+    """Rows ``UTC hour start, value`` (a header row and ``#`` comments allowed; a naive time is
+    UTC) as a series on tz-aware hour starts, sorted; any bad row is one ``error`` naming it."""
     times: list[pd.Timestamp] = []
     values: list[float] = []
     for n, line in enumerate(text.splitlines(), start=1):
@@ -366,23 +380,34 @@ def load_price_file(path: Path) -> pd.Series:
         if not line.strip() or line.lstrip().startswith("#"):
             continue
         if len(cells) != 2:
-            raise FleetInputError(f"{path}:{n}: expected 'UTC hour, USD/MWh', got {len(cells)} fields")
+            raise error(f"{source}:{n}: expected 'UTC hour, {what}', got {len(cells)} fields")
         try:
-            price = float(cells[1])
+            value = float(cells[1])
             when = pd.Timestamp(cells[0])
         except ValueError:
             if not times and n == 1:  # a header row
                 continue
-            raise FleetInputError(f"{path}:{n}: not a time and a price: {line[:60]!r}") from None
-        if not np.isfinite(price):
-            raise FleetInputError(f"{path}:{n}: the price must be a finite number")
+            raise error(f"{source}:{n}: not a time and a value: {line[:60]!r}") from None
+        if not np.isfinite(value):
+            raise error(f"{source}:{n}: the value must be a finite number")
         times.append(when.tz_localize("UTC") if when.tzinfo is None else when.tz_convert("UTC"))
-        values.append(price)
+        values.append(value)
+    return hourly_series(times, values, source=source, error=error)
+
+
+def hourly_series(
+    times: Sequence[pd.Timestamp],
+    values: Sequence[float],
+    *,
+    source: str,
+    error: type[FleetInputError] = FleetInputError,
+) -> pd.Series:
+    """Values on UTC hour starts, sorted; empty or with an hour twice is one ``error``."""
     if not values:
-        raise FleetInputError(f"{path}: no prices")
-    series = pd.Series(values, index=pd.DatetimeIndex(times)).sort_index()
+        raise error(f"{source}: no values")
+    series = pd.Series(list(values), index=pd.DatetimeIndex(list(times))).sort_index()
     if series.index.has_duplicates:
-        raise FleetInputError(f"{path}: an hour appears twice")
+        raise error(f"{source}: an hour appears twice")
     return series
 
 
@@ -456,28 +481,53 @@ def stored_curtail_events(
 
 @dataclass(frozen=True, slots=True)
 class CurtailStep:
-    """What one policy step did: events started and ended (by id)."""
+    """What one policy step did: events started and ended (by id), alerts it raised or cleared."""
 
     price_usd_per_mwh: float | None
     started: tuple[int, ...] = ()
     ended: tuple[int, ...] = ()
+    alerts: tuple[AlertChange, ...] = ()
 
 
 #: The live device for an inventory endpoint (the agent's device layer resolves it).
 DeviceOf = Callable[[Endpoint], Awaitable[Device]]
 
 
+class PriceSource(Protocol):
+    """A live price feed (:class:`~hashwatt.fleet._pricefeed.PriceFeed`): the latest hourly
+    prices [USD/MWh] on UTC hour starts, or None while it has none."""
+
+    async def prices(self) -> pd.Series | None: ...
+
+
+def has_power_target(device: Device) -> bool:
+    """Whether the device's firmware takes a power target (stock Antminer firmware does not)."""
+    return type(device).set_power_target is not Device.set_power_target
+
+
 @dataclass
 class CurtailPolicy:
     """Price-driven curtailment the agent runs every cycle.
 
-    Each step reads the price of the current hour; machines that are mining, with their last
-    measured power and hashrate from the store, go through :func:`plan_curtailment` and
+    Each step reads the price of the current hour (from ``prices``, refreshed from
+    ``price_source`` when there is one); machines that are mining, with their last measured
+    power and hashrate from the store, go through :func:`plan_curtailment` and
     :func:`execute_curtailment` (ramped, read back, safety rule) and the event is stored.
-    Machines are put to sleep (a sleeping machine draws almost nothing, so the stored load is
-    the load shed). An open event ends when the current price no longer curtails any of its
-    machines: they are woken (ramped, read back) and the event is accounted with
-    :func:`account_event` from the load stored at its start and the hourly prices.
+
+    ``mode`` SLEEP puts machines to sleep (a sleeping machine draws almost nothing, so the
+    stored load is the load shed); POWER_TARGET down-powers each to ``power_fraction`` of its
+    measured power where the firmware takes a power target (the others are left alone) and
+    stores the part shed. ``load_cap_kw(now)`` is a dispatch target: the site's measured load
+    [kW] is brought under it, least efficient machines first, even when the price alone would
+    not curtail them.
+
+    An open event ends when the current price no longer curtails its machines and bringing
+    them back keeps the site under its cap: they are woken or restored to their power
+    (ramped, read back) and the event is accounted with :func:`account_event` from the load
+    stored at its start and the hourly prices. Safety rule: the controller retries each
+    machine, then one that still does not obey is named in the event, not asked again this
+    hour, replaced by the next least efficient machine, and a ``curtail_disobeyed`` alert is
+    opened for it (cleared when it next obeys).
     ``clock`` is the policy's time, so a demo can replay a price day faster than real time.
     """
 
@@ -493,61 +543,111 @@ class CurtailPolicy:
     step_interval_s: float = 30.0
     clock: Callable[[], datetime] = field(default=lambda: datetime.now(UTC))
     actor: str = "curtailment"
+    mode: CurtailMode = CurtailMode.SLEEP
+    power_fraction: float = 0.5
+    load_cap_kw: Callable[[datetime], float | None] | None = None
+    price_source: PriceSource | None = None
     #: machines that did not obey this hour: not asked again (nor stored again) until the next hour
     _refused: dict[str, datetime] = field(default_factory=dict, repr=False)
 
+    def __post_init__(self) -> None:
+        if not 0 < self.power_fraction < 1:
+            raise FleetInputError("power_fraction must be between 0 and 1")
+
     async def step(self) -> CurtailStep:
         now = self.clock()
+        if self.price_source is not None:
+            fresh = await self.price_source.prices()
+            if fresh is not None:
+                self.prices = fresh
         try:
             price = price_at(self.prices, now)
         except FleetInputError as exc:
             log.warning("curtailment idle: %s", exc)
             return CurtailStep(None)
-        ended = await self._end_events(now, price)
-        started = await self._start_event(now, price)
-        return CurtailStep(price, started, ended)
+        cap = self.load_cap_kw(now) if self.load_cap_kw is not None else None
+        views = await asyncio.to_thread(self.store.views, self.site)
+        load_kw = _mining_load_kw(views)
+        ended, load_kw = await self._end_events(now, price, cap, load_kw)
+        started, changes = await self._start_event(now, price, cap, load_kw, views)
+        return CurtailStep(price, started, ended, changes)
 
-    async def _start_event(self, now: datetime, price: float) -> tuple[int, ...]:
+    async def _start_event(
+        self, now: datetime, price: float, cap: float | None, load_kw: float, views: Sequence[Any]
+    ) -> tuple[tuple[int, ...], tuple[AlertChange, ...]]:
         hour = now.replace(minute=0, second=0, microsecond=0)
         self._refused = {a: h for a, h in self._refused.items() if h == hour}
-        views = await asyncio.to_thread(self.store.views, self.site)
+        busy = {a for row in await asyncio.to_thread(self._open_rows) for a in _row_addresses(row)}
         readings: dict[str, Telemetry] = {}
         devices: list[Device] = []
         for v in views:
             if v.telemetry is None or v.device.last_outcome != PollOutcome.OK.value:
                 continue
-            if v.telemetry.state is not DeviceState.MINING or v.device.address in self._refused:
+            address = v.device.address
+            if v.telemetry.state is not DeviceState.MINING or address in self._refused or address in busy:
                 continue
             try:
-                devices.append(await self.device_of(v.device.endpoint))
+                device = await self.device_of(v.device.endpoint)
             except DeviceError:
                 continue
-            readings[v.device.address] = v.telemetry
+            if self.mode is CurtailMode.POWER_TARGET and not has_power_target(device):
+                continue
+            devices.append(device)
+            readings[address] = v.telemetry
         machines = machines_from(devices, readings)
+        shed_kw = None if cap is None else max(0.0, load_kw - cap)
+        if shed_kw is not None and self.mode is CurtailMode.POWER_TARGET:
+            shed_kw /= 1.0 - self.power_fraction  # a down-powered machine sheds only part of its load
         plan = plan_curtailment(
             machines,
             price_usd_per_mwh=price,
             hashprice_usd_per_ph_day=self.hashprice_usd_per_ph_day,
             pool_fee=self.pool_fee,
             pue=self.pue,
+            shed_kw=shed_kw or None,
         )
         if not plan.curtail:
-            return ()
+            return (), ()
         event = await execute_curtailment(
             plan,
             self.controller,
             actor=self.actor,
-            mode=CurtailMode.SLEEP,
+            mode=self.mode,
+            power_fraction=self.power_fraction,
             max_devices_per_step=self.max_devices_per_step,
             step_interval_s=self.step_interval_s,
             now=now,
         )
         self._refused.update((a, hour) for a in event.disobeyed)
+        changes = await asyncio.to_thread(self._safety_alerts, event, now)
         if not event.curtailed and not event.disobeyed:
-            return ()
+            return (), changes
         event_id = await asyncio.to_thread(self._insert, event, plan)
         log.info("curtailed %d machines (%.1f kW) at %g USD/MWh", len(event.curtailed), event.shed_kw, price)
-        return (event_id,)
+        return (event_id,), changes
+
+    def _safety_alerts(self, event: CurtailEvent, now: datetime) -> tuple[AlertChange, ...]:
+        """Open an alert for each machine that did not obey; clear it for those that did."""
+        changes: list[AlertChange | None] = []
+        for address in event.disobeyed:
+            message = (
+                f"did not obey curtailment ({event.mode.value}) after {self.controller.retries + 1} tries"
+            )
+            changes.append(
+                raise_alert(self.store, self.site, address, AlertRule.CURTAIL_DISOBEYED, message, now=now)
+            )
+        for m in event.curtailed:
+            changes.append(
+                clear_alert(
+                    self.store,
+                    self.site,
+                    m.address,
+                    AlertRule.CURTAIL_DISOBEYED,
+                    now=now,
+                    note="obeyed curtailment",
+                )
+            )
+        return tuple(c for c in changes if c is not None)
 
     def _insert(self, event: CurtailEvent, plan: CurtailPlan) -> int:
         return insert_curtail_event(
@@ -558,7 +658,9 @@ class CurtailPolicy:
             hashprice_usd_per_ph_day=plan.hashprice_usd_per_ph_day,
         )
 
-    async def _end_events(self, now: datetime, price: float) -> tuple[int, ...]:
+    async def _end_events(
+        self, now: datetime, price: float, cap: float | None, load_kw: float
+    ) -> tuple[tuple[int, ...], float]:
         rows = await asyncio.to_thread(self._open_rows)
         ended: list[int] = []
         for row in rows:
@@ -574,18 +676,13 @@ class CurtailPolicy:
             )
             if still.curtail:
                 continue
-            event = CurtailEvent(
-                from_ms(row.start_ms), tuple(machines), (), (), row.shed_kw, CurtailMode.SLEEP
-            )
-            woken = await resume(
-                event,
-                self.controller,
-                actor=self.actor,
-                max_devices_per_step=float(self.max_devices_per_step),
-                step_interval_s=self.step_interval_s,
-            )
-            if woken < len(machines):
-                log.warning("curtailment %d: %d of %d machines confirmed awake", row.id, woken, len(machines))
+            if cap is not None and load_kw + row.shed_kw > cap:
+                continue  # bringing them back would put the site over its dispatch target
+            mode = CurtailMode(row.mode)
+            event = CurtailEvent(from_ms(row.start_ms), tuple(machines), (), (), row.shed_kw, mode)
+            back = await self._bring_back(event)
+            if back < len(machines):
+                log.warning("curtailment %d: %d of %d machines confirmed back", row.id, back, len(machines))
             account = account_event(
                 event,
                 end_utc=now,
@@ -596,7 +693,30 @@ class CurtailPolicy:
             await asyncio.to_thread(self._close, row.id, now, account)
             log.info("curtailment %d over: %.2f kWh saved", row.id, account.energy_saved_kwh)
             ended.append(row.id)
-        return tuple(ended)
+            load_kw += row.shed_kw
+        return tuple(ended), load_kw
+
+    async def _bring_back(self, event: CurtailEvent) -> int:
+        """Wake the machines of a sleep event, or restore a down-power event's machines to the
+        power they had; how many confirmed."""
+        if event.mode is CurtailMode.SLEEP:
+            return await resume(
+                event,
+                self.controller,
+                actor=self.actor,
+                max_devices_per_step=float(self.max_devices_per_step),
+                step_interval_s=self.step_interval_s,
+            )
+        outcomes = [
+            await self.controller.act(
+                m.device,
+                ActionRequest(Action.POWER_TARGET, power_w=m.restore_w or m.power_w),
+                actor=self.actor,
+                reason="curtailment over",
+            )
+            for m in event.curtailed
+        ]
+        return sum(o.ok for o in outcomes)
 
     async def _machines_of(self, row: Any) -> list[Machine] | None:
         """The event's machines with the load they were shed at; None if one cannot be reached."""
@@ -610,8 +730,15 @@ class CurtailPolicy:
                 device = await self.device_of(found.endpoint)
             except DeviceError:
                 return None
+            restore = m.get("restore_w")
             machines.append(
-                Machine(device, float(m["power_w"]), float(m["hashrate_ths"]), bool(m["power_estimated"]))
+                Machine(
+                    device,
+                    float(m["power_w"]),
+                    float(m["hashrate_ths"]),
+                    bool(m["power_estimated"]),
+                    restore_w=None if restore is None else float(restore),
+                )
             )
         return machines
 
@@ -628,6 +755,22 @@ class CurtailPolicy:
 
     def _close(self, event_id: int, end: datetime, account: CurtailAccount) -> None:
         close_curtail_event(self.store, event_id, end, account)
+
+
+def _row_addresses(row: Any) -> list[str]:
+    return [str(m["address"]) for m in row.machines]
+
+
+def _mining_load_kw(views: Sequence[Any]) -> float:
+    """The site's load [kW]: the last power of every machine read as mining (measured, or
+    estimated where the firmware reports none)."""
+    total_w = 0.0
+    for v in views:
+        t = v.telemetry
+        if t is None or v.device.last_outcome != PollOutcome.OK.value or t.state is not DeviceState.MINING:
+            continue
+        total_w += t.power_w or 0.0
+    return total_w / 1000.0
 
 
 def insert_curtail_event(
@@ -680,9 +823,12 @@ def close_curtail_event(store: FleetStore, event_id: int, end: datetime, account
 
 
 def _machine_row(m: Machine) -> dict[str, Any]:
-    return {
+    row: dict[str, Any] = {
         "address": m.address,
         "power_w": m.power_w,
         "hashrate_ths": m.hashrate_ths,
         "power_estimated": m.power_estimated,
     }
+    if m.restore_w is not None:
+        row["restore_w"] = m.restore_w
+    return row
