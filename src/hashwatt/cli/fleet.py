@@ -9,6 +9,7 @@ poll call the device layer directly. The old planning calculator is ``hashwatt p
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import enum
 import ipaddress
 import json
@@ -483,6 +484,25 @@ class ReportPer(enum.StrEnum):
     MONTH = "month"
 
 
+class CurtailHow(enum.StrEnum):
+    """``--curtail-mode``: how the agent curtails a machine."""
+
+    SLEEP = "sleep"
+    POWER = "power"
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class CurtailOptions:
+    """The agent's curtailment options beyond the price file."""
+
+    price_feed: str | None = None
+    price_feed_refresh_s: float = 300.0
+    mode: CurtailHow = CurtailHow.SLEEP
+    power_fraction: float = 0.5
+    load_cap_kw: float | None = None
+    load_caps: Path | None = None
+
+
 class _CurtailGroup(typer.core.TyperGroup):
     """``fleet curtail ADDRESS...`` stays the short form of ``fleet curtail now ADDRESS...``."""
 
@@ -781,11 +801,56 @@ def agent(
             "--hashprice", min=0.0, help="USD/PH/day for curtailment (default: the embedded network data)."
         ),
     ] = None,
+    price_feed: Annotated[
+        str | None,
+        typer.Option(
+            "--price-feed",
+            help="Live price feed URL (HTTP CSV or JSON of hourly USD/MWh) instead of --curtail-prices.",
+        ),
+    ] = None,
+    price_feed_refresh_s: Annotated[
+        float, typer.Option("--price-feed-refresh", min=1.0, help="Seconds between price feed fetches.")
+    ] = 300.0,
+    curtail_mode: Annotated[
+        CurtailHow,
+        typer.Option(
+            "--curtail-mode",
+            help="sleep, or power: down-power to --power-fraction where the firmware takes a power target.",
+            case_sensitive=False,
+        ),
+    ] = CurtailHow.SLEEP,
+    power_fraction: Annotated[
+        float,
+        typer.Option(
+            "--power-fraction", min=0.05, max=0.95, help="Power kept by a down-powered machine [0-1]."
+        ),
+    ] = 0.5,
+    load_cap_kw: Annotated[
+        float | None,
+        typer.Option(
+            "--load-cap-kw", min=0.0, help="Dispatch target: keep the site's measured load under this [kW]."
+        ),
+    ] = None,
+    load_caps: Annotated[
+        Path | None,
+        typer.Option(
+            "--load-caps",
+            help="Hourly dispatch targets, CSV rows 'UTC hour start, kW' (a dispatch schedule's IT load).",
+            dir_okay=False,
+        ),
+    ] = None,
     credentials: CREDENTIALS_OPTION = None,
     db: DB_OPTION = None,
     json_out: JSON_OPTION = False,
 ) -> None:
     """Run a site's agent: poll, store, alert, execute queued commands, curtail, roll up; stops on Ctrl-C/SIGTERM."""
+    if curtail_prices is not None and price_feed is not None:
+        raise InputError("give --curtail-prices or --price-feed, not both")
+    if load_cap_kw is not None and load_caps is not None:
+        raise InputError("give --load-cap-kw or --load-caps, not both")
+    priced = curtail_prices is not None or price_feed is not None
+    if not priced and (load_cap_kw is not None or load_caps is not None):
+        raise InputError("a load cap needs a price signal: --curtail-prices FILE or --price-feed URL")
     _agent_loop(
         site,
         name,
@@ -798,6 +863,9 @@ def agent(
         curtail_prices=curtail_prices,
         hashprice=hashprice,
         credentials=credentials,
+        curtail=CurtailOptions(
+            price_feed, price_feed_refresh_s, curtail_mode, power_fraction, load_cap_kw, load_caps
+        ),
     )
 
 
@@ -814,19 +882,42 @@ def _agent_loop(
     curtail_prices: Path | None = None,
     hashprice: float | None = None,
     credentials: Path | None = None,
+    curtail: CurtailOptions | None = None,
 ) -> None:
+    import pandas as pd
+
     from hashwatt.fleet._agent import Agent, AgentConfig, CycleReport, run_until_signalled
     from hashwatt.fleet._alerts import AlertConfig, load_alert_config
     from hashwatt.fleet._audit import AuditLog
     from hashwatt.fleet._control import Controller
-    from hashwatt.fleet._curtail import CurtailPolicy, load_price_file
+    from hashwatt.fleet._curtail import CurtailMode, CurtailPolicy, load_price_file, price_at
     from hashwatt.fleet._device_layer import NetworkDeviceLayer
+    from hashwatt.fleet._pricefeed import PriceFeed
     from hashwatt.fleet._webhooks import WebhookQueue, targets_from_config
+    from hashwatt.fleet.errors import FleetInputError
 
     creds = _credentials(credentials)
     config = load_alert_config(alerts_file) if alerts_file is not None else AlertConfig.default()
     targets = targets_from_config(config.webhooks)
+    opts = curtail or CurtailOptions()
     prices = load_price_file(curtail_prices) if curtail_prices is not None else None
+    feed = None
+    if opts.price_feed is not None:
+        feed = PriceFeed(opts.price_feed, refresh_s=opts.price_feed_refresh_s)
+        prices = pd.Series(dtype=float, index=pd.DatetimeIndex([], tz="UTC"))  # until the first fetch
+    load_cap: Callable[[Any], float | None] | None = None
+    if opts.load_cap_kw is not None or opts.load_caps is not None:
+        fixed_kw = opts.load_cap_kw
+        caps = load_price_file(opts.load_caps, what="kW") if opts.load_caps is not None else None
+
+        def load_cap(when: Any) -> float | None:
+            if caps is None:
+                return fixed_kw
+            try:
+                return price_at(caps, when)  # the same hour lookup as prices
+            except FleetInputError:
+                return None  # no target this hour
+
     if prices is not None and hashprice is None:
         from hashwatt.economics import NetworkState
 
@@ -854,6 +945,10 @@ def _agent_loop(
                 # finish_command, curtailment actions here
                 Controller(audit_sink=AuditLog(store.engine).record_sink),
                 step_interval_s=layer.step_interval_s,
+                mode=CurtailMode.POWER_TARGET if opts.mode is CurtailHow.POWER else CurtailMode.SLEEP,
+                power_fraction=opts.power_fraction,
+                load_cap_kw=load_cap,
+                price_source=feed,
             )
         runner = Agent(
             store,

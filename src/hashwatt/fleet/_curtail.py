@@ -359,13 +359,14 @@ def summarize(accounts: Iterable[CurtailAccount]) -> CurtailAccount:
     )
 
 
-def load_price_file(path: Path) -> pd.Series:
-    """An hourly price file: CSV rows ``UTC hour start, USD/MWh`` (a header row is allowed)."""
+def load_price_file(path: Path, *, what: str = "USD/MWh") -> pd.Series:
+    """An hourly file: CSV rows ``UTC hour start, USD/MWh`` (or ``what``: kW targets); a header
+    row is allowed."""
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise FleetInputError(f"cannot read price file {path}: {exc.__class__.__name__}") from None
-    return parse_hourly_csv(text, source=str(path))
+        raise FleetInputError(f"cannot read hourly file {path}: {exc.__class__.__name__}") from None
+    return parse_hourly_csv(text, source=str(path), what=what)
 
 
 def parse_hourly_csv(
