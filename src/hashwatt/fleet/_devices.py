@@ -821,29 +821,24 @@ class LuxOS(Device):
         for p in pools:
             if (p.url, p.user) not in present:
                 await self._pool_write("addpool", p.url, p.user, p.password, *([group] if group else []))
-        for url_user in reversed(wanted):  # the last switched ends on top
+
+        async def pool_id(url_user: tuple[str, str]) -> int | None:
+            """The pool's id in the group now (ids move as pools are switched and removed)."""
             table, _ = await self._pool_table()
-            pid = next(
-                (
-                    _int(p.get("POOL"))
-                    for p in table
-                    if key(p) == url_user and (_int(p.get("GROUP")) or 0) == gid
-                ),
-                None,
-            )
+            ids = [
+                _int(p.get("POOL"))
+                for p in table
+                if key(p) == url_user and (_int(p.get("GROUP")) or 0) == gid
+            ]
+            return ids[0] if ids else None
+
+        for url_user in reversed(wanted):  # the last switched ends on top
+            pid = await pool_id(url_user)
             if pid is None:
                 raise DeviceReplyInvalid("a pool just added is not listed", address=self.address)
             await self._pool_write("switchpool", str(pid))
         for url_user in replaced:
-            table, _ = await self._pool_table()
-            pid = next(
-                (
-                    _int(p.get("POOL"))
-                    for p in table
-                    if key(p) == url_user and (_int(p.get("GROUP")) or 0) == gid
-                ),
-                None,
-            )
+            pid = await pool_id(url_user)
             if pid is not None:
                 await self._pool_write("removepool", str(pid))
 
