@@ -32,6 +32,10 @@ def test_report_json_per_event_per_period_and_total(cli: Run, tmp_path: Path) ->
         assert row["revenue_forgone_usd"] == pytest.approx(want["revenue"])
         assert row["net_usd"] == pytest.approx(want["cost"] - want["revenue"])
     assert report["events"][0]["devices"] == ["10.9.0.1:4028", "10.9.0.2:4028"]
+    assert report["events"][0]["machines"] == [
+        {"address": "10.9.0.1:4028", "power_w": 3250.0, "hashrate_ths": 110.0},
+        {"address": "10.9.0.2:4028", "power_w": 3500.0, "hashrate_ths": 100.0},
+    ]  # each machine's measured load and hashrate, from which the event's figures come
     (day,) = report["periods"]
     assert day["start_utc"] == "2026-03-02T00:00:00+00:00" and day["events"] == 2
     assert report["total"]["energy_saved_kwh"] == pytest.approx(19.875)

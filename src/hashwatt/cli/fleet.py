@@ -649,6 +649,9 @@ def _report_json(report: Any) -> dict[str, Any]:
                 "end_utc": r.event.end_utc,
                 "mode": r.event.mode,
                 "devices": r.event.devices,
+                "machines": [
+                    {"address": a, "power_w": w, "hashrate_ths": ths} for a, w, ths in r.event.loads
+                ],
                 "disobeyed": r.event.disobeyed,
                 "shed_kw": r.event.shed_kw,
                 "hashrate_ths": r.event.hashrate_ths,

@@ -430,6 +430,8 @@ class StoredCurtailEvent:
     energy_saved_kwh: float | None
     cost_saved_usd: float | None
     revenue_forgone_usd: float | None
+    #: (address, power shed [W], hashrate shed [TH/s]) of each machine, as measured at the start
+    loads: tuple[tuple[str, float, float], ...] = ()
 
 
 def stored_curtail_events(
@@ -475,6 +477,9 @@ def stored_curtail_events(
             energy_saved_kwh=r.energy_saved_kwh,
             cost_saved_usd=r.cost_saved_usd,
             revenue_forgone_usd=r.revenue_forgone_usd,
+            loads=tuple(
+                (str(m["address"]), float(m["power_w"]), float(m["hashrate_ths"])) for m in r.machines
+            ),
         )
         for r in rows
     ]
