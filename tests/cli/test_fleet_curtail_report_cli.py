@@ -62,3 +62,10 @@ def test_report_json_per_event_per_period_and_total(cli: Run, tmp_path: Path) ->
 def test_bad_periods_are_one_line(cli: Run, tmp_path: Path, args: list[str], needle: str) -> None:
     result = cli("fleet", "curtail", "report", *args, "--db", str(tmp_path / "f.db"))
     assert result.code == 2 and _one_error_line(result.err) and needle in result.err, result
+
+
+def test_the_cli_period_choices_are_the_library_periods() -> None:
+    from hashwatt.cli.fleet import ReportPer
+    from hashwatt.fleet._curtail_report import Period
+
+    assert {p.value for p in ReportPer} == {p.value for p in Period}

@@ -17,6 +17,9 @@ from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 
 from hashwatt.fleet import Endpoint
+from hashwatt.fleet._control import Controller
+from hashwatt.fleet._device_layer import NetworkDeviceLayer
+from hashwatt.fleet._store import FleetStore
 from hashwatt.twin import Clock, GroupSpec, Ports, SiteServer, SiteSpec, Twin, build_twins
 from hashwatt.twin import Firmware as TwinFirmware
 
@@ -106,3 +109,15 @@ def twin_site_in_thread(
         loop.call_soon_threadsafe(stop.set)
         thread.join(timeout=30)
         loop.close()
+
+
+def network_layer(store: FleetStore, site: str = "north") -> NetworkDeviceLayer:
+    """The agent's device layer with test-sized deadlines and quick read-back."""
+    return NetworkDeviceLayer(
+        store,
+        site,
+        deadline_s=15.0,
+        timeout_s=5.0,
+        controller=Controller(confirm_interval_s=0.2, confirm_timeout_s=15.0),
+        step_interval_s=0.0,
+    )

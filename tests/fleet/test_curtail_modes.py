@@ -18,26 +18,14 @@ from hashwatt.fleet._agent import Agent, AgentConfig
 from hashwatt.fleet._alerts import AlertRule, list_alerts
 from hashwatt.fleet._control import Controller
 from hashwatt.fleet._curtail import CurtailMode, CurtailPolicy, stored_curtail_events
-from hashwatt.fleet._device_layer import NetworkDeviceLayer
 from hashwatt.fleet._pricefeed import PriceFeed
 from hashwatt.fleet._store import FleetStore
 from hashwatt.fleet.errors import PriceFeedError
-from tests.fleet._twins import twin_site
+from tests.fleet._twins import network_layer, twin_site
 
 HASHPRICE = 50.0
 DAY = dt.datetime(2026, 3, 2, tzinfo=dt.UTC)
 HOURS = pd.DatetimeIndex([DAY + dt.timedelta(hours=h) for h in range(3)])
-
-
-def _layer(store: FleetStore) -> NetworkDeviceLayer:
-    return NetworkDeviceLayer(
-        store,
-        "north",
-        deadline_s=15.0,
-        timeout_s=5.0,
-        controller=Controller(confirm_interval_s=0.2, confirm_timeout_s=15.0),
-        step_interval_s=0.0,
-    )
 
 
 def test_down_power_where_the_firmware_allows_then_restore(tmp_path: Path) -> None:
@@ -46,7 +34,7 @@ def test_down_power_where_the_firmware_allows_then_restore(tmp_path: Path) -> No
             async with twin_site() as site:
                 for t in site.twins:
                     store.add_device("north", site.endpoint(t.host))
-                layer = _layer(store)
+                layer = network_layer(store)
                 now = [DAY]
                 policy = CurtailPolicy(
                     store, "north", pd.Series([20.0, 5000.0, 20.0], index=HOURS), HASHPRICE,
@@ -88,7 +76,7 @@ def test_a_load_cap_sheds_the_least_efficient_until_the_site_is_under_it(tmp_pat
             async with twin_site(count=2) as site:
                 for t in site.twins:
                     store.add_device("north", site.endpoint(t.host))
-                layer = _layer(store)
+                layer = network_layer(store)
                 now = [DAY]
                 cap: list[float | None] = [None]
                 policy = CurtailPolicy(
