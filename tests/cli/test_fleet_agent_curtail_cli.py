@@ -27,6 +27,8 @@ def _one_error_line(err: str) -> bool:
         (["--price-feed", "ftp://prices.example/p"], "http"),
         (["--price-feed", "http://127.0.0.1:9/p", "--load-caps", "missing.csv"], "missing.csv"),
         (["--price-feed", "http://127.0.0.1:9/p", "--curtail-mode", "hibernate"], "--curtail-mode"),
+        (["--price-feed", "http://127.0.0.1:9/p", "--curtail-mode", "profile"], "--curtail-profile"),
+        (["--price-feed", "http://127.0.0.1:9/p", "--curtail-profile", "low"], "--curtail-profile"),
     ],
 )
 def test_bad_curtailment_options_are_one_line(

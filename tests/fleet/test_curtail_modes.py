@@ -225,3 +225,42 @@ def test_the_feed_drives_the_policy_and_a_disobedient_machine_raises_one_alert(t
             assert len(stored_curtail_events(store, "north")) == 2
 
     asyncio.run(main())
+
+
+def test_profile_curtailment_switches_and_restores_the_profile(tmp_path: Path) -> None:
+    from hashwatt.twin._cgminer import luxos_profile_name
+
+    async def main() -> None:
+        with FleetStore.open(f"sqlite:///{tmp_path / 'f.db'}") as store:
+            groups = (("Antminer S19j Pro", "luxos"), ("Antminer S19 Pro", "stock"))
+            async with twin_site(groups, count=2) as site:
+                for t in site.twins:
+                    store.add_device("north", site.endpoint(t.host))
+                layer = network_layer(store)
+                lux = [t for t in site.twins if t.firmware.value == "luxos"]
+                low = luxos_profile_name(lux[0], -8)
+                now = [DAY]
+                policy = CurtailPolicy(
+                    store, "north", pd.Series([20.0, 5000.0, 20.0], index=HOURS), HASHPRICE,
+                    layer.device, layer.controller, step_interval_s=0.0, clock=lambda: now[0],
+                    mode=CurtailMode.PROFILE, profile=low,
+                )  # fmt: skip
+                agent = Agent(store, AgentConfig(site="north"), poll=layer.poll, curtail=policy.step)
+                await agent.run_cycle()
+                before = {v.device.address: v.telemetry for v in store.views("north") if v.telemetry}
+                now[0] = DAY + dt.timedelta(hours=1)
+                assert (await agent.run_cycle()).curtail_started == 1
+                (event,) = stored_curtail_events(store, "north")
+                # LuxOS machines (their profile is known, so it can be restored); stock reports none
+                assert {a.rsplit(":", 1)[0] for a in event.devices} == {t.host for t in lux}
+                assert event.mode == "profile" and all(t.lux_profile_step == -8 for t in lux)
+                rated = {
+                    p[0]: p[1] for p in await (await layer.device(site.endpoint(lux[0].host))).profiles()
+                }
+                want_kw = sum((before[a].power_w or 0) - rated[low] for a in event.devices) / 1000
+                assert event.shed_kw == pytest.approx(want_kw)  # measured power less the profile's watts
+                now[0] = DAY + dt.timedelta(hours=2)
+                assert (await agent.run_cycle()).curtail_ended == 1
+                assert all(t.lux_profile_step == 0 for t in lux)  # back on "default"
+
+    asyncio.run(main())

@@ -489,6 +489,7 @@ class CurtailHow(enum.StrEnum):
 
     SLEEP = "sleep"
     POWER = "power"
+    PROFILE = "profile"
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -501,6 +502,7 @@ class CurtailOptions:
     power_fraction: float = 0.5
     load_cap_kw: float | None = None
     load_caps: Path | None = None
+    profile: str | None = None
 
 
 class _CurtailGroup(typer.core.TyperGroup):
@@ -818,7 +820,8 @@ def agent(
         CurtailHow,
         typer.Option(
             "--curtail-mode",
-            help="sleep, or power: down-power to --power-fraction where the firmware takes a power target.",
+            help="sleep; power: down-power to --power-fraction where the firmware takes a power target; "
+            "profile: switch to --curtail-profile where the firmware has it.",
             case_sensitive=False,
         ),
     ] = CurtailHow.SLEEP,
@@ -832,6 +835,12 @@ def agent(
         float | None,
         typer.Option(
             "--load-cap-kw", min=0.0, help="Dispatch target: keep the site's measured load under this [kW]."
+        ),
+    ] = None,
+    curtail_profile: Annotated[
+        str | None,
+        typer.Option(
+            "--curtail-profile", help="The power profile of --curtail-mode profile (e.g. a LuxOS profile)."
         ),
     ] = None,
     load_caps: Annotated[
@@ -851,6 +860,8 @@ def agent(
         raise InputError("give --curtail-prices or --price-feed, not both")
     if load_cap_kw is not None and load_caps is not None:
         raise InputError("give --load-cap-kw or --load-caps, not both")
+    if (curtail_mode is CurtailHow.PROFILE) != (curtail_profile is not None):
+        raise InputError("--curtail-mode profile goes with --curtail-profile NAME (and only with it)")
     priced = curtail_prices is not None or price_feed is not None
     if not priced and (load_cap_kw is not None or load_caps is not None):
         raise InputError("a load cap needs a price signal: --curtail-prices FILE or --price-feed URL")
@@ -867,7 +878,13 @@ def agent(
         hashprice=hashprice,
         credentials=credentials,
         curtail=CurtailOptions(
-            price_feed, price_feed_refresh_s, curtail_mode, power_fraction, load_cap_kw, load_caps
+            price_feed,
+            price_feed_refresh_s,
+            curtail_mode,
+            power_fraction,
+            load_cap_kw,
+            load_caps,
+            curtail_profile,
         ),
     )
 
@@ -948,8 +965,13 @@ def _agent_loop(
                 # finish_command, curtailment actions here
                 Controller(audit_sink=AuditLog(store.engine).record_sink),
                 step_interval_s=layer.step_interval_s,
-                mode=CurtailMode.POWER_TARGET if opts.mode is CurtailHow.POWER else CurtailMode.SLEEP,
+                mode={
+                    CurtailHow.SLEEP: CurtailMode.SLEEP,
+                    CurtailHow.POWER: CurtailMode.POWER_TARGET,
+                    CurtailHow.PROFILE: CurtailMode.PROFILE,
+                }[opts.mode],
                 power_fraction=opts.power_fraction,
+                profile=opts.profile,
                 load_cap_kw=load_cap,
                 price_source=feed,
             )

@@ -15,7 +15,7 @@ import asyncio
 import enum
 import logging
 from collections.abc import Awaitable, Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
@@ -48,6 +48,7 @@ __all__ = [
     "close_curtail_event",
     "execute_curtailment",
     "has_power_target",
+    "has_profiles",
     "hourly_series",
     "insert_curtail_event",
     "load_price_file",
@@ -73,6 +74,7 @@ class Machine:
     hashrate_ths: float
     power_estimated: bool
     restore_w: float | None = None  # a down-powered machine's power before [W], to restore it
+    restore_profile: str | None = None  # the profile a machine ran before a profile curtailment
 
     @property
     def efficiency_j_per_th(self) -> float:
@@ -97,6 +99,7 @@ def machines_from(devices: Iterable[Device], readings: Mapping[str, Telemetry]) 
 class CurtailMode(enum.StrEnum):
     SLEEP = "sleep"
     POWER_TARGET = "power_target"  # down-power to ``power_fraction`` of the measured power
+    PROFILE = "profile"  # switch to a named power profile (LuxOS profiles, Whatsminer low/normal/high)
 
 
 @dataclass(frozen=True, slots=True)
@@ -202,6 +205,7 @@ async def execute_curtailment(
     actor: str = "curtailment",
     mode: CurtailMode = CurtailMode.SLEEP,
     power_fraction: float = 0.5,
+    profile: str | None = None,
     max_devices_per_step: int = 50,
     max_kw_per_step: float | None = None,
     step_interval_s: float = 30.0,
@@ -210,10 +214,14 @@ async def execute_curtailment(
     """Curtail the plan's machines in ramped steps, confirm, and apply the safety rule.
 
     Machines that do not obey are replaced by the next least efficient machines of
-    ``plan.keep`` until the planned load is shed (or the reserve runs out).
+    ``plan.keep`` until the planned load is shed (or the reserve runs out). In PROFILE mode
+    the load shed is the measured power less the profile's rated watts where the firmware
+    lists them (LuxOS), else ``1 - power_fraction`` of it; either way it is marked estimated.
     """
     if not 0 < power_fraction < 1:
         raise FleetInputError("power_fraction must be between 0 and 1")
+    if mode is CurtailMode.PROFILE and not profile:
+        raise FleetInputError("a profile curtailment needs the profile's name")
     start = now or datetime.now(UTC)
     reason = (
         f"price {plan.price_usd_per_mwh:g} USD/MWh, hashprice {plan.hashprice_usd_per_ph_day:g} USD/PH/day"
@@ -239,11 +247,16 @@ async def execute_curtailment(
             )
             outcomes = results.outcomes
         else:
+            request = (
+                ActionRequest(Action.PROFILE, profile=profile)
+                if mode is CurtailMode.PROFILE
+                else None  # a power target per machine
+            )
             outcomes = tuple(
                 [
                     await controller.act(
                         m.device,
-                        ActionRequest(Action.POWER_TARGET, power_w=m.power_w * power_fraction),
+                        request or ActionRequest(Action.POWER_TARGET, power_w=m.power_w * power_fraction),
                         actor=actor,
                         reason=reason,
                     )
@@ -254,7 +267,15 @@ async def execute_curtailment(
         for out in outcomes:
             m = by_addr[out.address]
             if out.status is ActionStatus.CONFIRMED:
-                curtailed.append(m if mode is CurtailMode.SLEEP else _scaled(m, 1 - power_fraction))
+                if mode is CurtailMode.SLEEP:
+                    curtailed.append(m)
+                elif mode is CurtailMode.PROFILE:
+                    shed = await _profile_shed_fraction(m, profile or "", power_fraction)
+                    curtailed.append(
+                        replace(_scaled(m, shed), restore_w=None, restore_profile=m.restore_profile)
+                    )
+                else:
+                    curtailed.append(_scaled(m, 1 - power_fraction))
                 if not first_round:
                     substitutes.append(m.address)
             else:
@@ -267,6 +288,18 @@ async def execute_curtailment(
             batch.append(m)
             missing_kw -= m.power_w / 1000.0 * (1.0 if mode is CurtailMode.SLEEP else 1 - power_fraction)
     return CurtailEvent(start, tuple(curtailed), tuple(disobeyed), tuple(substitutes), plan.shed_kw, mode)
+
+
+async def _profile_shed_fraction(m: Machine, profile: str, power_fraction: float) -> float:
+    """The share of a machine's measured power a profile sheds: from the profile's rated watts
+    where the firmware lists them, else ``1 - power_fraction`` (an estimate either way)."""
+    try:
+        watts = dict(await m.device.profiles()).get(profile)
+    except DeviceError:
+        watts = None
+    if watts is None or m.power_w <= 0:
+        return 1.0 - power_fraction
+    return min(1.0, max(0.0, 1.0 - watts / m.power_w))
 
 
 def _power_of(by_address: Mapping[str, Machine]) -> Callable[[Device], float]:
@@ -511,6 +544,11 @@ def has_power_target(device: Device) -> bool:
     return type(device).set_power_target is not Device.set_power_target
 
 
+def has_profiles(device: Device) -> bool:
+    """Whether the device's firmware switches named power profiles (LuxOS, Whatsminer, stock)."""
+    return type(device).set_profile is not Device.set_profile
+
+
 @dataclass
 class CurtailPolicy:
     """Price-driven curtailment the agent runs every cycle.
@@ -551,6 +589,7 @@ class CurtailPolicy:
     actor: str = "curtailment"
     mode: CurtailMode = CurtailMode.SLEEP
     power_fraction: float = 0.5
+    profile: str | None = None  # the profile of a PROFILE curtailment
     load_cap_kw: Callable[[datetime], float | None] | None = None
     price_source: PriceSource | None = None
     #: machines that did not obey this hour: not asked again (nor stored again) until the next hour
@@ -559,6 +598,8 @@ class CurtailPolicy:
     def __post_init__(self) -> None:
         if not 0 < self.power_fraction < 1:
             raise FleetInputError("power_fraction must be between 0 and 1")
+        if self.mode is CurtailMode.PROFILE and not self.profile:
+            raise FleetInputError("a profile curtailment needs the profile's name")
 
     async def step(self) -> CurtailStep:
         now = self.clock()
@@ -598,11 +639,15 @@ class CurtailPolicy:
                 continue
             if self.mode is CurtailMode.POWER_TARGET and not has_power_target(device):
                 continue
+            if self.mode is CurtailMode.PROFILE and (not has_profiles(device) or v.telemetry.profile is None):
+                continue  # a profile curtailment only where the profile to restore is known
             devices.append(device)
             readings[address] = v.telemetry
-        machines = machines_from(devices, readings)
+        machines = [
+            replace(m, restore_profile=readings[m.address].profile) for m in machines_from(devices, readings)
+        ]
         shed_kw = None if cap is None else max(0.0, load_kw - cap)
-        if shed_kw is not None and self.mode is CurtailMode.POWER_TARGET:
+        if shed_kw is not None and self.mode is not CurtailMode.SLEEP:
             shed_kw /= 1.0 - self.power_fraction  # a down-powered machine sheds only part of its load
         plan = plan_curtailment(
             machines,
@@ -620,6 +665,7 @@ class CurtailPolicy:
             actor=self.actor,
             mode=self.mode,
             power_fraction=self.power_fraction,
+            profile=self.profile,
             max_devices_per_step=self.max_devices_per_step,
             step_interval_s=self.step_interval_s,
             now=now,
@@ -716,11 +762,14 @@ class CurtailPolicy:
         outcomes = [
             await self.controller.act(
                 m.device,
-                ActionRequest(Action.POWER_TARGET, power_w=m.restore_w or m.power_w),
+                ActionRequest(Action.PROFILE, profile=m.restore_profile)
+                if event.mode is CurtailMode.PROFILE and m.restore_profile
+                else ActionRequest(Action.POWER_TARGET, power_w=m.restore_w or m.power_w),
                 actor=self.actor,
                 reason="curtailment over",
             )
             for m in event.curtailed
+            if event.mode is not CurtailMode.PROFILE or m.restore_profile
         ]
         return sum(o.ok for o in outcomes)
 
@@ -744,6 +793,7 @@ class CurtailPolicy:
                     float(m["hashrate_ths"]),
                     bool(m["power_estimated"]),
                     restore_w=None if restore is None else float(restore),
+                    restore_profile=m.get("restore_profile"),
                 )
             )
         return machines
@@ -837,4 +887,6 @@ def _machine_row(m: Machine) -> dict[str, Any]:
     }
     if m.restore_w is not None:
         row["restore_w"] = m.restore_w
+    if m.restore_profile is not None:
+        row["restore_profile"] = m.restore_profile
     return row
