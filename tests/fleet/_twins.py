@@ -7,13 +7,19 @@ and offset ports, with one listener per address, so parallel test runs never col
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import contextlib
 import itertools
 import os
-from collections.abc import AsyncIterator
+import threading
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 
 from hashwatt.fleet import Endpoint
+from hashwatt.fleet._control import Controller
+from hashwatt.fleet._device_layer import NetworkDeviceLayer
+from hashwatt.fleet._store import FleetStore
 from hashwatt.twin import Clock, GroupSpec, Ports, SiteServer, SiteSpec, Twin, build_twins
 from hashwatt.twin import Firmware as TwinFirmware
 
@@ -73,3 +79,45 @@ async def twin_site(
         yield Site(server, twins, clock, ports)
     finally:
         await server.close()
+
+
+@contextlib.contextmanager
+def twin_site_in_thread(
+    groups: tuple[tuple[str, str], ...] = MIXED, *, count: int = 1
+) -> Iterator[tuple[Site, asyncio.AbstractEventLoop]]:
+    """:func:`twin_site` served by its own event loop in a thread, for code that runs
+    ``asyncio.run`` itself (the CLI). Change twins through ``loop.call_soon_threadsafe``."""
+    loop = asyncio.new_event_loop()
+    ready: concurrent.futures.Future[Site] = concurrent.futures.Future()
+    stop = asyncio.Event()
+
+    async def serve() -> None:
+        try:
+            async with twin_site(groups, count=count) as site:
+                ready.set_result(site)
+                await stop.wait()
+        except BaseException as exc:
+            if not ready.done():
+                ready.set_exception(exc)
+            raise
+
+    thread = threading.Thread(target=loop.run_until_complete, args=(serve(),), daemon=True)
+    thread.start()
+    try:
+        yield ready.result(timeout=30), loop
+    finally:
+        loop.call_soon_threadsafe(stop.set)
+        thread.join(timeout=30)
+        loop.close()
+
+
+def network_layer(store: FleetStore, site: str = "north") -> NetworkDeviceLayer:
+    """The agent's device layer with test-sized deadlines and quick read-back."""
+    return NetworkDeviceLayer(
+        store,
+        site,
+        deadline_s=15.0,
+        timeout_s=5.0,
+        controller=Controller(confirm_interval_s=0.2, confirm_timeout_s=15.0),
+        step_interval_s=0.0,
+    )

@@ -11,11 +11,10 @@ from hashwatt.fleet._alerts import AlertConfig, AlertRule, AlertThresholds, list
 from hashwatt.fleet._audit import AuditLog
 from hashwatt.fleet._commands import CommandState, list_commands, submit_command
 from hashwatt.fleet._control import Action, ActionRequest, Controller
-from hashwatt.fleet._device_layer import NetworkDeviceLayer
 from hashwatt.fleet._discovery import scan
 from hashwatt.fleet._store import FleetStore
 from hashwatt.twin import Fault, apply_fault
-from tests.fleet._twins import twin_site
+from tests.fleet._twins import network_layer, twin_site
 
 # Rules that need minutes of history are left at their defaults; these two act at once.
 RULES = AlertConfig(AlertThresholds(fan_for_min=0, offline_after_s=0), {}, {})
@@ -34,14 +33,7 @@ def test_twins_scanned_polled_alerted_and_commanded(store_url: str) -> None:
                         "north", f.endpoint, identity=f.identity, factory_credentials=f.factory_credentials
                     )
                 store.add_device("north", site.endpoint(dead))
-                layer = NetworkDeviceLayer(
-                    store,
-                    "north",
-                    deadline_s=15.0,
-                    timeout_s=5.0,
-                    controller=Controller(confirm_interval_s=0.2, confirm_timeout_s=15.0),
-                    step_interval_s=0.0,
-                )
+                layer = network_layer(store)
                 agent = Agent(
                     store, AgentConfig(site="north", alerts=RULES), poll=layer.poll, execute=layer.execute
                 )

@@ -7,6 +7,7 @@ controls change what they answer next, as the firmware's do.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import socket
 
 import pytest
@@ -166,7 +167,9 @@ def test_command_rows_map_to_requests_and_audit_records_to_store_fields() -> Non
     async def main() -> None:
         async with running(api):
             dev = LuxOS(Endpoint("127.0.0.1", api_port=api.port), timeout_s=2)
-            await _fast(audit).act(dev, pools, actor="carol", reason="pool move")
+            stock = AntminerStock(Endpoint("127.0.0.1", api_port=api.port), timeout_s=2)
+            grouped = dataclasses.replace(pools, pool_group="backup")  # pool groups are LuxOS-only
+            await _fast(audit).act(stock, grouped, actor="carol", reason="pool move")
             await _fast(audit).act(dev, request_from_command("sleep", {}), actor="carol")
 
     asyncio.run(main())

@@ -130,3 +130,22 @@ def test_v3_encrypted_param_opens() -> None:
     assert decrypt_v3_param(data, "set.miner.pools", "super", "salt1", 2345) == pools
     with pytest.raises(FrameError):
         decrypt_v3_param(data, "set.miner.pools", "wrong", "salt1", 2345)
+
+
+def test_v3_param_encryption_is_pkcs7_aes_ecb_under_the_token_digest() -> None:
+    from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+
+    from hashwatt.minerapi import decrypt_v3_param, encrypt_v3_param
+
+    pools = [{"pool": "stratum+tcp://pool:3333", "worker": "a.b", "passwd": "pw-7"}]
+    data = encrypt_v3_param(pools, "set.miner.pools", "super", "salt1", 2345)
+    key = hashlib.sha256(b"set.miner.poolssupersalt12345").digest()
+    dec = Cipher(algorithms.AES(key), modes.ECB()).decryptor()
+    plain = dec.update(base64.b64decode(data)) + dec.finalize()
+    pad = plain[-1]
+    assert 1 <= pad <= 16 and plain.endswith(bytes([pad]) * pad)  # PKCS#7, as the vendor's client
+    assert json.loads(plain[:-pad]) == pools and b"pw-7" not in base64.b64decode(data)
+    assert decrypt_v3_param(data, "set.miner.pools", "super", "salt1", 2345) == pools
+    # the vendor's own client encodes the list as a JSON string first: the twin reads both
+    twice = encrypt_v3_param(json.dumps(pools), "set.miner.pools", "super", "salt1", 2345)
+    assert decrypt_v3_param(twice, "set.miner.pools", "super", "salt1", 2345) == pools

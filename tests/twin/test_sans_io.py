@@ -190,3 +190,26 @@ def test_whatsminer_v3_salted_token() -> None:
     assert json.loads(handle_v3(twin, forged, 601.0, WALL)[4:])["code"] != 0 and twin.power_limit_w == 3000
     stale = {**ok, "ts": ts - 3600, "token": v3_token("set.miner.power_limit", "super", salt, ts - 3600)}
     assert json.loads(handle_v3(twin, stale, 601.0, WALL)[4:])["code"] != 0
+
+
+def test_luxos_pool_and_group_commands_answer_as_cgminer_does() -> None:
+    twin = make(Firmware.LUXOS, "S19j Pro")
+    pools = ask(twin, "pools")["POOLS"]
+    assert len(pools) == 1 and pools[0]["GROUP"] == 0  # LuxOS lists configured pools only
+    assert status(ask(twin, "addpool", "not-a-url,u,p")) == ("E", 53)
+    assert status(ask(twin, "addpool", "stratum+tcp://b.example:3333,u.2,p,NoGroup")) == ("E", 53)
+    assert status(ask(twin, "addgroup", "Backup,2")) == ("S", 325)
+    assert status(ask(twin, "addgroup", "Backup")) == ("E", 326)  # names are unique
+    assert ask(twin, "groups")["GROUPS"][1] == {"GROUP": 1, "Name": "Backup", "Quota": 2.0}
+    assert status(ask(twin, "addpool", "stratum+tcp://b.example:3333,u.2,p,Backup")) == ("S", 55)
+    pools = ask(twin, "pools")["POOLS"]
+    assert [(p["POOL"], p["GROUP"], p["Stratum Active"]) for p in pools] == [(0, 0, True), (1, 1, False)]
+    assert status(ask(twin, "removepool", "0")) == ("E", 67)  # the active pool stays
+    assert status(ask(twin, "removepool", "7")) == ("E", 26)
+    assert status(ask(twin, "switchpool", "")) == ("E", 25)
+    assert status(ask(twin, "switchpool", "1")) == ("S", 27)
+    pools = ask(twin, "pools")["POOLS"]
+    assert pools[0]["URL"] == "stratum+tcp://b.example:3333" and pools[0]["Stratum Active"]
+    assert status(ask(twin, "removepool", "1")) == ("S", 68)
+    assert status(ask(twin, "removepool", "0")) == ("E", 66)  # never the last pool
+    assert ask(twin, "config")["CONFIG"][0]["Pool Count"] == 1

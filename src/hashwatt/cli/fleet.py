@@ -9,6 +9,8 @@ poll call the device layer directly. The old planning calculator is ``hashwatt p
 from __future__ import annotations
 
 import asyncio
+import dataclasses
+import enum
 import ipaddress
 import json
 import os
@@ -35,6 +37,17 @@ DB_OPTION = Annotated[
 ]
 SITE_OPTION = Annotated[str | None, typer.Option("--site", help="Site name.")]
 BY_OPTION = Annotated[str, typer.Option("--by", help="Who is acting (recorded in the audit log).")]
+CREDENTIALS_OPTION = Annotated[
+    Path | None,
+    typer.Option(
+        "--credentials",
+        envvar="HASHWATT_FLEET_CREDENTIALS",
+        help="Credentials TOML (per device, site or model; see docs/FLEET.md). Unconfigured devices "
+        "are tried with their firmware's factory default and flagged.",
+        dir_okay=False,
+        show_default=False,
+    ),
+]
 
 _HOSTNAME = re.compile(
     r"^(?=.{1,253}$)[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?(\.[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?)*$"
@@ -88,6 +101,13 @@ def _open(db: str | None) -> Any:
     from hashwatt.fleet._store import FleetStore
 
     return FleetStore.open(database_url(db))
+
+
+def _credentials(path: Path | None) -> Any:
+    """The credential store of ``--credentials`` (empty: factory defaults only)."""
+    from hashwatt.fleet._credentials import CredentialStore, load_credentials_file
+
+    return CredentialStore() if path is None else load_credentials_file(path)
 
 
 def _fmt(value: float | None, digits: int = 1) -> str:
@@ -430,15 +450,25 @@ def pool(
     password_env: Annotated[
         str | None, typer.Option("--password-env", help="Environment variable holding the pool password.")
     ] = None,
+    group: Annotated[
+        str | None,
+        typer.Option(
+            "--group", help="LuxOS pool group to change (created when missing; default: the active one)."
+        ),
+    ] = None,
     site: SITE_OPTION = None,
     by: BY_OPTION = "cli",
     db: DB_OPTION = None,
     json_out: JSON_OPTION = False,
 ) -> None:
-    """Switch the primary pool (the agent keeps every other pool setting)."""
+    """Switch the primary pool (the agent keeps every other pool setting, read back to confirm)."""
     if not re.match(r"^stratum(\+tcp|\+ssl|2\+tcp)?://[^\s/@]+:\d{1,5}/?$", url):
         raise InputError("pool URL must look like stratum+tcp://HOST:PORT (no credentials in it)")
     params: dict[str, Any] = {"url": url, "user": user}
+    if group is not None:
+        if not re.match(r"^[A-Za-z0-9_.-]{1,64}$", group):
+            raise InputError("a pool group name is 1-64 letters, digits, '_', '.' or '-'")
+        params["group"] = group
     if password_env is not None:
         if password_env not in os.environ:
             raise InputError(f"environment variable {password_env} is not set")
@@ -446,7 +476,54 @@ def pool(
     _queue("pool", addresses, site=site, by=by, params=params, db=db, json_out=json_out)
 
 
-@fleet_app.command("curtail")
+class ReportPer(enum.StrEnum):
+    """The subtotal periods of ``fleet curtail report`` (the values of ``fleet.Period``)."""
+
+    DAY = "day"
+    WEEK = "week"
+    MONTH = "month"
+
+
+class CurtailHow(enum.StrEnum):
+    """``--curtail-mode``: how the agent curtails a machine."""
+
+    SLEEP = "sleep"
+    POWER = "power"
+    PROFILE = "profile"
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class CurtailOptions:
+    """The agent's curtailment options beyond the price file."""
+
+    price_feed: str | None = None
+    price_feed_refresh_s: float = 300.0
+    mode: CurtailHow = CurtailHow.SLEEP
+    power_fraction: float = 0.5
+    load_cap_kw: float | None = None
+    load_caps: Path | None = None
+    profile: str | None = None
+
+
+class _CurtailGroup(typer.core.TyperGroup):
+    """``fleet curtail ADDRESS...`` stays the short form of ``fleet curtail now ADDRESS...``."""
+
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        if args and args[0] not in self.commands and args[0] not in ("--help", "-h"):
+            args = ["now", *args]
+        result: list[str] = super().parse_args(ctx, args)
+        return result
+
+
+curtail_app = typer.Typer(
+    cls=_CurtailGroup,
+    help="Curtail devices now, or report what curtailment saved (ADDRESS... alone means `now`).",
+    no_args_is_help=True,
+)
+fleet_app.add_typer(curtail_app, name="curtail")
+
+
+@curtail_app.command("now")
 def curtail(
     addresses: ADDRESSES,
     mode: Annotated[str, typer.Option("--mode", help="sleep, or a power profile name.")] = "sleep",
@@ -457,6 +534,142 @@ def curtail(
 ) -> None:
     """Curtail devices now (sleep or down-power); price-driven curtailment runs in the agent."""
     _queue("curtail", addresses, site=site, by=by, params={"mode": mode}, db=db, json_out=json_out)
+
+
+def _utc(text: str, option: str) -> Any:
+    """An ISO date or date-time as an aware UTC datetime (a naive one is UTC)."""
+    import datetime as dt
+
+    try:
+        when = dt.datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise InputError(
+            f"{option} must be an ISO date or date-time (2026-11-01 or 2026-11-01T06:00Z), not {text[:40]!r}"
+        ) from None
+    return when.replace(tzinfo=dt.UTC) if when.tzinfo is None else when.astimezone(dt.UTC)
+
+
+@curtail_app.command("report")
+def curtail_report_cmd(
+    since: Annotated[
+        str, typer.Option("--since", help="Period start, ISO date or date-time (UTC if naive).")
+    ],
+    until: Annotated[
+        str | None, typer.Option("--until", help="Period end, exclusive (default: now).", show_default=False)
+    ] = None,
+    per: Annotated[
+        ReportPer, typer.Option("--per", help="Subtotals per day, week or month (UTC).", case_sensitive=False)
+    ] = ReportPer.DAY,
+    site: SITE_OPTION = None,
+    db: DB_OPTION = None,
+    json_out: JSON_OPTION = False,
+) -> None:
+    """What curtailment saved: events started in [--since, --until), per event and per period.
+
+    Energy [kWh] and cost saved from the measured load; revenue forgone at the hashprice; net.
+    """
+    import datetime as dt
+
+    from hashwatt.cli._output import fmt_usd
+    from hashwatt.fleet._curtail_report import Period, curtail_report
+
+    try:
+        period = Period(per.lower())
+    except ValueError:
+        raise InputError(
+            f"--per must be one of {', '.join(p.value for p in Period)}, not {per[:20]!r}"
+        ) from None
+    start = _utc(since, "--since")
+    end = _utc(until, "--until") if until is not None else dt.datetime.now(dt.UTC)
+    with _open(db) as store:
+        report = curtail_report(store, since=start, until=end, site=site, per=period)
+    if json_out:
+        print_json(_report_json(report))
+        return
+
+    def usd(x: float) -> str:
+        return fmt_usd(x, cents=abs(x) < 1000)
+
+    table = Table(title=f"{len(report.events)} curtailment events", title_justify="left")
+    for col in ("id", "start (UTC)", "h", "kW", "kWh", "saved", "forgone", "net"):
+        table.add_column(col, justify="left" if col == "start (UTC)" else "right", no_wrap=True)
+    for r in report.events:
+        e, a = r.event, r.account
+        cells = [str(e.id), f"{e.start_utc:%Y-%m-%d %H:%M}", "open" if a is None else f"{a.hours:.2f}"]
+        cells.append(f"{e.shed_kw:,.1f}")
+        if a is None:
+            cells += ["-", "-", "-", "-"]
+        else:
+            cells += [
+                f"{a.energy_saved_kwh:,.1f}",
+                usd(a.cost_saved_usd),
+                usd(a.revenue_forgone_usd),
+                usd(a.net_usd),
+            ]
+        table.add_row(*cells)
+    console.print(table)
+    periods = Table(title=f"per {period.value}", title_justify="left")
+    for col in ("from (UTC)", "events", "kWh", "saved", "forgone", "net"):
+        periods.add_column(col, justify="left" if col == "from (UTC)" else "right", no_wrap=True)
+    for row in report.periods:
+        a = row.account
+        periods.add_row(
+            f"{row.start_utc:%Y-%m-%d}", str(row.events), f"{a.energy_saved_kwh:,.1f}",
+            usd(a.cost_saved_usd), usd(a.revenue_forgone_usd), usd(a.net_usd),
+        )  # fmt: skip
+    console.print(periods)
+    t = report.total
+    console.print(
+        f"total: {t.energy_saved_kwh:,.1f} kWh, saved {usd(t.cost_saved_usd)}, forgone "
+        f"{usd(t.revenue_forgone_usd)}, net {usd(t.net_usd)}",
+        highlight=False,
+    )
+    if report.open_events:
+        console.print(f"{len(report.open_events)} open, not yet accounted", highlight=False)
+
+
+def _report_json(report: Any) -> dict[str, Any]:
+    def account(a: Any) -> dict[str, float]:
+        return {
+            "hours": a.hours,
+            "energy_saved_kwh": a.energy_saved_kwh,
+            "cost_saved_usd": a.cost_saved_usd,
+            "revenue_forgone_usd": a.revenue_forgone_usd,
+            "net_usd": a.net_usd,
+        }
+
+    return {
+        "since_utc": report.since_utc,
+        "until_utc": report.until_utc,
+        "site": report.site,
+        "per": report.per.value,
+        "events": [
+            {
+                "id": r.event.id,
+                "site": r.event.site,
+                "start_utc": r.event.start_utc,
+                "end_utc": r.event.end_utc,
+                "mode": r.event.mode,
+                "devices": r.event.devices,
+                "machines": [
+                    {"address": a, "power_w": w, "hashrate_ths": ths} for a, w, ths in r.event.loads
+                ],
+                "disobeyed": r.event.disobeyed,
+                "shed_kw": r.event.shed_kw,
+                "hashrate_ths": r.event.hashrate_ths,
+                "price_usd_per_mwh": r.event.price_usd_per_mwh,
+                "hashprice_usd_per_ph_day": r.event.hashprice_usd_per_ph_day,
+                "open": r.account is None,
+                **(account(r.account) if r.account is not None else {}),
+            }
+            for r in report.events
+        ],
+        "periods": [
+            {"start_utc": p.start_utc, "events": p.events, **account(p.account)} for p in report.periods
+        ],
+        "total": account(report.total),
+        "open_events": len(report.open_events),
+    }
 
 
 @fleet_app.command("scan")
@@ -473,6 +686,7 @@ def scan(
         float, typer.Option("--timeout", min=0.1, max=60.0, help="Per-request timeout [s].")
     ] = 2.0,
     concurrency: Annotated[int, typer.Option(min=1, max=4096, help="Addresses probed at once.")] = 1024,
+    credentials: CREDENTIALS_OPTION = None,
     db: DB_OPTION = None,
     json_out: JSON_OPTION = False,
 ) -> None:
@@ -484,6 +698,7 @@ def scan(
     from hashwatt.fleet._types import Endpoint
 
     hosts = parse_range(address_range)
+    creds = _credentials(credentials)
     with _open(db) as store:
         before = {d.address: d.serial for d in store.devices(site)}
         with Progress(console=err_console, transient=True, disable=json_out) as progress:
@@ -499,6 +714,7 @@ def scan(
                     concurrency=concurrency,
                     timeout_s=timeout_s,
                     site=site,
+                    credentials=creds,
                     on_progress=advance,
                 )
             )
@@ -548,11 +764,22 @@ def poll(
     site: Annotated[str, typer.Option("--site", help="Site to poll.")] = "default",
     once: Annotated[bool, typer.Option("--once", help="One cycle, then exit.")] = False,
     interval_s: Annotated[float, typer.Option("--interval", min=1.0, help="Seconds between cycles.")] = 60.0,
+    credentials: CREDENTIALS_OPTION = None,
     db: DB_OPTION = None,
     json_out: JSON_OPTION = False,
 ) -> None:
     """Poll the site's devices and store the readings (``--once`` for a single cycle)."""
-    _agent_loop(site, "poll", interval_s, None, db, json_out, max_cycles=1 if once else None, commands=False)
+    _agent_loop(
+        site,
+        "poll",
+        interval_s,
+        None,
+        db,
+        json_out,
+        max_cycles=1 if once else None,
+        commands=False,
+        credentials=credentials,
+    )
 
 
 @fleet_app.command("agent")
@@ -579,10 +806,65 @@ def agent(
             "--hashprice", min=0.0, help="USD/PH/day for curtailment (default: the embedded network data)."
         ),
     ] = None,
+    price_feed: Annotated[
+        str | None,
+        typer.Option(
+            "--price-feed",
+            help="Live price feed URL (HTTP CSV or JSON of hourly USD/MWh) instead of --curtail-prices.",
+        ),
+    ] = None,
+    price_feed_refresh_s: Annotated[
+        float, typer.Option("--price-feed-refresh", min=1.0, help="Seconds between price feed fetches.")
+    ] = 300.0,
+    curtail_mode: Annotated[
+        CurtailHow,
+        typer.Option(
+            "--curtail-mode",
+            help="sleep; power: down-power to --power-fraction where the firmware takes a power target; "
+            "profile: switch to --curtail-profile where the firmware has it.",
+            case_sensitive=False,
+        ),
+    ] = CurtailHow.SLEEP,
+    power_fraction: Annotated[
+        float,
+        typer.Option(
+            "--power-fraction", min=0.05, max=0.95, help="Power kept by a down-powered machine [0-1]."
+        ),
+    ] = 0.5,
+    load_cap_kw: Annotated[
+        float | None,
+        typer.Option(
+            "--load-cap-kw", min=0.0, help="Dispatch target: keep the site's measured load under this [kW]."
+        ),
+    ] = None,
+    curtail_profile: Annotated[
+        str | None,
+        typer.Option(
+            "--curtail-profile", help="The power profile of --curtail-mode profile (e.g. a LuxOS profile)."
+        ),
+    ] = None,
+    load_caps: Annotated[
+        Path | None,
+        typer.Option(
+            "--load-caps",
+            help="Hourly dispatch targets, CSV rows 'UTC hour start, kW' (a dispatch schedule's IT load).",
+            dir_okay=False,
+        ),
+    ] = None,
+    credentials: CREDENTIALS_OPTION = None,
     db: DB_OPTION = None,
     json_out: JSON_OPTION = False,
 ) -> None:
     """Run a site's agent: poll, store, alert, execute queued commands, curtail, roll up; stops on Ctrl-C/SIGTERM."""
+    if curtail_prices is not None and price_feed is not None:
+        raise InputError("give --curtail-prices or --price-feed, not both")
+    if load_cap_kw is not None and load_caps is not None:
+        raise InputError("give --load-cap-kw or --load-caps, not both")
+    if (curtail_mode is CurtailHow.PROFILE) != (curtail_profile is not None):
+        raise InputError("--curtail-mode profile goes with --curtail-profile NAME (and only with it)")
+    priced = curtail_prices is not None or price_feed is not None
+    if not priced and (load_cap_kw is not None or load_caps is not None):
+        raise InputError("a load cap needs a price signal: --curtail-prices FILE or --price-feed URL")
     _agent_loop(
         site,
         name,
@@ -594,6 +876,16 @@ def agent(
         commands=True,
         curtail_prices=curtail_prices,
         hashprice=hashprice,
+        credentials=credentials,
+        curtail=CurtailOptions(
+            price_feed,
+            price_feed_refresh_s,
+            curtail_mode,
+            power_fraction,
+            load_cap_kw,
+            load_caps,
+            curtail_profile,
+        ),
     )
 
 
@@ -609,18 +901,43 @@ def _agent_loop(
     commands: bool,
     curtail_prices: Path | None = None,
     hashprice: float | None = None,
+    credentials: Path | None = None,
+    curtail: CurtailOptions | None = None,
 ) -> None:
+    import pandas as pd
+
     from hashwatt.fleet._agent import Agent, AgentConfig, CycleReport, run_until_signalled
     from hashwatt.fleet._alerts import AlertConfig, load_alert_config
     from hashwatt.fleet._audit import AuditLog
     from hashwatt.fleet._control import Controller
-    from hashwatt.fleet._curtail import CurtailPolicy, load_price_file
+    from hashwatt.fleet._curtail import CurtailMode, CurtailPolicy, load_price_file, price_at
     from hashwatt.fleet._device_layer import NetworkDeviceLayer
+    from hashwatt.fleet._pricefeed import PriceFeed
     from hashwatt.fleet._webhooks import WebhookQueue, targets_from_config
+    from hashwatt.fleet.errors import FleetInputError
 
+    creds = _credentials(credentials)
     config = load_alert_config(alerts_file) if alerts_file is not None else AlertConfig.default()
     targets = targets_from_config(config.webhooks)
+    opts = curtail or CurtailOptions()
     prices = load_price_file(curtail_prices) if curtail_prices is not None else None
+    feed = None
+    if opts.price_feed is not None:
+        feed = PriceFeed(opts.price_feed, refresh_s=opts.price_feed_refresh_s)
+        prices = pd.Series(dtype=float, index=pd.DatetimeIndex([], tz="UTC"))  # until the first fetch
+    load_cap: Callable[[Any], float | None] | None = None
+    if opts.load_cap_kw is not None or opts.load_caps is not None:
+        fixed_kw = opts.load_cap_kw
+        caps = load_price_file(opts.load_caps, what="kW") if opts.load_caps is not None else None
+
+        def load_cap(when: Any) -> float | None:
+            if caps is None:
+                return fixed_kw
+            try:
+                return price_at(caps, when)  # the same hour lookup as prices
+            except FleetInputError:
+                return None  # no target this hour
+
     if prices is not None and hashprice is None:
         from hashwatt.economics import NetworkState
 
@@ -635,7 +952,7 @@ def _agent_loop(
                 highlight=False,
                 soft_wrap=True,
             )
-        layer = NetworkDeviceLayer(store, site, deadline_s=min(10.0, interval_s / 2))
+        layer = NetworkDeviceLayer(store, site, credentials=creds, deadline_s=min(10.0, interval_s / 2))
         policy = None
         if prices is not None and hashprice is not None:
             policy = CurtailPolicy(
@@ -648,6 +965,15 @@ def _agent_loop(
                 # finish_command, curtailment actions here
                 Controller(audit_sink=AuditLog(store.engine).record_sink),
                 step_interval_s=layer.step_interval_s,
+                mode={
+                    CurtailHow.SLEEP: CurtailMode.SLEEP,
+                    CurtailHow.POWER: CurtailMode.POWER_TARGET,
+                    CurtailHow.PROFILE: CurtailMode.PROFILE,
+                }[opts.mode],
+                power_fraction=opts.power_fraction,
+                profile=opts.profile,
+                load_cap_kw=load_cap,
+                price_source=feed,
             )
         runner = Agent(
             store,

@@ -49,7 +49,13 @@ from hashwatt.fleet._control import (
     plan_steps,
     request_from_command,
 )
-from hashwatt.fleet._credentials import FACTORY_CREDENTIALS, Credentials, CredentialStore, ResolvedCredentials
+from hashwatt.fleet._credentials import (
+    FACTORY_CREDENTIALS,
+    Credentials,
+    CredentialStore,
+    ResolvedCredentials,
+    load_credentials_file,
+)
 from hashwatt.fleet._curtail import (
     CurtailAccount,
     CurtailEvent,
@@ -126,6 +132,7 @@ from hashwatt.fleet.errors import (
     AlertConfigError,
     CommandError,
     ControlUnsupported,
+    CredentialsFileError,
     DeviceAuthFailed,
     DeviceError,
     DeviceReplyInvalid,
@@ -133,6 +140,7 @@ from hashwatt.fleet.errors import (
     DeviceUnreachable,
     FleetError,
     FleetInputError,
+    PriceFeedError,
     StoreError,
 )
 
@@ -170,6 +178,7 @@ __all__ = [
     "Controller",
     "CredentialStore",
     "Credentials",
+    "CredentialsFileError",
     "CurtailAccount",
     "CurtailEvent",
     "CurtailMode",
@@ -208,6 +217,7 @@ __all__ = [
     "PoolConfig",
     "PoolReading",
     "PowerSummary",
+    "PriceFeedError",
     "RecordSummary",
     "ResolvedCredentials",
     "Retention",
@@ -241,6 +251,7 @@ __all__ = [
     "list_alerts",
     "list_commands",
     "load_alert_config",
+    "load_credentials_file",
     "load_price_file",
     "machines_from",
     "outcome_of",

@@ -137,6 +137,11 @@ class Agent:
             await asyncio.to_thread(self.webhooks.deliver_due, now=now)
         done, failed = await self._run_commands()
         step = await self._curtail() if self._curtail is not None else CurtailStep(None)
+        if step.alerts:  # the curtailment safety rule's alerts travel like the others
+            changes = [*changes, *step.alerts]
+            if self.webhooks is not None:
+                await asyncio.to_thread(self.webhooks.enqueue, step.alerts, now=now)
+                await asyncio.to_thread(self.webhooks.deliver_due, now=now)
         rolled = False
         if self._last_rollup is None or time.monotonic() - self._last_rollup >= cfg.rollup_every_s:
             await asyncio.to_thread(run_retention, self.store.engine, now=now, retention=cfg.retention)

@@ -40,9 +40,11 @@ __all__ = [
     "WebhookConfig",
     "acknowledge",
     "alert_history",
+    "clear_alert",
     "evaluate_alerts",
     "list_alerts",
     "load_alert_config",
+    "raise_alert",
     "resolve",
 ]
 
@@ -59,6 +61,7 @@ class AlertRule(enum.StrEnum):
     EFFICIENCY_DRIFT = "efficiency_drift"
     REBOOT_LOOP = "reboot_loop"
     POOL_DOWN = "pool_down"
+    CURTAIL_DISOBEYED = "curtail_disobeyed"  # raised by curtailment, not by a telemetry rule
 
 
 SEVERITY = {
@@ -71,6 +74,7 @@ SEVERITY = {
     AlertRule.EFFICIENCY_DRIFT: "info",
     AlertRule.REBOOT_LOOP: "critical",
     AlertRule.POOL_DOWN: "critical",
+    AlertRule.CURTAIL_DISOBEYED: "critical",
 }
 
 
@@ -543,6 +547,34 @@ def evaluate_alerts(
                         )
                     )
     return changes
+
+
+def raise_alert(
+    store: FleetStore, site: str, address: str, rule: AlertRule, message: str, *, now: dt.datetime
+) -> AlertChange | None:
+    """Open ``rule`` on the device at ``address`` from outside the telemetry rules (curtailment's
+    safety rule); None when it is already open (one open alert per device and rule) or unknown."""
+    device = store.find_device(address, site=site)
+    if device is None:
+        return None
+    alert_id = _open(store.engine, device, rule, Finding(None, None, message), to_ms(now))
+    if alert_id is None:
+        return None
+    return AlertChange(alert_id, "opened", rule, SEVERITY[rule], device.address, site, message, now)
+
+
+def clear_alert(
+    store: FleetStore, site: str, address: str, rule: AlertRule, *, now: dt.datetime, note: str
+) -> AlertChange | None:
+    """Resolve the open ``rule`` alert of the device at ``address``, if there is one."""
+    device = store.find_device(address, site=site)
+    if device is None:
+        return None
+    with store.engine.connect() as c:
+        alert_id = c.scalar(select(alerts.c.id).where(alerts.c.open_key == f"{device.id}:{rule.value}"))
+    if alert_id is None or not _close(store.engine, int(alert_id), to_ms(now), actor=None, note=note):
+        return None
+    return AlertChange(int(alert_id), "resolved", rule, SEVERITY[rule], device.address, site, note, now)
 
 
 def _open(engine: Engine, device: DeviceRecord, rule: AlertRule, finding: Finding, now_ms: int) -> int | None:

@@ -19,7 +19,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from hashwatt._redact import redact_url
-from hashwatt.fleet._devices import AntminerStock, Device, PoolConfig
+from hashwatt.fleet._devices import AntminerStock, Device, LuxOS, PoolConfig
 from hashwatt.fleet._types import DeviceState, Telemetry
 from hashwatt.fleet.errors import ControlUnsupported, DeviceError, FleetInputError
 
@@ -62,6 +62,7 @@ class ActionRequest:
     power_w: float | None = None
     profile: str | None = None
     pools: tuple[PoolConfig, ...] = ()
+    pool_group: str | None = None  # a LuxOS pool group (created when missing)
     light_on: bool | None = None
 
     def __post_init__(self) -> None:
@@ -81,7 +82,8 @@ class ActionRequest:
         if self.action is Action.PROFILE:
             return f"profile={self.profile}"
         if self.action is Action.POOLS:
-            return "pools=" + ",".join(f"{redact_url(p.url)}#{p.user}" for p in self.pools)
+            pools = "pools=" + ",".join(f"{redact_url(p.url)}#{p.user}" for p in self.pools)
+            return pools + (f" group={self.pool_group}" if self.pool_group else "")
         if self.action is Action.FAULT_LIGHT:
             return f"light_on={self.light_on}"
         return ""
@@ -185,7 +187,8 @@ def request_from_command(action: str, params: Mapping[str, Any]) -> ActionReques
                 PoolConfig(str(p["url"]), str(p.get("user", "")), str(p.get("password", p.get("pass", "x"))))
                 for p in params["pools"]
             )
-            return ActionRequest(kind, pools=pools)
+            group = params.get("group")
+            return ActionRequest(kind, pools=pools, pool_group=None if group is None else str(group))
         if kind is Action.FAULT_LIGHT:
             return ActionRequest(kind, light_on=bool(params["on"]))
     except (KeyError, TypeError, ValueError) as exc:
@@ -279,7 +282,7 @@ class Controller:
                 assert req.profile is not None
                 await device.set_profile(req.profile)
             case Action.POOLS:
-                await device.set_pools(req.pools)
+                await device.set_pools(req.pools, group=req.pool_group)
             case Action.FAULT_LIGHT:
                 assert req.light_on is not None
                 await device.set_fault_light(req.light_on)
@@ -296,6 +299,10 @@ class Controller:
             conf = await device.miner_conf()
             first = conf.get("pools", [{}])[0] if conf.get("pools") else {}
             return isinstance(first, dict) and first.get("url") == req.pools[0].url, None
+        if req.action is Action.POOLS and isinstance(device, LuxOS):
+            # LuxOS lists pools by id; the group's priority order shows the change
+            order = await device.group_pools(req.pool_group)
+            return order[: len(req.pools)] == [(p.url, p.user) for p in req.pools], None
         if req.action is Action.PROFILE and isinstance(device, AntminerStock):
             modes = {"normal": "0", "sleep": "1", "low": "3"}
             conf = await device.miner_conf()

@@ -3,16 +3,47 @@
 A :class:`Credentials` never shows its password: its ``repr`` and ``str`` redact it, so it can
 travel through logs, errors and tracebacks safely. The store keeps a reference or ciphertext,
 never this value in plain text.
+
+Operators keep them in a credentials TOML file (:func:`load_credentials_file`), one table per
+device address, site or model::
+
+    [device."10.0.0.5"]            # a host, or HOST:PORT
+    user = "root"
+    password_env = "MINER_5_PW"    # read from the environment, or: password = "..."
+
+    [site.north]
+    user = "root"
+    password = "..."
+
+    [model."Antminer S19 Pro"]    # the model string the firmware reports (any case)
+    user = "root"
+    password = "..."
+
+Precedence: device, then site, then model, then the firmware's factory default (and the device
+is then flagged as still on factory credentials).
 """
 
 from __future__ import annotations
 
+import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Annotated
 
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError, model_validator
+
+from hashwatt._toml import read_toml
 from hashwatt.fleet._types import Firmware
+from hashwatt.fleet.errors import CredentialsFileError
 
-__all__ = ["FACTORY_CREDENTIALS", "CredentialStore", "Credentials", "ResolvedCredentials"]
+__all__ = [
+    "FACTORY_CREDENTIALS",
+    "CredentialStore",
+    "Credentials",
+    "ResolvedCredentials",
+    "load_credentials_file",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,3 +110,58 @@ class CredentialStore:
                 if name.strip().lower() == wanted:
                     return ResolvedCredentials(creds, factory=False)
         return ResolvedCredentials(FACTORY_CREDENTIALS[firmware], factory=True)
+
+
+_Name = Annotated[str, StringConstraints(min_length=1, max_length=128)]
+
+
+class _Entry(BaseModel):
+    """One table of the file: a user and either a password or the variable that holds it."""
+
+    model_config = ConfigDict(extra="forbid")
+    user: _Name
+    password: Annotated[str, StringConstraints(max_length=256)] | None = None
+    password_env: Annotated[str, StringConstraints(pattern=r"^[A-Za-z_][A-Za-z0-9_]*$")] | None = None
+
+    @model_validator(mode="after")
+    def _one_source(self) -> _Entry:
+        if (self.password is None) == (self.password_env is None):
+            raise ValueError("give exactly one of password or password_env")
+        return self
+
+
+class _File(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    device: dict[_Name, _Entry] = Field(default_factory=dict)
+    site: dict[_Name, _Entry] = Field(default_factory=dict)
+    model: dict[_Name, _Entry] = Field(default_factory=dict)
+
+
+def _credentials(path: Path, table: str, name: str, entry: _Entry) -> Credentials:
+    if entry.password_env is None:
+        assert entry.password is not None  # checked by _Entry
+        return Credentials(entry.user, entry.password)
+    value = os.environ.get(entry.password_env)
+    if value is None:
+        raise CredentialsFileError(
+            f"{path}: {table} {name!r}: the environment has no {entry.password_env} (password_env)"
+        )
+    return Credentials(entry.user, value)
+
+
+def load_credentials_file(path: str | Path) -> CredentialStore:
+    """A :class:`CredentialStore` from a credentials TOML file; any mistake is one
+    :class:`~hashwatt.fleet.errors.CredentialsFileError` that names the table, never a secret."""
+    path = Path(path)
+    doc = read_toml(path, what="credentials file", error=CredentialsFileError)
+    try:
+        parsed = _File(**doc)
+    except ValidationError as exc:
+        first = exc.errors()[0]  # its "input" may be a password: only the location and the rule
+        where = ".".join(str(p) for p in first["loc"])
+        raise CredentialsFileError(f"{path}: {where}: {first['msg']}") from None
+    tables = {
+        table: {name: _credentials(path, table, name, e) for name, e in getattr(parsed, table).items()}
+        for table in ("device", "site", "model")
+    }
+    return CredentialStore(by_device=tables["device"], by_site=tables["site"], by_model=tables["model"])

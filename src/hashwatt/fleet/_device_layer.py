@@ -47,7 +47,12 @@ def request_for(command: Command) -> ActionRequest:
         password = os.environ.get(str(env), "") if env else "x"
         if env and not password:
             raise CommandError(f"the agent's environment has no {env} for the pool password")
-        return ActionRequest(Action.POOLS, pools=(PoolConfig(str(p["url"]), str(p["user"]), password),))
+        group = p.get("group")
+        return ActionRequest(
+            Action.POOLS,
+            pools=(PoolConfig(str(p["url"]), str(p["user"]), password),),
+            pool_group=None if group is None else str(group),
+        )
     if action == "fault_light":
         return ActionRequest(Action.FAULT_LIGHT, light_on=bool(p.get("on", True)))
     raise CommandError(f"unknown action {action!r}")
@@ -103,6 +108,9 @@ class NetworkDeviceLayer:
                 site=self.site,
                 model=row.model,
             )
+            if resolved.factory != row.factory_credentials:
+                # the inventory says whether the device is still on its factory credentials
+                self.store.add_device(self.site, row.endpoint, factory_credentials=resolved.factory)
             rating = catalog_efficiency_j_per_th(row.catalog_model or row.model) if row.model else None
             self._devices[row.address] = adapter_for(
                 Firmware(row.firmware),

@@ -56,6 +56,7 @@ from hashwatt.minerapi import (
     decrypt_v2,
     derive_v2_credentials,
     encode_v2_privileged,
+    encrypt_v3_param,
     v3_token,
 )
 
@@ -373,8 +374,14 @@ class Device(abc.ABC):
     async def set_profile(self, name: str) -> None:
         raise ControlUnsupported("this firmware has no profiles", address=self.address)
 
-    async def set_pools(self, pools: Sequence[PoolConfig]) -> None:
+    async def set_pools(self, pools: Sequence[PoolConfig], *, group: str | None = None) -> None:
+        """Give ``pools`` the top priorities (read-modify-write: every other setting is kept);
+        ``group`` names a LuxOS pool group (other firmwares have none)."""
         raise ControlUnsupported("pool changes are not supported by this firmware", address=self.address)
+
+    def _no_groups(self, group: str | None) -> None:
+        if group is not None:
+            raise ControlUnsupported("pool groups are a LuxOS feature", address=self.address)
 
     async def set_fault_light(self, on: bool) -> None:
         raise ControlUnsupported("this firmware has no fault light control", address=self.address)
@@ -565,8 +572,9 @@ class AntminerStock(Device):
             )
         await self._set_conf({"miner-mode": modes[name]})
 
-    async def set_pools(self, pools: Sequence[PoolConfig]) -> None:
+    async def set_pools(self, pools: Sequence[PoolConfig], *, group: str | None = None) -> None:
         """The given pools take the first slots; the slots not named keep the device's pools."""
+        self._no_groups(group)
         if not 1 <= len(pools) <= 3:
             raise ValueError("stock firmware takes 1 to 3 pools")
         await self._set_conf({"pools": [{"url": p.url, "user": p.user, "pass": p.password} for p in pools]})
@@ -739,8 +747,100 @@ class LuxOS(Device):
         cfg = _first(await self._rpc("config"), "CONFIG", self.address)
         return str(cfg.get("RedLed", "off")).lower() not in ("off", "auto", "")
 
-    async def set_pools(self, pools: Sequence[PoolConfig]) -> None:
-        raise ControlUnsupported("pool changes on LuxOS are not implemented yet", address=self.address)
+    async def _pool_table(self) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """(pools in priority order, groups) as the firmware reports them."""
+        replies = await self._rpc_multi(("pools", "groups"))
+        pools = sorted(
+            _section(replies["pools"], "POOLS", self.address),
+            key=lambda p: (_int(p.get("Priority")) or 0, _int(p.get("POOL")) or 0),
+        )
+        return pools, _section(replies["groups"], "GROUPS", self.address)
+
+    async def group_pools(self, group: str | None = None) -> list[tuple[str, str]]:
+        """(URL, user) of a group's pools in priority order (``None``: the active pool's group)."""
+        table, groups = await self._pool_table()
+        if group is None:
+            active = next((p for p in table if p.get("Stratum Active")), table[0] if table else {})
+            gid = _int(active.get("GROUP")) or 0
+        else:
+            found = [_int(g.get("GROUP")) for g in groups if str(g.get("Name")) == group]
+            if not found or found[0] is None:
+                return []
+            gid = found[0]
+        return [
+            (str(p.get("URL", "")), str(p.get("User", "")))
+            for p in table
+            if (_int(p.get("GROUP")) or 0) == gid
+        ]
+
+    async def _pool_write(self, command: str, *params: str) -> None:
+        """A pool or group command (no session id: luxos-tooling's api.json marks them
+        ``logon_required: false``); a refusal is a :class:`DeviceReplyInvalid` with its message."""
+        reply = await self._rpc(command, ",".join(params))
+        if not status_ok(reply):
+            status = _obj(_list(reply.get("STATUS"))[0])
+            raise DeviceReplyInvalid(
+                f"{command} refused: {str(status.get('Msg', ''))[:80]}", address=self.address
+            )
+
+    async def set_pools(self, pools: Sequence[PoolConfig], *, group: str | None = None) -> None:
+        """Read-modify-write of one pool group: ``pools`` take its top priorities, in order.
+
+        The group is ``group`` (created when missing) or the group of the active pool. Pools of
+        the group already configured are reused (their passwords untouched), missing ones are
+        added with ``addpool``, ``switchpool`` orders them, and only the pools they replace in
+        the group's first places are removed; other groups and pools are not touched. The
+        whole change runs under a LuxOS session, the firmware's lock against concurrent writers.
+        """
+        if not 1 <= len(pools) <= 3:
+            raise ValueError("a pool change takes 1 to 3 pools")
+        await self._session()
+        table, groups = await self._pool_table()
+        names = {str(g.get("Name")): _int(g.get("GROUP")) or 0 for g in groups}
+        gid: int
+        if group is None:
+            active = next((p for p in table if p.get("Stratum Active")), table[0] if table else {})
+            gid = _int(active.get("GROUP")) or 0
+            group = next((n for n, i in names.items() if i == gid), None)
+        else:
+            if group not in names:
+                await self._pool_write("addgroup", group, "1")
+                table, groups = await self._pool_table()
+                names = {str(g.get("Name")): _int(g.get("GROUP")) or 0 for g in groups}
+                if group not in names:
+                    raise DeviceReplyInvalid(f"addgroup did not create {group!r}", address=self.address)
+            gid = names[group]
+
+        def key(p: Mapping[str, Any]) -> tuple[str, str]:
+            return str(p.get("URL", "")), str(p.get("User", ""))
+
+        wanted = [(p.url, p.user) for p in pools]
+        members = [p for p in table if (_int(p.get("GROUP")) or 0) == gid]
+        replaced = [key(p) for p in members[: len(pools)] if key(p) not in wanted]
+        present = {key(p) for p in members}
+        for p in pools:
+            if (p.url, p.user) not in present:
+                await self._pool_write("addpool", p.url, p.user, p.password, *([group] if group else []))
+
+        async def pool_id(url_user: tuple[str, str]) -> int | None:
+            """The pool's id in the group now (ids move as pools are switched and removed)."""
+            table, _ = await self._pool_table()
+            ids = [
+                _int(p.get("POOL"))
+                for p in table
+                if key(p) == url_user and (_int(p.get("GROUP")) or 0) == gid
+            ]
+            return ids[0] if ids else None
+
+        for url_user in reversed(wanted):  # the last switched ends on top
+            pid = await pool_id(url_user)
+            if pid is None:
+                raise DeviceReplyInvalid("a pool just added is not listed", address=self.address)
+            await self._pool_write("switchpool", str(pid))
+        for url_user in replaced:
+            pid = await pool_id(url_user)
+            if pid is not None:
+                await self._pool_write("removepool", str(pid))
 
 
 # --------------------------------------------------------------------------- Whatsminer 2.x (reads)
@@ -926,18 +1026,11 @@ class WhatsminerV2(Device):
             )
         await self._write(commands[name])
 
-    async def set_pools(self, pools: Sequence[PoolConfig]) -> None:
+    async def set_pools(self, pools: Sequence[PoolConfig], *, group: str | None = None) -> None:
         """``update_pools`` sets all three slots: unnamed slots keep the pools the device reports."""
-        if not 1 <= len(pools) <= 3:
-            raise ValueError("Whatsminer takes 1 to 3 pools")
+        self._no_groups(group)
         current = _section(await self._rpc("pools"), "POOLS", self.address)
-        slots = [(p.url, p.user, p.password) for p in pools]
-        for entry in current[len(slots) : 3]:
-            slots.append(
-                (str(entry.get("URL", "")), str(entry.get("User", "")), "x")
-            )  # passwords are not readable
-        while len(slots) < 3:
-            slots.append(("", "", ""))
+        slots = _three_slots(pools, [(str(e.get("URL", "")), str(e.get("User", ""))) for e in current])
         params: dict[str, str] = {}
         for i, (url, user, password) in enumerate(slots, start=1):
             params.update({f"pool{i}": url, f"worker{i}": user, f"passwd{i}": password})
@@ -1082,12 +1175,29 @@ class WhatsminerV3(Device):
             power_target_w=_num(summary.get("power-limit")),
         )
 
-    async def _set(self, cmd: str, param: Any) -> None:
+    async def _set(self, cmd: str, param: Any, *, encrypt: bool = False) -> None:
+        """A ``set.*`` command with its salted token; ``encrypt`` sends ``param`` encrypted
+        (``set.miner.pools``: the firmware refuses pool passwords in the clear)."""
         salt = str((await self._msg("get.device.info")).get("salt", ""))
         ts = int(_now().timestamp())
-        token = v3_token(cmd, self.credentials.password, salt, ts)
+        password = self.credentials.password
+        token = v3_token(cmd, password, salt, ts)
+        if encrypt:
+            param = encrypt_v3_param(param, cmd, password, salt, ts)
         await self._call(
             {"cmd": cmd, "param": param, "ts": ts, "account": self.credentials.user, "token": token}
+        )
+
+    async def set_pools(self, pools: Sequence[PoolConfig], *, group: str | None = None) -> None:
+        """``set.miner.pools`` sets all three slots: unnamed slots keep the pools the device reports."""
+        self._no_groups(group)
+        current = (await self._msg("get.miner.status", "pools")).get("pools", [])
+        kept = [(str(p.get("url", "")), str(p.get("account", ""))) for p in current if isinstance(p, dict)]
+        slots = _three_slots(pools, kept)
+        await self._set(
+            "set.miner.pools",
+            [{"pool": url, "worker": user, "passwd": password} for url, user, password in slots],
+            encrypt=True,
         )
 
     async def reboot(self) -> None:
@@ -1112,6 +1222,22 @@ class WhatsminerV3(Device):
     async def fault_light(self) -> bool:
         system = _obj((await self._msg("get.device.info")).get("system"))
         return str(system.get("ledstatus", "auto")).lower() != "auto"
+
+
+def _three_slots(
+    pools: Sequence[PoolConfig], current: Sequence[tuple[str, str]]
+) -> list[tuple[str, str, str]]:
+    """Whatsminer's three pool slots: ``pools`` first, then the device's other pools as read.
+
+    The firmware never reveals pool passwords, so a kept pool is sent back with "x" (what
+    pools accept as "no password").
+    """
+    if not 1 <= len(pools) <= 3:
+        raise ValueError("Whatsminer takes 1 to 3 pools")
+    slots = [(p.url, p.user, p.password) for p in pools]
+    slots += [(url, user, "x") for url, user in current[len(slots) : 3]]
+    slots += [("", "", "")] * (3 - len(slots))
+    return slots
 
 
 async def _empty() -> dict[str, dict[str, Any]]:

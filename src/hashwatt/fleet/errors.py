@@ -9,6 +9,7 @@ __all__ = [
     "AlertConfigError",
     "CommandError",
     "ControlUnsupported",
+    "CredentialsFileError",
     "DeviceAuthFailed",
     "DeviceError",
     "DeviceReplyInvalid",
@@ -16,6 +17,7 @@ __all__ = [
     "DeviceUnreachable",
     "FleetError",
     "FleetInputError",
+    "PriceFeedError",
     "StoreError",
 ]
 
@@ -66,3 +68,11 @@ class AlertConfigError(FleetInputError):
 
 class CommandError(FleetInputError):
     """A command cannot be queued or acknowledged (unknown site, action or state)."""
+
+
+class CredentialsFileError(FleetInputError):
+    """The credentials TOML file is missing, malformed or names an unset variable (no secret shown)."""
+
+
+class PriceFeedError(FleetInputError):
+    """A live price feed could not be fetched or did not parse as hourly USD/MWh prices."""

@@ -6,7 +6,8 @@
 - Whatsminer API 2.x: :func:`derive_v2_credentials` (md5crypt-based token and AES key),
   :func:`encrypt_v2` / :func:`decrypt_v2` (AES-256-ECB envelope), :func:`encode_v2_privileged`.
 - Whatsminer API 3.x on TCP 4433: :func:`encode_v3_frame`, :class:`V3FrameReader`,
-  :func:`v3_token`, :func:`decrypt_v3_param` (the encrypted ``set.miner.pools`` parameter).
+  :func:`v3_token`, :func:`encrypt_v3_param` / :func:`decrypt_v3_param` (the encrypted
+  ``set.miner.pools`` parameter).
 
 Errors derive from :class:`MinerApiError`; malformed bytes raise :class:`FrameError`.
 """
@@ -35,6 +36,7 @@ from hashwatt.minerapi._whatsminer import (
     encode_v2_privileged,
     encode_v3_frame,
     encrypt_v2,
+    encrypt_v3_param,
     md5crypt,
     v3_token,
 )
@@ -62,6 +64,7 @@ __all__ = [
     "encode_v2_privileged",
     "encode_v3_frame",
     "encrypt_v2",
+    "encrypt_v3_param",
     "join_multi",
     "md5crypt",
     "parse_request",

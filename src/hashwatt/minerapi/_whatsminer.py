@@ -38,6 +38,7 @@ __all__ = [
     "encode_v2_privileged",
     "encode_v3_frame",
     "encrypt_v2",
+    "encrypt_v3_param",
     "md5crypt",
     "v3_token",
 ]
@@ -142,7 +143,11 @@ def _open_ecb(data: str, key: bytes, what: str) -> bytes:
     if not raw or len(raw) % 16:
         raise FrameError(f"{what} length is not a positive multiple of the AES block")
     dec = _aes(key).decryptor()
-    return (dec.update(raw) + dec.finalize()).rstrip(b"\x00")
+    plain = dec.update(raw) + dec.finalize()
+    pad = plain[-1]
+    if 1 <= pad <= 16 and plain.endswith(bytes([pad]) * pad):
+        return plain[:-pad]  # PKCS#7 (the vendor's API 3.x client); JSON never ends in 0x01-0x10
+    return plain.rstrip(b"\x00")
 
 
 def decrypt_v2(data: str, key: bytes) -> dict[str, Any]:
@@ -210,11 +215,24 @@ def v3_token(command: str, password: str, salt: str, ts: int) -> str:
     return base64.b64encode(_v3_digest(command, password, salt, ts)).decode()[:8]
 
 
+def encrypt_v3_param(param: Any, command: str, password: str, salt: str, ts: int) -> str:
+    """The encrypted ``param`` of ``set.miner.pools`` / ``set.user.change_passwd``: JSON,
+    PKCS#7-padded, AES-256-ECB keyed by the full sha256 of the token text, in base64."""
+    plain = json.dumps(param, separators=(",", ":")).encode()
+    pad = 16 - len(plain) % 16
+    plain += bytes([pad]) * pad
+    enc = _aes(_v3_digest(command, password, salt, ts)).encryptor()
+    return base64.b64encode(enc.update(plain) + enc.finalize()).decode()
+
+
 def decrypt_v3_param(data: str, command: str, password: str, salt: str, ts: int) -> Any:
     """A ``param`` sent encrypted (``set.miner.pools``): AES-256-ECB keyed by the full sha256
-    of the token text, NUL-padded JSON in base64. :class:`FrameError` when it does not open."""
+    of the token text, PKCS#7- or NUL-padded JSON in base64. :class:`FrameError` when it does
+    not open. The vendor's own client encodes the JSON twice (a JSON string of the list): the
+    inner text is decoded too."""
     plain = _open_ecb(data, _v3_digest(command, password, salt, ts), "param")
     try:
-        return json.loads(plain.decode("utf-8"))
+        value = json.loads(plain.decode("utf-8"))
+        return json.loads(value) if isinstance(value, str) else value
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
         raise FrameError("param does not decrypt to JSON") from exc

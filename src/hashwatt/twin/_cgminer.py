@@ -7,6 +7,7 @@ Replies follow the captured firmware replies in ``shared/data/fleet/asic-rs`` ke
 from __future__ import annotations
 
 import datetime as _dt
+import re
 import secrets
 from collections.abc import Callable
 from typing import Any
@@ -263,8 +264,12 @@ def _pools(twin: Twin, now: float, wall: float) -> Json:
     p = twin.physics
     lux = twin.firmware is Firmware.LUXOS
     active = twin.active_pool() if twin.mining and p.is_up(now) else None
+    pools = twin.pools
+    if lux:  # LuxOS has no empty slots: it lists the pools configured, in priority order
+        pools = lux_pools(twin)
+        active = 0 if active is not None and pools else None
     out = []
-    for i, pool in enumerate(twin.pools):
+    for i, pool in enumerate(pools):
         on = i == active
         acc, rej, stale = (p.accepted, p.rejected, p.stale) if on else (0, 0, 0)
         diff = p.share_difficulty if on else 0.0
@@ -317,7 +322,7 @@ def _pools(twin: Twin, now: float, wall: float) -> Json:
                     "Difficulty Accepted": int(acc * diff),
                     "Difficulty Rejected": int(rej * diff),
                     "Difficulty Stale": int(stale * diff),
-                    "GROUP": 0,
+                    "GROUP": pool.group,
                     "Has Vmask": True,
                     "Last Share Difficulty": int(diff),
                     "Last Share Time": "00:00:01" if on else "00:00:00",
@@ -554,7 +559,7 @@ def _lux_config(twin: Twin, now: float, wall: float) -> Json:
         "PGA Count": 0,
         "PSUHwVersion": "75",
         "PSULabel": "APW121215e",
-        "Pool Count": len(twin.pools),
+        "Pool Count": len(lux_pools(twin)),
         "Profile": luxos_profile_name(twin, twin.lux_profile_step),
         "ProfileStep": str(twin.lux_profile_step),
         "RedLed": "blink" if twin.blink else "auto",
@@ -615,7 +620,81 @@ def _lux_atm(twin: Twin, now: float, wall: float) -> Json:
 
 
 def _lux_groups(twin: Twin, now: float, wall: float) -> Json:
-    return _ok(twin, wall, 324, "1 Group(s)", GROUPS=[{"GROUP": 0, "Name": "Default", "Quota": 1}])
+    groups = [{"GROUP": i, "Name": name, "Quota": quota} for i, (name, quota) in enumerate(twin.lux_groups)]
+    return _ok(twin, wall, 324, f"{len(groups)} Group(s)", GROUPS=groups)
+
+
+#: Pools a LuxOS twin holds at most (the twin's bound; cgminer answers code 54 past its own).
+LUX_MAX_POOLS = 16
+_POOL_URL = re.compile(r"^stratum(\+tcp|\+ssl|2\+tcp)?://[^\s/,@]+:\d{1,5}/?$")
+
+
+def lux_pools(twin: Twin) -> list[PoolConf]:
+    """The pools a LuxOS twin has configured, in priority order (no empty slots)."""
+    return [p for p in twin.pools if p.url]
+
+
+def _lux_pool_id(twin: Twin, args: list[str], wall: float) -> tuple[int, Json | None]:
+    pools = lux_pools(twin)
+    if not args or not args[0].strip():
+        return -1, _err(twin, wall, 25, "Missing pool id parameter")
+    try:
+        pid = int(args[0])
+    except ValueError:
+        pid = -1
+    if not 0 <= pid < len(pools):
+        return -1, _err(twin, wall, 26, f"Invalid pool id {args[0][:16]} - range is 0 - {len(pools) - 1}")
+    return pid, None
+
+
+def _lux_pool_command(twin: Twin, cmd: str, args: list[str], now: float, wall: float) -> Json:
+    """addpool / removepool / switchpool / addgroup on a LuxOS twin, with cgminer's reply codes.
+
+    LuxOS keeps cgminer's pool commands and adds groups: ``addpool URL,USER,PASS[,GROUP]``
+    adds a pool to the named group (the first group when none is named), ``switchpool N``
+    gives pool N the top priority, ``removepool N`` refuses the active or the last pool,
+    ``addgroup NAME[,QUOTA]`` adds a group.
+    """
+    pools = lux_pools(twin)
+    if cmd == "addgroup":
+        name = args[0].strip() if args else ""
+        if not name or any(n == name for n, _ in twin.lux_groups):
+            return _err(twin, wall, 326, f"Invalid or duplicate group name '{name[:32]}'")
+        try:
+            quota = float(args[1]) if len(args) > 1 else 1.0
+        except ValueError:
+            return _err(twin, wall, 326, "Invalid group quota")
+        twin.lux_groups.append((name, quota))
+        return _ok(twin, wall, 325, f"Added group '{name}'", GROUPS=[{"GROUP": len(twin.lux_groups) - 1}])
+    if cmd == "addpool":
+        if len(args) < 3 or not _POOL_URL.match(args[0].strip()):
+            return _err(twin, wall, 53, "Invalid addpool details")
+        if len(pools) >= LUX_MAX_POOLS:
+            return _err(twin, wall, 54, f"Reached maximum number of pools ({LUX_MAX_POOLS})")
+        group = 0
+        if len(args) > 3:
+            names = [n for n, _ in twin.lux_groups]
+            if args[3] not in names:
+                return _err(twin, wall, 53, f"Invalid addpool details: no group '{args[3][:32]}'")
+            group = names.index(args[3])
+        pools.append(PoolConf(args[0].strip(), args[1], args[2], group))
+        twin.pools = pools
+        return _ok(twin, wall, 55, f"Added pool {len(pools) - 1}: '{args[0].strip()}'")
+    pid, error = _lux_pool_id(twin, args, wall)
+    if error is not None:
+        return error
+    url = pools[pid].url
+    if cmd == "switchpool":
+        pools.insert(0, pools.pop(pid))
+        twin.pools = pools
+        return _ok(twin, wall, 27, f"Switching to pool {pid}:'{url}'")
+    if len(pools) == 1:
+        return _err(twin, wall, 66, f"Cannot remove last pool {pid}:'{url}'")
+    if pid == 0 and twin.mining:
+        return _err(twin, wall, 67, f"Cannot remove active pool {pid}:'{url}'")
+    del pools[pid]
+    twin.pools = pools
+    return _ok(twin, wall, 68, f"Removed pool {pid}:'{url}'")
 
 
 def _lux_tempctrl(twin: Twin, now: float, wall: float) -> Json:
@@ -745,6 +824,9 @@ LUX_BOARD_REPORTS: dict[str, Callable[[Twin, str | None, float, float], Json]] =
 }
 
 
+LUX_POOL_COMMANDS = frozenset({"addpool", "removepool", "switchpool", "addgroup"})
+
+
 def _lux_command(twin: Twin, req: CgminerRequest, now: float, wall: float) -> Json | None:
     """LuxOS session and write commands; None when ``req`` is not one of them."""
     cmd = req.command
@@ -756,6 +838,8 @@ def _lux_command(twin: Twin, req: CgminerRequest, now: float, wall: float) -> Js
     if cmd == "session":
         sid = twin.lux_session if _lux_session_valid(twin, now) else ""
         return _ok(twin, wall, 319, "Session", SESSION=[{"SessionID": sid}])
+    if cmd in LUX_POOL_COMMANDS:  # no session needed (luxos-tooling api.json: logon_required false)
+        return _lux_pool_command(twin, cmd, (req.parameter or "").split(","), now, wall)
     if cmd not in {"logoff", "curtail", "profileset", "atmset", "rebootdevice", "ledset", "resetminer"}:
         return None
     args, error = _lux_write(twin, req, now, wall)

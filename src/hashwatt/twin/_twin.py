@@ -54,6 +54,7 @@ class PoolConf:
     url: str
     user: str
     password: str = "x"
+    group: int = 0  # LuxOS pool group (an index of ``Twin.lux_groups``)
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -77,6 +78,7 @@ class Twin:
         "index",
         "led",
         "lux_atm",
+        "lux_groups",
         "lux_profile_step",
         "lux_session",
         "lux_session_used_s",
@@ -145,6 +147,7 @@ class Twin:
         self.lux_session_used_s = 0.0
         self.lux_profile_step = 0
         self.lux_atm = True
+        self.lux_groups: list[tuple[str, float]] = [("Default", 1.0)]  # (name, quota), id = index
         self.power_limit_w = int(hardware.model.power_w * 1.1)
         self.reboot_downtime_s = reboot_downtime_s
         self.restart_delay_s = restart_delay_s

@@ -588,13 +588,15 @@ def _v3_set(twin: Twin, cmd: str, param: Any, now: float, wall: float) -> Json:
         twin.led = "auto" if param == "auto" else "red"
         twin.blink = twin.led != "auto"
         return _v3(wall, cmd, "ok")
-    if cmd == "set.miner.pools" and isinstance(param, list):
+    if cmd == "set.miner.pools":
+        # [{"pool", "worker", "passwd"}] x 1..3 (the vendor's API 3.x document and client)
+        if not isinstance(param, list) or not 1 <= len(param) <= 3:
+            return _v3(wall, cmd, "invalid param", -1)
+        entries = [x for x in param if isinstance(x, dict) and isinstance(x.get("pool"), str)]
+        if len(entries) != len(param):
+            return _v3(wall, cmd, "invalid param", -1)
         twin.set_pools(
-            [
-                PoolConf(str(x.get("url", "")), str(x.get("account", "")), str(x.get("pass", "")))
-                for x in param
-                if isinstance(x, dict)
-            ],
+            [PoolConf(str(x["pool"]), str(x.get("worker", "")), str(x.get("passwd", ""))) for x in entries],
             now,
         )
         return _v3(wall, cmd, "ok")
