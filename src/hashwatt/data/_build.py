@@ -90,7 +90,7 @@ _SUPERSEDED = {
     ("Antminer S21 Pro", 3531.0): "3531 W from one blog; 3510 W (15 J/TH) from lmc-mining.vercel.app kept",
 }
 # asics-tools lists the non-Pro S19j with the S19j Pro's four bins, figure for figure (a copy,
-# not a measurement): those rows are left out until a cited S19j figure is shipped.
+# not a measurement): those rows are left out; the cited S19j row is in asic_miners_additions.csv.
 _COPIED_MODELS = {"Antminer S19j": "asics-tools repeats the S19j Pro's bins under the S19j name"}
 
 _CATALOG_COLUMNS = [*CATALOG_COLUMNS, "note"]
