@@ -50,6 +50,7 @@ from hashwatt.network import (
     network_energy_history,
     next_adjustment,
     orphan_rate,
+    pool_blocks,
     pool_counts_by_window,
     probability_no_block,
     selfish_mining_revenue_eyal_sirer,
@@ -72,6 +73,15 @@ class Window(enum.StrEnum):
     WEEK = "week"
     MONTH = "month"
     YEAR = "year"
+
+
+class Trailing(enum.StrEnum):
+    """Trailing window of ``network pool-blocks`` (keys of :data:`hashwatt.network.TRAILING_WINDOWS`)."""
+
+    H24 = "24h"
+    D7 = "7d"
+    D30 = "30d"
+    Y1 = "1y"
 
 
 class ShareInterval(enum.StrEnum):
@@ -312,6 +322,59 @@ def pools(
         )
     if plot is not None:
         print_plain(f"Plot written to {plot}")
+
+
+@network_app.command("pool-blocks")
+def pool_blocks_cmd(
+    pool: Annotated[str, typer.Argument(help='Pool display name or slug ("Foundry USA", foundryusa).')],
+    window: Annotated[
+        Trailing, typer.Option(help="Trailing window before the newest block.", case_sensitive=False)
+    ] = Trailing.D7,
+    since: Annotated[str | None, typer.Option(help="First UTC day (YYYY-MM-DD); replaces --window.")] = None,
+    until: Annotated[str | None, typer.Option(help="Last UTC day (YYYY-MM-DD); replaces --window.")] = None,
+    limit: Annotated[
+        int, typer.Option(help="Newest blocks to list in the table (JSON lists all).", min=1)
+    ] = 50,
+    json_output: JSON_OPTION = False,
+) -> None:
+    """The blocks one pool found in a window: height, header time, subsidy (from the shipped labels)."""
+    start, end = _parse_date(since, "--since"), _parse_date(until, "--until")
+    if end is not None:
+        end = end + pd.Timedelta(days=1)
+    found = pool_blocks(load_pool_blocks(), pool, window=window.value, start=start, end=end)
+    label = (
+        f"trailing {window.value}"
+        if start is None and end is None
+        else f"{found.start:%Y-%m-%d} .. {(found.end - pd.Timedelta(seconds=1)):%Y-%m-%d}"
+    )
+    if json_output:
+        print_json(
+            {
+                "pool": found.pool,
+                "slug": found.slug,
+                "window": window.value if start is None and end is None else None,
+                "start": found.start,
+                "end": found.end,
+                "partial": found.partial,
+                "window_blocks": found.window_blocks,
+                "blocks_found": found.count,
+                "share": found.share if found.window_blocks else None,
+                "blocks": found.blocks.to_dict(orient="records"),
+            }
+        )
+        return
+    share = f" ({_pct(found.share)} of {fmt_int(found.window_blocks)})" if found.window_blocks else ""
+    print_plain(f"{found.pool}: {fmt_int(found.count)} blocks{share}, {label}")
+    if found.partial:
+        print_plain("partial window: the shipped blocks cover only part of it")
+    shown = found.blocks.tail(limit).iloc[::-1]
+    rows = [
+        (fmt_int(int(r["height"])), f"{r['time_utc']:%Y-%m-%d %H:%M:%S}", f"{float(r['subsidy_btc']):g}")
+        for r in shown.to_dict(orient="records")
+    ]
+    console.print(records_table("Blocks found, newest first", ["height", "time (UTC)", "subsidy BTC"], rows))
+    if found.count > len(rows):
+        print_plain(f"the newest {len(rows)} of {fmt_int(found.count)} shown (--limit, or --json for all)")
 
 
 @network_app.command("security")

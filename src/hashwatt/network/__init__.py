@@ -80,8 +80,10 @@ from hashwatt.network._selfish import (
 from hashwatt.network._windows import (
     TRAILING_WINDOWS,
     NextAdjustment,
+    PoolBlocks,
     TrailingWindow,
     next_adjustment,
+    pool_blocks,
     trailing_windows,
 )
 from hashwatt.network.errors import NetworkError, NetworkInputError
@@ -111,6 +113,7 @@ __all__ = [
     "NetworkStatus",
     "NextAdjustment",
     "Pool",
+    "PoolBlocks",
     "PoolShare",
     "RpcCaller",
     "SelfishSimulation",
@@ -151,6 +154,7 @@ __all__ = [
     "orphan_rate",
     "plot_energy_history",
     "plot_pool_shares",
+    "pool_blocks",
     "pool_counts_by_window",
     "pool_shares",
     "probability_no_block",
