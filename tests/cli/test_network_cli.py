@@ -211,3 +211,29 @@ def test_pool_blocks_refuses_unknown_or_ambiguous_pools(
     assert code == 2 and out == ""
     lines = err.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("error:") and needle in lines[0]
+
+
+CBECI_FILE = Path(__file__).resolve().parents[1] / "data" / "network" / "cbeci_daily_2019_2024.csv"
+
+
+def test_energy_compares_with_a_cbeci_file_and_overlays_it(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    code, out, _ = run_cli(capsys, "network", "energy", "--cbeci", str(CBECI_FILE), "--json")
+    assert code == 0
+    rows = json.loads(out)["cbeci_by_year"]
+    assert [r["year"] for r in rows] == list(range(2019, 2025))  # whole years only
+    assert all(r["best_within_cbeci_bounds"] for r in rows)
+    assert rows[3]["cbeci_best_twh"] == pytest.approx(95.53, abs=0.01)  # 2022, CCAF published 95.5
+    # CCAF's own export headers read as well; the plot carries the overlay and the inputs.
+    raw = tmp_path / "ccaf.csv"
+    lines = CBECI_FILE.read_text().splitlines()
+    raw.write_text("\n".join(["Date,power MIN GW,power GUESS GW,power MAX GW", *lines[1:]]) + "\n")
+    png = tmp_path / "e.png"
+    code, out, _ = run_cli(capsys, "network", "energy", "--cbeci", str(raw), "--plot", str(png))
+    assert code == 0 and png.stat().st_size > 0
+    assert "hashwatt vs CBECI" in out and "2024" in out
+    bad = tmp_path / "bad.csv"
+    bad.write_text("day,x\n2024-01-01,1\n")
+    code, out, err = run_cli(capsys, "network", "energy", "--cbeci", str(bad))
+    assert code == 2 and err.startswith("error:") and len(err.strip().splitlines()) == 1
