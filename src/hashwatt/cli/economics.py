@@ -473,6 +473,14 @@ def _luck(
     return out
 
 
+def _power_text(costs: CostModel) -> str:
+    """The electricity input of a plot title: mean price, and TOU/market when not flat."""
+    kind = {"TimeOfUse": " TOU mean", "HourlyPrice": " market mean"}.get(type(costs.electricity).__name__, "")
+    if costs.all_in_usd_per_kwh is not None:
+        return f"all-in {costs.all_in_usd_per_kwh * 100:.2f} c/kWh"
+    return f"power {costs.mean_energy_price_usd_per_kwh() * 100:.2f} c/kWh{kind}"
+
+
 def _luck_rows(luck: list[dict[str, float]] | None) -> list[tuple[str, str]]:
     if not luck:
         return []
@@ -496,8 +504,12 @@ def _save_heatmap(miner: MinerModel, count: int, costs: CostModel, net: NetworkS
     grid = profit_heatmap(
         miner, count=count, costs=costs, network=net, power_prices_usd_per_kwh=power, btc_prices_usd=btc
     )
-    title = f"Daily profit [USD/day], {count} x {miner.model}, difficulty of {net.date}"
-    save_figure(plot_profit_heatmap(grid, title=title), path)
+    now_power = costs.mean_energy_price_usd_per_kwh()
+    title = (
+        f"Daily profit [USD/day], {count} x {miner.model}, difficulty of {net.date}\n"
+        f"pool fee {costs.effective_pool_fee:.1%}, now: {_power_text(costs)}"
+    )
+    save_figure(plot_profit_heatmap(grid, title=title, current=(net.price_usd, now_power)), path)
 
 
 # --------------------------------------------------------------------------- rank
@@ -726,8 +738,16 @@ def forecast_cmd(
     if plot is not None:
         from hashwatt.economics.plot import plot_forecast_bands
 
-        title = f"{count} x {miner.model}: {paths:,} paths from {net.date}"
-        save_figure(plot_forecast_bands(bands, title=title), plot)
+        title = (
+            f"{count} x {miner.model}: {paths:,} paths from {net.date}; "
+            f"{_power_text(costs)}, pool fee {costs.effective_pool_fee:.1%}"
+        )
+        save_figure(
+            plot_forecast_bands(
+                bands, title=title, capex_usd=capex.total_usd(count=count, power_w=miner.power_w)
+            ),
+            plot,
+        )
     summary: dict[str, Any] = {
         "model": miner.model,
         "count": count,
@@ -882,7 +902,10 @@ def backtest_cmd(
     if plot is not None:
         from hashwatt.economics.plot import plot_backtest
 
-        title = f"{count} x {miner.model} bought {bt.bought}"
+        title = (
+            f"{count} x {miner.model} bought {bt.bought}; "
+            f"{_power_text(costs)}, pool fee {costs.effective_pool_fee:.1%}"
+        )
         save_figure(plot_backtest(bt.frame, capex_usd=bt.capex_usd, title=title), plot)
     if json_output:
         fields = {k: v for k, v in dataclasses.asdict(bt).items() if k != "frame"}
