@@ -842,17 +842,40 @@ def forecast_cmd(
     if tor is not None:
         t_rows = [
             (
-                r["parameter"],
-                f"{r['low_input']:.4g} .. {r['high_input']:.4g}",
+                _TORNADO_LABELS.get(str(r["parameter"]), (str(r["parameter"]), "{:.4g}"))[0],
+                _tornado_range(str(r["parameter"]), float(r["low_input"]), float(r["high_input"])),
                 _usd(r["npv_usd_at_low"]),
                 _usd(r["npv_usd_at_high"]),
                 _usd(r["swing"]),
             )
             for r in tor.to_dict(orient="records")
         ]
-        t_cols = ["input", "range", "NPV at low", "NPV at high", "swing"]
-        console.print(records_table("Sensitivity of NPV (deterministic, flat BTC price)", t_cols, t_rows))
+        t_cols = [
+            Column("input", wrap=True, justify="left"),
+            Column("range", drop=1),
+            Column("NPV at low"),
+            Column("NPV at high"),
+            Column("swing"),
+        ]
+        print_fitted_table("Sensitivity of NPV (deterministic, flat BTC price)", t_cols, t_rows, wide=wide)
     _say_written(("chart", plot), ("CSV", csv))
+
+
+#: Tornado parameters as a reader names them, with the format of their range.
+_TORNADO_LABELS: dict[str, tuple[str, str]] = {
+    "power_price_usd_per_kwh": ("power price", "{:.2f} c/kWh"),
+    "btc_price_usd": ("BTC price", "${:,.0f}"),
+    "difficulty_growth_per_year": ("difficulty growth", "{:+.1f} %/yr"),
+    "uptime": ("uptime", "{:.0f} %"),
+}
+#: Factor from the tornado's input unit to the one shown (USD/kWh -> cents, fractions -> %).
+_TORNADO_SCALE = {"power_price_usd_per_kwh": 100.0, "difficulty_growth_per_year": 100.0, "uptime": 100.0}
+
+
+def _tornado_range(name: str, low: float, high: float) -> str:
+    fmt = _TORNADO_LABELS.get(name, (name, "{:.4g}"))[1]
+    k = _TORNADO_SCALE.get(name, 1.0)
+    return f"{fmt.format(low * k)} .. {fmt.format(high * k)}"
 
 
 def _say_written(*outputs: tuple[str, Path | None]) -> None:
@@ -1064,6 +1087,7 @@ def plan_cmd(
     network_file: NETWORK_FILE = None,
     catalog: CATALOG = None,
     csv: CSV = None,
+    wide: WIDE_OPTION = False,
     json_output: JSON_OPTION = False,
 ) -> None:
     """Plan a fleet on paper: many models and counts at many sites, per site and in total.
@@ -1109,12 +1133,28 @@ def plan_cmd(
         _fleet_row(r, f"{r['site']}: {r['model']}", site_totals=False)
         for r in machines.iloc[:-1].to_dict(orient="records")
     ]
-    cols = ["site: model", "units", "PH/s", "revenue", "costs", "profit"]
-    console.print(records_table(title, cols, m_rows))
+    m_cols = [
+        Column("site: model", wrap=True, justify="left"),
+        Column("units", drop=3),
+        Column("PH/s", drop=2),
+        Column("revenue", drop=1),
+        Column("costs", drop=1),
+        Column("profit"),
+    ]
+    print_fitted_table(title, m_cols, m_rows, wide=wide)
     s_rows = [_fleet_row(r, str(r["site"]), site_totals=True) for r in sites.to_dict(orient="records")]
-    cols = ["site", "units", "PH/s", "MW", "profit/d", "b/e c/kWh", "b/e USD/PH/d", "USD/BTC"]
-    console.print(records_table("Per site and total; break-evens (USD/BTC: cost per BTC)", cols, s_rows))
-    console.print(_as_of_row(net)[1], highlight=False, soft_wrap=True)
+    s_cols = [
+        Column("site", wrap=True, justify="left"),
+        Column("units", drop=4),
+        Column("PH/s", drop=3),
+        Column("MW", drop=5),
+        Column("profit/d"),
+        Column("b/e c/kWh", drop=1),
+        Column("b/e USD/PH/d", drop=2),
+        Column("USD/BTC"),
+    ]
+    print_fitted_table("Per site and total; break-evens (USD/BTC: cost per BTC)", s_cols, s_rows, wide=wide)
+    print_plain(_as_of_row(net)[1])  # wraps at spaces: no date is cut
     _say_written(("per-machine CSV", csv))
 
 
@@ -1263,7 +1303,7 @@ def best_cmd(
         f"{'curtailed when unprofitable' if curtail else 'running every day'}; {_snapshot_note(net)}",
         highlight=False,
     )
-    console.print(_as_of_row(net)[1], highlight=False, soft_wrap=True)
+    print_plain(_as_of_row(net)[1])  # wraps at spaces: no date is cut
 
 
 def register(app: typer.Typer) -> None:
