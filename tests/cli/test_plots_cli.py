@@ -76,20 +76,8 @@ def test_forecast_bands_log_price_thousands_and_capex_line() -> None:
 
 def test_profit_heatmap_has_zero_contour_and_the_tou_point(caught: list[Figure], tmp_path: Path) -> None:
     # TOU 14-20 h at 0.20 over 0.05: the mean a 24-hour machine pays is 0.0875 USD/kWh.
-    code = main(
-        [
-            "profit",
-            "s21",
-            "--power-price",
-            "0.05",
-            "--tou",
-            "14-20:0.20",
-            "--pool-fee",
-            "2%",
-            "--plot",
-            str(tmp_path / "h.png"),
-        ]
-    )
+    args = ["profit", "s21", "--power-price", "0.05", "--tou", "14-20:0.20", "--pool-fee", "2%"]
+    code = main([*args, "--plot", str(tmp_path / "h.png")])
     assert code == 0
     fig = _drawn(caught[-1])
     ax = fig.axes[0]
@@ -104,25 +92,22 @@ def test_profit_heatmap_has_zero_contour_and_the_tou_point(caught: list[Figure],
 
 
 def test_dispatch_panels_share_x_and_width_and_dst_is_a_gap(caught: list[Figure], tmp_path: Path) -> None:
-    code = main(
-        [
-            "dispatch",
-            "--market",
-            "ERCOT",
-            "--year",
-            "2021",
-            "--model",
-            "s21",
-            "--count",
-            "10",
-            "--hashprice",
-            "50",
-            "--pool-fee",
-            "2%",
-            "--plot",
-            str(tmp_path / "d.png"),
-        ]
-    )
+    args = [
+        "dispatch",
+        "--market",
+        "ERCOT",
+        "--year",
+        "2021",
+        "--model",
+        "s21",
+        "--count",
+        "10",
+        "--hashprice",
+        "50",
+        "--pool-fee",
+        "2%",
+    ]
+    code = main([*args, "--plot", str(tmp_path / "d.png")])
     assert code == 0
     fig = _drawn(caught[-1])
     panels = [ax for ax in fig.axes if ax.get_label() != "<colorbar>"][:3]
