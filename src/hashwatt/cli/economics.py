@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any
 
+import pandas as pd
 import typer
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -473,6 +474,25 @@ def _luck(
     return out
 
 
+def _available_from(miner: MinerModel) -> tuple[dt.date | None, str]:
+    """When ``miner`` could first be bought, and how that date is known (for the warning).
+
+    The catalog's own date first; else another bin of the same model, else the network energy
+    model's assumed launch month (said so, as it is not from a cited source).
+    """
+    if miner.release_date is not None:
+        return miner.release_date, ""
+    from hashwatt.network import hardware_availability
+
+    hw = hardware_availability()
+    row = hw[hw["model"] == miner.model]
+    if row.empty or pd.isna(row["available_from"].iloc[0]):
+        return None, ""
+    source = str(row["available_from_source"].iloc[0])
+    how = {"family": " (another bin's date)", "assumed": " (an assumed launch month, not a cited date)"}
+    return pd.Timestamp(row["available_from"].iloc[0]).date(), how.get(source, "")
+
+
 def _power_text(costs: CostModel) -> str:
     """The electricity input of a plot title: mean price, and TOU/market when not flat."""
     kind = {"TimeOfUse": " TOU mean", "HourlyPrice": " market mean"}.get(type(costs.electricity).__name__, "")
@@ -913,10 +933,18 @@ def backtest_cmd(
     costs = _costs(power_price, hosting, all_in, pue, uptime, pool_fee, scheme, market, tou)
     bt = backtest(miner, bought, count=count, costs=costs, capex=Capex(machine_usd=machine_price), end=end)
     _say_note(note)
-    if miner.release_date is not None and bt.bought < miner.release_date:
+    released, how = _available_from(miner)
+    if released is not None and bt.bought < released:
         err_console.print(
-            f"warning: {escape(miner.model)} was released {miner.release_date}, after --bought {bt.bought}: "
+            f"warning: {escape(miner.model)} was released {released}{how}, after --bought {bt.bought}: "
             "this backtest runs a machine nobody could buy then",
+            highlight=False,
+            soft_wrap=True,
+        )
+    if bt.network_share_max > 0.5:
+        err_console.print(
+            f"warning: the fleet reaches {bt.network_share_max:.0%} of the network hashrate during the "
+            "backtest: a pool this large changes the difficulty it is measured against",
             highlight=False,
             soft_wrap=True,
         )
