@@ -48,6 +48,14 @@ class BacktestResult:
     network_share_max: float = float("nan")
 
 
+def _hashrate_text(ths: float) -> str:
+    """A hashrate in the unit that keeps it readable (TH/s, PH/s or EH/s) [TH/s in]."""
+    for unit, scale in (("EH/s", 1e6), ("PH/s", 1e3)):
+        if ths >= scale:
+            return f"{ths / scale:,.3g} {unit}"
+    return f"{ths:,.3g} TH/s"
+
+
 def backtest(
     miner: MinerModel,
     bought: dt.date | str,
@@ -85,9 +93,9 @@ def backtest(
     worst = int(np.argmax(share))
     if share[worst] > 1.0:
         raise EconomicsInputError(
-            f"{count:,} x {miner.model} = {h / 1e6:,.4g} EH/s is more than the whole network on "
-            f"{frame.index[worst].date()} ({h / 1e6 / share[worst]:,.4g} EH/s): it would earn more than "
-            "was issued; start the backtest later or lower --count"
+            f"{count:,} x {miner.model} = {_hashrate_text(h)} is {share[worst]:,.3g} times the whole "
+            f"network on {frame.index[worst].date()} ({_hashrate_text(h / share[worst])}): it would earn "
+            "more than was issued; start the backtest later or lower --count"
         )
     rev_btc = daily_revenue_btc(
         h,
