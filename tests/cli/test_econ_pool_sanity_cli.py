@@ -105,9 +105,12 @@ def test_a_backtest_fleet_above_the_network_is_refused_and_half_of_it_warned(cli
 
 
 def test_an_undated_machine_warns_with_its_assumed_launch_month(cli: Run) -> None:
-    # The S21's catalog row has no release date; the energy model's assumed month (2024-02) is
-    # used and said to be an assumption, not a cited date.
-    r = cli("backtest", "s21", "--bought", "2023-06-01", "--json")
+    # The S21 Pro's catalog row has no release date; the energy model's assumed month (2024-07)
+    # is used and said to be an assumption. The S21's first shipments (2024-01) are cited.
+    r = cli("backtest", "s21 pro", "--bought", "2024-01-01", "--json")
     assert r.code == 0
     warnings = [line for line in r.err.splitlines() if line.startswith("warning:") and "released" in line]
-    assert len(warnings) == 1 and "2024-02-01" in warnings[0] and "assumed launch month" in warnings[0]
+    assert len(warnings) == 1 and "2024-07-01" in warnings[0] and "assumed launch month" in warnings[0]
+    cited = cli("backtest", "s21", "--bought", "2023-06-01", "--json")
+    warnings = [line for line in cited.err.splitlines() if line.startswith("warning:") and "released" in line]
+    assert len(warnings) == 1 and "2024-01-01" in warnings[0] and "assumed" not in warnings[0]

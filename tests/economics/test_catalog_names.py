@@ -80,3 +80,16 @@ def test_a_name_matching_different_models_is_refused_with_the_list() -> None:
     with pytest.raises(AmbiguousMinerError) as info:
         find_miner("s21 pro", catalog=cat)
     assert set(info.value.models) == {"Antminer S21 Pro", "Whatsminer S21 Pro"}
+
+
+def test_cited_first_shipment_months_replace_assumed_ones() -> None:
+    import datetime as dt
+
+    from hashwatt.network import ASSUMED_RELEASE, hardware_availability
+
+    hw = hardware_availability().set_index("model")
+    for model, month in (("Antminer S21", dt.date(2024, 1, 1)), ("Antminer S19 XP", dt.date(2022, 7, 1))):
+        assert find_miner(model).release_date == month
+        assert hw.loc[model, "available_from_source"] == "catalog" and model not in ASSUMED_RELEASE
+    row = hardware_catalog().set_index("model").loc["Antminer S21"]
+    assert row["release_date"] == dt.date(2024, 1, 1)
