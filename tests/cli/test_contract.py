@@ -20,7 +20,7 @@ from hashwatt.cli import network as network_cli
 from hashwatt.cli._output import fmt_usd
 from hashwatt.cli.economics import PriceModel
 from hashwatt.data.prices import FillMethod
-from hashwatt.network import DoubleSpendModel, IntervalMethod, Weighting, Window
+from hashwatt.network import TRAILING_WINDOWS, CarbonMix, DoubleSpendModel, IntervalMethod, Weighting, Window
 from tests._support.cli import Run, leaf_commands
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "hashwatt"
@@ -95,6 +95,8 @@ def test_choice_enums_match_the_library_literals() -> None:
     assert {w.value for w in network_cli.Window} == set(get_args(Window))
     assert {m.value for m in network_cli.ShareInterval} == set(get_args(IntervalMethod))
     assert {w.value for w in network_cli.Weighting} == set(get_args(Weighting))
+    assert {c.value for c in network_cli.CarbonMixChoice} == set(get_args(CarbonMix))
+    assert [t.value for t in network_cli.Trailing] == list(TRAILING_WINDOWS)
     assert set(network_cli._MODELS) == set(get_args(DoubleSpendModel))
     assert {f.value for f in energy_cli.Fill} == set(get_args(FillMethod))
     assert {p.value for p in PriceModel} == {"gbm", "bootstrap"}

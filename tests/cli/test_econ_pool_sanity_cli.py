@@ -84,7 +84,33 @@ def test_half_the_network_warns(cli: Run) -> None:
 def test_a_machine_before_its_release_warns_in_a_backtest(cli: Run) -> None:
     r = cli("backtest", "whatsminer m3", "--bought", "2013-01-01", "--json")
     assert r.code == 0
-    warnings = [line for line in r.err.splitlines() if line.startswith("warning:")]
+    warnings = [line for line in r.err.splitlines() if line.startswith("warning:") and "released" in line]
     assert len(warnings) == 1 and "released 2018-05-01" in warnings[0]
+    # 12 TH/s in January 2013 is also 54 % of that network: said too.
+    assert any("of the network hashrate" in line for line in r.err.splitlines())
     later = cli("backtest", "whatsminer m3", "--bought", "2019-01-01", "--json")
     assert later.code == 0 and "released" not in later.err
+
+
+def test_a_backtest_fleet_above_the_network_is_refused_and_half_of_it_warned(cli: Run) -> None:
+    # An S21 (200 TH/s) in January 2012, when the whole network ran at about 8-10 TH/s.
+    r = cli("backtest", "s21", "--bought", "2012-01-01")
+    assert r.code == 2 and r.out == ""
+    assert r.err.startswith("error:") and "times the whole network on 2012-" in r.err
+    # 600,000 S19 Pro = 66 EH/s: above half the network after the mid-2021 China ban (about 98 EH/s).
+    big = cli("backtest", "s19 pro", "--bought", "2021-06-01", "--count", "600000", "--json")
+    assert big.code == 0, big.err
+    assert 0.5 < json.loads(big.out)["network_share_max"] < 1.0
+    assert any(line.startswith("warning: the fleet reaches") for line in big.err.splitlines())
+
+
+def test_an_undated_machine_warns_with_its_assumed_launch_month(cli: Run) -> None:
+    # The S21 Pro's catalog row has no release date; the energy model's assumed month (2024-07)
+    # is used and said to be an assumption. The S21's first shipments (2024-01) are cited.
+    r = cli("backtest", "s21 pro", "--bought", "2024-01-01", "--json")
+    assert r.code == 0
+    warnings = [line for line in r.err.splitlines() if line.startswith("warning:") and "released" in line]
+    assert len(warnings) == 1 and "2024-07-01" in warnings[0] and "assumed launch month" in warnings[0]
+    cited = cli("backtest", "s21", "--bought", "2023-06-01", "--json")
+    warnings = [line for line in cited.err.splitlines() if line.startswith("warning:") and "released" in line]
+    assert len(warnings) == 1 and "2024-01-01" in warnings[0] and "assumed" not in warnings[0]

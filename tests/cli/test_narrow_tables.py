@@ -14,6 +14,7 @@ from hashwatt.cli._output import Column, console, print_fitted_table
 from tests._support.cli import Run
 
 SITES = Path(__file__).resolve().parents[2] / "src" / "hashwatt" / "energy" / "examples" / "sites.toml"
+FLEET = Path(__file__).resolve().parents[2] / "src" / "hashwatt" / "economics" / "examples" / "fleet.toml"
 
 #: command -> (a header shown only with --wide, a value that must appear uncut)
 REPORTS: dict[tuple[str, ...], str] = {
@@ -22,6 +23,9 @@ REPORTS: dict[tuple[str, ...], str] = {
     ("forecast", "s21", "--paths", "40", "--years", "3"): "BTC P5",
     ("network", "pools"): "HHI excl. unknown",
     ("sites", "compare", str(SITES)): "kgCO2/PH-day",
+    # the tornado's "range" goes last (the year-end bands above drop their own columns first)
+    ("forecast", "s21", "--paths", "40", "--years", "2", "--tornado"): "range",
+    ("plan", str(FLEET)): "MW",
 }
 
 
@@ -76,3 +80,26 @@ def test_a_table_that_fits_drops_nothing(capsys: pytest.CaptureFixture[str], at_
     print_fitted_table("t", [Column("a"), Column("b", drop=1)], [("1", "2")])
     out = capsys.readouterr().out
     assert "not shown" not in out and " b " in out
+
+
+def test_tornado_names_inputs_and_ranges_in_reader_units(cli: Run) -> None:
+    wide = cli(
+        "forecast", "s21", "--paths", "40", "--years", "2", "--tornado", "--power-price", "0.05", "--wide"
+    )
+    assert wide.code == 0, wide.err
+    table = wide.out.split("Sensitivity of NPV")[-1]
+    for name in ("power price", "BTC price", "difficulty growth", "uptime"):
+        assert name in table
+    assert "4.00 c/kWh .. 6.00 c/kWh" in table and "90 % .. 100 %" in table
+    assert "_usd_per_kwh" not in table and "e+0" not in table
+
+
+def test_profit_luck_rows_fit_80_columns(cli: Run, at_80: int) -> None:
+    for args in (
+        ("profit", "s21", "--scheme", "solo"),
+        ("profit", "s21", "--scheme", "pplns", "--pool-hashrate-ehs", "5"),
+    ):
+        result = cli(*args)
+        assert result.code == 0, result.err
+        _assert_fits(result.out, at_80)
+        assert "P(no block in 30 days)" in result.out and "BTC in 365 days: P5 / mean / P95" in result.out

@@ -162,3 +162,78 @@ def test_attribute_from_block_files_and_from_a_node(capsys: pytest.CaptureFixtur
     assert code == 2 and "--block-file" in err
     code, _out, err = run_cli(capsys, "network", "attribute", "--node", "http://127.0.0.1:1", "--height", "1")
     assert code == 2 and "cannot reach" in err
+
+
+def test_pool_blocks_lists_the_hand_counted_blocks(capsys: pytest.CaptureFixture[str]) -> None:
+    # Counted by hand in the shipped CSV (zcat | grep ",2024-04-20T"): the halving day has 130
+    # blocks; Braiins Pool found 840,001 and 840,019, SBI Crypto 839,999 (the last 6.25 BTC
+    # block) and 840,010.
+    day = ["--since", "2024-04-20", "--until", "2024-04-20", "--json"]
+    code, out, _ = run_cli(capsys, "network", "pool-blocks", "Braiins Pool", *day)
+    assert code == 0
+    data = json.loads(out)
+    assert (data["pool"], data["slug"], data["window_blocks"], data["partial"]) == (
+        "Braiins Pool",
+        "braiinspool",
+        130,
+        False,
+    )
+    assert [b["height"] for b in data["blocks"]] == [840_001, 840_019]
+    assert data["blocks_found"] == 2 and data["share"] == pytest.approx(2 / 130)
+    code, out, _ = run_cli(capsys, "network", "pool-blocks", "sbicrypto", *day)
+    blocks = json.loads(out)["blocks"]
+    assert [(b["height"], b["subsidy_btc"]) for b in blocks] == [(839_999, 6.25), (840_010, 3.125)]
+    assert blocks[0]["time_utc"] == "2024-04-20T00:05:33+00:00"
+    # The last 24 h before the newest block (946,236 at 2026-04-22 21:50:03): 138 blocks, Poolin 3.
+    code, out, _ = run_cli(capsys, "network", "pool-blocks", "poolin", "--window", "24h", "--json")
+    data = json.loads(out)
+    assert data["window_blocks"] == 138
+    assert [b["height"] for b in data["blocks"]] == [946_109, 946_157, 946_236]
+    # The table lists the newest first and says when --limit hides some.
+    code, out, _ = run_cli(capsys, "network", "pool-blocks", "poolin", "--window", "24h", "--limit", "2")
+    assert code == 0 and "Poolin: 3 blocks" in out and "newest 2 of 3" in out
+    assert out.index("946,236") < out.index("946,157") and "946,109" not in out
+    # A window that runs past the newest block is flagged partial.
+    code, out, _ = run_cli(
+        capsys, "network", "pool-blocks", "poolin", "--since", "2026-04-22", "--until", "2026-04-23"
+    )
+    assert code == 0 and "partial window" in out
+
+
+@pytest.mark.parametrize(
+    ("pool", "needle"),
+    [("braiins", "Braiins Pool, Braiins Solo"), ("fondry", "did you mean: Foundry USA"), ("  ", "empty")],
+)
+def test_pool_blocks_refuses_unknown_or_ambiguous_pools(
+    capsys: pytest.CaptureFixture[str], pool: str, needle: str
+) -> None:
+    code, out, err = run_cli(capsys, "network", "pool-blocks", pool)
+    assert code == 2 and out == ""
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error:") and needle in lines[0]
+
+
+CBECI_FILE = Path(__file__).resolve().parents[1] / "data" / "network" / "cbeci_daily_2019_2024.csv"
+
+
+def test_energy_compares_with_a_cbeci_file_and_overlays_it(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    code, out, _ = run_cli(capsys, "network", "energy", "--cbeci", str(CBECI_FILE), "--json")
+    assert code == 0
+    rows = json.loads(out)["cbeci_by_year"]
+    assert [r["year"] for r in rows] == list(range(2019, 2025))  # whole years only
+    assert all(r["best_within_cbeci_bounds"] for r in rows)
+    assert rows[3]["cbeci_best_twh"] == pytest.approx(95.53, abs=0.01)  # 2022, CCAF published 95.5
+    # CCAF's own export headers read as well; the plot carries the overlay and the inputs.
+    raw = tmp_path / "ccaf.csv"
+    lines = CBECI_FILE.read_text().splitlines()
+    raw.write_text("\n".join(["Date,power MIN GW,power GUESS GW,power MAX GW", *lines[1:]]) + "\n")
+    png = tmp_path / "e.png"
+    code, out, _ = run_cli(capsys, "network", "energy", "--cbeci", str(raw), "--plot", str(png))
+    assert code == 0 and png.stat().st_size > 0
+    assert "hashwatt vs CBECI" in out and "2024" in out
+    bad = tmp_path / "bad.csv"
+    bad.write_text("day,x\n2024-01-01,1\n")
+    code, out, err = run_cli(capsys, "network", "energy", "--cbeci", str(bad))
+    assert code == 2 and err.startswith("error:") and len(err.strip().splitlines()) == 1

@@ -5,11 +5,14 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
-from hashwatt.data import AmbiguousMinerError, UnknownMinerError, find_miner, hardware_catalog, lookup_miner
+from hashwatt.data import AmbiguousMinerError, find_miner, hardware_catalog, lookup_miner
 
 # Different models whose published figures coincide for a real reason (checked by hand).
 COINCIDENT = {
     frozenset({"Avalon 1246 (90T)", "Whatsminer M30S (90T)"}): "both makers quote 38 J/TH at 90 TH/s",
+    frozenset({"Antminer S19 (90T)", "Antminer S19j"}): (
+        "two sources (asics-tools, Mining Store) rate Bitmain's 90 TH/s S19 bin and the S19j alike, 3,250 W"
+    ),
 }
 
 
@@ -26,11 +29,17 @@ def test_no_two_models_share_identical_figures_under_different_names() -> None:
     assert twins == []
 
 
-def test_the_copied_s19j_rows_are_gone_and_s19j_never_means_the_pro() -> None:
+def test_s19j_is_the_cited_non_pro_machine_not_a_copy_of_the_pro() -> None:
     cat = hardware_catalog()
-    assert not cat["model"].str.match(r"Antminer S19j( \(|$)").any()
-    with pytest.raises(UnknownMinerError):
-        find_miner("s19j")
+    s19j = cat[cat["model"].str.match(r"Antminer S19j( \(|$)")]
+    # One cited row (Mining Store's S19-series guide), none of asics-tools' copied Pro bins.
+    assert s19j["model"].tolist() == ["Antminer S19j"]
+    assert "miningstore.com" in str(s19j["source"].iloc[0])
+    found = find_miner("s19j")
+    assert (found.model, found.hashrate_ths, found.power_w) == ("Antminer S19j", 90.0, 3250.0)
+    assert found.efficiency_j_per_th == pytest.approx(36.1, abs=0.1)
+    pro = find_miner("s19j pro (90T)")
+    assert pro.power_w == 2655.0 and found.power_w > pro.power_w
 
 
 def test_a_bin_less_name_picks_the_default_bin_and_lists_the_others() -> None:
@@ -71,3 +80,16 @@ def test_a_name_matching_different_models_is_refused_with_the_list() -> None:
     with pytest.raises(AmbiguousMinerError) as info:
         find_miner("s21 pro", catalog=cat)
     assert set(info.value.models) == {"Antminer S21 Pro", "Whatsminer S21 Pro"}
+
+
+def test_cited_first_shipment_months_replace_assumed_ones() -> None:
+    import datetime as dt
+
+    from hashwatt.network import ASSUMED_RELEASE, hardware_availability
+
+    hw = hardware_availability().set_index("model")
+    for model, month in (("Antminer S21", dt.date(2024, 1, 1)), ("Antminer S19 XP", dt.date(2022, 7, 1))):
+        assert find_miner(model).release_date == month
+        assert hw.loc[model, "available_from_source"] == "catalog" and model not in ASSUMED_RELEASE
+    row = hardware_catalog().set_index("model").loc["Antminer S21"]
+    assert row["release_date"] == dt.date(2024, 1, 1)

@@ -183,3 +183,27 @@ def test_old_sites_keys_still_read(tmp_path: Path) -> None:
     cfg = load_sites(path)
     assert cfg.fleet.pool_fee == 0.03
     assert cfg.site[0].carbon_g_per_kwh == 400
+
+
+@pytest.mark.parametrize(
+    ("written", "fraction"), [('"2%"', 0.02), ("0.02", 0.02), ('"2.5 %"', 0.025), ("2", 0.02)]
+)
+def test_the_sites_pool_fee_reads_like_the_cli(tmp_path: Path, written: str, fraction: float) -> None:
+    # One parser (economics.parse_pool_fee) for --pool-fee and the sites file: "2%" == 0.02.
+    head = "[fleet]\nefficiency_j_per_th = 17.5\npower_mw = 1\nhashprice_usd_per_ph_day = 50\nbtc_price_usd = 30000\n"
+    path = tmp_path / "s.toml"
+    path.write_text(
+        head + f"pool_fee = {written}\n" + '[[site]]\nname = "x"\nflat_price_usd_per_kwh = 0.05\n'
+    )
+    assert load_sites(path).fleet.pool_fee == pytest.approx(fraction)
+
+
+@pytest.mark.parametrize("written", ['"two"', '"100%"', "-0.01"])
+def test_a_bad_sites_pool_fee_names_the_key(tmp_path: Path, written: str) -> None:
+    head = "[fleet]\nefficiency_j_per_th = 17.5\npower_mw = 1\nhashprice_usd_per_ph_day = 50\nbtc_price_usd = 30000\n"
+    path = tmp_path / "s.toml"
+    path.write_text(
+        head + f"pool_fee = {written}\n" + '[[site]]\nname = "x"\nflat_price_usd_per_kwh = 0.05\n'
+    )
+    with pytest.raises(SiteConfigError, match=r"fleet\.pool_fee: .*pool fee"):
+        load_sites(path)

@@ -8,7 +8,7 @@ import pytest
 from hashwatt.chain import RETARGET_INTERVAL, next_bits
 from hashwatt.data import load_retarget_history
 from hashwatt.data.pools import load_pool_blocks
-from hashwatt.network import next_adjustment, trailing_windows
+from hashwatt.network import next_adjustment, pool_blocks, trailing_windows
 from hashwatt.network.errors import NetworkInputError
 
 
@@ -85,3 +85,23 @@ def test_network_pools_cli_shows_trailing_windows_partial_flags_and_the_adjustme
     assert main(["network", "pools", "--window", "year", "--since", "2026-01-01"]) == 0
     out = capsys.readouterr().out
     assert "+nan" not in out and "n/a (one window)" in " ".join(out.split())
+
+
+def test_pool_block_lists_add_up_to_the_trailing_window_counts(blocks: pd.DataFrame) -> None:
+    week = {w.name: w for w in trailing_windows(blocks, label="pool_name")}["7d"]
+    for name, count in week.counts.head(6).items():
+        listed = pool_blocks(blocks, str(name), window="7d")
+        assert listed.count == int(count) and listed.window_blocks == week.blocks
+        assert listed.blocks["height"].is_monotonic_increasing
+        assert (listed.blocks["time_utc"] > week.start).all() and (
+            listed.blocks["time_utc"] <= week.end
+        ).all()
+    with pytest.raises(NetworkInputError, match="window must be one of"):
+        pool_blocks(blocks, "poolin", window="2w")
+    with pytest.raises(NetworkInputError, match="ends"):
+        pool_blocks(
+            blocks,
+            "poolin",
+            start=pd.Timestamp("2024-01-02", tz="UTC"),
+            end=pd.Timestamp("2024-01-01", tz="UTC"),
+        )

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Annotated, Any
 
+import pandas as pd
 import typer
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
@@ -492,6 +493,33 @@ def _luck(
     return out
 
 
+def _available_from(miner: MinerModel) -> tuple[dt.date | None, str]:
+    """When ``miner`` could first be bought, and how that date is known (for the warning).
+
+    The catalog's own date first; else another bin of the same model, else the network energy
+    model's assumed launch month (said so, as it is not from a cited source).
+    """
+    if miner.release_date is not None:
+        return miner.release_date, ""
+    from hashwatt.network import hardware_availability
+
+    hw = hardware_availability()
+    row = hw[hw["model"] == miner.model]
+    if row.empty or pd.isna(row["available_from"].iloc[0]):
+        return None, ""
+    source = str(row["available_from_source"].iloc[0])
+    how = {"family": " (another bin's date)", "assumed": " (an assumed launch month, not a cited date)"}
+    return pd.Timestamp(row["available_from"].iloc[0]).date(), how.get(source, "")
+
+
+def _power_text(costs: CostModel) -> str:
+    """The electricity input of a plot title: mean price, and TOU/market when not flat."""
+    kind = {"TimeOfUse": " TOU mean", "HourlyPrice": " market mean"}.get(type(costs.electricity).__name__, "")
+    if costs.all_in_usd_per_kwh is not None:
+        return f"all-in {costs.all_in_usd_per_kwh * 100:.2f} c/kWh"
+    return f"power {costs.mean_energy_price_usd_per_kwh() * 100:.2f} c/kWh{kind}"
+
+
 def _luck_rows(luck: list[dict[str, float]] | None) -> list[tuple[str, str]]:
     if not luck:
         return []
@@ -515,8 +543,12 @@ def _save_heatmap(miner: MinerModel, count: int, costs: CostModel, net: NetworkS
     grid = profit_heatmap(
         miner, count=count, costs=costs, network=net, power_prices_usd_per_kwh=power, btc_prices_usd=btc
     )
-    title = f"Daily profit [USD/day], {count} x {miner.model}, difficulty of {net.date}"
-    save_figure(plot_profit_heatmap(grid, title=title), path)
+    now_power = costs.mean_energy_price_usd_per_kwh()
+    title = (
+        f"Daily profit [USD/day], {count} x {miner.model}, difficulty of {net.date}\n"
+        f"pool fee {costs.effective_pool_fee:.1%}, now: {_power_text(costs)}"
+    )
+    save_figure(plot_profit_heatmap(grid, title=title, current=(net.price_usd, now_power)), path)
 
 
 # --------------------------------------------------------------------------- rank
@@ -745,8 +777,16 @@ def forecast_cmd(
     if plot is not None:
         from hashwatt.economics.plot import plot_forecast_bands
 
-        title = f"{count} x {miner.model}: {paths:,} paths from {net.date}"
-        save_figure(plot_forecast_bands(bands, title=title), plot)
+        title = (
+            f"{count} x {miner.model}: {paths:,} paths from {net.date}; "
+            f"{_power_text(costs)}, pool fee {costs.effective_pool_fee:.1%}"
+        )
+        save_figure(
+            plot_forecast_bands(
+                bands, title=title, capex_usd=capex.total_usd(count=count, power_w=miner.power_w)
+            ),
+            plot,
+        )
     summary: dict[str, Any] = {
         "model": miner.model,
         "count": count,
@@ -841,17 +881,40 @@ def forecast_cmd(
     if tor is not None:
         t_rows = [
             (
-                r["parameter"],
-                f"{r['low_input']:.4g} .. {r['high_input']:.4g}",
+                _TORNADO_LABELS.get(str(r["parameter"]), (str(r["parameter"]), "{:.4g}"))[0],
+                _tornado_range(str(r["parameter"]), float(r["low_input"]), float(r["high_input"])),
                 _usd(r["npv_usd_at_low"]),
                 _usd(r["npv_usd_at_high"]),
                 _usd(r["swing"]),
             )
             for r in tor.to_dict(orient="records")
         ]
-        t_cols = ["input", "range", "NPV at low", "NPV at high", "swing"]
-        console.print(records_table("Sensitivity of NPV (deterministic, flat BTC price)", t_cols, t_rows))
+        t_cols = [
+            Column("input", wrap=True, justify="left"),
+            Column("range", drop=1),
+            Column("NPV at low"),
+            Column("NPV at high"),
+            Column("swing"),
+        ]
+        print_fitted_table("Sensitivity of NPV (deterministic, flat BTC price)", t_cols, t_rows, wide=wide)
     _say_written(("chart", plot), ("CSV", csv))
+
+
+#: Tornado parameters as a reader names them, with the format of their range.
+_TORNADO_LABELS: dict[str, tuple[str, str]] = {
+    "power_price_usd_per_kwh": ("power price", "{:.2f} c/kWh"),
+    "btc_price_usd": ("BTC price", "${:,.0f}"),
+    "difficulty_growth_per_year": ("difficulty growth", "{:+.1f} %/yr"),
+    "uptime": ("uptime", "{:.0f} %"),
+}
+#: Factor from the tornado's input unit to the one shown (USD/kWh -> cents, fractions -> %).
+_TORNADO_SCALE = {"power_price_usd_per_kwh": 100.0, "difficulty_growth_per_year": 100.0, "uptime": 100.0}
+
+
+def _tornado_range(name: str, low: float, high: float) -> str:
+    fmt = _TORNADO_LABELS.get(name, (name, "{:.4g}"))[1]
+    k = _TORNADO_SCALE.get(name, 1.0)
+    return f"{fmt.format(low * k)} .. {fmt.format(high * k)}"
 
 
 def _say_written(*outputs: tuple[str, Path | None]) -> None:
@@ -889,10 +952,18 @@ def backtest_cmd(
     costs = _costs(power_price, hosting, all_in, pue, uptime, pool_fee, scheme, market, tou)
     bt = backtest(miner, bought, count=count, costs=costs, capex=Capex(machine_usd=machine_price), end=end)
     _say_note(note)
-    if miner.release_date is not None and bt.bought < miner.release_date:
+    released, how = _available_from(miner)
+    if released is not None and bt.bought < released:
         err_console.print(
-            f"warning: {escape(miner.model)} was released {miner.release_date}, after --bought {bt.bought}: "
+            f"warning: {escape(miner.model)} was released {released}{how}, after --bought {bt.bought}: "
             "this backtest runs a machine nobody could buy then",
+            highlight=False,
+            soft_wrap=True,
+        )
+    if bt.network_share_max > 0.5:
+        err_console.print(
+            f"warning: the fleet reaches {bt.network_share_max:.0%} of the network hashrate during the "
+            "backtest: a pool this large changes the difficulty it is measured against",
             highlight=False,
             soft_wrap=True,
         )
@@ -901,7 +972,10 @@ def backtest_cmd(
     if plot is not None:
         from hashwatt.economics.plot import plot_backtest
 
-        title = f"{count} x {miner.model} bought {bt.bought}"
+        title = (
+            f"{count} x {miner.model} bought {bt.bought}; "
+            f"{_power_text(costs)}, pool fee {costs.effective_pool_fee:.1%}"
+        )
         save_figure(plot_backtest(bt.frame, capex_usd=bt.capex_usd, title=title), plot)
     if json_output:
         fields = {k: v for k, v in dataclasses.asdict(bt).items() if k != "frame"}
@@ -1060,6 +1134,7 @@ def plan_cmd(
     network_file: NETWORK_FILE = None,
     catalog: CATALOG = None,
     csv: CSV = None,
+    wide: WIDE_OPTION = False,
     json_output: JSON_OPTION = False,
 ) -> None:
     """Plan a fleet on paper: many models and counts at many sites, per site and in total.
@@ -1105,12 +1180,28 @@ def plan_cmd(
         _fleet_row(r, f"{r['site']}: {r['model']}", site_totals=False)
         for r in machines.iloc[:-1].to_dict(orient="records")
     ]
-    cols = ["site: model", "units", "PH/s", "revenue", "costs", "profit"]
-    console.print(records_table(title, cols, m_rows))
+    m_cols = [
+        Column("site: model", wrap=True, justify="left"),
+        Column("units", drop=3),
+        Column("PH/s", drop=2),
+        Column("revenue", drop=1),
+        Column("costs", drop=1),
+        Column("profit"),
+    ]
+    print_fitted_table(title, m_cols, m_rows, wide=wide)
     s_rows = [_fleet_row(r, str(r["site"]), site_totals=True) for r in sites.to_dict(orient="records")]
-    cols = ["site", "units", "PH/s", "MW", "profit/d", "b/e c/kWh", "b/e USD/PH/d", "USD/BTC"]
-    console.print(records_table("Per site and total; break-evens (USD/BTC: cost per BTC)", cols, s_rows))
-    console.print(_as_of_row(net)[1], highlight=False, soft_wrap=True)
+    s_cols = [
+        Column("site", wrap=True, justify="left"),
+        Column("units", drop=4),
+        Column("PH/s", drop=3),
+        Column("MW", drop=5),
+        Column("profit/d"),
+        Column("b/e c/kWh", drop=1),
+        Column("b/e USD/PH/d", drop=2),
+        Column("USD/BTC"),
+    ]
+    print_fitted_table("Per site and total; break-evens (USD/BTC: cost per BTC)", s_cols, s_rows, wide=wide)
+    print_plain(_as_of_row(net)[1])  # wraps at spaces: no date is cut
     _say_written(("per-machine CSV", csv))
 
 
@@ -1259,7 +1350,7 @@ def best_cmd(
         f"{'curtailed when unprofitable' if curtail else 'running every day'}; {_snapshot_note(net)}",
         highlight=False,
     )
-    console.print(_as_of_row(net)[1], highlight=False, soft_wrap=True)
+    print_plain(_as_of_row(net)[1])  # wraps at spaces: no date is cut
 
 
 def register(app: typer.Typer) -> None:

@@ -197,7 +197,15 @@ def dispatch(
     if plot is not None:
         from hashwatt.energy.plot import plot_schedule
 
-        save_figure(plot_schedule(result, timezone=series.timezone), plot)
+        where = f"{market.upper()} {year}" if market is not None else f"{prices.name if prices else 'prices'}"
+        fleet = (
+            f"{count or 1} x {machines[0].name}"
+            if model is not None
+            else f"{power_mw:g} MW at {efficiency_j_per_th:g} J/TH"
+        )
+        hp_text = "hashprice history" if hashprice_history else f"hashprice {hashprice:g} USD/PH/day"
+        title = f"{where}: {fleet}, {hp_text}, pool fee {conditions.pool_fee:.1%}, PUE {pue:g}"
+        save_figure(plot_schedule(result, title=title, timezone=series.timezone), plot)
     if json_output:
         print_json(
             {

@@ -29,9 +29,12 @@ from hashwatt.cli._output import (
     records_table,
     save_figure,
 )
+from hashwatt.data.cbeci import load_cbeci_csv
 from hashwatt.data.pools import load_pool_blocks
 from hashwatt.errors import HashwattError, InputError
 from hashwatt.network import (
+    MINING_MIX_CARBON_G_PER_KWH,
+    MINING_MIX_FROM_YEAR,
     BlockAttribution,
     Chain,
     ConcentrationMetrics,
@@ -46,10 +49,12 @@ from hashwatt.network import (
     double_spend_grunspan_perez_marco,
     double_spend_nakamoto,
     double_spend_rosenfeld,
+    energy_by_year,
     hashrate_history,
     network_energy_history,
     next_adjustment,
     orphan_rate,
+    pool_blocks,
     pool_counts_by_window,
     probability_no_block,
     selfish_mining_revenue_eyal_sirer,
@@ -72,6 +77,22 @@ class Window(enum.StrEnum):
     WEEK = "week"
     MONTH = "month"
     YEAR = "year"
+
+
+class Trailing(enum.StrEnum):
+    """Trailing window of ``network pool-blocks`` (keys of :data:`hashwatt.network.TRAILING_WINDOWS`)."""
+
+    H24 = "24h"
+    D7 = "7d"
+    D30 = "30d"
+    Y1 = "1y"
+
+
+class CarbonMixChoice(enum.StrEnum):
+    """Carbon intensity of ``network energy`` (values of ``network.CarbonMix``)."""
+
+    MINING = "mining"
+    WORLD = "world"
 
 
 class ShareInterval(enum.StrEnum):
@@ -314,6 +335,59 @@ def pools(
         print_plain(f"Plot written to {plot}")
 
 
+@network_app.command("pool-blocks")
+def pool_blocks_cmd(
+    pool: Annotated[str, typer.Argument(help='Pool display name or slug ("Foundry USA", foundryusa).')],
+    window: Annotated[
+        Trailing, typer.Option(help="Trailing window before the newest block.", case_sensitive=False)
+    ] = Trailing.D7,
+    since: Annotated[str | None, typer.Option(help="First UTC day (YYYY-MM-DD); replaces --window.")] = None,
+    until: Annotated[str | None, typer.Option(help="Last UTC day (YYYY-MM-DD); replaces --window.")] = None,
+    limit: Annotated[
+        int, typer.Option(help="Newest blocks to list in the table (JSON lists all).", min=1)
+    ] = 50,
+    json_output: JSON_OPTION = False,
+) -> None:
+    """The blocks one pool found in a window: height, header time, subsidy (from the shipped labels)."""
+    start, end = _parse_date(since, "--since"), _parse_date(until, "--until")
+    if end is not None:
+        end = end + pd.Timedelta(days=1)
+    found = pool_blocks(load_pool_blocks(), pool, window=window.value, start=start, end=end)
+    label = (
+        f"trailing {window.value}"
+        if start is None and end is None
+        else f"{found.start:%Y-%m-%d} .. {(found.end - pd.Timedelta(seconds=1)):%Y-%m-%d}"
+    )
+    if json_output:
+        print_json(
+            {
+                "pool": found.pool,
+                "slug": found.slug,
+                "window": window.value if start is None and end is None else None,
+                "start": found.start,
+                "end": found.end,
+                "partial": found.partial,
+                "window_blocks": found.window_blocks,
+                "blocks_found": found.count,
+                "share": found.share if found.window_blocks else None,
+                "blocks": found.blocks.to_dict(orient="records"),
+            }
+        )
+        return
+    share = f" ({_pct(found.share)} of {fmt_int(found.window_blocks)})" if found.window_blocks else ""
+    print_plain(f"{found.pool}: {fmt_int(found.count)} blocks{share}, {label}")
+    if found.partial:
+        print_plain("partial window: the shipped blocks cover only part of it")
+    shown = found.blocks.tail(limit).iloc[::-1]
+    rows = [
+        (fmt_int(int(r["height"])), f"{r['time_utc']:%Y-%m-%d %H:%M:%S}", f"{float(r['subsidy_btc']):g}")
+        for r in shown.to_dict(orient="records")
+    ]
+    console.print(records_table("Blocks found, newest first", ["height", "time (UTC)", "subsidy BTC"], rows))
+    if found.count > len(rows):
+        print_plain(f"the newest {len(rows)} of {fmt_int(found.count)} shown (--limit, or --json for all)")
+
+
 @network_app.command("security")
 def security(
     attacker: Annotated[float, typer.Option(help="Attacker share of the hashrate q, 0 < q < 1.")] = 0.1,
@@ -419,11 +493,41 @@ def _assumption_rows(a: EnergyAssumptions) -> list[tuple[str, str]]:
         ("smoothing", f"{a.smoothing_days}-day trailing mean of hashrate and revenue"),
         (
             "carbon intensity",
-            "world grid mix (Ember), nearest year"
-            if a.carbon_g_per_kwh is None
-            else f"{a.carbon_g_per_kwh} gCO2/kWh",
+            f"{a.carbon_g_per_kwh} gCO2/kWh"
+            if a.carbon_g_per_kwh is not None
+            else "world grid mix (Ember), nearest year"
+            if a.carbon_mix == "world"
+            else f"mining mix {MINING_MIX_CARBON_G_PER_KWH:.0f} gCO2/kWh from {MINING_MIX_FROM_YEAR} "
+            "(CCAF 2025 survey: 39.8 Mt / 138 TWh), world grid mix (Ember) before",
         ),
     ]
+
+
+def _cbeci_rows(ours: pd.DataFrame, cbeci: pd.DataFrame) -> list[dict[str, Any]]:
+    """Per calendar year both estimates cover fully: hashwatt's and CBECI's energy [TWh]."""
+    mine = energy_by_year(ours)
+    theirs = energy_by_year(cbeci)
+    out = []
+    for year in mine.index.intersection(theirs.index):
+        full = 366 if dt.date(int(year), 12, 31).timetuple().tm_yday == 366 else 365
+        if int(mine.loc[year, "days"]) != full or int(theirs.loc[year, "days"]) != full:
+            continue
+        m, t = mine.loc[year], theirs.loc[year]
+        out.append(
+            {
+                "year": int(year),
+                "hashwatt_lower_twh": float(m["energy_lower_twh"]),
+                "hashwatt_best_twh": float(m["energy_best_twh"]),
+                "hashwatt_upper_twh": float(m["energy_upper_twh"]),
+                "cbeci_lower_twh": float(t["energy_min_twh"]),
+                "cbeci_best_twh": float(t["energy_guess_twh"]),
+                "cbeci_upper_twh": float(t["energy_max_twh"]),
+                "best_within_cbeci_bounds": bool(
+                    float(t["energy_min_twh"]) <= float(m["energy_best_twh"]) <= float(t["energy_max_twh"])
+                ),
+            }
+        )
+    return out
 
 
 @network_app.command("energy")
@@ -438,7 +542,22 @@ def energy(
         Weighting, typer.Option(help="Best guess hardware mix.", case_sensitive=False)
     ] = Weighting.PROFIT,
     carbon: Annotated[
-        float | None, typer.Option(help="Carbon intensity [gCO2/kWh] (default world mix).")
+        float | None, typer.Option(help="Carbon intensity [gCO2/kWh] (replaces --carbon-mix).")
+    ] = None,
+    carbon_mix: Annotated[
+        CarbonMixChoice,
+        typer.Option(
+            help="mining: CCAF's surveyed mining mix from 2024 (world mix before); world: world grid mix.",
+            case_sensitive=False,
+        ),
+    ] = CarbonMixChoice.MINING,
+    cbeci: Annotated[
+        Path | None,
+        typer.Option(
+            help="A CBECI daily CSV (CC BY-NC-SA, not shipped): compare per year and overlay on --plot.",
+            exists=True,
+            dir_okay=False,
+        ),
     ] = None,
     assumed_dates: Annotated[
         bool,
@@ -454,17 +573,48 @@ def energy(
         power_price_usd_per_kwh=power_price,
         weighting=weighting.value,
         carbon_g_per_kwh=carbon,
+        carbon_mix=carbon_mix.value,
         use_assumed_release_dates=assumed_dates,
     )
     frame = network_energy_history(assumptions, start=since)
+    reference = None if cbeci is None else load_cbeci_csv(cbeci)
+    comparison = None if reference is None else _cbeci_rows(frame, reference)
     if plot is not None:
         from hashwatt.network.plot import plot_energy_history
 
-        save_figure(plot_energy_history(frame), plot)
+        title = (
+            f"Bitcoin network power at {assumptions.power_price_usd_per_kwh:g} USD/kWh, "
+            f"{assumptions.weighting}-weighted best guess, PUE {assumptions.pue_best:g}"
+        )
+        save_figure(plot_energy_history(frame, title=title, reference=reference), plot)
+    if comparison is not None and not json_output:
+        console.print(
+            records_table(
+                "Energy per calendar year [TWh]: hashwatt vs CBECI (lower / best / upper)",
+                ["year", "hashwatt", "CBECI", "best inside CBECI"],
+                [
+                    (
+                        str(c["year"]),
+                        f"{c['hashwatt_lower_twh']:,.1f} / {c['hashwatt_best_twh']:,.1f} / {c['hashwatt_upper_twh']:,.1f}",
+                        f"{c['cbeci_lower_twh']:,.1f} / {c['cbeci_best_twh']:,.1f} / {c['cbeci_upper_twh']:,.1f}",
+                        "yes" if c["best_within_cbeci_bounds"] else "no",
+                    )
+                    for c in comparison
+                ],
+            )
+        )
     if history:
         monthly = frame.drop(columns=["no_profitable_hardware"]).resample("MS").mean()
         if json_output:
-            print_json({"assumptions": assumptions, "daily": frame.reset_index(), "plot": plot})
+            print_json(
+                {
+                    "assumptions": assumptions,
+                    "daily": frame.reset_index(),
+                    "by_year": energy_by_year(frame).reset_index(),
+                    "cbeci_by_year": comparison,
+                    "plot": plot,
+                }
+            )
             return
         rows = [
             (
@@ -501,7 +651,15 @@ def energy(
         raise InputError(f"{date} is not covered ({frame.index[0]:%Y-%m-%d} .. {frame.index[-1]:%Y-%m-%d})")
     row = {str(k): v for k, v in frame.loc[day].to_dict().items()}
     if json_output:
-        print_json({"date": day.date(), "assumptions": assumptions, "estimate": row, "plot": plot})
+        print_json(
+            {
+                "date": day.date(),
+                "assumptions": assumptions,
+                "estimate": row,
+                "cbeci_by_year": comparison,
+                "plot": plot,
+            }
+        )
         return
     day_rows: list[tuple[str, str]] = [
         ("hashrate (7-day mean)", f"{float(row['hashrate_ehs']):,.1f} EH/s"),

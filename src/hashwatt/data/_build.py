@@ -90,7 +90,7 @@ _SUPERSEDED = {
     ("Antminer S21 Pro", 3531.0): "3531 W from one blog; 3510 W (15 J/TH) from lmc-mining.vercel.app kept",
 }
 # asics-tools lists the non-Pro S19j with the S19j Pro's four bins, figure for figure (a copy,
-# not a measurement): those rows are left out until a cited S19j figure is shipped.
+# not a measurement): those rows are left out; the cited S19j row is in asic_miners_additions.csv.
 _COPIED_MODELS = {"Antminer S19j": "asics-tools repeats the S19j Pro's bins under the S19j name"}
 
 _CATALOG_COLUMNS = [*CATALOG_COLUMNS, "note"]
@@ -227,6 +227,24 @@ def _with_launch_prices(frame: pd.DataFrame) -> pd.DataFrame:
     return frame
 
 
+def _with_release_dates(frame: pd.DataFrame) -> pd.DataFrame:
+    """First-shipment months from ``files/asic_miners_release_dates.csv`` onto every bin of a model.
+
+    Only rows without a date get one (a source's own date wins); the month's source and quote go
+    into the note.
+    """
+    dates = pd.read_csv(_FILES / "asic_miners_release_dates.csv")
+    frame = frame.copy()
+    for rec in dates.to_dict(orient="records"):
+        hit = (frame["model"] == rec["model"]) & frame["release_date"].isna()
+        if not bool((frame["model"] == rec["model"]).any()):
+            raise DataError(f"release date for {rec['model']} matches no catalog row")
+        frame.loc[hit, "release_date"] = f"{rec['release']}-01"
+        note = f"available from {rec['release']}: {rec['source_url']} ({rec['quote']})"
+        frame.loc[hit, "note"] = [f"{old}; {note}" if old else note for old in frame.loc[hit, "note"]]
+    return frame
+
+
 def build_catalog(shared: Path) -> pd.DataFrame:
     """The merged SHA-256 catalog: one row per distinct (model, hashrate bin)."""
     frame = _catalog_rows(shared)
@@ -236,6 +254,7 @@ def build_catalog(shared: Path) -> pd.DataFrame:
     frame = frame.sort_values(["model", "hashrate_ths", "priority"], ascending=[True, True, False])
     frame = frame.drop_duplicates(["model", "hashrate_ths"], keep="first")
     frame = _with_launch_prices(frame)
+    frame = _with_release_dates(frame)
     # Same model at several hashrate bins: name each bin "Model (104T)".
     counts = frame.groupby("model")["model"].transform("size")
     multi = counts > 1

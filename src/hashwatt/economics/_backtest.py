@@ -22,6 +22,7 @@ from hashwatt.data.history import check_in_history
 from hashwatt.economics._costs import CostModel
 from hashwatt.economics._finance import Capex, InvestmentMetrics, investment_metrics
 from hashwatt.economics._projection import daily_revenue_btc, hashprice_from_frame, subsidy_btc_at
+from hashwatt.economics._revenue import expected_blocks_per_day
 from hashwatt.economics.errors import EconomicsInputError
 
 __all__ = ["BacktestResult", "backtest"]
@@ -43,6 +44,16 @@ class BacktestResult:
     forecast_payback_date: dt.date | None
     actual: InvestmentMetrics
     forecast: InvestmentMetrics
+    #: The fleet's largest share of the network hashrate on any day of the backtest [fraction].
+    network_share_max: float = float("nan")
+
+
+def _hashrate_text(ths: float) -> str:
+    """A hashrate in the unit that keeps it readable (TH/s, PH/s or EH/s) [TH/s in]."""
+    for unit, scale in (("EH/s", 1e6), ("PH/s", 1e3)):
+        if ths >= scale:
+            return f"{ths / scale:,.3g} {unit}"
+    return f"{ths:,.3g} TH/s"
 
 
 def backtest(
@@ -76,6 +87,16 @@ def backtest(
     ):
         out[col] = frame[col]
     out["hashprice_usd_per_ph_day"] = hashprice_from_frame(frame)
+    # A fleet above the whole network would earn more than was issued (a 2023 machine in 2012).
+    blocks_per_day = SECONDS_PER_DAY / TARGET_BLOCK_INTERVAL_S
+    share = np.asarray(expected_blocks_per_day(h, frame["difficulty"].to_numpy(dtype=float))) / blocks_per_day
+    worst = int(np.argmax(share))
+    if share[worst] > 1.0:
+        raise EconomicsInputError(
+            f"{count:,} x {miner.model} = {_hashrate_text(h)} is {share[worst]:,.3g} times the whole "
+            f"network on {frame.index[worst].date()} ({_hashrate_text(h / share[worst])}): it would earn "
+            "more than was issued; start the backtest later or lower --count"
+        )
     rev_btc = daily_revenue_btc(
         h,
         frame["difficulty"].to_numpy(),
@@ -138,4 +159,5 @@ def backtest(
         forecast_payback_date=_date(forecast.payback_days) if capex_usd > 0 else None,
         actual=actual,
         forecast=forecast,
+        network_share_max=float(share[worst]),
     )

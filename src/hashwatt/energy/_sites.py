@@ -18,11 +18,19 @@ from __future__ import annotations
 import dataclasses
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 import numpy as np
 import pandas as pd
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    model_validator,
+)
 
 from hashwatt._toml import read_toml
 from hashwatt.data._embedded import embedded_path
@@ -33,6 +41,7 @@ from hashwatt.data.grid import (
     industrial_price_usd_per_kwh,
 )
 from hashwatt.data.prices import FillMethod, market_prices
+from hashwatt.economics import parse_pool_fee
 from hashwatt.energy._climate import ClimateModel
 from hashwatt.energy._dispatch import Conditions, DispatchResult, dispatch_threshold, hourly_hashprice
 from hashwatt.energy._lp import dispatch_lp
@@ -66,8 +75,9 @@ class FleetConfig(BaseModel):
     btc_price_usd: float | None = Field(default=None, gt=0)
     year: int = 2023
     miner_capex_usd: float = Field(default=0.0, ge=0)
-    #: Fraction of revenue the pool keeps [-] (``pool_fee_fraction``, the old key, still reads).
-    pool_fee: float = Field(
+    #: Fraction of revenue the pool keeps [-]: ``"2%"`` or ``0.02``, read by the CLI's one parser
+    #: (``pool_fee_fraction``, the old key, still reads).
+    pool_fee: Annotated[float, BeforeValidator(parse_pool_fee)] = Field(
         default=0.0, ge=0, lt=1, validation_alias=AliasChoices("pool_fee", "pool_fee_fraction")
     )
     method: Literal["threshold", "lp"] = "threshold"

@@ -37,8 +37,24 @@ HOURS_PER_YEAR = 8766.0  # 365.25 days
 J_PER_KWH = 3.6e6
 
 #: World grid carbon intensity (Ember, via co2.js; CC BY 4.0) [gCO2/kWh], by year. The Bitcoin
-#: mining mix is not the world mix; this is a default assumption, shown with every result.
+#: mining mix is not the world mix: used before :data:`MINING_MIX_FROM_YEAR`, or when asked.
 WORLD_CARBON_G_PER_KWH: dict[int, float] = {2021: 441.11, 2022: 485.99, 2023: 484.4, 2024: 472.94}
+
+#: Carbon intensity of the electricity Bitcoin miners use where they mine [gCO2e/kWh]: derived
+#: as 39.8 MtCO2e / 138 TWh, the network-wide figures of the Cambridge Digital Mining Industry
+#: Report (CCAF, 2025-04; a survey of 49 firms with 48 % of the hashrate; energy mix 52.4 %
+#: sustainable, 38.2 % natural gas, 8.9 % coal), :data:`MINING_MIX_SOURCE`.
+MINING_MIX_CARBON_G_PER_KWH = 39.8e12 / 138e9
+#: First year the survey's mix describes; earlier years fall back on the world mix (the 2022
+#: mining mix had far more coal: 36.6 % in the same report), so they are not understated.
+MINING_MIX_FROM_YEAR = 2024
+MINING_MIX_SOURCE = (
+    "Cambridge Digital Mining Industry Report, CCAF, 2025-04: "
+    "https://www.jbs.cam.ac.uk/faculty-research/centres/alternative-finance/publications/"
+    "cambridge-digital-mining-industry-report/"
+)
+
+CarbonMix = Literal["mining", "world"]
 
 #: Launch months assumed for catalog models that carry no release date and whose family has
 #: none either. Approximate first-shipment months quoted from memory of public announcements,
@@ -48,9 +64,7 @@ ASSUMED_RELEASE: dict[str, str] = {
     "Antminer S21 Pro": "2024-07-01",
     "Antminer S21+ Hydro": "2024-12-01",
     "Antminer S21 Hydro": "2024-02-01",
-    "Antminer S21": "2024-02-01",
     "Whatsminer M66S+": "2024-06-01",
-    "Antminer S19 XP": "2022-07-01",
     "Avalon A1466": "2024-01-01",
     "Avalon A1366": "2023-03-01",
     "Avalon A1346": "2022-06-01",
@@ -84,8 +98,11 @@ class EnergyAssumptions:
     weighting: Weighting = "profit"
     #: Trailing mean applied to hashrate and revenue (daily values are noisy) [days].
     smoothing_days: int = 7
-    #: Grid carbon intensity; None uses :data:`WORLD_CARBON_G_PER_KWH` of the nearest year [gCO2/kWh].
+    #: Grid carbon intensity; None uses :func:`carbon_intensity_for_year` with ``carbon_mix`` [gCO2/kWh].
     carbon_g_per_kwh: float | None = None
+    #: ``"mining"``: the mining-location mix (:data:`MINING_MIX_CARBON_G_PER_KWH`) from
+    #: :data:`MINING_MIX_FROM_YEAR`, the world mix before; ``"world"``: the world mix throughout.
+    carbon_mix: CarbonMix = "mining"
     #: Use :data:`ASSUMED_RELEASE` for models without a dated source (False drops them).
     use_assumed_release_dates: bool = True
 
@@ -97,6 +114,8 @@ class EnergyAssumptions:
                 raise NetworkInputError(f"{name} must lie in [1, 3], got {getattr(self, name)}")
         if self.weighting not in ("profit", "equal"):
             raise NetworkInputError(f"weighting must be 'profit' or 'equal', got {self.weighting!r}")
+        if self.carbon_mix not in ("mining", "world"):
+            raise NetworkInputError(f"carbon mix must be 'mining' or 'world', got {self.carbon_mix!r}")
         if self.smoothing_days < 1:
             raise NetworkInputError(f"smoothing_days must be >= 1, got {self.smoothing_days}")
         if self.carbon_g_per_kwh is not None and not 0 <= self.carbon_g_per_kwh <= 2000:
@@ -183,8 +202,15 @@ def break_even_efficiency_j_per_th(
     return revenue_usd_per_day * J_PER_KWH / (hashrate_ths * SECONDS_PER_DAY * power_price_usd_per_kwh)
 
 
-def carbon_intensity_for_year(year: int) -> float:
-    """World grid carbon intensity of the nearest year in :data:`WORLD_CARBON_G_PER_KWH` [gCO2/kWh]."""
+def carbon_intensity_for_year(year: int, mix: CarbonMix = "world") -> float:
+    """Carbon intensity of mining electricity in ``year`` [gCO2/kWh].
+
+    ``"world"``: the world grid mix of the nearest year in :data:`WORLD_CARBON_G_PER_KWH`;
+    ``"mining"``: :data:`MINING_MIX_CARBON_G_PER_KWH` from :data:`MINING_MIX_FROM_YEAR` on, the
+    world mix before.
+    """
+    if mix == "mining" and year >= MINING_MIX_FROM_YEAR:
+        return MINING_MIX_CARBON_G_PER_KWH
     nearest = min(WORLD_CARBON_G_PER_KWH, key=lambda y: (abs(y - year), -y))
     return WORLD_CARBON_G_PER_KWH[nearest]
 
@@ -271,7 +297,9 @@ def network_energy_history(
         gw(upper, params.pue_upper),
     )
     if params.carbon_g_per_kwh is None:
-        intensity = np.array([carbon_intensity_for_year(int(y)) for y in frame.index.year], dtype=np.float64)
+        intensity = np.array(
+            [carbon_intensity_for_year(int(y), params.carbon_mix) for y in frame.index.year], dtype=np.float64
+        )
     else:
         intensity = np.full(len(frame), float(params.carbon_g_per_kwh))
     energy_best = power_best * HOURS_PER_YEAR / 1e3
@@ -301,6 +329,30 @@ def network_energy_history(
     )
     result.index.name = "date"
     return result
+
+
+def energy_by_year(power_gw: pd.DataFrame) -> pd.DataFrame:
+    """Energy used in each calendar year [TWh] from daily power [GW]: the sum of GW x 24 h / 1,000.
+
+    Every ``power_X_gw`` column becomes ``energy_X_twh`` (hashwatt's ``power_best_gw`` and
+    CBECI's ``power_guess_gw`` are summed alike); ``days`` counts each year's days (a partial
+    year is not scaled up). With ``carbon_g_per_kwh`` and ``power_best_gw`` (as
+    :func:`network_energy_history` gives), ``emissions_best_mt`` sums the day's energy x intensity.
+    """
+    columns = [c for c in power_gw.columns if re.fullmatch(r"power_\w+_gw", str(c))]
+    if not columns:
+        raise NetworkInputError("no power column (power_..._gw) to sum")
+    years = pd.DatetimeIndex(power_gw.index).year
+    grouped = power_gw[columns].groupby(years)
+    out = grouped.sum() * 24.0 / 1e3
+    out.columns = ["energy_" + str(c)[len("power_") : -len("_gw")] + "_twh" for c in columns]
+    out.insert(0, "days", grouped.size())
+    if "carbon_g_per_kwh" in power_gw.columns and "power_best_gw" in power_gw.columns:
+        # GW x 24 h = GWh = 1e6 kWh; x gCO2/kWh = 1e6 g per GWh-g; 1 Mt = 1e12 g
+        daily_mt = power_gw["power_best_gw"] * 24.0 * power_gw["carbon_g_per_kwh"] / 1e6
+        out["emissions_best_mt"] = daily_mt.groupby(years).sum()
+    out.index.name = "year"
+    return out
 
 
 @dataclass(frozen=True, slots=True)
@@ -438,14 +490,19 @@ def attack_cost(
 __all__ = [
     "ASSUMED_RELEASE",
     "HOURS_PER_YEAR",
+    "MINING_MIX_CARBON_G_PER_KWH",
+    "MINING_MIX_FROM_YEAR",
+    "MINING_MIX_SOURCE",
     "WORLD_CARBON_G_PER_KWH",
     "AttackCost",
     "AttackCostRow",
+    "CarbonMix",
     "EnergyAssumptions",
     "Weighting",
     "attack_cost",
     "break_even_efficiency_j_per_th",
     "carbon_intensity_for_year",
+    "energy_by_year",
     "hardware_availability",
     "network_energy_history",
 ]

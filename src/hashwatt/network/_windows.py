@@ -4,6 +4,9 @@ Calendar windows (a month, a week) answer "what happened in March"; trailing win
 last 24 h, 7 d, 30 d, 1 y before the newest block) answer "who mines now". A window the shipped
 blocks do not fully cover is flagged partial, never silently shorter.
 
+Per-pool block lists: which blocks one pool found in a window (trailing, or UTC days), as
+mempool.space's pool page lists them; the pool is named by its display name or its slug.
+
 Next adjustment: the current epoch starts at the last multiple of 2,016. With ``n`` blocks of
 it mined over ``t`` seconds (header time of the newest block minus the epoch's first), the
 mean block time so far is ``t / (n - 1)`` (``n - 1`` intervals); if it holds, the epoch spans
@@ -16,6 +19,8 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import difflib
+import re
 
 import pandas as pd
 
@@ -25,11 +30,20 @@ from hashwatt.chain import (
     RETARGET_INTERVAL,
     TARGET_BLOCK_INTERVAL_S,
     TARGET_TIMESPAN_S,
+    block_subsidy_sat,
 )
 from hashwatt.data.pools import UNKNOWN_POOL
 from hashwatt.network.errors import NetworkInputError
 
-__all__ = ["TRAILING_WINDOWS", "NextAdjustment", "TrailingWindow", "next_adjustment", "trailing_windows"]
+__all__ = [
+    "TRAILING_WINDOWS",
+    "NextAdjustment",
+    "PoolBlocks",
+    "TrailingWindow",
+    "next_adjustment",
+    "pool_blocks",
+    "trailing_windows",
+]
 
 #: Trailing windows before the newest block [name -> length].
 TRAILING_WINDOWS: dict[str, pd.Timedelta] = {
@@ -83,6 +97,115 @@ def trailing_windows(blocks: pd.DataFrame, *, label: str = "pool_slug") -> list[
             )
         )
     return out
+
+
+@dataclasses.dataclass(frozen=True, slots=True)
+class PoolBlocks:
+    """The blocks one pool found in a window, oldest first.
+
+    ``blocks`` has height, time_utc (header time, tz-aware) and subsidy_btc [BTC] per block;
+    ``window_blocks`` counts every pool's blocks in the same window, so ``share`` is the pool's
+    fraction of them. ``partial`` when the shipped blocks cover only part of the window.
+    """
+
+    pool: str
+    slug: str
+    start: pd.Timestamp
+    end: pd.Timestamp
+    partial: bool
+    window_blocks: int
+    blocks: pd.DataFrame = dataclasses.field(compare=False)
+
+    @property
+    def count(self) -> int:
+        """Blocks the pool found in the window [blocks]."""
+        return len(self.blocks)
+
+    @property
+    def share(self) -> float:
+        """The pool's share of the window's blocks [fraction]; NaN for an empty window."""
+        return self.count / self.window_blocks if self.window_blocks else float("nan")
+
+
+def _norm_pool(text: str) -> str:
+    return re.sub(r"[^a-z0-9]+", "", text.lower())
+
+
+def _resolve_pool(blocks: pd.DataFrame, query: str) -> tuple[str, str]:
+    """(display name, slug) of the pool a user named: exact name or slug first, then a unique substring."""
+    q = _norm_pool(query)
+    if not q:
+        raise NetworkInputError("pool name is empty")
+    pairs = blocks[["pool_name", "pool_slug"]].astype(str).drop_duplicates()
+    labels = sorted({(str(n), str(s)) for n, s in zip(pairs["pool_name"], pairs["pool_slug"], strict=True)})
+    exact = [p for p in labels if q in (_norm_pool(p[0]), _norm_pool(p[1]))]
+    names = sorted({p[0] for p in exact})
+    if len(names) == 1:
+        return exact[0]
+    partial = sorted({p[0] for p in labels if q in _norm_pool(p[0]) or q in _norm_pool(p[1])})
+    if len(partial) == 1:
+        return next(p for p in labels if p[0] == partial[0])
+    if len(partial) > 1:
+        raise NetworkInputError(f"{query!r} matches several pools: {', '.join(partial)}; name one of them")
+    by_norm = {_norm_pool(p[0]): p[0] for p in labels}
+    close = [by_norm[k] for k in difflib.get_close_matches(q, list(by_norm), n=5, cutoff=0.5)]
+    hint = f"; did you mean: {', '.join(close)}?" if close else ""
+    raise NetworkInputError(f"no pool named {query!r} in the shipped blocks{hint}")
+
+
+def pool_blocks(
+    blocks: pd.DataFrame,
+    pool: str,
+    *,
+    window: str | None = "7d",
+    start: pd.Timestamp | None = None,
+    end: pd.Timestamp | None = None,
+) -> PoolBlocks:
+    """The blocks ``pool`` found in a trailing ``window`` (a :data:`TRAILING_WINDOWS` name)
+    ending at the newest block, or between ``start`` (inclusive) and ``end`` (exclusive) when
+    either is given (then ``window`` is ignored).
+
+    ``blocks`` needs height, time_utc (tz-aware), pool_name and pool_slug (as
+    :func:`hashwatt.data.pools.load_pool_blocks` gives). Header times are not monotonic, so a
+    block belongs to the window its own header time falls in, as in every other window here.
+    """
+    if blocks.empty:
+        raise NetworkInputError("no blocks to list")
+    name, slug = _resolve_pool(blocks, pool)
+    times = pd.to_datetime(blocks["time_utc"], utc=True)
+    first, last = times.min(), times.max()
+    if start is None and end is None:
+        if window not in TRAILING_WINDOWS:
+            raise NetworkInputError(f"window must be one of {', '.join(TRAILING_WINDOWS)}, got {window!r}")
+        hi = last
+        lo = hi - TRAILING_WINDOWS[window]
+        inside = (times > lo) & (times <= hi)
+        partial = bool(first > lo)
+    else:
+        lo = first if start is None else pd.Timestamp(start)
+        hi = last + pd.Timedelta(seconds=1) if end is None else pd.Timestamp(end)
+        if hi <= lo:
+            raise NetworkInputError(f"the window is empty: it ends ({hi}) before it starts ({lo})")
+        inside = (times >= lo) & (times < hi)
+        partial = bool(first > lo or last < hi - pd.Timedelta(minutes=60))
+    mine = blocks[inside & (blocks["pool_name"].astype(str) == name)].sort_values("height")
+    heights = mine["height"].astype(int).tolist()
+    listed = pd.DataFrame(
+        {
+            "height": heights,
+            "time_utc": pd.to_datetime(mine["time_utc"], utc=True).tolist(),
+            "subsidy_btc": [block_subsidy_sat(h) / 1e8 for h in heights],
+        }
+    )
+    return PoolBlocks(
+        pool=name,
+        slug=slug,
+        start=lo,
+        end=hi,
+        partial=partial,
+        window_blocks=int(inside.sum()),
+        blocks=listed,
+    )
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

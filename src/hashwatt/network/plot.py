@@ -52,9 +52,21 @@ def plot_pool_shares(
     return fig
 
 
-def plot_energy_history(frame: pd.DataFrame, *, title: str = "Bitcoin network power") -> Figure:
-    """Best guess with the lower-upper band of annualised consumption [TWh/yr] over time."""
+def plot_energy_history(
+    frame: pd.DataFrame,
+    *,
+    title: str = "Bitcoin network power",
+    reference: pd.DataFrame | None = None,
+    reference_label: str = "CBECI (CCAF)",
+) -> Figure:
+    """Best guess with the lower-upper band of annualised consumption [TWh/yr] over time.
+
+    ``reference``: another estimate's daily ``power_min_gw``, ``power_guess_gw`` and
+    ``power_max_gw`` (e.g. CBECI's, read by :func:`hashwatt.data.cbeci.load_cbeci_csv`), drawn
+    over the same days as its best guess (dashed) and bounds (dotted), annualised alike.
+    """
     from matplotlib.figure import Figure
+    from matplotlib.ticker import StrMethodFormatter
 
     x = pd.DatetimeIndex(frame.index).to_pydatetime()
     fig = Figure(figsize=(11, 5), layout="tight")
@@ -65,10 +77,27 @@ def plot_energy_history(frame: pd.DataFrame, *, title: str = "Bitcoin network po
         frame["energy_upper_twh_per_year"].to_numpy(),
         color="#f2b134",
         alpha=0.35,
-        label="lower - upper bound",
+        label="hashwatt lower - upper bound",
     )
-    ax.plot(x, frame["energy_best_twh_per_year"].to_numpy(), color="#c0392b", label="best guess")
+    ax.plot(x, frame["energy_best_twh_per_year"].to_numpy(), color="#c0392b", label="hashwatt best guess")
+    if reference is not None:
+        ref = reference.loc[(reference.index >= frame.index.min()) & (reference.index <= frame.index.max())]
+        rx = pd.DatetimeIndex(ref.index).to_pydatetime()
+        twh = 8766.0 / 1e3  # GW -> TWh/yr, as the hashwatt columns are annualised
+        ax.plot(
+            rx,
+            ref["power_guess_gw"].to_numpy() * twh,
+            color="#1f4e79",
+            linestyle="--",
+            label=f"{reference_label} best guess",
+        )
+        for col in ("power_min_gw", "power_max_gw"):
+            ax.plot(rx, ref[col].to_numpy() * twh, color="#1f4e79", linestyle=":", linewidth=0.9)
+        ax.plot(
+            [], [], color="#1f4e79", linestyle=":", linewidth=0.9, label=f"{reference_label} lower / upper"
+        )
     ax.set_ylabel("annualized consumption [TWh/yr]")
+    ax.yaxis.set_major_formatter(StrMethodFormatter("{x:,.0f}"))
     ax.set_title(title)
     ax.legend(loc="upper left")
     return fig
