@@ -129,19 +129,20 @@ KERNEL_ENV = "HASHWATT_POW_KERNEL"
 #: Environment variable that forces one scrypt kernel (a name of :data:`SCRYPT_KERNELS` or an alias).
 SCRYPT_KERNEL_ENV = "HASHWATT_SCRYPT_KERNEL"
 #: The scrypt kernels, in the order ``hw_scrypt_scan`` numbers them. Each runs its SHA-256
-#: blocks (PBKDF2, about 3 % of the work) on SHA-NI where the CPU has it.
+#: blocks (PBKDF2, about 3 % of the work) on SHA-NI where the CPU has it. Probes of 96 nonces
+#: (7-20 ms): a few ms per kernel let a busy neighbour pick the winner.
 SCRYPT_KERNELS: dict[str, CKernel] = {
     k.name: k
     for k in (
-        CKernel("scalar", 0, frozenset(), "scalar C, one nonce at a time", 1, 12),
-        CKernel("sse2-x1", 1, frozenset(), "one nonce in 128-bit vectors", 1, 48),
-        CKernel("sse2-x2", 2, frozenset(), "two nonces interleaved, 128-bit vectors", 2, 48),
-        CKernel("sse2-x3", 3, frozenset(), "three nonces interleaved, 128-bit vectors", 3, 48),
-        CKernel("sse2-x4", 4, frozenset(), "four nonces interleaved, 128-bit vectors", 4, 48),
-        CKernel("avx2-x2", 5, frozenset({_AVX2}), "two nonces in one 256-bit vector", 2, 48),
-        CKernel("avx2-x4", 6, frozenset({_AVX2}), "four nonces, two 256-bit vectors interleaved", 4, 48),
-        CKernel("avx2-x6", 7, frozenset({_AVX2}), "six nonces, three 256-bit vectors interleaved", 6, 48),
-        CKernel("avx2-x8", 8, frozenset({_AVX2}), "eight nonces, four 256-bit vectors interleaved", 8, 48),
+        CKernel("scalar", 0, frozenset(), "scalar C, one nonce at a time", 1, 24),
+        CKernel("sse2-x1", 1, frozenset(), "one nonce in 128-bit vectors", 1, 96),
+        CKernel("sse2-x2", 2, frozenset(), "two nonces interleaved, 128-bit vectors", 2, 96),
+        CKernel("sse2-x3", 3, frozenset(), "three nonces interleaved, 128-bit vectors", 3, 96),
+        CKernel("sse2-x4", 4, frozenset(), "four nonces interleaved, 128-bit vectors", 4, 96),
+        CKernel("avx2-x2", 5, frozenset({_AVX2}), "two nonces in one 256-bit vector", 2, 96),
+        CKernel("avx2-x4", 6, frozenset({_AVX2}), "four nonces, two 256-bit vectors interleaved", 4, 96),
+        CKernel("avx2-x6", 7, frozenset({_AVX2}), "six nonces, three 256-bit vectors interleaved", 6, 96),
+        CKernel("avx2-x8", 8, frozenset({_AVX2}), "eight nonces, four 256-bit vectors interleaved", 8, 96),
     )
 }
 #: Short names ``HASHWATT_SCRYPT_KERNEL`` accepts beside the full names.
