@@ -14,6 +14,11 @@ Which kernel the ``cpu`` backend runs (``best_kernel``): the one ``HASHWATT_POW_
 forces, else the fastest in a short measurement of every kernel this CPU runs, cached next
 to the library per CPU model and library build (``kernel_choice``). A fixed preference
 order was wrong somewhere: SHA-NI wins on Zen 3, an AVX-512 16-lane kernel on Zen 4.
+
+The same library holds the scrypt kernels (``_kernel_scrypt.c``, included by ``_kernel.c``).
+A :class:`KernelFamily` (``SHA256D``, ``SCRYPT``) names what differs per proof of work: the
+kernel table, aliases, override variable (``HASHWATT_SCRYPT_KERNEL``) and exported scan
+function; build, cache, self-test, measured choice and override are this module's, once.
 """
 
 from __future__ import annotations
