@@ -19,12 +19,8 @@ from __future__ import annotations
 import argparse
 import functools
 import os
-import platform
-import re
-import resource
 import shutil
 import statistics
-import subprocess
 import sys
 import time
 from collections.abc import Callable
@@ -32,16 +28,19 @@ from dataclasses import dataclass
 
 from hashwatt.errors import HashwattError
 from hashwatt.pow import _cpu
-from hashwatt.pow._bench import backend_rate, hashlib_loop_rate, kernel_rate
+from hashwatt.pow._bench import (
+    backend_rate,
+    external_miner_rate,
+    hashlib_loop_rate,
+    kernel_rate,
+    machine_label,
+)
 
 #: External miners: (label, executable names to look for, arguments for a one-thread sha256d benchmark).
 _EXTERNAL = (
     ("cpuminer-opt", ("cpuminer-opt", "cpuminer"), ["-a", "sha256d", "--benchmark", "-t", "1"]),
     ("pooler minerd", ("minerd",), ["-a", "sha256d", "--benchmark", "-t", "1"]),
 )
-#: "... 12345.6 khash/s" (pooler) or "... 25.1 MH/s" / "25.1 Mh/s" (cpuminer-opt) on any output line.
-_RATE = re.compile(r"([0-9]+(?:\.[0-9]+)?)\s*([kKmMgG]?)(?:hash/s|H/s|h/s)")
-_SCALE = {"": 1.0, "k": 1e3, "m": 1e6, "g": 1e9}
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,50 +49,8 @@ class Contender:
     run: Callable[[float], float]  # seconds -> hashes per CPU-second
 
 
-def _cpu_model() -> str:
-    flags: list[str] = []
-    model = platform.processor() or "unknown"
-    try:
-        with open("/proc/cpuinfo", encoding="utf-8") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    model = line.split(":", 1)[1].strip()
-                elif line.startswith("flags"):
-                    have = set(line.split(":", 1)[1].split())
-                    flags = [x for x in ("sha_ni", "avx2", "avx512f", "avx512vl") if x in have]
-                    break
-    except OSError:
-        pass
-    return f"{model} ({_cpu.cpu_model()}; {', '.join(flags) or 'no SHA/AVX flags'})"
-
-
-def external_rate(executable: str, args: list[str], seconds: float) -> float:
-    """Run a miner's own benchmark for ``seconds``; its last reported rate per CPU-second [H/s].
-
-    The miner reports hashes per wall second of its thread; scaled by wall / CPU time of the
-    child (``RUSAGE_CHILDREN``), it becomes hashes per CPU-second like the other rows.
-    """
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    begin = time.perf_counter()
-    proc = subprocess.Popen(
-        [executable, *args], stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, errors="replace"
-    )
-    try:
-        out, _ = proc.communicate(timeout=seconds)
-    except subprocess.TimeoutExpired:
-        proc.terminate()
-        out, _ = proc.communicate(timeout=10)
-    wall = time.perf_counter() - begin
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    rates = [float(value) * _SCALE[unit.lower()] for value, unit in _RATE.findall(out)]
-    if not rates or cpu <= 0:
-        return 0.0
-    return rates[-1] * wall / cpu
-
-
 def _external_at_least_6s(executable: str, args: list[str], seconds: float) -> float:
-    return external_rate(executable, args, max(seconds, 6.0))
+    return external_miner_rate(executable, args, max(seconds, 6.0))
 
 
 def _cpu_backend_rate(seconds: float) -> float:
@@ -127,7 +84,7 @@ def main() -> None:
     t0 = time.perf_counter()
     forced = os.environ.get(_cpu.KERNEL_ENV, "")
     choice = _cpu.kernel_choice()
-    print(f"machine: {_cpu_model()}")
+    print(f"machine: {machine_label()}")
     print(
         f"kernel choice: {_cpu.best_kernel()} "
         f"({'forced by ' + _cpu.KERNEL_ENV + '=' + forced if forced else choice.source + ' ' + str(choice.path)}); "

@@ -1,11 +1,11 @@
-"""Pieces every backend shares: input validation, the hashlib reference, the genesis vector."""
+"""Pieces every backend shares: input validation, the hashlib references, the genesis vectors."""
 
 from __future__ import annotations
 
 import hashlib
 import struct
 
-from hashwatt.chain import MAX_TARGET
+from hashwatt.chain import MAX_TARGET, scrypt_1024_1_1_256
 from hashwatt.pow.errors import PowInputError
 
 #: Size of the header without its nonce [bytes].
@@ -19,6 +19,13 @@ GENESIS_HEADER76 = bytes.fromhex(
     "67768f617fc81bc3888a51323a9fb8aa4b1e5e4a29ab5f49ffff001d"
 )
 GENESIS_NONCE = 2083236893
+#: Litecoin's genesis header without its nonce, and its nonce (scrypt PoW hash 0000050c...1e00;
+#: litecoin src/chainparams.cpp, tests/data/chain/ltc_scrypt_vectors.json).
+LTC_GENESIS_HEADER76 = bytes.fromhex(
+    "010000000000000000000000000000000000000000000000000000000000000000000000d9ced4ed1130f7b7faad9be2"
+    "5323ffafa33232a17c3edf6cfd97bee6bafbdd97b9aa8e4ef0ff0f1e"
+)
+LTC_GENESIS_NONCE = 2084524493
 
 _NONCE = struct.Struct("<I")
 _WORDS16 = struct.Struct(">16I")
@@ -57,6 +64,11 @@ def kernel_params(header76: bytes) -> tuple[int, ...]:
 def sha256d_header(header76: bytes, nonce: int) -> bytes:
     """Block hash (internal byte order) of ``header76 || nonce``, with hashlib: the reference."""
     return hashlib.sha256(hashlib.sha256(header76 + _NONCE.pack(nonce)).digest()).digest()
+
+
+def scrypt_header(header76: bytes, nonce: int) -> bytes:
+    """Scrypt PoW hash (internal byte order) of ``header76 || nonce``, with hashlib: the reference."""
+    return scrypt_1024_1_1_256(header76 + _NONCE.pack(nonce))
 
 
 def hash_value(header76: bytes, nonce: int) -> int:

@@ -14,6 +14,11 @@ Which kernel the ``cpu`` backend runs (``best_kernel``): the one ``HASHWATT_POW_
 forces, else the fastest in a short measurement of every kernel this CPU runs, cached next
 to the library per CPU model and library build (``kernel_choice``). A fixed preference
 order was wrong somewhere: SHA-NI wins on Zen 3, an AVX-512 16-lane kernel on Zen 4.
+
+The same library holds the scrypt kernels (``_kernel_scrypt.c``, included by ``_kernel.c``).
+A :class:`KernelFamily` (``SHA256D``, ``SCRYPT``) names what differs per proof of work: the
+kernel table, aliases, override variable (``HASHWATT_SCRYPT_KERNEL``) and exported scan
+function; build, cache, self-test, measured choice and override are this module's, once.
 """
 
 from __future__ import annotations
@@ -35,16 +40,22 @@ from typing import Any
 from hashwatt.pow.errors import BackendUnavailable, PowError, PowInputError
 
 _SOURCE_PATH = Path(__file__).with_name("_kernel.c")
+#: Sources ``_kernel.c`` includes: part of the library's cache key, so an edit rebuilds it.
+_INCLUDED_SOURCES = (Path(__file__).with_name("_kernel_scrypt.c"),)
 _CFLAGS = ("-O3", "-fPIC", "-shared", "-fvisibility=hidden", "-fno-strict-aliasing")
 _CDEF = """
 int hw_cpu_features(void);
 uint64_t hw_scan(int kernel, const uint8_t *header76, uint32_t nonce_start, uint64_t count,
                  const uint32_t *target, uint32_t *out, uint32_t out_cap, uint32_t *n_out);
 void hw_sha256d(const uint8_t *header76, uint32_t nonce, uint8_t *digest32);
+uint64_t hw_scrypt_scan(int kernel, const uint8_t *header76, uint32_t nonce_start, uint64_t count,
+                        const uint32_t *target, uint32_t *out, uint32_t out_cap, uint32_t *n_out);
+void hw_scrypt_hash(const uint8_t *header80, uint8_t *digest32);
 """
 
 _OUT_CAP = 4096
 _FAILED = 2**64 - 1
+_NO_MEMORY = 2**64 - 2
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +131,50 @@ KERNEL_ALIASES: dict[str, str] = {
 FIXED_CHOICE_ORDER = ("sha-ni-x2", "avx2-x8", "portable")
 #: Environment variable that forces one kernel (a name of :data:`C_KERNELS` or an alias).
 KERNEL_ENV = "HASHWATT_POW_KERNEL"
+#: Environment variable that forces one scrypt kernel (a name of :data:`SCRYPT_KERNELS` or an alias).
+SCRYPT_KERNEL_ENV = "HASHWATT_SCRYPT_KERNEL"
+#: The scrypt kernels, in the order ``hw_scrypt_scan`` numbers them. Each runs its SHA-256
+#: blocks (PBKDF2, about 3 % of the work) on SHA-NI where the CPU has it. Probes of 96 nonces
+#: (7-20 ms): a few ms per kernel let a busy neighbour pick the winner.
+SCRYPT_KERNELS: dict[str, CKernel] = {
+    k.name: k
+    for k in (
+        CKernel("scalar", 0, frozenset(), "scalar C, one nonce at a time", 1, 24),
+        CKernel("sse2-x1", 1, frozenset(), "one nonce in 128-bit vectors", 1, 96),
+        CKernel("sse2-x2", 2, frozenset(), "two nonces interleaved, 128-bit vectors", 2, 96),
+        CKernel("sse2-x3", 3, frozenset(), "three nonces interleaved, 128-bit vectors", 3, 96),
+        CKernel("sse2-x4", 4, frozenset(), "four nonces interleaved, 128-bit vectors", 4, 96),
+        CKernel("avx2-x2", 5, frozenset({_AVX2}), "two nonces in one 256-bit vector", 2, 96),
+        CKernel("avx2-x4", 6, frozenset({_AVX2}), "four nonces, two 256-bit vectors interleaved", 4, 96),
+        CKernel("avx2-x6", 7, frozenset({_AVX2}), "six nonces, three 256-bit vectors interleaved", 6, 96),
+        CKernel("avx2-x8", 8, frozenset({_AVX2}), "eight nonces, four 256-bit vectors interleaved", 8, 96),
+    )
+}
+#: Short names ``HASHWATT_SCRYPT_KERNEL`` accepts beside the full names.
+SCRYPT_KERNEL_ALIASES: dict[str, str] = {"sse2": "sse2-x3", "avx2": "avx2-x6"}
+#: ``hw_scrypt_scan`` kernel-id bit that keeps the SHA-256 blocks off SHA-NI (measurement only).
+SCRYPT_NO_SHA_NI = 0x100
+
+
+@dataclass(frozen=True, slots=True)
+class KernelFamily:
+    """The C kernels of one proof of work behind one exported scan function (``hw_scan``'s contract).
+
+    Build, cache, self-test, measured choice and override are shared; only this differs.
+    """
+
+    name: str
+    kernels: dict[str, CKernel]
+    aliases: dict[str, str]
+    #: Environment variable that forces one kernel of the family.
+    env: str
+    #: The exported C scan function.
+    entry: str
+
+
+SHA256D = KernelFamily("sha256d", C_KERNELS, KERNEL_ALIASES, KERNEL_ENV, "hw_scan")
+SCRYPT = KernelFamily("scrypt", SCRYPT_KERNELS, SCRYPT_KERNEL_ALIASES, SCRYPT_KERNEL_ENV, "hw_scrypt_scan")
+
 #: Measurement rounds per kernel; the best (least CPU time) counts, so a busy neighbour that
 #: preempts one round does not decide the choice.
 _PROBE_ROUNDS = 3
@@ -137,6 +192,7 @@ _lock = threading.Lock()
 _choice_lock = threading.Lock()
 _library: _Library | None = None
 _load_error: str | None = None
+_scrypt_checked = False
 
 
 def cache_dir() -> Path:
@@ -218,7 +274,7 @@ def _build_and_open() -> _Library:
         import cffi
     except ImportError as exc:
         raise BackendUnavailable("the cpu backend needs the 'cffi' package (pip install cffi)") from exc
-    source = _SOURCE_PATH.read_bytes()
+    source = b"".join(p.read_bytes() for p in (_SOURCE_PATH, *_INCLUDED_SOURCES))
     path = _library_path(source)
     if not path.exists():
         compiler = _compiler()
@@ -272,10 +328,46 @@ def _self_test(library: _Library) -> None:
             raise BackendUnavailable(f"the C kernel {name} fails its self-test (found {found})")
 
 
-def available_kernels(library: _Library | None = None) -> list[str]:
-    """C kernels this CPU can run: those whose needed features cpuid (and the OS) report."""
-    lib = library or _load()
-    return [name for name, kernel in C_KERNELS.items() if kernel.needs <= lib.features]
+def _scrypt_self_test(library: _Library) -> None:
+    """Litecoin's genesis header through every scrypt kernel this CPU runs, once per process.
+
+    Separate from :func:`_self_test` so that SHA-256d users never pay for scrypt hashes.
+    """
+    global _scrypt_checked
+    from hashwatt.pow._common import LTC_GENESIS_HEADER76, LTC_GENESIS_NONCE, scrypt_header
+
+    with _lock:
+        if _scrypt_checked:
+            return
+        expected = scrypt_header(LTC_GENESIS_HEADER76, LTC_GENESIS_NONCE)
+        digest = library.ffi.new("uint8_t[32]")
+        library.lib.hw_scrypt_hash(LTC_GENESIS_HEADER76 + LTC_GENESIS_NONCE.to_bytes(4, "little"), digest)
+        if bytes(library.ffi.buffer(digest, 32)) != expected:
+            raise BackendUnavailable(f"the C kernel {library.path} computes wrong scrypt hashes; delete it")
+        target = int.from_bytes(expected, "little")
+        for name in available_kernels(library, family=SCRYPT):
+            kernel = SCRYPT_KERNELS[name]
+            # One full group of lanes with the genesis nonce in its middle lane, then one tail nonce.
+            start = LTC_GENESIS_NONCE - kernel.lanes // 2
+            found = _scan_with(library, kernel.kernel_id, LTC_GENESIS_HEADER76, start, kernel.lanes + 1, target,
+                               family=SCRYPT)  # fmt: skip
+            if found != [LTC_GENESIS_NONCE]:
+                raise BackendUnavailable(f"the scrypt C kernel {name} fails its self-test (found {found})")
+        _scrypt_checked = True
+
+
+def _load_for(family: KernelFamily) -> _Library:
+    """The library, self-tested for ``family``."""
+    library = _load()
+    if family is SCRYPT and not _scrypt_checked:
+        _scrypt_self_test(library)
+    return library
+
+
+def available_kernels(library: _Library | None = None, *, family: KernelFamily = SHA256D) -> list[str]:
+    """C kernels of ``family`` this CPU can run: those whose needed features cpuid (and the OS) report."""
+    lib = library or _load_for(family)
+    return [name for name, kernel in family.kernels.items() if kernel.needs <= lib.features]
 
 
 def cpu_features() -> frozenset[str]:
@@ -293,43 +385,44 @@ def cpu_available() -> tuple[bool, str]:
     return True, f"C kernel {lib.path.name} (CPU features: {found})"
 
 
-def resolve_kernel_name(name: str) -> str:
+def resolve_kernel_name(name: str, *, family: KernelFamily = SHA256D) -> str:
     """A full kernel name for ``name`` (an alias or a full name); unknown names raise."""
-    full = KERNEL_ALIASES.get(name, name)
-    if full not in C_KERNELS:
-        choices = ", ".join([*KERNEL_ALIASES, *C_KERNELS])
-        raise PowInputError(f"unknown C kernel {name!r}; choose one of {choices}")
+    full = family.aliases.get(name, name)
+    if full not in family.kernels:
+        choices = ", ".join([*family.aliases, *family.kernels])
+        what = "C kernel" if family is SHA256D else f"{family.name} C kernel"
+        raise PowInputError(f"unknown {what} {name!r}; choose one of {choices}")
     return full
 
 
-def forced_kernel() -> str | None:
-    """The kernel ``HASHWATT_POW_KERNEL`` forces, checked against this CPU; ``None`` when unset.
+def forced_kernel(*, family: KernelFamily = SHA256D) -> str | None:
+    """The kernel ``family.env`` forces, checked against this CPU; ``None`` when unset.
 
     Raises :class:`PowInputError` for an unknown name and :class:`BackendUnavailable` for a
     kernel this CPU cannot run, so a forced choice never silently falls back.
     """
-    raw = os.environ.get(KERNEL_ENV, "").strip()
+    raw = os.environ.get(family.env, "").strip()
     if not raw:
         return None
     try:
-        name = resolve_kernel_name(raw)
+        name = resolve_kernel_name(raw, family=family)
     except PowInputError as exc:
-        raise PowInputError(f"{KERNEL_ENV}={raw}: {exc}") from None
-    library = _load()
-    if name not in available_kernels(library):
-        missing = ", ".join(sorted(C_KERNELS[name].needs - library.features))
+        raise PowInputError(f"{family.env}={raw}: {exc}") from None
+    library = _load_for(family)
+    if name not in available_kernels(library, family=family):
+        missing = ", ".join(sorted(family.kernels[name].needs - library.features))
         raise BackendUnavailable(
-            f"{KERNEL_ENV}={raw}: C kernel {name} needs CPU features this machine lacks ({missing})"
+            f"{family.env}={raw}: C kernel {name} needs CPU features this machine lacks ({missing})"
         )
     return name
 
 
-def best_kernel() -> str:
-    """The kernel the ``cpu`` backend uses: forced by ``HASHWATT_POW_KERNEL``, else measured once."""
-    forced = forced_kernel()
+def best_kernel(*, family: KernelFamily = SHA256D) -> str:
+    """The kernel the ``cpu`` backend uses: forced by ``family.env``, else measured once."""
+    forced = forced_kernel(family=family)
     if forced is not None:
         return forced
-    return kernel_choice().kernel
+    return kernel_choice(family=family).kernel
 
 
 def fixed_choice() -> str:
@@ -339,20 +432,36 @@ def fixed_choice() -> str:
 
 
 def scan_cpu(
-    header76: bytes, nonce_start: int, count: int, target: int, *, kernel: str | None = None
+    header76: bytes,
+    nonce_start: int,
+    count: int,
+    target: int,
+    *,
+    kernel: str | None = None,
+    family: KernelFamily = SHA256D,
 ) -> list[int]:
-    """Scan with a C kernel (inputs already validated by the caller)."""
-    library = _load()
-    name = resolve_kernel_name(kernel) if kernel else best_kernel()
-    if name not in available_kernels(library):
+    """Scan with a C kernel of ``family`` (inputs already validated by the caller)."""
+    library = _load_for(family)
+    name = resolve_kernel_name(kernel, family=family) if kernel else best_kernel(family=family)
+    if name not in available_kernels(library, family=family):
         raise BackendUnavailable(f"C kernel {name!r} cannot run on this CPU")
-    return _scan_with(library, C_KERNELS[name].kernel_id, header76, nonce_start, count, target)
+    return _scan_with(
+        library, family.kernels[name].kernel_id, header76, nonce_start, count, target, family=family
+    )
 
 
 def _scan_with(
-    library: _Library, kernel_id: int, header76: bytes, nonce_start: int, count: int, target: int
+    library: _Library,
+    kernel_id: int,
+    header76: bytes,
+    nonce_start: int,
+    count: int,
+    target: int,
+    *,
+    family: KernelFamily = SHA256D,
 ) -> list[int]:
-    ffi, lib = library.ffi, library.lib
+    ffi = library.ffi
+    entry = getattr(library.lib, family.entry)
     limbs = ffi.new("uint32_t[8]", [(target >> (32 * i)) & 0xFFFFFFFF for i in range(8)])
     out = ffi.new("uint32_t[]", _OUT_CAP)
     n_out = ffi.new("uint32_t *")
@@ -360,10 +469,12 @@ def _scan_with(
     done = 0
     while done < count:
         examined = int(
-            lib.hw_scan(kernel_id, header76, nonce_start + done, count - done, limbs, out, _OUT_CAP, n_out)
+            entry(kernel_id, header76, nonce_start + done, count - done, limbs, out, _OUT_CAP, n_out)
         )
         if examined == _FAILED:
             raise PowError(f"C kernel {kernel_id} refused to run on this CPU")
+        if examined == _NO_MEMORY:
+            raise PowError(f"{family.name} C kernel {kernel_id} could not allocate its scratchpad")
         found.extend(out[0 : n_out[0]])
         done += examined
     return found
@@ -384,7 +495,7 @@ class KernelChoice:
     path: Path | None
 
 
-_choice: KernelChoice | None = None
+_choices: dict[str, KernelChoice] = {}
 
 
 def cpu_model() -> str:
@@ -403,69 +514,82 @@ def cpu_model() -> str:
     return " / ".join(parts) if any(parts) else f"{platform.machine()} {platform.processor()}"
 
 
-def choice_cache_path(library: _Library | None = None, base: Path | None = None) -> Path:
-    """Where the measured choice for this CPU model and this kernel build is kept.
+def choice_cache_path(
+    library: _Library | None = None, base: Path | None = None, *, family: KernelFamily = SHA256D
+) -> Path:
+    """Where the measured choice of ``family`` for this CPU model and this kernel build is kept.
 
-    The name hashes the CPU model, the features cpuid reported and the library's own file
-    name (itself a hash of the kernel source and flags): a new CPU or an edited kernel
-    measures again instead of trusting an old figure.
+    The name hashes the family, the CPU model, the features cpuid reported and the library's
+    own file name (itself a hash of the kernel source and flags): a new CPU or an edited
+    kernel measures again instead of trusting an old figure.
     """
     lib = library or _load()
-    key = hashlib.sha256("\0".join([cpu_model(), ",".join(sorted(lib.features)), lib.path.name]).encode())
+    parts = [family.name, cpu_model(), ",".join(sorted(lib.features)), lib.path.name]
+    key = hashlib.sha256("\0".join(parts).encode())
     return (base or lib.path.parent) / f"choice-{key.hexdigest()[:16]}.json"
 
 
-def measure_kernels(library: _Library | None = None, *, rounds: int = _PROBE_ROUNDS) -> dict[str, float]:
-    """Hashes per thread-CPU-second of every kernel this CPU runs, from a few ms each [H/s].
+def _probe_header(family: KernelFamily) -> bytes:
+    from hashwatt.pow._common import GENESIS_HEADER76, LTC_GENESIS_HEADER76
+
+    return LTC_GENESIS_HEADER76 if family is SCRYPT else GENESIS_HEADER76
+
+
+def measure_kernels(
+    library: _Library | None = None, *, rounds: int = _PROBE_ROUNDS, family: KernelFamily = SHA256D
+) -> dict[str, float]:
+    """Hashes per thread-CPU-second of every kernel of ``family`` this CPU runs, a few ms each [H/s].
 
     Rounds are interleaved across kernels and each kernel keeps its best round: thread CPU
     time does not count the time another process held the core, and a round slowed by cache
     or frequency effects does not decide.
     """
-    from hashwatt.pow._common import GENESIS_HEADER76
-
-    lib = library or _load()
-    names = available_kernels(lib)
+    lib = library or _load_for(family)
+    header = _probe_header(family)
+    names = available_kernels(lib, family=family)
     best: dict[str, float] = {}
     for round_index in range(rounds):
         for name in names:
-            kernel = C_KERNELS[name]
+            kernel = family.kernels[name]
             start = (round_index + 1) * kernel.probe_nonces
             begin = time.thread_time()
-            _scan_with(lib, kernel.kernel_id, GENESIS_HEADER76, start, kernel.probe_nonces, 0)
+            _scan_with(lib, kernel.kernel_id, header, start, kernel.probe_nonces, 0, family=family)
             spent = max(time.thread_time() - begin, 1e-9)
             best[name] = max(best.get(name, 0.0), kernel.probe_nonces / spent)
     return best
 
 
-def kernel_choice(*, refresh: bool = False) -> KernelChoice:
-    """This process's choice: made once (from the cache file or a fresh probe), then kept.
+def kernel_choice(*, refresh: bool = False, family: KernelFamily = SHA256D) -> KernelChoice:
+    """This process's choice for ``family``: made once (from the cache file or a fresh probe), then kept.
 
     ``refresh=True`` measures again and rewrites the cache.
     """
-    global _choice
-    library = _load()
+    library = _load_for(family)
     with _choice_lock:
-        if _choice is None or refresh:
-            _choice = choose_kernel(library, choice_cache_path(library), refresh=refresh)
-        return _choice
+        choice = _choices.get(family.name)
+        if choice is None or refresh:
+            path = choice_cache_path(library, family=family)
+            choice = _choices[family.name] = choose_kernel(library, path, refresh=refresh, family=family)
+        return choice
 
 
-def choose_kernel(library: _Library, path: Path, *, refresh: bool = False) -> KernelChoice:
+def choose_kernel(
+    library: _Library, path: Path, *, refresh: bool = False, family: KernelFamily = SHA256D
+) -> KernelChoice:
     """The choice cached at ``path`` when it belongs to this build and runs here, else a probe.
 
     A fresh probe is written to ``path`` (atomically) for the next process.
     """
-    cached = None if refresh else _read_choice(path, library)
+    cached = None if refresh else _read_choice(path, library, family)
     if cached is not None:
         return cached
-    rates = measure_kernels(library)
+    rates = measure_kernels(library, family=family)
     choice = KernelChoice(max(rates, key=lambda name: rates[name]), rates, "measured", path)
-    _write_choice(path, choice, library)
+    _write_choice(path, choice, library, family)
     return choice
 
 
-def _read_choice(path: Path, library: _Library) -> KernelChoice | None:
+def _read_choice(path: Path, library: _Library, family: KernelFamily) -> KernelChoice | None:
     """A cached choice, or ``None`` when missing, unreadable, or naming a kernel not runnable here."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
@@ -474,18 +598,19 @@ def _read_choice(path: Path, library: _Library) -> KernelChoice | None:
         build = data["build"]
     except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
-    if build != library.path.name or kernel not in available_kernels(library):
+    if build != library.path.name or kernel not in available_kernels(library, family=family):
         return None
     return KernelChoice(str(kernel), rates, "cache", path)
 
 
-def _write_choice(path: Path, choice: KernelChoice, library: _Library) -> None:
+def _write_choice(path: Path, choice: KernelChoice, library: _Library, family: KernelFamily) -> None:
     """Atomic write (temp file + rename); an unwritable cache only costs a probe next time."""
     payload = {
         "kernel": choice.kernel,
         "rates_hs": choice.rates_hs,
         "cpu": cpu_model(),
         "build": library.path.name,
+        "family": family.name,
     }
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -498,7 +623,6 @@ def _write_choice(path: Path, choice: KernelChoice, library: _Library) -> None:
 
 
 def reset_choice() -> None:
-    """Forget this process's choice (tests; after ``HASHWATT_CACHE_DIR`` changes)."""
-    global _choice
+    """Forget this process's choices (tests; after ``HASHWATT_CACHE_DIR`` changes)."""
     with _choice_lock:
-        _choice = None
+        _choices.clear()

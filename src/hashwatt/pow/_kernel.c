@@ -669,3 +669,6 @@ HW_API void hw_sha256d(const uint8_t *header76, uint32_t nonce, uint8_t *digest3
         digest32[4 * i + 3] = (uint8_t)out[i];
     }
 }
+
+/* ---------------------------------------------------------------- scrypt (Litecoin, Dogecoin) */
+#include "_kernel_scrypt.c"

@@ -1,0 +1,116 @@
+"""Scrypt benchmark: every scrypt C kernel, the chosen one, hashlib's OpenSSL scrypt and pooler's
+``minerd -a scrypt`` side by side, in hashes per CPU-second of one thread.
+
+Thread CPU time for in-process kernels, the child's CPU time for minerd, so a busy neighbour
+on a shared machine stretches the wall clock but not the ratio. Runs are interleaved round by
+round (kernels, hashlib, minerd, then again) and the median per contender is reported, with
+ratios against minerd, hashlib and the single-nonce kernels (scalar, sse2-x1).
+
+    python bench/bench_scrypt.py [--seconds 2] [--rounds 3] [--minerd PATH] [--no-external]
+
+minerd is looked up as ``--minerd``, else ``$MINERD``, else ``minerd`` on PATH; it is not in
+the package registries: build it from github.com/pooler/cpuminer (docs/PERFORMANCE.md).
+``HASHWATT_SCRYPT_KERNEL`` forces the kernel the ``cpu backend`` row runs.
+"""
+
+from __future__ import annotations
+
+import argparse
+import functools
+import os
+import shutil
+import statistics
+import sys
+import time
+from collections.abc import Callable
+
+from hashwatt.errors import HashwattError
+from hashwatt.pow import _cpu
+from hashwatt.pow._bench import (
+    external_miner_rate,
+    kernel_rate,
+    machine_label,
+    scrypt_backend_rate,
+    scrypt_hashlib_rate,
+)
+
+#: pooler's own one-thread scrypt benchmark (no pool, random work).
+MINERD_ARGS = ["--benchmark", "-a", "scrypt", "-t", "1"]
+
+
+def _minerd_path(explicit: str | None) -> str | None:
+    for candidate in (explicit, os.environ.get("MINERD"), "minerd"):
+        if candidate:
+            found = shutil.which(candidate)
+            if found:
+                return found
+    return None
+
+
+def _minerd(path: str, seconds: float) -> float:
+    # minerd prints its first rate after a few seconds: give it at least 6 s.
+    return external_miner_rate(path, MINERD_ARGS, max(seconds, 6.0))
+
+
+def _cpu_backend(seconds: float) -> float:
+    return scrypt_backend_rate("cpu", 1, seconds).hashes_per_cpu_s
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--seconds", type=float, default=2.0, help="seconds per run [s]")
+    parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds (median reported)")
+    parser.add_argument("--minerd", help="pooler's minerd executable (else $MINERD, else PATH)")
+    parser.add_argument("--no-external", action="store_true", help="skip minerd")
+    args = parser.parse_args()
+    t0 = time.perf_counter()
+    choice = _cpu.kernel_choice(family=_cpu.SCRYPT)
+    forced = os.environ.get(_cpu.SCRYPT_KERNEL_ENV, "")
+    chosen = _cpu.best_kernel(family=_cpu.SCRYPT)
+    print(f"machine: {machine_label()}")
+    how = f"forced by {_cpu.SCRYPT_KERNEL_ENV}={forced}" if forced else f"{choice.source} {choice.path}"
+    print(f"scrypt kernel choice: {chosen} ({how})")
+    contenders: dict[str, Callable[[float], float]] = {
+        f"kernel {name}": functools.partial(kernel_rate, name, algorithm="scrypt")
+        for name in _cpu.available_kernels(family=_cpu.SCRYPT)
+    }
+    contenders["cpu backend (chosen)"] = _cpu_backend
+    contenders["hashlib.scrypt (OpenSSL)"] = scrypt_hashlib_rate
+    minerd = None if args.no_external else _minerd_path(args.minerd)
+    if minerd:
+        contenders["pooler minerd -a scrypt"] = functools.partial(_minerd, minerd)
+        print(f"minerd: {minerd} {' '.join(MINERD_ARGS)}")
+    elif not args.no_external:
+        print("pooler minerd: not found (--minerd, $MINERD, PATH); compared with hashlib and scalar only")
+    results: dict[str, list[float]] = {label: [] for label in contenders}
+    for _ in range(args.rounds):
+        for label, run in contenders.items():
+            results[label].append(run(args.seconds))
+    med = {label: statistics.median(values) for label, values in results.items()}
+    refs = [
+        ("minerd", med.get("pooler minerd -a scrypt", 0.0)),
+        ("hashlib", med["hashlib.scrypt (OpenSSL)"]),
+        ("scalar", med["kernel scalar"]),
+        ("sse2-x1", med["kernel sse2-x1"]),
+    ]
+    print(f"scrypt hashes per CPU-second, one thread, median of {args.rounds} interleaved rounds:")
+    for label, rate in med.items():
+        ratios = "   ".join(f"{rate / ref:6.2f} x {name}" for name, ref in refs if ref > 0)
+        print(f"  {label:<28} {rate / 1e3:8.2f} kH/CPU-s   {ratios}")
+    if refs[0][1] > 0:
+        best = max((r for label, r in med.items() if label.startswith("kernel ")), default=0.0)
+        print(
+            f"hashwatt cpu backend / minerd: {med['cpu backend (chosen)'] / refs[0][1]:.3f}; "
+            f"best kernel / minerd: {best / refs[0][1]:.3f}"
+        )
+    print(f"({time.perf_counter() - t0:.0f} s)")
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except HashwattError as exc:  # e.g. HASHWATT_SCRYPT_KERNEL names a kernel this CPU cannot run
+        print(f"error: {exc}", file=sys.stderr)
+        sys.exit(2)
