@@ -25,7 +25,15 @@ from hashwatt.miner.engine import SearchEngine
 from hashwatt.miner.errors import EngineInputError
 from hashwatt.miner.merged import DOGE_DEMO, LTC_DEMO, MergedDemoJobSource
 from hashwatt.pow import scan_scrypt
-from hashwatt.stratum import PoolUrl, ShareLog, sqlite_url
+from hashwatt.stratum import (
+    PoolConfig,
+    PoolServer,
+    PoolUrl,
+    ShareLog,
+    UpstreamSource,
+    share_rules,
+    sqlite_url,
+)
 from hashwatt.work import header_prefix
 
 
@@ -93,3 +101,53 @@ def test_miner_finds_shares_a_litecoin_and_a_merged_dogecoin_block(tmp_path: Pat
         assert ("LTC", True) in results and ("DOGE", True) in results
     finally:
         log.close()
+
+
+def test_farm_proxy_forwards_scrypt_shares_to_a_merged_mining_pool(tmp_path: Path) -> None:
+    """Proxy mode with ``rules`` for LTC: miners mine scrypt through the proxy; shares that meet
+    the upstream's scrypt difficulty go upstream, where the merged-mining pool credits both chains."""
+
+    async def main() -> tuple[ShareLog, ShareLog, MiningClient, UpstreamSource]:
+        upstream_log = ShareLog(sqlite_url(tmp_path / "upstream.db"))
+        upstream = await start_demo_pool(
+            upstream_log, coin=LTC_DEMO, block_expected_hashes=2.0**30, share_difficulty=2.0**-9
+        )
+        source = UpstreamSource(
+            [f"stratum+tcp://127.0.0.1:{upstream.port}"], user="farm.proxy", rules=share_rules(LTC_DEMO)
+        )
+        proxy_log = ShareLog(sqlite_url(tmp_path / "proxy.db"))
+        config = PoolConfig(coin=LTC_DEMO, start_difficulty=2.0**-11, min_difficulty=2.0**-11, vardiff=False)
+        proxy = PoolServer(source, proxy_log, config, share_sink=source)
+        await proxy.start("127.0.0.1", 0)
+        engine = SearchEngine(threads=1, pow_algorithm=PowAlgorithm.SCRYPT)
+        client = MiningClient(
+            [PoolUrl("127.0.0.1", proxy.port)], user="bob.rig", engine=engine, coin=LTC_DEMO
+        )
+        task = asyncio.create_task(client.run())
+        deadline = time.monotonic() + 120
+        try:
+            while upstream_log.count() < 2:
+                assert time.monotonic() < deadline, (client.stats, source.links[0].forwarded)
+                assert not task.done(), task
+                await asyncio.sleep(0.05)
+        finally:
+            client.stop()
+            await task
+            await proxy.close()
+            await upstream.close()
+        return upstream_log, proxy_log, client, source
+
+    upstream_log, proxy_log, client, source = asyncio.run(main())
+    try:
+        assert client.stats.rejected == 0 and source.links[0].accepted >= 2
+        proxied = proxy_log.records()
+        upstream_records = upstream_log.records()
+        # Every share is hashed with scrypt at both hops; only the harder ones went upstream.
+        assert {r.chain for r in proxied} == {"LTC"} and all(r.difficulty == 2.0**-11 for r in proxied)
+        assert {(r.chain, r.aux_chain) for r in upstream_records} == {("LTC", "DOGE")}
+        assert all(
+            int(r.share_hash_hex, 16) <= share_rules(LTC_DEMO).target(2.0**-9) for r in upstream_records
+        )
+    finally:
+        upstream_log.close()
+        proxy_log.close()
