@@ -7,7 +7,9 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -35,6 +37,17 @@ from hashwatt.stratum import (
     sqlite_url,
 )
 from hashwatt.work import header_prefix
+
+
+async def _mine_until(
+    done: Callable[[], bool], client_task: asyncio.Task[Any], timeout_s: float = 120
+) -> None:
+    """Wait for ``done`` while the mining client runs (it must not end first)."""
+    deadline = time.monotonic() + timeout_s
+    while not done():
+        assert time.monotonic() < deadline, "timed out"
+        assert not client_task.done(), client_task
+        await asyncio.sleep(0.05)
 
 
 def test_engine_scans_scrypt_jobs_like_scan_scrypt() -> None:
@@ -67,12 +80,10 @@ def test_miner_finds_shares_a_litecoin_and_a_merged_dogecoin_block(tmp_path: Pat
             [PoolUrl("127.0.0.1", server.port)], user="alice.rig", engine=engine, coin=LTC_DEMO
         )
         task = asyncio.create_task(client.run())
-        deadline = time.monotonic() + 120
         try:
-            while not (source.blocks and source.aux_blocks and client.stats.accepted >= 3):
-                assert time.monotonic() < deadline, f"no blocks in time: {client.stats}"
-                assert not task.done(), task
-                await asyncio.sleep(0.05)
+            await _mine_until(
+                lambda: bool(source.blocks and source.aux_blocks) and client.stats.accepted >= 3, task
+            )
         finally:
             client.stop()
             await task
@@ -124,12 +135,8 @@ def test_farm_proxy_forwards_scrypt_shares_to_a_merged_mining_pool(tmp_path: Pat
             [PoolUrl("127.0.0.1", proxy.port)], user="bob.rig", engine=engine, coin=LTC_DEMO
         )
         task = asyncio.create_task(client.run())
-        deadline = time.monotonic() + 120
         try:
-            while upstream_log.count() < 2:
-                assert time.monotonic() < deadline, (client.stats, source.links[0].forwarded)
-                assert not task.done(), task
-                await asyncio.sleep(0.05)
+            await _mine_until(lambda: upstream_log.count() >= 2, task)
         finally:
             client.stop()
             await task

@@ -262,7 +262,11 @@ def serve(
     duration: Annotated[float | None, typer.Option(help="Stop after this many seconds.", min=0.0)] = None,
     json_output: JSON_OPTION = False,
 ) -> None:
-    """Serve Stratum V1 to miners; every accepted share is committed to the share log first."""
+    """Serve Stratum V1 to miners; every accepted share is committed to the share log first.
+
+    --coin ltc serves scrypt work (difficulty as Scrypt miners count it); with --demo its
+    Litecoin jobs merge-mine a Dogecoin demo chain, and both chains' blocks are validated.
+    """
     for name, value in (("--difficulty", difficulty), ("--min-difficulty", min_difficulty)):
         if value is not None:
             _finite_positive(name, value)

@@ -13,12 +13,8 @@ A valid block becomes its chain's new tip and a new job follows.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import dataclasses
-import secrets
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from hashwatt.chain import (
@@ -27,6 +23,7 @@ from hashwatt.chain import (
     AuxPowBlock,
     Block,
     BlockHeader,
+    BlockInvalid,
     ChainParams,
     MergedMiningCommitment,
     build_coinbase,
@@ -38,9 +35,9 @@ from hashwatt.chain import (
     validate_auxpow_block,
     validate_block,
 )
-from hashwatt.miner.demo import DEMO_TAG, bits_for_expected_hashes
+from hashwatt.miner.demo import DEMO_TAG, PublishingSource, bits_for_expected_hashes
 from hashwatt.miner.errors import MinerInputError
-from hashwatt.node import BlockTemplate, job_from_template, template_coinbase
+from hashwatt.node import BlockTemplate
 from hashwatt.work import AuxWork, BlockResult, Job
 
 #: Regtest's proof-of-work limit (compact 0x207fffff), shared by Litecoin and Dogecoin regtest.
@@ -77,7 +74,7 @@ class ChainTip:
     found: int = 0
 
 
-class MergedDemoJobSource:
+class MergedDemoJobSource(PublishingSource):
     """Scrypt demo templates with merged mining, for :class:`~hashwatt.stratum.PoolServer`.
 
     ``block_expected_hashes`` / ``aux_block_expected_hashes`` set the two demo targets
@@ -96,6 +93,12 @@ class MergedDemoJobSource:
         extranonce2_size: int = 4,
         refresh_s: float = 30.0,
     ) -> None:
+        super().__init__(
+            payout_script=payout_script,
+            extranonce1_size=extranonce1_size,
+            extranonce2_size=extranonce2_size,
+            refresh_s=refresh_s,
+        )
         if aux.auxpow is None:
             raise MinerInputError(f"{aux.name} is not a merged-mined chain")
         aux_hashes = (
@@ -105,19 +108,9 @@ class MergedDemoJobSource:
             parent, parent.genesis_hash, 1, bits_for_expected_hashes(block_expected_hashes)
         )
         self.aux = ChainTip(aux, aux.genesis_hash, 1, bits_for_expected_hashes(aux_hashes))
-        self.payout_script = payout_script
-        self.extranonce1_size = extranonce1_size
-        self.extranonce2_size = extranonce2_size
-        self.refresh_s = refresh_s
-        self.results: list[BlockResult] = []
         #: Accepted blocks, oldest first (parent blocks and merged-mined child blocks).
         self.blocks: list[Block] = []
         self.aux_blocks: list[AuxPowBlock] = []
-        self._listeners: list[Callable[[Job], None]] = []
-        self._jobs_made = 0
-        self._id_prefix = f"{secrets.randbits(32):08x}"
-        self._task: asyncio.Task[None] | None = None
-        self.current: Job | None = None
 
     # -- templates -------------------------------------------------------------------------
 
@@ -152,7 +145,6 @@ class MergedDemoJobSource:
         # One chain in the tree: no branch, and the slot the nonce and chain id select is 0.
         assert expected_chain_index(commitment.nonce, self.aux.params.auxpow.chain_id, 0) == aux.chain_index
         tip = self.parent
-        self._jobs_made += 1
         template = BlockTemplate(
             version=_PARENT_VERSION,
             prev_hash=tip.prev_hash,
@@ -165,107 +157,48 @@ class MergedDemoJobSource:
             mintime=0,
             rules=("segwit",),
         )
-        coinbase = template_coinbase(
-            template,
-            self.payout_script,
-            extranonce1_size=self.extranonce1_size,
-            extranonce2_size=self.extranonce2_size,
-            # The commitment, then a per-job value: no two jobs share a template.
-            tag=commitment.to_bytes()
-            + DEMO_TAG
-            + self._id_prefix.encode()
-            + self._jobs_made.to_bytes(4, "little"),
-        )
-        job = job_from_template(
-            template,
-            coinbase,
-            job_id=f"{self._id_prefix}{self._jobs_made:x}",
-            share_target=template.target,
-            clean_jobs=clean_jobs,
-        )
+        job = self.template_job(template, clean_jobs=clean_jobs, commitment=commitment.to_bytes())
         return dataclasses.replace(job, pow_algorithm=tip.params.pow_algorithm, aux=aux)
-
-    def _publish(self, *, clean_jobs: bool) -> None:
-        self.current = self.make_job(clean_jobs=clean_jobs)
-        for listener in self._listeners:
-            listener(self.current)
-
-    # -- JobSource -------------------------------------------------------------------------
-
-    def attach(self, on_job: Callable[[Job], None]) -> None:
-        self._listeners.append(on_job)
-        if self.current is not None:
-            on_job(self.current)
-
-    async def start(self) -> None:
-        self._publish(clean_jobs=True)
-        self._task = asyncio.get_running_loop().create_task(self._refresh())
-
-    async def _refresh(self) -> None:
-        while True:
-            await asyncio.sleep(self.refresh_s)
-            self._publish(clean_jobs=False)
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
 
     async def submit_block(self, block: Block, job: Job) -> BlockResult:
         """A parent block: ``validate_block(params=parent)``; the parent tip moves on if valid."""
-        tip = self.parent
-        errors = validate_block(block, height=job.height, fees_sat=0, now=int(time.time()), params=tip.params)
-        message = _verdict(block.header.prev_hash != tip.prev_hash, [str(e) for e in errors])
-        result = BlockResult(
-            hash_to_hex(header_hash(block.header)),
-            job.height,
-            not message,
-            message or _VALID,
-            tip.params.ticker,
+        errors = validate_block(
+            block, height=job.height, fees_sat=0, now=int(time.time()), params=self.parent.params
         )
+        result = self._judge(self.parent, block.header, job.height, errors, _VALID)
         if result.accepted:
             self.blocks.append(block)
-            self._advance(tip, block.header)
             self._publish(clean_jobs=True)
-        self.results.append(result)
         return result
 
     async def submit_aux_block(self, block: AuxPowBlock, job: Job) -> BlockResult:
         """A merged-mined child block: :func:`validate_auxpow_block`; the child tip moves on if valid."""
-        tip = self.aux
         height = job.aux.height if job.aux is not None else None
-        errors = validate_auxpow_block(block, tip.params, height=height, fees_sat=0, now=int(time.time()))
-        message = _verdict(block.header.prev_hash != tip.prev_hash, [str(e) for e in errors])
-        result = BlockResult(
-            hash_to_hex(header_hash(block.header)),
-            height,
-            not message,
-            message or _VALID_AUX,
-            tip.params.ticker,
-        )
+        now = int(time.time())
+        errors = validate_auxpow_block(block, self.aux.params, height=height, fees_sat=0, now=now)
+        result = self._judge(self.aux, block.header, height, errors, _VALID_AUX)
         if result.accepted:
             self.aux_blocks.append(block)
-            self._advance(tip, block.header)
             # The parent's work stays valid; its coinbase must now commit to the next child.
             self._publish(clean_jobs=False)
-        self.results.append(result)
         return result
 
-    @staticmethod
-    def _advance(tip: ChainTip, header: BlockHeader) -> None:
-        tip.prev_hash = header_hash(header)
-        tip.height += 1
-        tip.found += 1
+    def _judge(
+        self, tip: ChainTip, header: BlockHeader, height: int | None, errors: list[BlockInvalid], valid: str
+    ) -> BlockResult:
+        """The verdict on one chain's block (stale first: the tip moved on); a good one moves the tip."""
+        stale = header.prev_hash != tip.prev_hash
+        message = "stale: the demo tip moved on" if stale else "; ".join(str(e) for e in errors)
+        result = BlockResult(
+            hash_to_hex(header_hash(header)), height, not message, message or valid, tip.params.ticker
+        )
+        if result.accepted:
+            tip.prev_hash = header_hash(header)
+            tip.height += 1
+            tip.found += 1
+        self.results.append(result)
+        return result
 
 
 _VALID = "valid (hashwatt.chain.validate_block)"
 _VALID_AUX = "valid AuxPoW (hashwatt.chain.validate_auxpow_block)"
-
-
-def _verdict(stale: bool, errors: list[str]) -> str:
-    """ "" when the block is good, else why not (stale first: the tip moved on)."""
-    if stale:
-        return "stale: the demo tip moved on"
-    return "; ".join(errors)
