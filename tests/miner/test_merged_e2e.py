@@ -82,7 +82,12 @@ def test_miner_finds_shares_a_litecoin_and_a_merged_dogecoin_block(tmp_path: Pat
         task = asyncio.create_task(client.run())
         try:
             await _mine_until(
-                lambda: bool(source.blocks and source.aux_blocks) and client.stats.accepted >= 3, task
+                lambda: (
+                    bool(source.blocks and source.aux_blocks)
+                    and client.stats.accepted >= 3
+                    and client.stats.block_candidates >= 1
+                ),  # the block's share answered too
+                task,
             )
         finally:
             client.stop()

@@ -36,10 +36,13 @@ from hashwatt.stratum import (
     ErrorCode,
     JobBook,
     PoolConfig,
+    ProtocolViolation,
     ServerSession,
     ShareAccepted,
     ShareRejected,
+    ShareRules,
     Subscription,
+    notify_params,
     share_rules,
     target_from_difficulty,
 )
@@ -100,8 +103,6 @@ def test_client_session_turns_set_difficulty_into_a_scrypt_job() -> None:
     session = ClientSession(user="u", version_mask=None, extranonce_subscribe=False, rules=LTC_RULES)
     session.start()
     session.receive(b'{"id": 1, "result": [[], "01020304", 4], "error": null}\n')
-    from hashwatt.stratum import notify_params
-
     notify = {
         "id": None,
         "method": "mining.notify",
@@ -286,3 +287,20 @@ def test_auxpow_block_decoder_never_crashes(data: st.DataObject) -> None:
     except DecodeError:
         return
     assert decoded.to_bytes() == bytes(raw)
+
+
+@pytest.mark.parametrize("rules", [BITCOIN_SHARES, LTC_RULES], ids=["sha256d", "scrypt"])
+def test_a_difficulty_whose_target_is_zero_is_a_protocol_violation(rules: ShareRules) -> None:
+    """A pool's ``set_difficulty 1e300`` after a job was a WorkInputError that escaped the client
+    session (its target rounds to 0); now it is refused as a protocol error like any bad value."""
+    session = ClientSession(user="u", version_mask=None, extranonce_subscribe=False, rules=rules)
+    session.start()
+    session.receive(b'{"id": 1, "result": [[], "01020304", 4], "error": null}\n')
+    notify = {
+        "id": None,
+        "method": "mining.notify",
+        "params": notify_params(MergedDemoJobSource().make_job(clean_jobs=True)),
+    }
+    session.receive((json.dumps(notify) + "\n").encode())
+    with pytest.raises(ProtocolViolation, match="too high"):
+        session.receive(b'{"id": null, "method": "mining.set_difficulty", "params": [1e300]}\n')

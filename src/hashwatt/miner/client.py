@@ -319,8 +319,9 @@ class MiningClient:
         elif isinstance(event, NewJob):
             stats.jobs += 1
             if event.clean:
-                self._jobs_by_id.clear()
                 self._submitted.clear()
+            # Jobs are kept past a clean notify (64 at most): a block's own clean job often
+            # arrives before the answer to the share that made it, which is still judged on its job.
             self._jobs_by_id[event.job.job_id] = event.job
             while len(self._jobs_by_id) > 64:
                 self._jobs_by_id.pop(next(iter(self._jobs_by_id)))

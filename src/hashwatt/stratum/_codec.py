@@ -92,9 +92,12 @@ def target_from_difficulty(difficulty: float, *, difficulty_1_target: int = DIFF
     if not (isinstance(difficulty, int | float) and math.isfinite(difficulty) and difficulty > 0):
         raise ProtocolViolation(f"invalid difficulty {difficulty!r}")
     try:
-        return difficulty_to_target(difficulty, difficulty_1_target=difficulty_1_target)
+        target = difficulty_to_target(difficulty, difficulty_1_target=difficulty_1_target)
     except ChainError as exc:
         raise ProtocolViolation(f"invalid difficulty {difficulty!r}") from exc
+    if target == 0:  # no hash can meet it (a pool sending 1e300): refused, not a zero target downstream
+        raise ProtocolViolation(f"difficulty {difficulty!r} is too high: its target is 0")
+    return target
 
 
 def difficulty_from_target(target: int, *, difficulty_1_target: int = DIFFICULTY_1_TARGET) -> float:
