@@ -81,7 +81,7 @@ def _cpuminer_target(stratum_difficulty: float) -> int:
     return m << (32 * k)
 
 
-@settings(max_examples=300, deadline=None)
+@settings(max_examples=150, deadline=None)
 @given(st.floats(min_value=2.0**-12, max_value=2.0**40, allow_nan=False, allow_infinity=False))
 def test_scrypt_target_agrees_with_cpuminer(difficulty: float) -> None:
     ours = LTC_RULES.target(difficulty)
