@@ -33,6 +33,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.schema import CreateColumn
 
 from hashwatt._redact import redact_url
 from hashwatt.stratum._shares import ShareRecord
@@ -122,20 +123,12 @@ def _add_missing_columns(engine: Engine) -> list[str]:
     missing = [name for name in _ADDED_COLUMNS if name not in present]
     if not missing:
         return []
-    quote = engine.dialect.identifier_preparer.quote
+    table = engine.dialect.identifier_preparer.quote(shares_table.name)
     with engine.begin() as conn:
         for name in missing:
-            column = shares_table.c[name]
-            kind = column.type.compile(dialect=engine.dialect)
-            default = column.server_default
-            clause = ""
-            if default is not None:
-                value = default.arg  # type: ignore[attr-defined]
-                literal = value.compile(dialect=engine.dialect) if hasattr(value, "compile") else f"'{value}'"
-                clause = f" DEFAULT {literal} NOT NULL"
-            conn.exec_driver_sql(
-                f"ALTER TABLE {quote(shares_table.name)} ADD COLUMN {quote(name)} {kind}{clause}"
-            )
+            # The column's own DDL (type, server default, NOT NULL) as this dialect writes it.
+            column_ddl = CreateColumn(shares_table.c[name]).compile(dialect=engine.dialect)
+            conn.exec_driver_sql(f"ALTER TABLE {table} ADD COLUMN {column_ddl}")
     return missing
 
 
