@@ -5,10 +5,12 @@ from __future__ import annotations
 import contextlib
 import json
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hashwatt.stratum import StratumError
+from hashwatt.chain import LTC
+from hashwatt.stratum import BITCOIN_SHARES, ShareRules, StratumError, share_rules
 from hashwatt.stratum._session import ClientSession
 
 _json_scalar = st.one_of(
@@ -48,10 +50,13 @@ _responses = st.builds(
 )
 
 
+@pytest.mark.parametrize("rules", [BITCOIN_SHARES, share_rules(LTC)], ids=["sha256d", "scrypt"])
 @settings(max_examples=80, deadline=None)
 @given(st.lists(st.one_of(_requests, _responses), max_size=12))
-def test_session_survives_arbitrary_pool_messages(messages: list[dict[str, object]]) -> None:
-    session = ClientSession(user="u")
+def test_session_survives_arbitrary_pool_messages(
+    rules: ShareRules, messages: list[dict[str, object]]
+) -> None:
+    session = ClientSession(user="u", rules=rules)
     session.start()
     session.take_outbox()
     # A valid subscription first, so notify/set_difficulty paths are reachable.

@@ -23,11 +23,13 @@ from hashwatt.chain._address import (
 from hashwatt.chain._auxpow import (
     MERGED_MINING_HEADER,
     AuxPow,
+    AuxPowBlock,
     MergedMiningCommitment,
     chain_id_of,
     check_auxpow,
     expected_chain_index,
     find_merged_mining_commitment,
+    validate_auxpow_block,
 )
 from hashwatt.chain._block import (
     MAX_BLOCK_WEIGHT,
@@ -217,6 +219,7 @@ __all__ = [
     "AuxPowBadCommitment",
     "AuxPowBadProofOfWork",
     "AuxPowBadTreeSize",
+    "AuxPowBlock",
     "AuxPowBranchTooLong",
     "AuxPowChainRootMissing",
     "AuxPowCoinbaseNotInParent",
@@ -325,6 +328,7 @@ __all__ = [
     "tx_vsize",
     "tx_weight",
     "txid",
+    "validate_auxpow_block",
     "validate_block",
     "var_bytes",
     "witness_commitment",

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from hashwatt.chain._block import Block, read_transactions
 from hashwatt.chain._codec import (
     INT32_RANGE,
     ByteReader,
@@ -21,11 +22,12 @@ from hashwatt.chain._codec import (
     hash_to_hex,
     i32_le,
 )
-from hashwatt.chain._header import BlockHeader
+from hashwatt.chain._header import BlockHeader, header_hash
 from hashwatt.chain._merkle import merkle_root_from_branch
 from hashwatt.chain._params import ChainParams
 from hashwatt.chain._target import bits_to_target, hash_meets_target
 from hashwatt.chain._transaction import Transaction, txid
+from hashwatt.chain._validation import validate_block
 from hashwatt.errors import (
     AuxPowBadCommitment,
     AuxPowBadProofOfWork,
@@ -33,9 +35,11 @@ from hashwatt.errors import (
     AuxPowBranchTooLong,
     AuxPowChainRootMissing,
     AuxPowCoinbaseNotInParent,
+    AuxPowInvalid,
     AuxPowNotCoinbase,
     AuxPowParentChainId,
     AuxPowWrongIndex,
+    BlockInvalid,
     ChainInputError,
     NonCanonical,
 )
@@ -277,3 +281,77 @@ def check_auxpow(proof: AuxPow, aux_block_hash: bytes, bits: int, params: ChainP
             expected=f"{target:064x}",
             actual=hash_to_hex(parent_pow),
         )
+
+
+@dataclass(frozen=True, slots=True)
+class AuxPowBlock:
+    """A merged-mined child block as its chain relays it (Dogecoin Core: a CBlock whose version
+    carries the AuxPoW flag): the 80-byte header, the :class:`AuxPow` proof, then the
+    transactions. ``block`` is the same block without the proof (for the checks that do not
+    read the proof of work)."""
+
+    header: BlockHeader
+    auxpow: AuxPow
+    transactions: tuple[Transaction, ...]
+
+    @property
+    def block(self) -> Block:
+        return Block(self.header, self.transactions)
+
+    def to_bytes(self) -> bytes:
+        return b"".join(
+            [
+                self.header.to_bytes(),  # child header, 80 bytes
+                self.auxpow.to_bytes(),  # CAuxPow
+                compact_size_bytes(len(self.transactions)),  # transaction count
+                *(tx.to_bytes() for tx in self.transactions),  # transactions, wire order
+            ]
+        )
+
+    @classmethod
+    def read_from(cls, reader: ByteReader) -> AuxPowBlock:
+        header = BlockHeader.read_from(reader)
+        auxpow = AuxPow.read_from(reader)
+        return cls(header, auxpow, read_transactions(reader))
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> AuxPowBlock:
+        reader = ByteReader(data)
+        block = cls.read_from(reader)
+        reader.expect_end("AuxPoW block")
+        return block
+
+
+def validate_auxpow_block(
+    block: AuxPowBlock,
+    params: ChainParams,
+    *,
+    height: int | None = None,
+    fees_sat: int | None = None,
+    now: int | None = None,
+) -> list[BlockInvalid]:
+    """Every rule a merged-mined block breaks (empty: valid): the block checks of
+    :func:`~hashwatt.chain.validate_block` without its own proof of work, then the proof
+    (:func:`check_auxpow` against the block's hash and bits). A chain without AuxPoW, or a
+    header without the AuxPoW version flag or with another chain's id, is refused."""
+    aux = params.auxpow
+    if aux is None:
+        raise ChainInputError(f"{params.name} is not a merged-mined chain")
+    errors = validate_block(
+        block.block, height=height, fees_sat=fees_sat, now=now, check_pow=False, params=params
+    )
+    version = block.header.version & 0xFFFFFFFF
+    if not version & aux.version_flag or chain_id_of(version) != aux.chain_id:
+        errors.append(
+            AuxPowParentChainId(
+                f"block version {version:08x} lacks the AuxPoW flag 0x{aux.version_flag:x} "
+                f"or chain id 0x{aux.chain_id:04x}",
+                expected=aux.chain_id,
+                actual=chain_id_of(version),
+            )
+        )
+    try:
+        check_auxpow(block.auxpow, header_hash(block.header), block.header.bits, params)
+    except AuxPowInvalid as exc:
+        errors.append(exc)
+    return errors

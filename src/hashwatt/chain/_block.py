@@ -31,14 +31,7 @@ class Block:
     @classmethod
     def read_from(cls, reader: ByteReader) -> Block:
         header = BlockHeader.read_from(reader)
-        n_tx = reader.compact_size("transaction count")
-        # A count larger than the remaining bytes could hold is rejected before any allocation.
-        if n_tx * _MIN_TX_SIZE > reader.remaining:
-            raise Truncated(
-                f"truncated block: {n_tx} transactions cannot fit in the {reader.remaining} bytes left"
-            )
-        txs = tuple(Transaction.read_from(reader) for _ in range(n_tx))
-        return cls(header, txs)
+        return cls(header, read_transactions(reader))
 
     @classmethod
     def from_bytes(cls, data: bytes) -> Block:
@@ -51,6 +44,17 @@ class Block:
     @classmethod
     def from_hex(cls, text: str) -> Block:
         return cls.from_bytes(bytes_from_hex(text))
+
+
+def read_transactions(reader: ByteReader) -> tuple[Transaction, ...]:
+    """A block's transaction count and transactions (after its header, or its AuxPoW proof)."""
+    n_tx = reader.compact_size("transaction count")
+    # A count larger than the remaining bytes could hold is rejected before any allocation.
+    if n_tx * _MIN_TX_SIZE > reader.remaining:
+        raise Truncated(
+            f"truncated block: {n_tx} transactions cannot fit in the {reader.remaining} bytes left"
+        )
+    return tuple(Transaction.read_from(reader) for _ in range(n_tx))
 
 
 def block_txids(block: Block) -> list[bytes]:

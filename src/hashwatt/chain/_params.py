@@ -35,6 +35,10 @@ class PowAlgorithm(StrEnum):
     SHA256D = "sha256d"
     SCRYPT = "scrypt"
 
+    def hash(self, data: bytes) -> bytes:
+        """This algorithm's proof-of-work hash of ``data`` (an 80-byte header), internal order."""
+        return _POW_HASHES[self](data)
+
 
 def scrypt_1024_1_1_256(data: bytes) -> bytes:
     """Litecoin's proof-of-work hash: scrypt(N=1024, r=1, p=1, 32 bytes), the data as password and salt.
@@ -90,7 +94,7 @@ class ChainParams:
 
     def pow_hash(self, header: BlockHeader) -> bytes:
         """The header's proof-of-work hash (internal order); the block id stays SHA256d on every chain."""
-        return _POW_HASHES[self.pow_algorithm](header.to_bytes())
+        return self.pow_algorithm.hash(header.to_bytes())
 
     def header_meets_target(self, header: BlockHeader) -> bool:
         """The header's own proof-of-work hash is at or below the target its bits encode."""

@@ -78,11 +78,15 @@ def target_to_bits(target: int, *, negative: bool = False) -> int:
     return compact
 
 
-def target_to_difficulty(target: int) -> float:
-    """Difficulty: the difficulty-1 target over ``target`` (the "bdiff" explorers show)."""
+def target_to_difficulty(target: int, *, difficulty_1_target: int = DIFFICULTY_1_TARGET) -> float:
+    """Difficulty: the difficulty-1 target over ``target`` (the "bdiff" explorers show).
+
+    ``difficulty_1_target`` is the target of difficulty 1 (a scrypt pool's is 65,536 times
+    Bitcoin's: :data:`hashwatt.stratum.STRATUM_DIFFICULTY_1_TARGET`).
+    """
     if target <= 0:
         raise TargetError("difficulty needs a positive target")
-    return DIFFICULTY_1_TARGET / target
+    return difficulty_1_target / target
 
 
 def difficulty_from_bits(bits: int) -> float:
@@ -90,14 +94,15 @@ def difficulty_from_bits(bits: int) -> float:
     return target_to_difficulty(bits_to_target(bits))
 
 
-def difficulty_to_target(difficulty: float) -> int:
-    """Target for a (possibly fractional) difficulty, e.g. a pool share difficulty."""
+def difficulty_to_target(difficulty: float, *, difficulty_1_target: int = DIFFICULTY_1_TARGET) -> int:
+    """Target for a (possibly fractional) difficulty, e.g. a pool share difficulty:
+    ``floor(difficulty_1_target / difficulty)``, capped at 2**256 - 1."""
     if not difficulty > 0 or difficulty == float("inf"):
         raise TargetError(f"difficulty must be positive and finite, got {difficulty}")
     # Exact rational arithmetic: share difficulty 1 gives exactly the difficulty-1 target, and
     # tiny difficulties (a pool may send 1e-12) cap at the largest target instead of dividing by 0.
     ratio = Fraction(difficulty)
-    return min(DIFFICULTY_1_TARGET * ratio.denominator // ratio.numerator, MAX_TARGET)
+    return min(difficulty_1_target * ratio.denominator // ratio.numerator, MAX_TARGET)
 
 
 def hashes_per_block(difficulty: float) -> float:

@@ -20,6 +20,7 @@ import typer
 from rich.live import Live
 from rich.text import Text
 
+from hashwatt.cli._coins import COIN_HELP, MinedCoin
 from hashwatt.cli._output import JSON_OPTION, CommandFailed, console, fmt_si, to_jsonable
 from hashwatt.errors import HashwattError, InputError
 from hashwatt.miner.client import ClientStats, MiningClient, PoolUrl
@@ -43,7 +44,8 @@ def _event_line(kind: str, data: dict[str, Any]) -> Text:
 
 def _block_line(result: BlockResult) -> Text:
     colour = "green" if result.accepted else "red"
-    text = Text(f"block {'found' if result.accepted else 'rejected'}", style=f"bold {colour}")
+    chain = f"{result.chain} " if result.chain else ""
+    text = Text(f"{chain}block {'found' if result.accepted else 'rejected'}", style=f"bold {colour}")
     text.append(f" height {result.height} {result.block_hash_hex}: {result.message}")
     return text
 
@@ -92,15 +94,17 @@ async def _mine(
     backend: str,
     threads: int | None,
     demo: bool,
-    demo_block_hashes: float,
+    demo_block_hashes: float | None,
     max_blocks: int | None,
     duration_s: float | None,
     give_up_after: int,
     json_output: bool,
+    coin: MinedCoin = MinedCoin.BTC,
 ) -> dict[str, Any]:
     from hashwatt.miner.engine import SearchEngine
 
-    engine = SearchEngine(backend=backend, threads=threads)
+    params = coin.params
+    engine = SearchEngine(backend=backend, threads=threads, pow_algorithm=params.pow_algorithm)
     blocks: list[Any] = []
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -134,10 +138,16 @@ async def _mine(
             ShareLog(sqlite_url(Path(tmp.name) / "shares.db")),
             block_expected_hashes=demo_block_hashes,
             on_block=on_block,
+            coin=params,
         )
         pools = [PoolUrl("127.0.0.1", server.port)]
         if not json_output:
-            console.print(f"demo pool on {pools[0]} (demo chain from testnet3 block 924,634)")
+            chain = (
+                "Litecoin demo chain merge-mining a Dogecoin demo chain"
+                if coin is MinedCoin.LTC
+                else "demo chain from testnet3 block 924,634"
+            )
+            console.print(f"demo pool on {pools[0]} ({chain})")
     client = MiningClient(
         pools,
         user=user,
@@ -145,6 +155,7 @@ async def _mine(
         engine=engine,
         on_event=emit,
         max_failed_rounds=give_up_after or None,
+        coin=params,
     )
     task = asyncio.create_task(client.run())
     started = time.monotonic()
@@ -206,6 +217,7 @@ async def _mine(
         "backend": es.backend,
         "threads": es.threads,
         "blocks_found": sum(1 for b in blocks if b.accepted),
+        "coin": params.ticker,
         "error": failure,
     }
     if json_output:
@@ -235,8 +247,12 @@ def mine(
     ] = "hashwatt",
     password: Annotated[str, typer.Option("-p", "--pass", help="Pool password.")] = "x",
     backend: Annotated[
-        str, typer.Option(help="Hash backend: auto, cpu, gpu, cpu-portable, python.")
+        str,
+        typer.Option(
+            help="Hash backend: auto, cpu, gpu, cpu-portable, python (--coin ltc: auto or a scrypt backend)."
+        ),
     ] = "auto",
+    coin: Annotated[MinedCoin, typer.Option("--coin", help=COIN_HELP, case_sensitive=False)] = MinedCoin.BTC,
     threads: Annotated[
         int | None, typer.Option(help="Worker threads (default: one per core).", min=1)
     ] = None,
@@ -249,8 +265,10 @@ def mine(
         int | None, typer.Option(help="Stop after this many found blocks (demo/solo; demo default 3).", min=1)
     ] = None,
     duration: Annotated[float | None, typer.Option(help="Stop after this many seconds.", min=0.0)] = None,
-    demo_block_hashes: Annotated[float, typer.Option(help="Demo: expected hashes per block.", min=1.0)] = 2.0
-    ** 26,
+    demo_block_hashes: Annotated[
+        float | None,
+        typer.Option(help="Demo: expected hashes per block (default 2**26, ltc 2**14).", min=1.0),
+    ] = None,
     give_up_after: Annotated[
         int,
         typer.Option(
@@ -259,10 +277,16 @@ def mine(
     ] = 5,
     json_output: JSON_OPTION = False,
 ) -> None:
-    """Mine with the hashwatt search engine: Stratum pools, the demo pool, or solo via getblocktemplate."""
+    """Mine with the hashwatt search engine: Stratum pools, the demo pool, or solo via getblocktemplate.
+
+    ``--coin ltc`` mines scrypt: against any scrypt Stratum pool, or with ``--demo`` against a
+    hashwatt pool whose Litecoin jobs merge-mine Dogecoin.
+    """
     modes = [bool(url), demo, node is not None]
     if sum(modes) != 1:
         raise InputError("choose one: -o stratum+tcp://HOST:PORT (repeatable), --demo, or --node URL")
+    if node is not None and coin is not MinedCoin.BTC:
+        raise InputError("solo mining (--node) is Bitcoin only; mine --coin ltc through a pool or --demo")
     if node is not None:
         if not address:
             raise InputError("solo mining (--node) needs --address")
@@ -292,6 +316,7 @@ def mine(
             duration_s=duration,
             give_up_after=give_up_after,
             json_output=json_output,
+            coin=coin,
         )
     )
 

@@ -16,10 +16,16 @@ from rich.live import Live
 from rich.markup import escape
 from rich.table import Table
 
+from hashwatt.cli._coins import COIN_HELP, MinedCoin
 from hashwatt.cli._output import JSON_OPTION, console, fmt_si, to_jsonable
 from hashwatt.errors import InputError
-from hashwatt.miner.demo import DEMO_SHARE_DIFFICULTY
-from hashwatt.stratum import PoolConfig, PoolServer, ShareLog, redact_url, sqlite_url
+from hashwatt.miner.demo import DEMO_BLOCK_EXPECTED_HASHES, DEMO_SHARE_DIFFICULTY
+from hashwatt.miner.merged import (
+    LTC_DEMO,
+    MERGED_DEMO_BLOCK_EXPECTED_HASHES,
+    MERGED_DEMO_SHARE_DIFFICULTY,
+)
+from hashwatt.stratum import PoolConfig, PoolServer, ShareLog, redact_url, share_rules, sqlite_url
 from hashwatt.work import BlockResult
 
 #: Difficulty floor when none is given (ckpool's default): 2**32 hashes per share at least.
@@ -115,15 +121,24 @@ async def _serve(
             _emit_json({"event": "block", **to_jsonable(result)})
         else:
             colour = "green" if result.accepted else "red"
+            chain = f"{escape(result.chain)} " if result.chain else ""
             console.print(
-                f"[bold {colour}]block candidate[/] {result.block_hash_hex} height {result.height}: "
+                f"[bold {colour}]{chain}block candidate[/] {result.block_hash_hex} height {result.height}: "
                 f"{escape(result.message)}"
             )
 
-    if source_kind == "demo":
+    if source_kind == "demo" and config.coin.ticker == "LTC":
+        from hashwatt.miner.merged import MergedDemoJobSource
+
+        source: Any = MergedDemoJobSource(
+            block_expected_hashes=float(source_args["block_hashes"]),
+            aux_block_expected_hashes=source_args["aux_block_hashes"],
+            extranonce2_size=config.extranonce2_size,
+        )
+    elif source_kind == "demo":
         from hashwatt.miner.demo import DemoJobSource
 
-        source: Any = DemoJobSource(
+        source = DemoJobSource(
             block_expected_hashes=float(source_args["block_hashes"]),
             extranonce2_size=config.extranonce2_size,
         )
@@ -145,6 +160,7 @@ async def _serve(
             user=str(source_args["user"]),
             password=str(source_args["password"]),
             rebalance_interval_s=float(source_args.get("rebalance_interval_s", 30.0)),
+            rules=share_rules(config.coin),
         )
     server = PoolServer(
         source, share_log, config, on_block=on_block, share_sink=getattr(source, "sink", None)
@@ -152,12 +168,17 @@ async def _serve(
     await server.start(host, port)
     started = time.monotonic()
     shown_log = share_log.shown_url
-    label = f"{source_kind} on {host}:{server.port}, shares -> {shown_log}"
+    coin = config.coin.ticker
+    label = f"{coin} {source_kind} on {host}:{server.port}, shares -> {shown_log}"
     if json_output:
-        _emit_json({"event": "listening", "host": host, "port": server.port, "source": source_kind})
+        _emit_json(
+            {"event": "listening", "host": host, "port": server.port, "source": source_kind, "coin": coin}
+        )
     else:
+        merged = " merge-mining DOGE" if source_kind == "demo" and coin == "LTC" else ""
         console.print(
-            f"listening on stratum+tcp://{host}:{server.port} ({source_kind}); shares -> {shown_log}"
+            f"listening on stratum+tcp://{host}:{server.port} ({coin} {source_kind}{merged}); "
+            f"shares -> {shown_log}"
         )
     try:
         deadline = None if duration_s is None else loop.time() + duration_s
@@ -184,8 +205,14 @@ def serve(
     host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port (0 = any free port).", min=0, max=65535)] = 3333,
     demo: Annotated[
-        bool, typer.Option("--demo", help="Serve the built-in demo chain (easy target).")
+        bool,
+        typer.Option(
+            "--demo",
+            help="Serve the built-in demo chain (easy target; with --coin ltc, Litecoin jobs that "
+            "merge-mine a Dogecoin demo chain).",
+        ),
     ] = False,
+    coin: Annotated[MinedCoin, typer.Option("--coin", help=COIN_HELP, case_sensitive=False)] = MinedCoin.BTC,
     node: Annotated[
         str | None, typer.Option(help="Bitcoin Core RPC URL http://USER:PASS@HOST:PORT (getblocktemplate).")
     ] = None,
@@ -219,17 +246,39 @@ def serve(
     ] = None,
     share_interval: Annotated[float, typer.Option(help="Vardiff target seconds per share.", min=0.1)] = 10.0,
     demo_block_hashes: Annotated[
-        float, typer.Option(help="Demo: expected hashes per block (sets the demo target).", min=1.0)
-    ] = 2.0**26,
+        float | None,
+        typer.Option(
+            help="Demo: expected hashes per block (sets the demo target; default 2**26, ltc 2**14).", min=1.0
+        ),
+    ] = None,
+    demo_aux_block_hashes: Annotated[
+        float | None,
+        typer.Option(
+            help="Demo --coin ltc: expected hashes per merged Dogecoin block (default a quarter of "
+            "--demo-block-hashes).",
+            min=1.0,
+        ),
+    ] = None,
     duration: Annotated[float | None, typer.Option(help="Stop after this many seconds.", min=0.0)] = None,
     json_output: JSON_OPTION = False,
 ) -> None:
-    """Serve Stratum V1 to miners; every accepted share is committed to the share log first."""
+    """Serve Stratum V1 to miners; every accepted share is committed to the share log first.
+
+    --coin ltc serves scrypt work (difficulty as Scrypt miners count it); with --demo its
+    Litecoin jobs merge-mine a Dogecoin demo chain, and both chains' blocks are validated.
+    """
     for name, value in (("--difficulty", difficulty), ("--min-difficulty", min_difficulty)):
         if value is not None:
             _finite_positive(name, value)
     _finite_positive("--share-interval", share_interval)
+    scrypt = coin is MinedCoin.LTC
+    if demo_block_hashes is None:
+        demo_block_hashes = MERGED_DEMO_BLOCK_EXPECTED_HASHES if scrypt else DEMO_BLOCK_EXPECTED_HASHES
     _finite_positive("--demo-block-hashes", demo_block_hashes)
+    if demo_aux_block_hashes is not None:
+        _finite_positive("--demo-aux-block-hashes", demo_aux_block_hashes)
+        if not (demo and scrypt):
+            raise InputError("--demo-aux-block-hashes needs --demo --coin ltc (merged mining)")
     if duration is not None and not math.isfinite(duration):
         raise InputError(f"--duration must be a finite number of seconds, got {duration!r}")
     modes = [demo, node is not None, bool(upstream)]
@@ -237,10 +286,15 @@ def serve(
         raise InputError("choose exactly one job source: --demo, --node URL or --upstream URL")
     if node is not None and not address:
         raise InputError("--node needs --address for the coinbase payout")
+    if node is not None and scrypt:
+        raise InputError(
+            "--coin ltc serves --demo or --upstream (a Litecoin node's templates are not wired yet)"
+        )
     args: dict[str, Any]
     if demo:
-        kind, args = "demo", {"block_hashes": demo_block_hashes}
-        floor = min_difficulty if min_difficulty is not None else DEMO_SHARE_DIFFICULTY
+        kind, args = "demo", {"block_hashes": demo_block_hashes, "aux_block_hashes": demo_aux_block_hashes}
+        demo_floor = MERGED_DEMO_SHARE_DIFFICULTY if scrypt else DEMO_SHARE_DIFFICULTY
+        floor = min_difficulty if min_difficulty is not None else demo_floor
     elif node is not None:
         kind, args = "node", {"url": node, "address": address, "longpoll": longpoll}
         floor = min_difficulty if min_difficulty is not None else DEFAULT_MIN_DIFFICULTY
@@ -264,6 +318,7 @@ def serve(
         min_difficulty=floor,
         target_share_interval_s=share_interval,
         retarget_interval_s=max(30.0, 6 * share_interval),
+        coin=(LTC_DEMO if demo else coin.params) if scrypt else coin.params,
     )
     asyncio.run(
         _serve(

@@ -16,8 +16,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from hashwatt.chain import BTC, ChainParams
 from hashwatt.miner.errors import MinerInputError
-from hashwatt.stratum import PoolUrl, StratumError
+from hashwatt.stratum import PoolUrl, StratumError, share_rules
 from hashwatt.stratum._session import (
     Authorized,
     ClientSession,
@@ -66,7 +67,12 @@ class ClientStats:
 
 
 class MiningClient:
-    """Mine ``pools`` (in failover order) with ``engine`` as ``user``/``password``."""
+    """Mine ``pools`` (in failover order) with ``engine`` as ``user``/``password``.
+
+    ``coin`` sets the share hash and the meaning of the pool's difficulty (scrypt pools count
+    difficulty 65,536 x easier: :func:`hashwatt.stratum.share_rules`); the engine must hash
+    the same algorithm.
+    """
 
     def __init__(
         self,
@@ -82,9 +88,11 @@ class MiningClient:
         connect_timeout_s: float = 10.0,
         idle_timeout_s: float = 300.0,
         max_failed_rounds: int | None = None,
+        coin: ChainParams = BTC,
     ) -> None:
         if not pools:
             raise MinerInputError("at least one pool URL is needed")
+        self.rules = share_rules(coin)
         self.pools = pools
         self.user = user
         self.password = password
@@ -197,6 +205,7 @@ class MiningClient:
             password=self.password,
             version_mask=None if not self.version_rolling else 0x1FFFE000,
             resume_session_id=self._resume.get(pool),
+            rules=self.rules,
         )
         session.start()
         writer.write(session.take_outbox())
@@ -310,8 +319,9 @@ class MiningClient:
         elif isinstance(event, NewJob):
             stats.jobs += 1
             if event.clean:
-                self._jobs_by_id.clear()
                 self._submitted.clear()
+            # Jobs are kept past a clean notify (64 at most): a block's own clean job often
+            # arrives before the answer to the share that made it, which is still judged on its job.
             self._jobs_by_id[event.job.job_id] = event.job
             while len(self._jobs_by_id) > 64:
                 self._jobs_by_id.pop(next(iter(self._jobs_by_id)))

@@ -17,10 +17,14 @@ import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from hashwatt.chain import (
+    BTC,
     MAX_TARGET,
     Block,
+    ChainParams,
+    PowAlgorithm,
     Transaction,
     block_subsidy_sat,
     hash_to_hex,
@@ -32,6 +36,9 @@ from hashwatt.data import embedded_path
 from hashwatt.node import BlockTemplate, job_from_template, template_coinbase
 from hashwatt.stratum import PoolConfig, PoolServer, ShareLog
 from hashwatt.work import BlockResult, Job
+
+if TYPE_CHECKING:
+    from hashwatt.miner.merged import MergedDemoJobSource
 
 DEMO_BLOCK_FILE = "block_testnet3_924634.hex"
 #: Tag in the demo coinbase scriptSig.
@@ -82,22 +89,14 @@ def load_demo_chain() -> tuple[DemoChain, bytes]:
     return chain, coinbase.outputs[0].script_pubkey
 
 
-class DemoJobSource:
-    """Demo templates for the pool server; refreshes ntime every ``refresh_s`` seconds."""
+class PublishingSource:
+    """What the demo sources share: listeners, a per-process job-id prefix, the template -> job
+    step, and a publish of :meth:`make_job` at start (clean) and every ``refresh_s`` s (not clean)."""
 
     def __init__(
-        self,
-        *,
-        block_expected_hashes: float = 2.0**22,
-        payout_script: bytes | None = None,
-        extranonce1_size: int = 4,
-        extranonce2_size: int = 4,
-        refresh_s: float = 30.0,
-        bits: int | None = None,
+        self, *, payout_script: bytes, extranonce1_size: int, extranonce2_size: int, refresh_s: float
     ) -> None:
-        self.chain, real_script = load_demo_chain()
-        self.payout_script = payout_script if payout_script is not None else real_script
-        self.bits = bits if bits is not None else bits_for_expected_hashes(block_expected_hashes)
+        self.payout_script = payout_script
         self.extranonce1_size = extranonce1_size
         self.extranonce2_size = extranonce2_size
         self.refresh_s = refresh_s
@@ -110,39 +109,20 @@ class DemoJobSource:
         self._task: asyncio.Task[None] | None = None
         self.current: Job | None = None
 
-    def attach(self, on_job: Callable[[Job], None]) -> None:
-        self._listeners.append(on_job)
-        if self.current is not None:
-            on_job(self.current)
-
     def make_job(self, *, clean_jobs: bool) -> Job:
-        """The template for the current tip (``extranonce1`` left empty for the pool)."""
-        chain = self.chain
-        txs = chain.transactions
-        fees_sat = chain.fees_sat if txs else 0
+        raise NotImplementedError
+
+    def template_job(self, template: BlockTemplate, *, clean_jobs: bool, commitment: bytes = b"") -> Job:
+        """The job of ``template``: a coinbase paying ``payout_script`` whose tag is ``commitment``
+        (merged mining) and a per-job value, so no two jobs share a template and one proof of
+        work can never count under two job ids (``extranonce1`` left empty for the pool)."""
         self._jobs_made += 1
-        # The demo tip as a segwit getblocktemplate answer, so the Job is assembled the one
-        # way a node's template is (coinbase, witness commitment, merkle branch).
-        template = BlockTemplate(
-            version=chain.version,
-            prev_hash=chain.prev_hash,
-            transactions=txs,
-            fees_sat=fees_sat,
-            coinbase_value_sat=block_subsidy_sat(chain.height) + fees_sat,
-            bits=self.bits,
-            height=chain.height,
-            curtime=max(chain.time + 1, int(time.time())),
-            mintime=0,
-            rules=("segwit",),
-        )
         coinbase = template_coinbase(
             template,
             self.payout_script,
             extranonce1_size=self.extranonce1_size,
             extranonce2_size=self.extranonce2_size,
-            # A per-job value in the coinbase: no two jobs share a template, so one proof of
-            # work can never count under two job ids.
-            tag=DEMO_TAG + self._id_prefix.encode() + self._jobs_made.to_bytes(4, "little"),
+            tag=commitment + DEMO_TAG + self._id_prefix.encode() + self._jobs_made.to_bytes(4, "little"),
         )
         return job_from_template(
             template,
@@ -151,6 +131,11 @@ class DemoJobSource:
             share_target=MAX_TARGET,
             clean_jobs=clean_jobs,
         )
+
+    def attach(self, on_job: Callable[[Job], None]) -> None:
+        self._listeners.append(on_job)
+        if self.current is not None:
+            on_job(self.current)
 
     def _publish(self, *, clean_jobs: bool) -> None:
         self.current = self.make_job(clean_jobs=clean_jobs)
@@ -172,6 +157,50 @@ class DemoJobSource:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+
+
+class DemoJobSource(PublishingSource):
+    """Demo templates for the pool server; refreshes ntime every ``refresh_s`` seconds."""
+
+    def __init__(
+        self,
+        *,
+        block_expected_hashes: float = 2.0**22,
+        payout_script: bytes | None = None,
+        extranonce1_size: int = 4,
+        extranonce2_size: int = 4,
+        refresh_s: float = 30.0,
+        bits: int | None = None,
+    ) -> None:
+        self.chain, real_script = load_demo_chain()
+        super().__init__(
+            payout_script=payout_script if payout_script is not None else real_script,
+            extranonce1_size=extranonce1_size,
+            extranonce2_size=extranonce2_size,
+            refresh_s=refresh_s,
+        )
+        self.bits = bits if bits is not None else bits_for_expected_hashes(block_expected_hashes)
+
+    def make_job(self, *, clean_jobs: bool) -> Job:
+        """The template for the current tip (``extranonce1`` left empty for the pool)."""
+        chain = self.chain
+        txs = chain.transactions
+        fees_sat = chain.fees_sat if txs else 0
+        # The demo tip as a segwit getblocktemplate answer, so the Job is assembled the one
+        # way a node's template is (coinbase, witness commitment, merkle branch).
+        template = BlockTemplate(
+            version=chain.version,
+            prev_hash=chain.prev_hash,
+            transactions=txs,
+            fees_sat=fees_sat,
+            coinbase_value_sat=block_subsidy_sat(chain.height) + fees_sat,
+            bits=self.bits,
+            height=chain.height,
+            curtime=max(chain.time + 1, int(time.time())),
+            mintime=0,
+            rules=("segwit",),
+        )
+        return self.template_job(template, clean_jobs=clean_jobs)
 
     async def submit_block(self, block: Block, job: Job) -> BlockResult:
         """Validate with :func:`hashwatt.chain.validate_block`; extend the demo chain if valid."""
@@ -211,20 +240,48 @@ async def start_demo_pool(
     *,
     host: str = "127.0.0.1",
     port: int = 0,
-    block_expected_hashes: float = DEMO_BLOCK_EXPECTED_HASHES,
-    share_difficulty: float = DEMO_SHARE_DIFFICULTY,
+    block_expected_hashes: float | None = None,
+    share_difficulty: float | None = None,
     target_share_interval_s: float = 2.0,
     on_block: Callable[[BlockResult], None] | None = None,
+    coin: ChainParams = BTC,
+    aux_block_expected_hashes: float | None = None,
 ) -> PoolServer:
-    """A started pool server on the demo chain (close it with ``await server.close()``)."""
+    """A started pool server on the demo chain (close it with ``await server.close()``).
+
+    ``coin`` LTC serves the merged-mining demo (:class:`hashwatt.miner.merged.MergedDemoJobSource`:
+    Litecoin jobs committing to Dogecoin blocks); defaults follow the coin.
+    """
+    source: DemoJobSource | MergedDemoJobSource
+    if coin.pow_algorithm is PowAlgorithm.SCRYPT:
+        from hashwatt.miner.merged import (
+            LTC_DEMO,
+            MERGED_DEMO_BLOCK_EXPECTED_HASHES,
+            MERGED_DEMO_SHARE_DIFFICULTY,
+            MergedDemoJobSource,
+        )
+
+        coin = LTC_DEMO
+        difficulty = MERGED_DEMO_SHARE_DIFFICULTY if share_difficulty is None else share_difficulty
+        source = MergedDemoJobSource(
+            block_expected_hashes=(
+                MERGED_DEMO_BLOCK_EXPECTED_HASHES if block_expected_hashes is None else block_expected_hashes
+            ),
+            aux_block_expected_hashes=aux_block_expected_hashes,
+        )
+    else:
+        difficulty = DEMO_SHARE_DIFFICULTY if share_difficulty is None else share_difficulty
+        source = DemoJobSource(
+            block_expected_hashes=DEMO_BLOCK_EXPECTED_HASHES
+            if block_expected_hashes is None
+            else block_expected_hashes
+        )
     config = PoolConfig(
-        start_difficulty=share_difficulty,
-        min_difficulty=min(share_difficulty, 2.0**-20),
+        start_difficulty=difficulty,
+        min_difficulty=min(difficulty, 2.0**-20),
         target_share_interval_s=target_share_interval_s,
         retarget_interval_s=10 * target_share_interval_s,
-    )
-    source = DemoJobSource(
-        block_expected_hashes=block_expected_hashes, extranonce2_size=config.extranonce2_size
+        coin=coin,
     )
     server = PoolServer(source, share_log, config, on_block=on_block)
     await server.start(host, port)

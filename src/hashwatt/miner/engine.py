@@ -27,9 +27,9 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from hashwatt.chain import MAX_TARGET
+from hashwatt.chain import MAX_TARGET, PowAlgorithm
 from hashwatt.miner.errors import EngineError, EngineInputError
-from hashwatt.pow import NONCE_SPACE, check_backend, scan
+from hashwatt.pow import NONCE_SPACE, check_backend, resolve_scrypt_backend, scan, scan_scrypt
 from hashwatt.pow import default_batch_nonces as pow_default_batch_nonces
 from hashwatt.pow.errors import KernelError
 from hashwatt.work import Job, Solution, header_prefix, solution_hash
@@ -49,6 +49,9 @@ __all__ = [
 _IDLE_POLL_S = 0.05
 #: Worker and callback errors kept for the caller to read; older ones only count.
 MAX_KEPT_ERRORS = 32
+#: Nonces per work item on a scrypt backend: ~0.2 s of hashlib's scrypt on one core, a few ms
+#: of a native kernel (scrypt costs ~10,000 x a SHA256d hash).
+SCRYPT_BATCH_NONCES = 256
 #: Hashrate windows [s].
 _SHORT_WINDOW_S = 5.0
 _LONG_WINDOW_S = 60.0
@@ -232,6 +235,8 @@ class SearchEngine:
     ``on_solution`` runs on a worker thread: keep it short and thread-safe (e.g. put the
     solution on a queue). A solution found on a batch of a job that has since been replaced
     is still reported, with its own ``job_id``; the caller decides whether it is stale.
+    ``pow_algorithm`` picks the hash (SHA256d backends, or :func:`hashwatt.pow.scan_scrypt`'s
+    with ``backend`` naming a scrypt backend); every job must be of that algorithm.
     """
 
     def __init__(
@@ -241,14 +246,20 @@ class SearchEngine:
         threads: int | None = None,
         batch_nonces: int | None = None,
         nonces_per_header: int = NONCE_SPACE,
+        pow_algorithm: PowAlgorithm = PowAlgorithm.SHA256D,
     ) -> None:
-        self._backend = check_backend(backend)
+        self._pow_algorithm = pow_algorithm
+        if pow_algorithm is PowAlgorithm.SCRYPT:
+            self._backend = resolve_scrypt_backend(backend)
+        else:
+            self._backend = check_backend(backend)
         if threads is None:
             threads = 1 if self._backend == "gpu" else (os.cpu_count() or 1)
         if not isinstance(threads, int) or isinstance(threads, bool) or not 1 <= threads <= 1024:
             raise EngineInputError(f"threads must be an int in 1..1024, got {threads!r}")
         if batch_nonces is None:
-            batch_nonces = default_batch_nonces(self._backend)
+            scrypt = pow_algorithm is PowAlgorithm.SCRYPT
+            batch_nonces = SCRYPT_BATCH_NONCES if scrypt else default_batch_nonces(self._backend)
         if (
             not isinstance(batch_nonces, int)
             or isinstance(batch_nonces, bool)
@@ -274,6 +285,10 @@ class SearchEngine:
     @property
     def backend(self) -> str:
         return self._backend
+
+    @property
+    def pow_algorithm(self) -> PowAlgorithm:
+        return self._pow_algorithm
 
     @property
     def threads(self) -> int:
@@ -310,6 +325,7 @@ class SearchEngine:
         A job that differs from the current one only in ``share_target`` / ``clean_jobs`` (a
         difficulty change) continues the current search instead, so no header is scanned twice.
         """
+        self._check_algorithm(job)
         if not self._queue.update_job(job):
             self._queue.set_job(job, effective_batch_nonces(self._batch_nonces, job.share_target))
 
@@ -366,6 +382,7 @@ class SearchEngine:
             raise EngineError("search() needs an idle engine; stop() it first")
         if hashes < 0:
             raise EngineInputError(f"hashes must be >= 0, got {hashes}")
+        self._check_algorithm(job)
         batch = effective_batch_nonces(self._batch_nonces, job.share_target)
         n_items = -(-hashes // batch)
         found: list[tuple[int, Solution]] = []
@@ -403,6 +420,12 @@ class SearchEngine:
             raise EngineError(f"search failed: {errors[0]}") from errors[0]
         found.sort(key=lambda pair: (pair[0], pair[1].nonce))
         return [solution for _, solution in found]
+
+    def _check_algorithm(self, job: Job) -> None:
+        if job.pow_algorithm is not self._pow_algorithm:
+            raise EngineInputError(
+                f"job {job.job_id} is {job.pow_algorithm} work; this engine hashes {self._pow_algorithm}"
+            )
 
     # ------------------------------------------------------------------ workers
     def _rate(self, now: float, total: int, window_s: float) -> float:
@@ -443,7 +466,8 @@ class SearchEngine:
                 if key != cached_key:
                     header = header_prefix(job, spec.extranonce2, version=spec.version)
                     cached_key = key
-                nonces = scan(
+                scanner = scan_scrypt if job.pow_algorithm is PowAlgorithm.SCRYPT else scan
+                nonces = scanner(
                     header, spec.nonce_start, spec.nonce_count, job.share_target, backend=self._backend
                 )
                 solutions = [self._checked(job, spec, nonce) for nonce in nonces]

@@ -30,6 +30,7 @@ from hashwatt.stratum._codec import (
     target_from_difficulty,
     u32_hex,
 )
+from hashwatt.stratum._coin import BITCOIN_SHARES, STRATUM_DIFFICULTY_1_TARGET, ShareRules, share_rules
 from hashwatt.stratum._flow import ReplyQueue, TokenBucket
 from hashwatt.stratum._pool_session import (
     CloseConnection,
@@ -42,6 +43,7 @@ from hashwatt.stratum._pool_session import (
 )
 from hashwatt.stratum._proxy import Move, Upstream, UpstreamLink, UpstreamSource, plan_rebalance, weight_drift
 from hashwatt.stratum._server import (
+    AuxBlockSink,
     ConnectionGroup,
     GroupRouter,
     JobSink,
@@ -94,10 +96,13 @@ from hashwatt.stratum.errors import (
 
 __all__ = [
     "BIP320_VERSION_MASK",
+    "BITCOIN_SHARES",
     "MAX_LINE_BYTES",
     "NTIME_MAX_AHEAD_S",
+    "STRATUM_DIFFICULTY_1_TARGET",
     "Accepted",
     "AsyncShareWriter",
+    "AuxBlockSink",
     "CloseConnection",
     "ConfigureRequest",
     "ConnectionGroup",
@@ -132,6 +137,7 @@ __all__ = [
     "ShareLogError",
     "ShareRecord",
     "ShareRejected",
+    "ShareRules",
     "ShareSink",
     "StratumError",
     "StratumServerProtocol",
@@ -169,6 +175,7 @@ __all__ = [
     "raise_fd_limit",
     "redact_url",
     "rolled_version",
+    "share_rules",
     "shares_table",
     "sqlite_url",
     "submit_params",

@@ -20,7 +20,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from hashwatt.chain import difficulty_to_target, target_to_difficulty
+from hashwatt.chain import DIFFICULTY_1_TARGET, PowAlgorithm, difficulty_to_target, target_to_difficulty
 from hashwatt.errors import ChainError, HashwattError
 from hashwatt.stratum.errors import ProtocolViolation
 from hashwatt.work import Job, Solution
@@ -83,21 +83,25 @@ def hex_bytes(text: Any, what: str, *, max_bytes: int = 1 << 20) -> bytes:
         raise ProtocolViolation(f"{what} is not hexadecimal") from exc
 
 
-def target_from_difficulty(difficulty: float) -> int:
-    """Share target of a pool difficulty (difficulty 1 = 0xffff * 2**208), capped at 2**256 - 1.
+def target_from_difficulty(difficulty: float, *, difficulty_1_target: int = DIFFICULTY_1_TARGET) -> int:
+    """Share target of a pool difficulty (difficulty 1 = 0xffff * 2**208 unless
+    ``difficulty_1_target`` says otherwise, as for scrypt), capped at 2**256 - 1.
 
     A protocol-level wrapper: a bad difficulty from the wire is a :class:`ProtocolViolation`.
     """
     if not (isinstance(difficulty, int | float) and math.isfinite(difficulty) and difficulty > 0):
         raise ProtocolViolation(f"invalid difficulty {difficulty!r}")
     try:
-        return difficulty_to_target(difficulty)
+        target = difficulty_to_target(difficulty, difficulty_1_target=difficulty_1_target)
     except ChainError as exc:
         raise ProtocolViolation(f"invalid difficulty {difficulty!r}") from exc
+    if target == 0:  # no hash can meet it (a pool sending 1e300): refused, not a zero target downstream
+        raise ProtocolViolation(f"difficulty {difficulty!r} is too high: its target is 0")
+    return target
 
 
-def difficulty_from_target(target: int) -> float:
-    return target_to_difficulty(target)
+def difficulty_from_target(target: int, *, difficulty_1_target: int = DIFFICULTY_1_TARGET) -> float:
+    return target_to_difficulty(target, difficulty_1_target=difficulty_1_target)
 
 
 def parse_difficulty(params: Sequence[Any]) -> float:
@@ -143,8 +147,10 @@ def job_from_notify(
     extranonce2_size: int,
     share_target: int,
     version_mask: int = 0,
+    pow_algorithm: PowAlgorithm = PowAlgorithm.SHA256D,
 ) -> Job:
-    """Build a :class:`Job` from ``mining.notify`` params and the session's state."""
+    """Build a :class:`Job` from ``mining.notify`` params and the session's state (the notify
+    does not say which hash the coin uses: ``pow_algorithm`` comes from the miner's coin)."""
     if len(params) < 8:
         raise ProtocolViolation(f"mining.notify needs 8 or 9 params, got {len(params)}")
     job_id, prevhash, coinb1, coinb2, branch, version, nbits, ntime = params[:8]
@@ -169,6 +175,7 @@ def job_from_notify(
             share_target=share_target,
             clean_jobs=clean,
             version_mask=version_mask,
+            pow_algorithm=pow_algorithm,
         )
     except HashwattError as exc:
         if isinstance(exc, ProtocolViolation):

@@ -22,7 +22,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, fields
 
-from hashwatt.chain import Block, target_to_difficulty
+from hashwatt.chain import BTC, AuxPowBlock, Block, ChainParams
 from hashwatt.stratum._codec import (
     BIP320_VERSION_MASK,
     Subscription,
@@ -32,8 +32,8 @@ from hashwatt.stratum._codec import (
     parse_difficulty,
     parse_submit,
     subscribe_result,
-    target_from_difficulty,
 )
+from hashwatt.stratum._coin import share_rules
 from hashwatt.stratum._flow import ReplyQueue, TokenBucket
 from hashwatt.stratum._shares import JobBook, Rejected, ShareRecord, VarDiff, validate_share
 from hashwatt.stratum._wire import (
@@ -61,7 +61,8 @@ class PoolConfig:
     address: ``max_connections_per_ip``, ``address_message_rate_per_s``/``address_message_burst``.
     Global: ``max_connections`` (kept under the descriptor limit), ``max_workers`` and
     ``worker_ttl_s``. Difficulty never goes below ``min_difficulty`` (the floor a miner
-    cannot talk its way under).
+    cannot talk its way under). ``coin`` sets the share hash and the difficulty convention
+    (:func:`hashwatt.stratum.share_rules`: scrypt difficulty 1 is 65,536 x easier).
     """
 
     extranonce1_size: int = 4
@@ -98,6 +99,7 @@ class PoolConfig:
     worker_ttl_s: float = 3600.0
     stats_top_workers: int = 20
     tcp_keepalive_s: int = 60
+    coin: ChainParams = BTC
 
     def __post_init__(self) -> None:
         for f in fields(self):
@@ -130,12 +132,14 @@ class SubscribeRequested:
 
 @dataclass(frozen=True, slots=True)
 class ShareAccepted:
-    """A valid share: store it, then call :meth:`ServerSession.share_stored` with ``token``."""
+    """A valid share: store it, then call :meth:`ServerSession.share_stored` with ``token``
+    (``block``/``aux_block``: it is also a block of the coin / of the merged-mined child)."""
 
     token: int
     record: ShareRecord
     job: Job
     block: Block | None
+    aux_block: AuxPowBlock | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -201,6 +205,7 @@ class ServerSession:
         "job_views",
         "last_message_s",
         "rejects_in_row",
+        "rules",
         "sent_difficulty",
         "subscription",
         "throttled_since_s",
@@ -221,6 +226,7 @@ class ServerSession:
     ) -> None:
         cfg = self.config = config
         self.book = book
+        self.rules = share_rules(cfg.coin)
         self.connected_s = now_s
         self.last_message_s = now_s
         self.subscription: Subscription | None = None
@@ -505,6 +511,7 @@ class ServerSession:
             share_target=easier,
             now_unix_s=unix_s,
             views=self.job_views,
+            rules=self.rules,
         )
         if isinstance(outcome, Rejected):
             self._reject(events, req, submit.worker, outcome.code, outcome.reason)
@@ -517,13 +524,13 @@ class ServerSession:
         record = outcome.record
         harder = min(current, job_target)
         if harder != easier and int(record.share_hash_hex, 16) <= harder:
-            record = dataclasses.replace(record, difficulty=target_to_difficulty(harder))
+            record = dataclasses.replace(record, difficulty=self.rules.difficulty(harder))
         job = self.book.get(submit.job_id)
         assert job is not None  # validate_share found it
         self._next_token += 1
         token = self._next_token
         self._pending[token] = _PendingShare(self._replies.reserve(), req.id, self.book, outcome.digest)
-        events.append(ShareAccepted(token, record, job, outcome.block))
+        events.append(ShareAccepted(token, record, job, outcome.block, outcome.aux_block))
 
     def share_stored(
         self, token: int, error: BaseException | None, *, now_s: float, reason: str = "Share log unavailable"
@@ -576,7 +583,7 @@ class ServerSession:
         """The target of the current difficulty (remembered: it is needed for every share)."""
         difficulty = self.vardiff.difficulty
         if self._target[0] != difficulty:
-            self._target = (difficulty, target_from_difficulty(difficulty))
+            self._target = (difficulty, self.rules.target(difficulty))
         return self._target[1]
 
     def send_job(self, job: Job, line: bytes) -> None:

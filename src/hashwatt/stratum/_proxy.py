@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, cast
 
 from hashwatt.chain import HASHES_PER_DIFFICULTY, Block, hash_to_hex, header_hash
 from hashwatt.stratum._codec import BIP320_VERSION_MASK
+from hashwatt.stratum._coin import BITCOIN_SHARES, ShareRules
 from hashwatt.stratum._server import JobSink, PoolServer
 from hashwatt.stratum._session import (
     Authorized,
@@ -191,7 +192,9 @@ class UpstreamLink:
 
     async def _session(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> bool:
         src = self.source
-        session = ClientSession(user=src.user, password=src.password, version_mask=BIP320_VERSION_MASK)
+        session = ClientSession(
+            user=src.user, password=src.password, version_mask=BIP320_VERSION_MASK, rules=src.rules
+        )
         session.start()
         writer.write(session.take_outbox())
         self.session, self.writer = session, writer
@@ -304,7 +307,10 @@ class UpstreamSource:
         rebalance_cooldown_s: float = 300.0,
         rebalance_min_age_s: float = 60.0,
         rebalance_max_moves: int = 64,
+        rules: ShareRules = BITCOIN_SHARES,
     ) -> None:
+        #: The coin's share convention, for the upstream sessions (scrypt difficulty is 65,536 x easier).
+        self.rules = rules
         if not upstreams:
             raise PoolConfigError("upstreams", "proxy mode needs at least one --upstream")
         self.upstreams = [u if isinstance(u, Upstream) else Upstream.parse(u) for u in upstreams]

@@ -20,13 +20,14 @@ import resource
 import socket
 import time
 from collections import OrderedDict, deque
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
-from hashwatt.chain import Block, hash_to_hex, header_hash
+from hashwatt.chain import AuxPowBlock, Block, hash_to_hex, header_hash
 from hashwatt.errors import HashwattError
 from hashwatt.stratum._codec import Subscription
+from hashwatt.stratum._coin import share_rules
 from hashwatt.stratum._flow import TokenBucket
 from hashwatt.stratum._pool_session import (
     CloseConnection,
@@ -82,6 +83,12 @@ class JobSource(Protocol):
     async def stop(self) -> None: ...
 
     async def submit_block(self, block: Block, job: Job) -> BlockResult: ...
+
+
+class AuxBlockSink(Protocol):
+    """Optional: a merged-mining source takes the child blocks its jobs' shares make (AuxPoW)."""
+
+    async def submit_aux_block(self, block: AuxPowBlock, job: Job) -> BlockResult: ...
 
 
 class ShareSink(Protocol):
@@ -372,6 +379,8 @@ class PoolServer:
         self.rejected_by_code: dict[int, int] = {}
         self.workers = WorkerTable(max_workers=self.config.max_workers, ttl_s=self.config.worker_ttl_s)
         self.pool_meter = HashrateMeter()
+        #: Bitcoin difficulty-1 units per unit of this coin's share difficulty (1 on SHA256d).
+        self._work_scale = share_rules(self.config.coin).bitcoin_difficulty_per_difficulty
         #: Accepted-share latency, request parsed -> answer written (share log commit included) [s].
         self.ack_latency_s: deque[float] = deque(maxlen=200_000)
         self.blocks: list[BlockResult] = []
@@ -743,14 +752,17 @@ class PoolServer:
         self.writer.submit(record, done)
         if event.block is not None:
             self._block_found(event.block, event.job)
+        if event.aux_block is not None:
+            self._aux_block_found(event.aux_block, event.job)
 
     def _count_accept(self, record: ShareRecord, now_s: float) -> None:
         self.counters["accepted"] += 1
         stats = self.workers.touch(record.user, record.worker, now_s)
         stats.accepted += 1
         stats.accepted_work += record.difficulty
-        stats.meter.add(now_s, record.difficulty)
-        self.pool_meter.add(now_s, record.difficulty)
+        work = record.difficulty * self._work_scale  # meters count Bitcoin difficulty-1 work
+        stats.meter.add(now_s, work)
+        self.pool_meter.add(now_s, work)
 
     def _count_reject(self, code: ErrorCode, user: str = "", worker: str = "") -> None:
         self.counters["rejected"] += 1
@@ -763,9 +775,22 @@ class PoolServer:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
-    async def _submit_block(self, block: Block, job: Job) -> None:
+    def _aux_block_found(self, block: AuxPowBlock, job: Job) -> None:
+        sink = self.source
+        if not hasattr(sink, "submit_aux_block"):
+            log.warning("a share met a merged-mined target but the job source takes no such blocks")
+            return
+        task = asyncio.get_running_loop().create_task(
+            self._submit_block(block.block, job, cast("AuxBlockSink", sink).submit_aux_block(block, job))
+        )
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _submit_block(
+        self, block: Block, job: Job, submission: Awaitable[BlockResult] | None = None
+    ) -> None:
         try:
-            result = await self.source.submit_block(block, job)
+            result = await (self.source.submit_block(block, job) if submission is None else submission)
         except HashwattError as exc:
             result = BlockResult(hash_to_hex(header_hash(block.header)), job.height, False, str(exc))
         self.blocks.append(result)

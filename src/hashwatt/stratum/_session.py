@@ -22,9 +22,9 @@ from hashwatt.stratum._codec import (
     parse_set_extranonce,
     parse_subscribe_result,
     submit_params,
-    target_from_difficulty,
     u32_from_hex,
 )
+from hashwatt.stratum._coin import BITCOIN_SHARES, ShareRules
 from hashwatt.stratum._wire import MessageReader, Request, Response, encode_request, encode_result
 from hashwatt.stratum.errors import ProtocolViolation, RemoteError
 from hashwatt.work import Job, Solution
@@ -83,7 +83,9 @@ Event = (
 
 
 class ClientSession:
-    """One Stratum session. ``outbox`` collects the bytes to write after each call."""
+    """One Stratum session. ``outbox`` collects the bytes to write after each call; ``rules``
+    (the coin's share convention) turn ``mining.set_difficulty`` into the jobs' share target
+    and give the jobs their proof-of-work hash."""
 
     def __init__(
         self,
@@ -95,7 +97,9 @@ class ClientSession:
         resume_session_id: str | None = None,
         extranonce_subscribe: bool = True,
         initial_difficulty: float = 1.0,
+        rules: ShareRules = BITCOIN_SHARES,
     ) -> None:
+        self.rules = rules
         self.user = user
         self.password = password
         self.agent = agent
@@ -164,8 +168,9 @@ class ClientSession:
             params,
             extranonce1=self.subscription.extranonce1,
             extranonce2_size=self.subscription.extranonce2_size,
-            share_target=target_from_difficulty(self.difficulty),
+            share_target=self.rules.target(self.difficulty),
             version_mask=self.version_mask,
+            pow_algorithm=self.rules.pow_algorithm,
         )
 
     def _reissue(self, *, clean: bool) -> list[Event]:
@@ -175,7 +180,7 @@ class ClientSession:
             self.current,
             extranonce1=self.subscription.extranonce1,
             extranonce2_size=self.subscription.extranonce2_size,
-            share_target=target_from_difficulty(self.difficulty),
+            share_target=self.rules.target(self.difficulty),
             version_mask=self.version_mask,
         )
         self.current = job

@@ -26,11 +26,14 @@ from sqlalchemy import (
     Table,
     create_engine,
     event,
+    false,
     func,
+    inspect,
     select,
 )
 from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.schema import CreateColumn
 
 from hashwatt._redact import redact_url
 from hashwatt.stratum._shares import ShareRecord
@@ -55,7 +58,16 @@ shares_table = Table(
     Column("share_hash_hex", String(64), nullable=False),
     Column("is_block", Boolean, nullable=False, default=False),
     Column("height", Integer, nullable=True),
+    # Since merged mining: the coin credited, and the merged-mined child credited too.
+    Column("chain", String(8), nullable=False, server_default="BTC"),
+    Column("aux_chain", String(8), nullable=True),
+    Column("aux_is_block", Boolean, nullable=False, server_default=false()),
+    Column("aux_height", Integer, nullable=True),
 )
+
+#: Columns added after the first share-log schema, in order: an older table gets them (with
+#: their server defaults, so old rows read as Bitcoin shares without a merged chain) on open.
+_ADDED_COLUMNS = ("chain", "aux_chain", "aux_is_block", "aux_height")
 
 
 def sqlite_url(path: Path | str) -> str:
@@ -98,7 +110,26 @@ def _row(record: ShareRecord) -> tuple[Any, ...]:
         record.share_hash_hex,
         record.is_block,
         record.height,
+        record.chain[:8],
+        None if record.aux_chain is None else record.aux_chain[:8],
+        record.aux_is_block,
+        record.aux_height,
     )
+
+
+def _add_missing_columns(engine: Engine) -> list[str]:
+    """Bring an older share table up to this schema (``ALTER TABLE ... ADD COLUMN``); the added names."""
+    present = {c["name"] for c in inspect(engine).get_columns(shares_table.name)}
+    missing = [name for name in _ADDED_COLUMNS if name not in present]
+    if not missing:
+        return []
+    table = engine.dialect.identifier_preparer.quote(shares_table.name)
+    with engine.begin() as conn:
+        for name in missing:
+            # The column's own DDL (type, server default, NOT NULL) as this dialect writes it.
+            column_ddl = CreateColumn(shares_table.c[name]).compile(dialect=engine.dialect)
+            conn.exec_driver_sql(f"ALTER TABLE {table} ADD COLUMN {column_ddl}")
+    return missing
 
 
 class ShareLog:
@@ -133,6 +164,8 @@ class ShareLog:
 
         try:
             metadata.create_all(self.engine)
+            #: Columns this open added to an older share table (the schema's only migration so far).
+            self.upgraded_columns = _add_missing_columns(self.engine)
         except SQLAlchemyError as exc:
             self.engine.dispose()
             raise ShareLogError(
@@ -193,6 +226,10 @@ class ShareLog:
                 share_hash_hex=str(r["share_hash_hex"]),
                 is_block=bool(r["is_block"]),
                 height=None if r["height"] is None else int(r["height"]),
+                chain=str(r["chain"]),
+                aux_chain=None if r["aux_chain"] is None else str(r["aux_chain"]),
+                aux_is_block=bool(r["aux_is_block"]),
+                aux_height=None if r["aux_height"] is None else int(r["aux_height"]),
             )
             for r in rows
         ]
@@ -202,6 +239,23 @@ class ShareLog:
         query = select(shares_table.c.user, func.sum(shares_table.c.difficulty)).group_by(shares_table.c.user)
         with self.engine.connect() as conn:
             return {str(u): float(s) for u, s in conn.execute(query).all()}
+
+    def credit_by_chain(self) -> dict[str, dict[str, float]]:
+        """Accepted share difficulty per coin and user: a merged-mined share credits its own
+        chain and its ``aux_chain`` with the same work [shares of difficulty 1]."""
+        t = shares_table.c
+        credit: dict[str, dict[str, float]] = {}
+        with self.engine.connect() as conn:
+            for chain_col in (t.chain, t.aux_chain):
+                query = (
+                    select(chain_col, t.user, func.sum(t.difficulty))
+                    .where(chain_col.is_not(None))
+                    .group_by(chain_col, t.user)
+                )
+                for chain, user, work in conn.execute(query).all():
+                    per_user = credit.setdefault(str(chain), {})
+                    per_user[str(user)] = per_user.get(str(user), 0.0) + float(work)
+        return credit
 
     def close(self) -> None:
         self.engine.dispose()

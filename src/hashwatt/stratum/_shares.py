@@ -12,12 +12,13 @@ from collections import OrderedDict, deque
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from hashwatt.chain import HASHES_PER_DIFFICULTY, Block, hash_to_hex, sha256d, target_to_difficulty
+from hashwatt.chain import HASHES_PER_DIFFICULTY, AuxPowBlock, Block, hash_to_hex
 from hashwatt.errors import HashwattError
 from hashwatt.stratum._codec import Submit, notify_params, rolled_version
+from hashwatt.stratum._coin import BITCOIN_SHARES, ShareRules
 from hashwatt.stratum._wire import encode_request
 from hashwatt.stratum.errors import ErrorCode
-from hashwatt.work import Job, Solution, assemble_block, header_prefix
+from hashwatt.work import Job, Solution, assemble_aux_block, assemble_block, header_prefix
 
 #: How far ntime may run ahead of the job's ntime (Core rejects blocks > 2 h in the future) [s].
 NTIME_MAX_AHEAD_S = 7200
@@ -27,7 +28,13 @@ _NONCE = struct.Struct("<I")
 
 @dataclass(frozen=True, slots=True)
 class ShareRecord:
-    """One accepted share, as the share log stores it (the input of PPS/FPPS/PPLNS payouts)."""
+    """One accepted share, as the share log stores it (the input of PPS/FPPS/PPLNS payouts).
+
+    ``difficulty`` is in the coin's Stratum convention; ``share_hash_hex`` is the proof-of-work
+    hash (scrypt on a scrypt coin). ``chain`` is the coin credited; a merged-mined share also
+    credits ``aux_chain`` with the same work (``aux_is_block``: it made a block there too, at
+    ``aux_height``).
+    """
 
     time_unix_s: float
     user: str
@@ -42,16 +49,22 @@ class ShareRecord:
     share_hash_hex: str
     is_block: bool = False
     height: int | None = None
+    chain: str = "BTC"
+    aux_chain: str | None = None
+    aux_is_block: bool = False
+    aux_height: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
 class Accepted:
     """A valid share; ``block`` is set when it also meets the network target; ``digest`` is its
-    header hash in internal byte order (the duplicate key)."""
+    proof-of-work hash in internal byte order (the duplicate key); ``aux_block`` is set when it
+    meets the merged-mined child's target."""
 
     record: ShareRecord
     block: Block | None = None
     digest: bytes = b""
+    aux_block: AuxPowBlock | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,6 +165,7 @@ def validate_share(
     share_target: int,
     now_unix_s: float,
     views: dict[tuple[str, bytes, int], tuple[Job, int]] | None = None,
+    rules: ShareRules = BITCOIN_SHARES,
 ) -> Accepted | Rejected:
     """Check one ``mining.submit`` against the pool's jobs; the order follows the cheap checks first.
 
@@ -160,7 +174,8 @@ def validate_share(
     meets the block target, assemble the block. Difficulty comes before the duplicate check
     so that shares without work never enter the duplicate set. ``views`` caches the
     connection's copy of each template (its extranonce1 and mask spliced in, with its block
-    target) so a miner's shares do not rebuild it every time.
+    target) so a miner's shares do not rebuild it every time. The share is hashed with the
+    job's proof-of-work hash; ``rules`` give its difficulty and the chain credited.
     """
     job = book.get(submit.job_id)
     if job is None:
@@ -192,13 +207,15 @@ def validate_share(
         header = header_prefix(conn_job, submit.extranonce2, version=version, ntime=submit.ntime)
     except HashwattError as exc:
         return Rejected(ErrorCode.OTHER, f"invalid share: {exc}")
-    digest = sha256d(header + _NONCE.pack(submit.nonce))
+    digest = conn_job.pow_algorithm.hash(header + _NONCE.pack(submit.nonce))
     value = int.from_bytes(digest, "little")
     if value > share_target:
         return Rejected(ErrorCode.LOW_DIFFICULTY, "Low difficulty share")
     if not book.mark_seen(submit.job_id, digest):
         return Rejected(ErrorCode.DUPLICATE_SHARE, "Duplicate share")
     is_block = value <= block_target
+    aux = conn_job.aux
+    is_aux_block = aux is not None and value <= aux.target
     record = ShareRecord(
         time_unix_s=now_unix_s,
         user=user,
@@ -209,16 +226,21 @@ def validate_share(
         ntime=submit.ntime,
         nonce=submit.nonce,
         version=version,
-        difficulty=target_to_difficulty(share_target),
+        difficulty=rules.difficulty(share_target),
         share_hash_hex=hash_to_hex(digest),
         is_block=is_block,
         height=job.height,
+        chain=rules.coin.ticker,
+        aux_chain=None if aux is None else aux.chain,
+        aux_is_block=is_aux_block,
+        aux_height=None if aux is None else aux.height,
     )
-    block = None
-    if is_block:
+    block = aux_block = None
+    if is_block or is_aux_block:
         solution = Solution(submit.job_id, submit.extranonce2, submit.ntime, submit.nonce, version)
-        block = assemble_block(conn_job, solution)
-    return Accepted(record, block, digest)
+        block = assemble_block(conn_job, solution) if is_block else None
+        aux_block = assemble_aux_block(conn_job, solution) if is_aux_block else None
+    return Accepted(record, block, digest, aux_block)
 
 
 class VarDiff:

@@ -3,9 +3,11 @@ source) and the :class:`Solution` that answers it; headers and blocks are assemb
 nowhere else, so the protocols (``stratum``, ``node``) and the miner share one definition."""
 
 from hashwatt.work._job import (
+    AuxWork,
     BlockResult,
     Job,
     Solution,
+    assemble_aux_block,
     assemble_block,
     assemble_header,
     coinbase_bytes,
@@ -16,11 +18,13 @@ from hashwatt.work._job import (
 from hashwatt.work.errors import WorkError, WorkInputError
 
 __all__ = [
+    "AuxWork",
     "BlockResult",
     "Job",
     "Solution",
     "WorkError",
     "WorkInputError",
+    "assemble_aux_block",
     "assemble_block",
     "assemble_header",
     "coinbase_bytes",

@@ -12,17 +12,43 @@ from dataclasses import dataclass, field
 
 from hashwatt.chain import (
     WITNESS_RESERVED_VALUE,
+    AuxPow,
+    AuxPowBlock,
     Block,
     BlockHeader,
+    PowAlgorithm,
     Transaction,
     TxIn,
     bits_to_target,
+    header_hash,
     merkle_root_from_branch,
     sha256d,
 )
 from hashwatt.work.errors import WorkInputError
 
 _PREFIX = struct.Struct("<i32s32sII")  # version, prev_hash, merkle_root, time, bits: 76 bytes
+
+
+@dataclass(frozen=True, slots=True)
+class AuxWork:
+    """A merged-mined child block waiting for a parent share (AuxPoW, as Dogecoin takes it).
+
+    ``header`` is final (its proof of work will be the parent's); the parent coinbase commits to
+    its hash through ``chain_branch``/``chain_index`` (empty/0 for a tree of one chain).
+    ``chain`` names the child coin (its ticker) and ``height`` its height.
+    """
+
+    chain: str
+    header: BlockHeader
+    transactions: tuple[Transaction, ...]
+    chain_branch: tuple[bytes, ...] = ()
+    chain_index: int = 0
+    height: int | None = None
+
+    @property
+    def target(self) -> int:
+        """The child's network target: a parent share at or below it is a child block."""
+        return bits_to_target(self.header.bits)
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +79,10 @@ class Job:
     transactions: tuple[Transaction, ...] = field(default=())
     #: The coinbase carries the BIP 141 witness reserved value in the full block.
     coinbase_witness: bool = False
+    #: The hash shares and blocks are measured with (the coin's ``ChainParams.pow_algorithm``).
+    pow_algorithm: PowAlgorithm = PowAlgorithm.SHA256D
+    #: The merged-mined child block this job's coinbase commits to (pool side only; never on the wire).
+    aux: AuxWork | None = None
 
     def __post_init__(self) -> None:
         if len(self.prev_hash) != 32:
@@ -130,8 +160,9 @@ def assemble_header(job: Job, solution: Solution) -> BlockHeader:
 
 
 def solution_hash(job: Job, solution: Solution) -> bytes:
-    """Block hash of a solution (internal order); compare with ``job.share_target``."""
-    return sha256d(assemble_header(job, solution).to_bytes())
+    """Proof-of-work hash of a solution (internal order; SHA256d, or scrypt for a scrypt job):
+    compare with ``job.share_target``. The block id stays :func:`~hashwatt.chain.header_hash`."""
+    return job.pow_algorithm.hash(assemble_header(job, solution).to_bytes())
 
 
 def assemble_block(job: Job, solution: Solution) -> Block:
@@ -148,11 +179,33 @@ def assemble_block(job: Job, solution: Solution) -> Block:
     return Block(assemble_header(job, solution), (coinbase, *job.transactions))
 
 
+def assemble_aux_block(job: Job, solution: Solution) -> AuxPowBlock:
+    """The merged-mined child block a parent share makes: ``job.aux``'s header and transactions
+    with the AuxPoW proof (the parent's non-witness coinbase, its branch, the chain branch and
+    the solved parent header)."""
+    aux = job.aux
+    if aux is None:
+        raise WorkInputError("the job commits to no merged-mined block", job_id=job.job_id)
+    parent = assemble_header(job, solution)
+    proof = AuxPow(
+        coinbase_tx=Transaction.from_bytes(coinbase_bytes(job, solution.extranonce2)),
+        parent_hash=header_hash(parent),
+        coinbase_branch=job.merkle_branch,
+        coinbase_index=0,
+        chain_branch=aux.chain_branch,
+        chain_index=aux.chain_index,
+        parent_header=parent,
+    )
+    return AuxPowBlock(aux.header, proof, aux.transactions)
+
+
 @dataclass(frozen=True, slots=True)
 class BlockResult:
-    """What the job source said about a block candidate (``accepted`` by the node or demo chain)."""
+    """What the job source said about a block candidate (``accepted`` by the node or demo chain);
+    ``chain`` names the coin when a source mines more than one (merged mining), else ``""``."""
 
     block_hash_hex: str
     height: int | None
     accepted: bool
     message: str
+    chain: str = ""
