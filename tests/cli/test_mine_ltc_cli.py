@@ -131,7 +131,7 @@ def test_mine_coin_ltc_finds_shares_and_merged_blocks_against_the_pool(tmp_path:
     "argv",
     [
         ["mine", "--coin", "doge", "--demo"],
-        ["mine", "--coin", "ltc", "--backend", "cpu", "-o", "stratum+tcp://127.0.0.1:1"],
+        ["mine", "--coin", "ltc", "--backend", "gpu", "-o", "stratum+tcp://127.0.0.1:1"],
         ["mine", "--coin", "ltc", "--node", "http://u:p@127.0.0.1:1", "--address", "x"],
         ["pool", "serve", "--coin", "ltc", "--node", "http://x:1", "--address", "x"],
         ["pool", "serve", "--demo", "--demo-aux-block-hashes", "4"],
