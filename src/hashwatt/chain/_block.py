@@ -35,7 +35,11 @@ class Block:
         # A count larger than the remaining bytes could hold is rejected before any allocation.
         if n_tx * _MIN_TX_SIZE > reader.remaining:
             raise Truncated(
-                f"truncated block: {n_tx} transactions cannot fit in the {reader.remaining} bytes left"
+                f"truncated block: {n_tx} transactions cannot fit in the {reader.remaining} bytes left",
+                what="block",
+                offset=reader.position,
+                needed=n_tx * _MIN_TX_SIZE,
+                got=reader.remaining,
             )
         txs = tuple(Transaction.read_from(reader) for _ in range(n_tx))
         return cls(header, txs)

@@ -26,6 +26,7 @@ from hashwatt.miner.client import ClientStats, MiningClient, PoolUrl
 
 if TYPE_CHECKING:
     from hashwatt.miner.engine import SearchEngine
+    from hashwatt.node import RpcClient
     from hashwatt.work import BlockResult
 
 #: Client events worth a line on a terminal (the status line shows the rest).
@@ -266,9 +267,11 @@ def mine(
     if node is not None:
         if not address:
             raise InputError("solo mining (--node) needs --address")
+        from hashwatt.node import RpcClient
+
         asyncio.run(
             _mine_solo(
-                node,
+                RpcClient(node),
                 address,
                 backend=backend,
                 threads=threads,
@@ -297,7 +300,7 @@ def mine(
 
 
 async def _mine_solo(
-    node_url: str,
+    rpc: RpcClient,
     address: str,
     *,
     backend: str,
@@ -310,9 +313,7 @@ async def _mine_solo(
     from hashwatt.chain import address_to_script
     from hashwatt.miner.engine import SearchEngine
     from hashwatt.miner.solo import SoloMiner
-    from hashwatt.node import RpcClient
 
-    rpc = RpcClient(node_url)
     script = address_to_script(address)
 
     def show(kind: str, data: dict[str, Any]) -> None:

@@ -128,10 +128,10 @@ async def _serve(
             extranonce2_size=config.extranonce2_size,
         )
     elif source_kind == "node":
-        from hashwatt.node import GbtJobSource, RpcClient
+        from hashwatt.node import GbtJobSource
 
         source = GbtJobSource(
-            RpcClient(str(source_args["url"])),
+            source_args["rpc"],
             payout=str(source_args["address"]),
             extranonce1_size=config.extranonce1_size,
             extranonce2_size=config.extranonce2_size,
@@ -242,7 +242,10 @@ def serve(
         kind, args = "demo", {"block_hashes": demo_block_hashes}
         floor = min_difficulty if min_difficulty is not None else DEMO_SHARE_DIFFICULTY
     elif node is not None:
-        kind, args = "node", {"url": node, "address": address, "longpoll": longpoll}
+        from hashwatt.node import RpcClient
+
+        # The URL is parsed here, before the share log is opened: a bad one is one line.
+        kind, args = "node", {"rpc": RpcClient(node), "address": address, "longpoll": longpoll}
         floor = min_difficulty if min_difficulty is not None else DEFAULT_MIN_DIFFICULTY
     else:
         kind = "proxy"
