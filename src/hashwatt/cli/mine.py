@@ -20,9 +20,19 @@ import typer
 from rich.live import Live
 from rich.text import Text
 
-from hashwatt.cli._output import JSON_OPTION, CommandFailed, console, fmt_si, to_jsonable
+from hashwatt.cli._output import (
+    JSON_OPTION,
+    MAX_COUNT,
+    MAX_DURATION_S,
+    CommandFailed,
+    console,
+    fmt_si,
+    to_jsonable,
+)
 from hashwatt.errors import HashwattError, InputError
 from hashwatt.miner.client import ClientStats, MiningClient, PoolUrl
+from hashwatt.miner.demo import MAX_DEMO_BLOCK_HASHES
+from hashwatt.miner.engine import MAX_THREADS
 
 if TYPE_CHECKING:
     from hashwatt.miner.engine import SearchEngine
@@ -239,7 +249,7 @@ def mine(
         str, typer.Option(help="Hash backend: auto, cpu, gpu, cpu-portable, python.")
     ] = "auto",
     threads: Annotated[
-        int | None, typer.Option(help="Worker threads (default: one per core).", min=1)
+        int | None, typer.Option(help="Worker threads (default: one per core).", min=1, max=MAX_THREADS)
     ] = None,
     demo: Annotated[bool, typer.Option("--demo", help="Start a demo pool on loopback and mine it.")] = False,
     node: Annotated[
@@ -247,15 +257,23 @@ def mine(
     ] = None,
     address: Annotated[str | None, typer.Option(help="Solo: payout address for the coinbase.")] = None,
     blocks: Annotated[
-        int | None, typer.Option(help="Stop after this many found blocks (demo/solo; demo default 3).", min=1)
+        int | None,
+        typer.Option(
+            help="Stop after this many found blocks (demo/solo; demo default 3).", min=1, max=MAX_COUNT
+        ),
     ] = None,
-    duration: Annotated[float | None, typer.Option(help="Stop after this many seconds.", min=0.0)] = None,
-    demo_block_hashes: Annotated[float, typer.Option(help="Demo: expected hashes per block.", min=1.0)] = 2.0
-    ** 26,
+    duration: Annotated[
+        float | None, typer.Option(help="Stop after this many seconds.", min=0.0, max=MAX_DURATION_S)
+    ] = None,
+    demo_block_hashes: Annotated[
+        float, typer.Option(help="Demo: expected hashes per block.", min=1.0, max=MAX_DEMO_BLOCK_HASHES)
+    ] = 2.0**26,
     give_up_after: Annotated[
         int,
         typer.Option(
-            help="Pools: stop (exit 1) once every pool failed this many times in a row; 0 = never.", min=0
+            help="Pools: stop (exit 1) once every pool failed this many times in a row; 0 = never.",
+            min=0,
+            max=MAX_COUNT,
         ),
     ] = 5,
     json_output: JSON_OPTION = False,

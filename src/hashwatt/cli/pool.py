@@ -16,14 +16,16 @@ from rich.live import Live
 from rich.markup import escape
 from rich.table import Table
 
-from hashwatt.cli._output import JSON_OPTION, console, fmt_si, to_jsonable
+from hashwatt.cli._output import JSON_OPTION, MAX_DURATION_S, console, fmt_si, to_jsonable
 from hashwatt.errors import InputError
-from hashwatt.miner.demo import DEMO_SHARE_DIFFICULTY
-from hashwatt.stratum import PoolConfig, PoolServer, ShareLog, redact_url, sqlite_url
+from hashwatt.miner.demo import DEMO_SHARE_DIFFICULTY, MAX_DEMO_BLOCK_HASHES
+from hashwatt.stratum import MAX_SHARE_DIFFICULTY, PoolConfig, PoolServer, ShareLog, redact_url, sqlite_url
 from hashwatt.work import BlockResult
 
 #: Difficulty floor when none is given (ckpool's default): 2**32 hashes per share at least.
 DEFAULT_MIN_DIFFICULTY = 1.0
+#: Longest vardiff share interval and proxy rebalance period: one day [s].
+MAX_INTERVAL_S = 86_400.0
 
 pool_app = typer.Typer(help="Run a Stratum V1 pool server or farm proxy.", no_args_is_help=True)
 
@@ -198,7 +200,9 @@ def serve(
     rebalance_interval: Annotated[
         float,
         typer.Option(
-            help="Proxy: seconds between moves of connected miners toward the weights (0 = off).", min=0.0
+            help="Proxy: seconds between moves of connected miners toward the weights (0 = off).",
+            min=0.0,
+            max=MAX_INTERVAL_S,
         ),
     ] = 30.0,
     longpoll: Annotated[
@@ -208,20 +212,29 @@ def serve(
         str, typer.Option(help="Share log: SQLite file path or SQLAlchemy URL (postgresql+psycopg://...).")
     ] = "hashwatt-shares.db",
     difficulty: Annotated[
-        float | None, typer.Option(help="Starting share difficulty (default: the floor, or 1).")
+        float | None,
+        typer.Option(help="Starting share difficulty (default: the floor, or 1).", max=MAX_SHARE_DIFFICULTY),
     ] = None,
     min_difficulty: Annotated[
         float | None,
         typer.Option(
             help="Difficulty floor: vardiff and mining.suggest_difficulty never go below it "
-            "(default 1; --demo: the demo's own difficulty)."
+            "(default 1; --demo: the demo's own difficulty).",
+            max=MAX_SHARE_DIFFICULTY,
         ),
     ] = None,
-    share_interval: Annotated[float, typer.Option(help="Vardiff target seconds per share.", min=0.1)] = 10.0,
+    share_interval: Annotated[
+        float, typer.Option(help="Vardiff target seconds per share.", min=0.1, max=MAX_INTERVAL_S)
+    ] = 10.0,
     demo_block_hashes: Annotated[
-        float, typer.Option(help="Demo: expected hashes per block (sets the demo target).", min=1.0)
+        float,
+        typer.Option(
+            help="Demo: expected hashes per block (sets the demo target).", min=1.0, max=MAX_DEMO_BLOCK_HASHES
+        ),
     ] = 2.0**26,
-    duration: Annotated[float | None, typer.Option(help="Stop after this many seconds.", min=0.0)] = None,
+    duration: Annotated[
+        float | None, typer.Option(help="Stop after this many seconds.", min=0.0, max=MAX_DURATION_S)
+    ] = None,
     json_output: JSON_OPTION = False,
 ) -> None:
     """Serve Stratum V1 to miners; every accepted share is committed to the share log first."""

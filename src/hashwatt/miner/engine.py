@@ -54,6 +54,10 @@ _SHORT_WINDOW_S = 5.0
 _LONG_WINDOW_S = 60.0
 
 
+#: Most worker threads one engine runs.
+MAX_THREADS = 1024
+
+
 @dataclass(frozen=True, slots=True)
 class EngineStats:
     """A snapshot of the engine: totals since it was created and recent hashrates.
@@ -245,8 +249,8 @@ class SearchEngine:
         self._backend = check_backend(backend)
         if threads is None:
             threads = 1 if self._backend == "gpu" else (os.cpu_count() or 1)
-        if not isinstance(threads, int) or isinstance(threads, bool) or not 1 <= threads <= 1024:
-            raise EngineInputError(f"threads must be an int in 1..1024, got {threads!r}")
+        if not isinstance(threads, int) or isinstance(threads, bool) or not 1 <= threads <= MAX_THREADS:
+            raise EngineInputError(f"threads must be an int in 1..{MAX_THREADS}, got {threads!r}")
         if batch_nonces is None:
             batch_nonces = default_batch_nonces(self._backend)
         if (

@@ -32,6 +32,7 @@ from hashwatt.stratum._codec import (
 )
 from hashwatt.stratum._flow import ReplyQueue, TokenBucket
 from hashwatt.stratum._pool_session import (
+    MAX_SHARE_DIFFICULTY,
     CloseConnection,
     PoolConfig,
     ServerEvent,
@@ -95,6 +96,7 @@ from hashwatt.stratum.errors import (
 __all__ = [
     "BIP320_VERSION_MASK",
     "MAX_LINE_BYTES",
+    "MAX_SHARE_DIFFICULTY",
     "NTIME_MAX_AHEAD_S",
     "Accepted",
     "AsyncShareWriter",
