@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import os
 import signal
@@ -193,3 +194,21 @@ def test_share_whose_write_failed_is_refused_and_accepted_on_resend(tmp_path: Pa
             server.share_log.close()
 
     asyncio.run(main())
+
+
+def test_a_share_log_from_before_coinbase_values_gains_the_column(tmp_path: Path) -> None:
+    """An existing table without ``coinbase_value_sat``: opened, it gains the column; old rows
+    read back as None and new rows keep their value."""
+    path = tmp_path / "old.db"
+    old = ShareLog(sqlite_url(path))
+    old.write([_record(0)])
+    old.close()
+    with sqlite3.connect(path) as conn:
+        conn.execute("ALTER TABLE shares DROP COLUMN coinbase_value_sat")
+        assert "coinbase_value_sat" not in {row[1] for row in conn.execute("PRAGMA table_info(shares)")}
+    log = ShareLog(sqlite_url(path))
+    try:
+        log.write([dataclasses.replace(_record(1), coinbase_value_sat=312_500_000)])
+        assert [r.coinbase_value_sat for r in log.records()] == [None, 312_500_000]
+    finally:
+        log.close()

@@ -27,6 +27,7 @@ from sqlalchemy import (
     create_engine,
     event,
     func,
+    inspect,
     select,
 )
 from sqlalchemy.engine import Engine, make_url
@@ -55,6 +56,7 @@ shares_table = Table(
     Column("share_hash_hex", String(64), nullable=False),
     Column("is_block", Boolean, nullable=False, default=False),
     Column("height", Integer, nullable=True),
+    Column("coinbase_value_sat", BigInteger, nullable=True),
 )
 
 
@@ -79,6 +81,23 @@ def _reason(exc: BaseException, url: str) -> str:
     return line
 
 
+def _add_missing_columns(engine: Engine) -> None:
+    """Bring a share table written by an older hashwatt up to date: columns added since
+    (``coinbase_value_sat``) are nullable, so an ``ALTER TABLE ... ADD COLUMN`` is the whole
+    migration and old rows read back as ``None``."""
+    present = {c["name"] for c in inspect(engine).get_columns(shares_table.name)}
+    missing = [c for c in shares_table.columns if c.name not in present]
+    if not missing:
+        return
+    quote = engine.dialect.identifier_preparer.quote
+    with engine.begin() as conn:
+        for column in missing:
+            kind = column.type.compile(dialect=engine.dialect)
+            conn.exec_driver_sql(
+                f"ALTER TABLE {quote(shares_table.name)} ADD COLUMN {quote(column.name)} {kind}"
+            )
+
+
 #: Column order of :func:`_row` (every column but the autoincrement id).
 _COLUMNS = tuple(c.name for c in shares_table.columns if c.name != "id")
 
@@ -98,6 +117,7 @@ def _row(record: ShareRecord) -> tuple[Any, ...]:
         record.share_hash_hex,
         record.is_block,
         record.height,
+        record.coinbase_value_sat,
     )
 
 
@@ -133,6 +153,7 @@ class ShareLog:
 
         try:
             metadata.create_all(self.engine)
+            _add_missing_columns(self.engine)
         except SQLAlchemyError as exc:
             self.engine.dispose()
             raise ShareLogError(
@@ -193,6 +214,7 @@ class ShareLog:
                 share_hash_hex=str(r["share_hash_hex"]),
                 is_block=bool(r["is_block"]),
                 height=None if r["height"] is None else int(r["height"]),
+                coinbase_value_sat=None if r["coinbase_value_sat"] is None else int(r["coinbase_value_sat"]),
             )
             for r in rows
         ]

@@ -42,6 +42,9 @@ class ShareRecord:
     share_hash_hex: str
     is_block: bool = False
     height: int | None = None
+    #: What the share's own job's coinbase pays [sat] (``None`` for upstream jobs): the FPPS
+    #: value of a share found on an older template is that template's, not the newest one's.
+    coinbase_value_sat: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -213,6 +216,7 @@ def validate_share(
         share_hash_hex=hash_to_hex(digest),
         is_block=is_block,
         height=job.height,
+        coinbase_value_sat=job.coinbase_value_sat,
     )
     block = None
     if is_block:

@@ -34,6 +34,9 @@ class Job:
     version bits the miner may roll (BIP 310; 0 = none). ``share_target`` is the pool's
     share target (for solo mining, the block target). ``transactions`` are the block's
     non-coinbase transactions when known (solo / demo), needed to assemble a full block.
+    ``coinbase_value_sat`` is what this job's coinbase pays (its template's subsidy + fees;
+    ``None`` when the job came from an upstream pool): a share is credited with its own job's
+    value, not with whatever the newest template pays.
     """
 
     job_id: str
@@ -53,6 +56,7 @@ class Job:
     transactions: tuple[Transaction, ...] = field(default=())
     #: The coinbase carries the BIP 141 witness reserved value in the full block.
     coinbase_witness: bool = False
+    coinbase_value_sat: int | None = None
 
     def __post_init__(self) -> None:
         if len(self.prev_hash) != 32:
@@ -63,6 +67,8 @@ class Job:
             raise WorkInputError("extranonce2 size must be 0..32 bytes", job_id=self.job_id)
         if self.share_target <= 0:
             raise WorkInputError("share target must be positive", job_id=self.job_id)
+        if self.coinbase_value_sat is not None and self.coinbase_value_sat < 0:
+            raise WorkInputError("coinbase value must be >= 0 sat", job_id=self.job_id)
 
     @property
     def block_target(self) -> int:
