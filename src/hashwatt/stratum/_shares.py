@@ -7,22 +7,19 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import struct
 from collections import OrderedDict, deque
 from dataclasses import dataclass
 from typing import NamedTuple
 
-from hashwatt.chain import HASHES_PER_DIFFICULTY, Block, hash_to_hex, sha256d, target_to_difficulty
+from hashwatt.chain import HASHES_PER_DIFFICULTY, Block, hash_to_hex, target_to_difficulty
 from hashwatt.errors import HashwattError
 from hashwatt.stratum._codec import Submit, notify_params, rolled_version
 from hashwatt.stratum._wire import encode_request
 from hashwatt.stratum.errors import ErrorCode
-from hashwatt.work import Job, Solution, assemble_block, header_prefix
+from hashwatt.work import Job, Solution, assemble_block, header_prefix, prefix_hash
 
 #: How far ntime may run ahead of the job's ntime (Core rejects blocks > 2 h in the future) [s].
 NTIME_MAX_AHEAD_S = 7200
-
-_NONCE = struct.Struct("<I")
 
 
 @dataclass(frozen=True, slots=True)
@@ -195,7 +192,7 @@ def validate_share(
         header = header_prefix(conn_job, submit.extranonce2, version=version, ntime=submit.ntime)
     except HashwattError as exc:
         return Rejected(ErrorCode.OTHER, f"invalid share: {exc}")
-    digest = sha256d(header + _NONCE.pack(submit.nonce))
+    digest = prefix_hash(header, submit.nonce)
     value = int.from_bytes(digest, "little")
     if value > share_target:
         return Rejected(ErrorCode.LOW_DIFFICULTY, "Low difficulty share")

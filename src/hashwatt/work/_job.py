@@ -23,6 +23,7 @@ from hashwatt.chain import (
 from hashwatt.work.errors import WorkInputError
 
 _PREFIX = struct.Struct("<i32s32sII")  # version, prev_hash, merkle_root, time, bits: 76 bytes
+_NONCE = struct.Struct("<I")
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,17 +128,25 @@ def header_prefix(
     )
 
 
+def prefix_hash(prefix: bytes, nonce: int) -> bytes:
+    """Block hash (internal order) of a 76-byte header prefix and a nonce: the one place a
+    solved header is hashed, for the pool's share check and the miner's hit check alike
+    (no :class:`BlockHeader` is built, so a pool checking every share pays for none)."""
+    return sha256d(prefix + _NONCE.pack(nonce))
+
+
 def assemble_header(job: Job, solution: Solution) -> BlockHeader:
     """The full header of a solution."""
     return BlockHeader.from_bytes(
         header_prefix(job, solution.extranonce2, version=solution.version, ntime=solution.ntime)
-        + struct.pack("<I", solution.nonce)
+        + _NONCE.pack(solution.nonce)
     )
 
 
 def solution_hash(job: Job, solution: Solution) -> bytes:
     """Block hash of a solution (internal order); compare with ``job.share_target``."""
-    return sha256d(assemble_header(job, solution).to_bytes())
+    prefix = header_prefix(job, solution.extranonce2, version=solution.version, ntime=solution.ntime)
+    return prefix_hash(prefix, solution.nonce)
 
 
 def assemble_block(job: Job, solution: Solution) -> Block:
