@@ -162,3 +162,22 @@ def test_attribute_from_block_files_and_from_a_node(capsys: pytest.CaptureFixtur
     assert code == 2 and "--block-file" in err
     code, _out, err = run_cli(capsys, "network", "attribute", "--node", "http://127.0.0.1:1", "--height", "1")
     assert code == 2 and "cannot reach" in err
+
+
+def test_network_pools_cli_shows_trailing_windows_partial_flags_and_the_adjustment(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["network", "pools", "--window", "week", "--since", "2026-04-19", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    # four days of a week: the latest calendar window says it is partial
+    assert data["latest_window_partial"] is True
+    names = {w["window"]: w for w in data["trailing"]}
+    assert set(names) == {"24h", "7d", "30d", "1y"}
+    assert not names["24h"]["partial"] and names["30d"]["partial"] and names["1y"]["partial"]
+    # display names, not slugs
+    assert any(p["pool"] == "Foundry USA" for p in names["24h"]["pools"])
+    adj = data["next_adjustment"]
+    assert adj["retarget_height"] == 947_520 and adj["blocks_mined"] + adj["blocks_remaining"] == 2016
+    assert main(["network", "pools", "--window", "year", "--since", "2026-01-01"]) == 0
+    out = capsys.readouterr().out
+    assert "+nan" not in out and "n/a (one window)" in " ".join(out.split())
