@@ -32,8 +32,8 @@ DIFFICULTY = 2.0**-24
 SHARES = 200
 
 
-def _spawn(args: list[str], cwd: Path) -> subprocess.Popen[bytes]:
-    return subprocess.Popen(
+def _serve(args: list[str], cwd: Path) -> tuple[subprocess.Popen[bytes], int]:
+    proc = subprocess.Popen(
         [
             sys.executable,
             "-m",
@@ -54,13 +54,10 @@ def _spawn(args: list[str], cwd: Path) -> subprocess.Popen[bytes]:
         cwd=cwd,
         env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
-
-
-def _listening_port(proc: subprocess.Popen[bytes]) -> int:
     assert proc.stdout is not None
     listening = json.loads(proc.stdout.readline())
     assert listening["event"] == "listening"
-    return int(listening["port"])
+    return proc, int(listening["port"])
 
 
 async def _mine_and_kill(port: int, proc: subprocess.Popen[bytes], user: str, rng: random.Random) -> set[str]:
@@ -118,30 +115,22 @@ def _stored(url: str, user: str) -> set[str]:
 
 
 def _check_runs(url_for_run: Any, extra_args: list[str], tmp_path: Path, label: str) -> None:
-    """Each run kills its own fresh pool process; the next run's process starts up (imports,
-    share log) while this one is mined and killed, so start-up is not paid in sequence."""
     rng = random.Random(0xD00D)
     total = 0
-    procs: list[subprocess.Popen[bytes]] = []
-    try:
-        procs.append(_spawn(["--share-log", url_for_run(0), *extra_args], tmp_path))
-        for run in range(DURABILITY_RUNS):
-            user = f"k{os.getpid()}r{run}t{int(time.time() * 1000) % 10**8}"
-            url = url_for_run(run)
-            proc = procs[run]
-            port = _listening_port(proc)  # its share table exists now: the next may start beside it
-            if run + 1 < DURABILITY_RUNS:
-                procs.append(_spawn(["--share-log", url_for_run(run + 1), *extra_args], tmp_path))
+    for run in range(DURABILITY_RUNS):
+        user = f"k{os.getpid()}r{run}t{int(time.time() * 1000) % 10**8}"
+        url = url_for_run(run)
+        proc, port = _serve(["--share-log", url, *extra_args], tmp_path)
+        try:
             acked = asyncio.run(_mine_and_kill(port, proc, user, rng))
             proc.wait(10)
-            missing = acked - _stored(url, user)
-            assert not missing, f"{label} run {run}: {len(missing)} acknowledged shares missing"
-            total += len(acked)
-    finally:
-        for proc in procs:
+        finally:
             if proc.poll() is None:
                 proc.kill()
                 proc.wait(10)
+        missing = acked - _stored(url, user)
+        assert not missing, f"{label} run {run}: {len(missing)} acknowledged shares missing"
+        total += len(acked)
     print(json.dumps({"durability": label, "runs": DURABILITY_RUNS, "acknowledged": total, "missing": 0}))
 
 
