@@ -6,7 +6,7 @@ can act on; the CLI prints it as one line on stderr and exits with code 2.
 ::
 
     HashwattError
-    ├── InputError                 bad user input at an edge (CLI flag, config file)
+    ├── InputError                 bad user input at an edge (CLI flag, config file) (.field, .value)
     ├── ChainError                 consensus layer (hashwatt.chain)
     │   ├── ChainInputError        an argument outside its consensus range (also an InputError) (.field, .value)
     │   │   └── InvalidField       a value type's field of the wrong size or range (.structure, .field)
@@ -34,7 +34,16 @@ class HashwattError(Exception):
 
 
 class InputError(HashwattError, ValueError):
-    """A user-supplied value is out of range or malformed."""
+    """A user-supplied value is out of range or malformed.
+
+    ``field`` names the parameter and ``value`` holds what was given, for every room's input
+    errors alike (``None`` when the message is about several parameters or none in particular).
+    """
+
+    def __init__(self, message: str = "", *, field: str | None = None, value: object = None) -> None:
+        super().__init__(message)
+        self.field = field
+        self.value = value
 
 
 class DataError(HashwattError):
@@ -51,16 +60,8 @@ class ChainError(HashwattError):
 
 
 class ChainInputError(ChainError, InputError):
-    """An argument handed to the consensus layer lies outside its range (a negative height...).
-
-    ``field`` names the argument and ``value`` holds what was given (``None`` when the message
-    is about several arguments at once).
-    """
-
-    def __init__(self, message: str, *, field: str | None = None, value: object = None) -> None:
-        super().__init__(message)
-        self.field = field
-        self.value = value
+    """An argument handed to the consensus layer lies outside its range (a negative height...);
+    ``field`` and ``value`` (from :class:`InputError`) say which and what was given."""
 
 
 class InvalidField(ChainInputError):

@@ -12,18 +12,24 @@ from hashwatt.work import Job
 from tests.node._rpcserver import FakeCoreState, fake_core, real_blocks, template_from_block
 from tests.stratum._helpers import RawClient, find_nonce, handshake, job_of, until
 
+REGTEST_ADDRESS = "bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080"
+
+
+async def _node_pool(url: str, tmp_path: Path) -> PoolServer:
+    """A started pool fed by the emulated node at ``url`` (easy fixed difficulty, 0.2 s polls)."""
+    source = GbtJobSource(RpcClient(url), payout=REGTEST_ADDRESS, poll_s=0.2)
+    config = PoolConfig(start_difficulty=2.0**-24, min_difficulty=2.0**-30, vardiff=False)
+    server = PoolServer(source, ShareLog(sqlite_url(tmp_path / "s.db")), config)
+    await server.start()
+    return server
+
 
 def test_pool_with_node_source_submits_block_candidates(tmp_path: Path) -> None:
     block, height = real_blocks()["testnet3_924634"]
     easy = template_from_block(block, height, bits=0x1F00FFFF)
 
     async def main(url: str) -> None:
-        source = GbtJobSource(
-            RpcClient(url), payout="bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080", poll_s=0.2
-        )
-        config = PoolConfig(start_difficulty=2.0**-24, min_difficulty=2.0**-30, vardiff=False)
-        server = PoolServer(source, ShareLog(sqlite_url(tmp_path / "s.db")), config)
-        await server.start()
+        server = await _node_pool(url, tmp_path)
         try:
             client = RawClient(*(await asyncio.open_connection("127.0.0.1", server.port)))
             en1, size, diff, notify = await handshake(client, "frank.s9")
@@ -58,13 +64,9 @@ def test_a_share_on_an_old_template_is_credited_and_blocked_at_that_templates_va
     first = template_from_block(block, height, bits=0x1F00FFFF)
     second = dict(first, transactions=first["transactions"][:7], longpollid="second")
     second["coinbasevalue"] = first["coinbasevalue"] - 12_345
-    address = "bcrt1qw508d6qejxtdg4y5r3zarvary0c5xw7kygt080"
 
     async def main(url: str, state: FakeCoreState) -> None:
-        source = GbtJobSource(RpcClient(url), payout=address, poll_s=0.2)
-        config = PoolConfig(start_difficulty=2.0**-24, min_difficulty=2.0**-30, vardiff=False)
-        server = PoolServer(source, ShareLog(sqlite_url(tmp_path / "s.db")), config)
-        await server.start()
+        server = await _node_pool(url, tmp_path)
         try:
             client = RawClient(*(await asyncio.open_connection("127.0.0.1", server.port)))
             en1, size, diff, notify = await handshake(client, "frank.s9")

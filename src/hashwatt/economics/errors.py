@@ -21,11 +21,6 @@ class EconomicsError(HashwattError):
 class EconomicsInputError(EconomicsError, InputError):
     """A model parameter is out of its physical or financial range.
 
-    ``field`` names the parameter (``pool_fee``, ``confidence``) and ``value`` holds what was
-    given; both are ``None`` when the message is about several parameters or none in particular.
+    ``field`` and ``value`` (from :class:`~hashwatt.errors.InputError`) name the parameter and
+    hold what was given.
     """
-
-    def __init__(self, message: str, *, field: str | None = None, value: object = None) -> None:
-        super().__init__(message)
-        self.field = field
-        self.value = value
