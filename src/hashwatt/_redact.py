@@ -3,7 +3,12 @@ formatted into a message, a log line, a page or a database row (no secrets anywh
 
 from __future__ import annotations
 
-__all__ = ["redact_url"]
+import re
+
+__all__ = ["redact_url", "redact_urls_in"]
+
+#: A URL inside free text: a scheme, ``://`` and everything up to the next blank or quote.
+_URL_IN_TEXT = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://[^\s'\"<>]+")
 
 
 def redact_url(url: str) -> str:
@@ -20,3 +25,8 @@ def redact_url(url: str) -> str:
         return url
     user = userinfo.split(":", 1)[0]
     return f"{scheme}{sep}{user}:***@{hostpart}"
+
+
+def redact_urls_in(text: str) -> str:
+    """``text`` (a library's error message, say) with every URL in it passed through :func:`redact_url`."""
+    return _URL_IN_TEXT.sub(lambda match: redact_url(match.group()), text)

@@ -6,15 +6,15 @@ can act on; the CLI prints it as one line on stderr and exits with code 2.
 ::
 
     HashwattError
-    ├── InputError                 bad user input at an edge (CLI flag, config file)
+    ├── InputError                 bad user input at an edge (CLI flag, config file) (.field, .value)
     ├── ChainError                 consensus layer (hashwatt.chain)
-    │   ├── ChainInputError        an argument outside its consensus range (also an InputError)
+    │   ├── ChainInputError        an argument outside its consensus range (also an InputError) (.field, .value)
     │   │   └── InvalidField       a value type's field of the wrong size or range (.structure, .field)
-    │   ├── DecodeError            bytes that are not a valid encoding
-    │   │   ├── InvalidHex
-    │   │   ├── Truncated
-    │   │   ├── TrailingBytes
-    │   │   └── NonCanonical       e.g. a non-minimal CompactSize, an oversized count
+    │   ├── DecodeError            bytes that are not a valid encoding (.what, .offset)
+    │   │   ├── InvalidHex         (.position, .length)
+    │   │   ├── Truncated          (.needed, .got)
+    │   │   ├── TrailingBytes      (.extra)
+    │   │   └── NonCanonical       e.g. a non-minimal CompactSize, an oversized count (.value, .limit)
     │   ├── TargetError            compact bits that are negative or overflow
     │   ├── AddressError           an address that does not decode (checksum, network, length)
     │   └── BlockInvalid           a consensus check failed (one subclass per rule)
@@ -34,7 +34,16 @@ class HashwattError(Exception):
 
 
 class InputError(HashwattError, ValueError):
-    """A user-supplied value is out of range or malformed."""
+    """A user-supplied value is out of range or malformed.
+
+    ``field`` names the parameter and ``value`` holds what was given, for every room's input
+    errors alike (``None`` when the message is about several parameters or none in particular).
+    """
+
+    def __init__(self, message: str = "", *, field: str | None = None, value: object = None) -> None:
+        super().__init__(message)
+        self.field = field
+        self.value = value
 
 
 class DataError(HashwattError):
@@ -51,7 +60,8 @@ class ChainError(HashwattError):
 
 
 class ChainInputError(ChainError, InputError):
-    """An argument handed to the consensus layer lies outside its range (a negative height...)."""
+    """An argument handed to the consensus layer lies outside its range (a negative height...);
+    ``field`` and ``value`` (from :class:`InputError`) say which and what was given."""
 
 
 class InvalidField(ChainInputError):
@@ -62,29 +72,75 @@ class InvalidField(ChainInputError):
     """
 
     def __init__(self, structure: str, field: str, problem: str) -> None:
-        super().__init__(f"{structure}.{field}: {problem}")
+        super().__init__(f"{structure}.{field}: {problem}", field=field)
         self.structure = structure
-        self.field = field
 
 
 class DecodeError(ChainError, ValueError):
-    """Bytes (or hex) that do not decode to the expected structure."""
+    """Bytes (or hex) that do not decode to the expected structure.
+
+    ``what`` names the structure being read (``scriptSig``, ``transaction count``) and
+    ``offset`` where in the input it starts [bytes] (``None`` when not known).
+    """
+
+    def __init__(self, message: str, *, what: str = "", offset: int | None = None) -> None:
+        super().__init__(message)
+        self.what = what
+        self.offset = offset
 
 
 class InvalidHex(DecodeError):
-    """A string that is not an even-length hexadecimal string."""
+    """A string that is not an even-length hexadecimal string; ``position`` is the first bad
+    character (``None`` for an odd length), ``length`` the decoded or cleaned length."""
+
+    def __init__(self, message: str, *, position: int | None = None, length: int | None = None) -> None:
+        super().__init__(message, what="hex", offset=position)
+        self.position = position
+        self.length = length
 
 
 class Truncated(DecodeError):
-    """The input ended before the structure did."""
+    """The input ended before the structure did: ``needed`` bytes (or items) were wanted at
+    ``offset`` and only ``got`` bytes were left."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        what: str = "",
+        offset: int | None = None,
+        needed: int | None = None,
+        got: int | None = None,
+    ) -> None:
+        super().__init__(message, what=what, offset=offset)
+        self.needed = needed
+        self.got = got
 
 
 class TrailingBytes(DecodeError):
-    """The structure ended before the input did."""
+    """The structure ended before the input did; ``extra`` bytes were left over."""
+
+    def __init__(self, message: str, *, what: str = "", offset: int | None = None, extra: int = 0) -> None:
+        super().__init__(message, what=what, offset=offset)
+        self.extra = extra
 
 
 class NonCanonical(DecodeError):
-    """A valid-looking but non-canonical or out-of-bounds encoding."""
+    """A valid-looking but non-canonical or out-of-bounds encoding: ``value`` as read and the
+    ``limit`` it broke (``None`` when the rule is not a bound, e.g. a non-minimal encoding)."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        what: str = "",
+        offset: int | None = None,
+        value: int | None = None,
+        limit: int | None = None,
+    ) -> None:
+        super().__init__(message, what=what, offset=offset)
+        self.value = value
+        self.limit = limit
 
 
 class AddressError(ChainError, ValueError):

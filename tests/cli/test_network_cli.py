@@ -237,3 +237,22 @@ def test_energy_compares_with_a_cbeci_file_and_overlays_it(
     bad.write_text("day,x\n2024-01-01,1\n")
     code, out, err = run_cli(capsys, "network", "energy", "--cbeci", str(bad))
     assert code == 2 and err.startswith("error:") and len(err.strip().splitlines()) == 1
+
+
+def test_network_pools_cli_shows_trailing_windows_partial_flags_and_the_adjustment(
+    capsys: pytest.CaptureFixture[str],
+) -> None:
+    assert main(["network", "pools", "--window", "week", "--since", "2026-04-19", "--json"]) == 0
+    data = json.loads(capsys.readouterr().out)
+    # four days of a week: the latest calendar window says it is partial
+    assert data["latest_window_partial"] is True
+    names = {w["window"]: w for w in data["trailing"]}
+    assert set(names) == {"24h", "7d", "30d", "1y"}
+    assert not names["24h"]["partial"] and names["30d"]["partial"] and names["1y"]["partial"]
+    # display names, not slugs
+    assert any(p["pool"] == "Foundry USA" for p in names["24h"]["pools"])
+    adj = data["next_adjustment"]
+    assert adj["retarget_height"] == 947_520 and adj["blocks_mined"] + adj["blocks_remaining"] == 2016
+    assert main(["network", "pools", "--window", "year", "--since", "2026-01-01"]) == 0
+    out = capsys.readouterr().out
+    assert "+nan" not in out and "n/a (one window)" in " ".join(out.split())

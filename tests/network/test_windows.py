@@ -64,29 +64,6 @@ def test_next_adjustment_midway_and_errors(blocks: pd.DataFrame) -> None:
         next_adjustment(blocks.tail(10))
 
 
-def test_network_pools_cli_shows_trailing_windows_partial_flags_and_the_adjustment(
-    capsys: pytest.CaptureFixture[str],
-) -> None:
-    import json
-
-    from hashwatt.cli.main import main
-
-    assert main(["network", "pools", "--window", "week", "--since", "2026-04-19", "--json"]) == 0
-    data = json.loads(capsys.readouterr().out)
-    # four days of a week: the latest calendar window says it is partial
-    assert data["latest_window_partial"] is True
-    names = {w["window"]: w for w in data["trailing"]}
-    assert set(names) == {"24h", "7d", "30d", "1y"}
-    assert not names["24h"]["partial"] and names["30d"]["partial"] and names["1y"]["partial"]
-    # display names, not slugs
-    assert any(p["pool"] == "Foundry USA" for p in names["24h"]["pools"])
-    adj = data["next_adjustment"]
-    assert adj["retarget_height"] == 947_520 and adj["blocks_mined"] + adj["blocks_remaining"] == 2016
-    assert main(["network", "pools", "--window", "year", "--since", "2026-01-01"]) == 0
-    out = capsys.readouterr().out
-    assert "+nan" not in out and "n/a (one window)" in " ".join(out.split())
-
-
 def test_pool_block_lists_add_up_to_the_trailing_window_counts(blocks: pd.DataFrame) -> None:
     week = {w.name: w for w in trailing_windows(blocks, label="pool_name")}["7d"]
     for name, count in week.counts.head(6).items():

@@ -31,11 +31,20 @@ class FakeCoreState:
         self.longpoll_error = False
         self.longpoll_paths: list[str] = []
         self.closing = False
+        #: coinbasevalue of every template served, by its transactions' txids: what the node
+        #: lets a block built on that template pay (Core sums the same fees from its UTXO set).
+        self.served_values: dict[tuple[str, ...], int] = {}
+        self.remember(template)
+
+    def remember(self, template: dict[str, Any]) -> None:
+        txids = tuple(str(tx["txid"]) for tx in template.get("transactions", []))
+        self.served_values[txids] = int(template["coinbasevalue"])
 
     def set_template(self, template: dict[str, Any]) -> None:
         """A new tip or mempool: serve ``template`` and release every held longpoll."""
         with self.changed:
             self.template = template
+            self.remember(template)
             self.changed.notify_all()
 
 
@@ -105,7 +114,16 @@ def _handler(state: FakeCoreState) -> type[BaseHTTPRequestHandler]:
                         {"result": None, "error": {"code": -22, "message": "Block decode failed"}, "id": rid},
                     )
                     return
-                errors = validate_block(block, height=state.template["height"], bip34_height=0)
+                errors: list[Any] = validate_block(block, height=state.template["height"], bip34_height=0)
+                with state.lock:
+                    allowed = state.served_values.get(
+                        tuple(hash_to_hex(txid(tx)) for tx in block.transactions[1:])
+                    )
+                paid = sum(o.value_sat for o in block.transactions[0].outputs)
+                if allowed is None:
+                    errors.append("no template had these transactions")
+                elif paid > allowed:
+                    errors.append(f"bad-cb-amount: pays {paid} > {allowed}")
                 if errors or hash_to_hex(block.header.prev_hash) != state.template["previousblockhash"]:
                     self._reply(
                         200,

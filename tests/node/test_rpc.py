@@ -12,10 +12,13 @@ from contextlib import contextmanager
 
 import pytest
 
+from hashwatt.errors import InputError
 from hashwatt.node import (
     NodeAuthFailed,
     NodeError,
     NodeUnreachable,
+    NodeUrl,
+    NodeUrlError,
     ResponseTooLarge,
     RpcClient,
 )
@@ -150,3 +153,79 @@ def test_refused_credentials_are_typed_and_redacted() -> None:
         assert isinstance(info.value, NodeError)
         assert "Wr0ngS3cret" not in _full_text(info.value)
         assert "rpcuser" not in info.value.url
+
+
+# --------------------------------------------------------------------------- one URL parser
+
+SECRET = "Sup3rS3cret"
+
+
+@pytest.mark.parametrize(
+    ("text", "scheme", "host", "port", "path"),
+    [
+        ("http://u:pw@127.0.0.1:18443", "http", "127.0.0.1", 18443, "/"),
+        ("u:pw@node.lan", "http", "node.lan", 8332, "/"),
+        ("https://u:pw@[::1]:8332/wallet/w1", "https", "::1", 8332, "/wallet/w1"),
+        ("http://[fe80::1%eth0]:1", "http", "fe80::1%eth0", 1, "/"),
+        ("HTTP://u:pw@host:65535/?x=1#frag", "http", "host", 65535, "/?x=1"),
+        ("http://u:p@ss/w@host:8/", "http", "host", 8, "/"),
+    ],
+)
+def test_node_url_parses_hosts_ports_and_paths(
+    text: str, scheme: str, host: str, port: int, path: str
+) -> None:
+    url = NodeUrl.parse(text)
+    assert (url.scheme, url.host, url.port, url.path) == (scheme, host, port, path)
+    assert "pw" not in repr(url) and "@" not in url.address
+
+
+def test_node_url_keeps_percent_encoded_credentials() -> None:
+    url = NodeUrl.parse("http://al%40ice:p%3Aw%2F@127.0.0.1:1")
+    assert (url.user, url.password) == ("al@ice", "p:w/")
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        (f"http://u:{SECRET}@[::1:1/", "closing bracket"),
+        (f"http://u:{SECRET}@[zz]:1/", "not an IPv6 address"),
+        (f"http://u:{SECRET}@[::1]x:1/", "after the IPv6 host"),
+        (f"http://u:{SECRET}@::1:8332/", "in brackets"),
+        (f"http://u:{SECRET}@host:0/", "1..65535"),
+        (f"http://u:{SECRET}@host:65536/", "1..65535"),
+        (f"http://u:{SECRET}@host:+80/", "1..65535"),
+        (f"http://u:{SECRET}@host:-1/", "1..65535"),
+        (f"http://u:{SECRET}@host:/", "1..65535"),
+        (f"http://u:{SECRET}@host:８０/", "1..65535"),
+        (f"http://u:{SECRET}@host:99999999999999999999/", "1..65535"),
+        (f"ftp://u:{SECRET}@host:1/", "scheme"),
+        (f"stratum+tcp://u:{SECRET}@host:1/", "scheme"),
+        (f"http://u:{SECRET}@:8332/", "no host"),
+        (f"http://u:{SECRET}@ho st:1/", "host name"),
+        ("", "no host"),
+    ],
+)
+def test_bad_node_urls_are_one_typed_redacted_error(text: str, problem: str) -> None:
+    with pytest.raises(NodeUrlError) as info:
+        RpcClient(text)
+    assert problem in info.value.problem
+    assert isinstance(info.value, InputError) and isinstance(info.value, NodeError)
+    assert SECRET not in _full_text(info.value)
+    assert "\n" not in str(info.value)
+
+
+def test_longpoll_uri_goes_through_the_same_parser() -> None:
+    client = RpcClient(f"http://u:{SECRET}@127.0.0.1:18443")
+    moved = client.at("https://[::1]/lp?id=7")
+    assert (moved.scheme, moved.host, moved.port, moved.path) == ("https", "::1", 443, "/lp?id=7")
+    assert moved.at("/other").url == "https://[::1]:443/other"
+    with pytest.raises(NodeUrlError):
+        client.at("http://[::1/lp")
+
+
+def test_unreachable_error_names_the_transport_cause() -> None:
+    client = RpcClient(f"http://u:{SECRET}@127.0.0.1:{_free_port()}", timeout_s=2)
+    with pytest.raises(NodeUnreachable) as info:
+        client.call("getblockcount")
+    reason = str(info.value).rpartition(": ")[2]
+    assert reason and "unparseable" not in reason  # the cause, not a redaction placeholder

@@ -57,7 +57,9 @@ _MAX_COINBASE_BRANCH_LEN = 32
 def _read_branch(reader: ByteReader, what: str, limit: int) -> tuple[tuple[bytes, ...], int]:
     count = reader.compact_size(f"{what} length")
     if count > limit:
-        raise NonCanonical(f"{what} has {count} hashes; at most {limit} are possible")
+        raise NonCanonical(
+            f"{what} has {count} hashes; at most {limit} are possible", what=what, value=count, limit=limit
+        )
     hashes = tuple(reader.read(32, f"{what} hash") for _ in range(count))
     return hashes, reader.i32(f"{what} index")
 
@@ -198,7 +200,7 @@ def check_auxpow(proof: AuxPow, aux_block_hash: bytes, bits: int, params: ChainP
     first that fails; returns None when the proof holds.
     """
     if params.auxpow is None:
-        raise ChainInputError(f"{params.name} is not a merged-mined chain")
+        raise ChainInputError(f"{params.name} is not a merged-mined chain", field="params", value=params.name)
     check_bytes("check_auxpow", "aux_block_hash", aux_block_hash, 32)
     chain_id = params.auxpow.chain_id
     if proof.coinbase_index != 0 or not proof.coinbase_tx.is_coinbase:

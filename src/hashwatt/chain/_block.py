@@ -52,7 +52,11 @@ def read_transactions(reader: ByteReader) -> tuple[Transaction, ...]:
     # A count larger than the remaining bytes could hold is rejected before any allocation.
     if n_tx * _MIN_TX_SIZE > reader.remaining:
         raise Truncated(
-            f"truncated block: {n_tx} transactions cannot fit in the {reader.remaining} bytes left"
+            f"truncated block: {n_tx} transactions cannot fit in the {reader.remaining} bytes left",
+            what="block",
+            offset=reader.position,
+            needed=n_tx * _MIN_TX_SIZE,
+            got=reader.remaining,
         )
     return tuple(Transaction.read_from(reader) for _ in range(n_tx))
 

@@ -62,7 +62,7 @@ def hash_from_hex(display_hex: str) -> bytes:
     """Internal-order bytes of a display-order 64-character hex hash."""
     raw = bytes_from_hex(display_hex)
     if len(raw) != 32:
-        raise InvalidHex(f"a hash is 32 bytes (64 hex characters), got {len(raw)} bytes")
+        raise InvalidHex(f"a hash is 32 bytes (64 hex characters), got {len(raw)} bytes", length=len(raw))
     return raw[::-1]
 
 
@@ -70,12 +70,14 @@ def bytes_from_hex(text: str) -> bytes:
     """Decode hex, tolerating surrounding whitespace, raising :class:`InvalidHex` otherwise."""
     cleaned = "".join(text.split())
     if len(cleaned) % 2:
-        raise InvalidHex(f"hex string has odd length {len(cleaned)}")
+        raise InvalidHex(f"hex string has odd length {len(cleaned)}", length=len(cleaned))
     try:
         return bytes.fromhex(cleaned)
     except ValueError as exc:
         bad = next((i for i, ch in enumerate(cleaned) if ch not in "0123456789abcdefABCDEF"), -1)
-        raise InvalidHex(f"not hexadecimal: unexpected character at position {bad}") from exc
+        raise InvalidHex(
+            f"not hexadecimal: unexpected character at position {bad}", position=bad, length=len(cleaned)
+        ) from exc
 
 
 def read_compact_size(
@@ -97,11 +99,29 @@ def read_compact_size(
         else:
             value, end, floor = _U64.unpack_from(buf, pos + 1)[0], pos + 9, 0x100000000
     except (IndexError, struct.error) as exc:
-        raise Truncated(f"truncated {what}: the CompactSize at offset {pos} runs past the end") from exc
+        width = {0xFD: 3, 0xFE: 5, 0xFF: 9}.get(buf[pos], 1) if pos < len(buf) else 1
+        raise Truncated(
+            f"truncated {what}: the CompactSize at offset {pos} runs past the end",
+            what=what,
+            offset=pos,
+            needed=width,
+            got=max(len(buf) - pos, 0),
+        ) from exc
     if value < floor:
-        raise NonCanonical(f"non-minimal CompactSize for {what}: {value} in {end - pos} bytes")
+        raise NonCanonical(
+            f"non-minimal CompactSize for {what}: {value} in {end - pos} bytes",
+            what=what,
+            offset=pos,
+            value=value,
+        )
     if value > limit:
-        raise NonCanonical(f"CompactSize for {what} is {value}, above the limit {limit}")
+        raise NonCanonical(
+            f"CompactSize for {what} is {value}, above the limit {limit}",
+            what=what,
+            offset=pos,
+            value=value,
+            limit=limit,
+        )
     return value, end
 
 
@@ -136,7 +156,11 @@ class ByteReader:
     def seek(self, position: int) -> None:
         """Move to ``position`` (after a direct parse of :attr:`data`); bounds-checked."""
         if not 0 <= position <= len(self._buf):
-            raise Truncated(f"position {position} outside a buffer of {len(self._buf)} bytes")
+            raise Truncated(
+                f"position {position} outside a buffer of {len(self._buf)} bytes",
+                offset=position,
+                got=len(self._buf),
+            )
         self._pos = position
 
     def read(self, size: int, what: str = "data") -> bytes:
@@ -144,7 +168,11 @@ class ByteReader:
         end = self._pos + size
         if size < 0 or end > len(self._buf):
             raise Truncated(
-                f"truncated {what}: needed {size} bytes at offset {self._pos}, {self.remaining} left"
+                f"truncated {what}: needed {size} bytes at offset {self._pos}, {self.remaining} left",
+                what=what,
+                offset=self._pos,
+                needed=size,
+                got=self.remaining,
             )
         out = self._buf[self._pos : end]
         self._pos = end
@@ -189,13 +217,18 @@ class ByteReader:
     def expect_end(self, what: str = "input") -> None:
         """Raise :class:`TrailingBytes` unless everything was consumed."""
         if self.remaining:
-            raise TrailingBytes(f"{self.remaining} trailing bytes after {what}")
+            raise TrailingBytes(
+                f"{self.remaining} trailing bytes after {what}",
+                what=what,
+                offset=self._pos,
+                extra=self.remaining,
+            )
 
 
 def compact_size_bytes(value: int) -> bytes:
     """Minimal CompactSize encoding of ``value``."""
     if value < 0:
-        raise NonCanonical(f"CompactSize cannot encode a negative number ({value})")
+        raise NonCanonical(f"CompactSize cannot encode a negative number ({value})", value=value, limit=0)
     if value < 0xFD:
         return bytes((value,))
     if value <= 0xFFFF:
@@ -204,7 +237,7 @@ def compact_size_bytes(value: int) -> bytes:
         return b"\xfe" + _U32.pack(value)
     if value <= 0xFFFFFFFFFFFFFFFF:
         return b"\xff" + _U64.pack(value)
-    raise NonCanonical(f"CompactSize cannot encode {value} (over 64 bits)")
+    raise NonCanonical(f"CompactSize cannot encode {value} (over 64 bits)", value=value, limit=2**64 - 1)
 
 
 def var_bytes(data: bytes) -> bytes:

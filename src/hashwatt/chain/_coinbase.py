@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from hashwatt.chain._codec import compact_size_bytes, i32_le, i64_le, u32_le, var_bytes
 from hashwatt.chain._merkle import WITNESS_RESERVED_VALUE, witness_commitment_script
 from hashwatt.chain._script import push_data, push_int
+from hashwatt.chain._supply import check_height
 from hashwatt.chain._transaction import COINBASE_VOUT, NULL_HASH, OutPoint, Transaction, TxIn, TxOut
 from hashwatt.errors import ChainInputError
 
@@ -36,7 +37,9 @@ class CoinbaseParts:
         if len(extranonce1) != self.extranonce1_size or len(extranonce2) != self.extranonce2_size:
             raise ChainInputError(
                 f"extranonce sizes must be {self.extranonce1_size}+{self.extranonce2_size} bytes, "
-                f"got {len(extranonce1)}+{len(extranonce2)}"
+                f"got {len(extranonce1)}+{len(extranonce2)}",
+                field="extranonce",
+                value=(len(extranonce1), len(extranonce2)),
             )
         return self.coinb1 + extranonce1 + extranonce2 + self.coinb2
 
@@ -55,7 +58,9 @@ def coinbase_outputs(
 ) -> list[TxOut]:
     """The payout output, then (if given) the zero-value witness commitment output."""
     if reward_sat < 0:
-        raise ChainInputError(f"coinbase reward must be >= 0 sat, got {reward_sat}")
+        raise ChainInputError(
+            f"coinbase reward must be >= 0 sat, got {reward_sat}", field="reward_sat", value=reward_sat
+        )
     outputs = [TxOut(reward_sat, payout_script)]
     if witness_commitment is not None:
         outputs.append(TxOut(0, witness_commitment_script(witness_commitment)))
@@ -64,8 +69,7 @@ def coinbase_outputs(
 
 def coinbase_script_prefix(height: int, tag: bytes = b"") -> bytes:
     """scriptSig start: the BIP 34 height push, then the tag as one data push."""
-    if height < 0:
-        raise ChainInputError(f"height must be >= 0, got {height}")
+    check_height(height)
     return push_int(height) + (push_data(tag) if tag else b"")
 
 
@@ -88,20 +92,30 @@ def build_coinbase(
     witness reserved value as its single witness item).
     """
     if extranonce1_size < 0 or extranonce2_size < 0:
-        raise ChainInputError("extranonce sizes must be >= 0")
+        raise ChainInputError(
+            f"extranonce sizes must be >= 0, got {extranonce1_size}+{extranonce2_size}",
+            field="extranonce_size",
+            value=(extranonce1_size, extranonce2_size),
+        )
     if not outputs:
-        raise ChainInputError("a coinbase needs at least one output")
+        raise ChainInputError("a coinbase needs at least one output", field="outputs", value=0)
     extranonce_size = extranonce1_size + extranonce2_size
     prefix = coinbase_script_prefix(height, tag)
     if extranonce_size:
         if extranonce_size >= 0x4C:
-            raise ChainInputError("extranonce longer than 75 bytes")
+            raise ChainInputError(
+                f"extranonce of {extranonce_size} bytes is longer than 75",
+                field="extranonce_size",
+                value=extranonce_size,
+            )
         prefix += bytes((extranonce_size,))
     script_len = len(prefix) + extranonce_size
     if not COINBASE_SCRIPT_MIN <= script_len <= COINBASE_SCRIPT_MAX:
         raise ChainInputError(
             f"coinbase scriptSig would be {script_len} bytes; consensus allows "
-            f"{COINBASE_SCRIPT_MIN}..{COINBASE_SCRIPT_MAX} (shorten the tag)"
+            f"{COINBASE_SCRIPT_MIN}..{COINBASE_SCRIPT_MAX} (shorten the tag)",
+            field="script_sig",
+            value=script_len,
         )
     coinb1 = b"".join(
         (

@@ -34,7 +34,9 @@ def merkle_root(hashes: Sequence[bytes]) -> bytes:
 def merkle_branch(hashes: Sequence[bytes], index: int = 0) -> list[bytes]:
     """Sibling hashes from leaf ``index`` up to the root (for index 0: Stratum's merkle_branch)."""
     if not 0 <= index < len(hashes):
-        raise ChainInputError(f"leaf {index} outside a tree of {len(hashes)} leaves")
+        raise ChainInputError(
+            f"leaf {index} outside a tree of {len(hashes)} leaves", field="index", value=index
+        )
     branch: list[bytes] = []
     level = list(hashes)
     sha = hashlib.sha256

@@ -176,5 +176,5 @@ def coin(name: str) -> ChainParams:
     """Parameters by ticker or name, case-insensitive (``btc``, ``LTC``, ``dogecoin``)."""
     params = COINS.get(name.strip().lower())
     if params is None:
-        raise ChainInputError(f"unknown coin {name!r} (btc, ltc, doge)")
+        raise ChainInputError(f"unknown coin {name!r} (btc, ltc, doge)", field="coin", value=name)
     return params

@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Protocol
 
+from hashwatt.chain._supply import check_height
 from hashwatt.chain._target import DIFFICULTY_1_BITS, bits_to_target, target_to_bits
 from hashwatt.errors import ChainInputError
 
@@ -43,13 +44,13 @@ class RetargetRule(Protocol):
 
 
 def _check_inputs(prev_bits: int, first_block_time: int, last_block_time: int) -> None:
-    if prev_bits < 0 or first_block_time < 0 or last_block_time < 0:
-        raise ChainInputError("bits and block times must be non-negative")
-
-
-def _check_height(height: int) -> None:
-    if height < 0:
-        raise ChainInputError(f"block height must be >= 0, got {height}")
+    for name, value in (
+        ("prev_bits", prev_bits),
+        ("first_block_time", first_block_time),
+        ("last_block_time", last_block_time),
+    ):
+        if value < 0:
+            raise ChainInputError(f"{name} must be non-negative, got {value}", field=name, value=value)
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +79,7 @@ class PeriodRetarget:
         return (height // self.interval + 1) * self.interval
 
     def first_block_height(self, height: int) -> int:
-        _check_height(height)
+        check_height(height)
         if self.full_span and height != self.interval:
             return max(height - self.interval - 1, 0)
         return max(height - self.interval, 0)
@@ -125,11 +126,13 @@ class DigiShieldRetarget:
     start_height: int
 
     def _check_era(self, height: int) -> None:
-        _check_height(height)
+        check_height(height)
         if height < self.start_height:
             raise ChainInputError(
                 f"DigiShield applies from height {self.start_height}; the earlier rule "
-                f"at height {height} is not modelled"
+                f"at height {height} is not modelled",
+                field="height",
+                value=height,
             )
 
     def is_retarget_height(self, height: int) -> bool:
@@ -149,7 +152,9 @@ class DigiShieldRetarget:
     def next_bits(self, prev_bits: int, first_block_time: int, last_block_time: int, *, height: int) -> int:
         self._check_era(height)
         if prev_bits < 0:
-            raise ChainInputError("bits must be non-negative")
+            raise ChainInputError(
+                f"bits must be non-negative, got {prev_bits}", field="prev_bits", value=prev_bits
+            )
         span = self.modulated_timespan_s(last_block_time - first_block_time)
         target = bits_to_target(prev_bits) * span // self.timespan_s
         return target_to_bits(min(target, self.pow_limit))

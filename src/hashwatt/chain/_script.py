@@ -43,7 +43,7 @@ def push_data(data: bytes) -> bytes:
         return bytes((OP_PUSHDATA2,)) + struct.pack("<H", size) + data
     if size <= 0xFFFFFFFF:
         return bytes((OP_PUSHDATA4,)) + struct.pack("<I", size) + data
-    raise ChainInputError("push too large")
+    raise ChainInputError(f"a push of {size} bytes is too large", field="data", value=size)
 
 
 def push_int(value: int) -> bytes:

@@ -18,11 +18,16 @@ HALVING_INTERVAL = 210_000
 INITIAL_SUBSIDY_SAT = 50 * COIN
 #: After this many halvings the shift is defined to give zero (Core guards shifts >= 64).
 _MAX_HALVINGS = 64
+#: The highest block height there can be: Core keeps heights in a signed 32-bit int.
+MAX_BLOCK_HEIGHT = 2**31 - 1
 
 
-def _check_height(height: int) -> None:
-    if height < 0:
-        raise ChainInputError(f"block height must be >= 0, got {height}")
+def check_height(height: int) -> None:
+    """Refuse a height no block can have (:class:`ChainInputError` naming the ``height`` field)."""
+    if not 0 <= height <= MAX_BLOCK_HEIGHT:
+        raise ChainInputError(
+            f"block height must be 0..{MAX_BLOCK_HEIGHT}, got {height}", field="height", value=height
+        )
 
 
 class SubsidySchedule(Protocol):
@@ -42,7 +47,7 @@ class HalvingSchedule:
 
     def halving_epoch(self, height: int) -> int:
         """Halvings that have happened by ``height`` (0 for the first era)."""
-        _check_height(height)
+        check_height(height)
         return height // self.halving_interval
 
     def block_subsidy_sat(self, height: int) -> int:
@@ -70,7 +75,7 @@ class HalvingSchedule:
 
         Exact integer arithmetic per era.
         """
-        _check_height(height)
+        check_height(height)
         blocks = height + 1
         total = 0
         epoch = 0
@@ -102,7 +107,7 @@ class DogecoinSubsidy:
     fixed_subsidy_sat: int = 10_000 * COIN
 
     def block_subsidy_sat(self, height: int) -> int:
-        _check_height(height)
+        check_height(height)
         halvings = height // self.halving_interval
         if height < self.simplified_height:
             return (1_000_000 * COIN) >> halvings

@@ -159,7 +159,13 @@ def _compact(buf: bytes, pos: int, what: str, min_item_size: int = 1) -> tuple[i
     else:
         value, pos = read_compact_size(buf, pos, what)
     if value * min_item_size > len(buf) - pos:
-        raise Truncated(f"truncated {what}: {value} items cannot fit in the {len(buf) - pos} bytes left")
+        raise Truncated(
+            f"truncated {what}: {value} items cannot fit in the {len(buf) - pos} bytes left",
+            what=what,
+            offset=pos,
+            needed=value * min_item_size,
+            got=len(buf) - pos,
+        )
     return value, pos
 
 
@@ -171,7 +177,13 @@ def _var_bytes(buf: bytes, pos: int, what: str) -> tuple[bytes, int]:
         n, pos = _compact(buf, pos, what)
     end = pos + n
     if end > len(buf):
-        raise Truncated(f"truncated {what}: needed {n} bytes at offset {pos}, {len(buf) - pos} left")
+        raise Truncated(
+            f"truncated {what}: needed {n} bytes at offset {pos}, {len(buf) - pos} left",
+            what=what,
+            offset=pos,
+            needed=n,
+            got=len(buf) - pos,
+        )
     return buf[pos:end], end
 
 
@@ -229,7 +241,11 @@ def parse_transaction(buf: bytes, pos: int = 0) -> tuple[Transaction, int]:
             end = pos + n
             if end > buf_len:
                 raise Truncated(
-                    f"truncated scriptSig: needed {n} bytes at offset {pos}, {buf_len - pos} left"
+                    f"truncated scriptSig: needed {n} bytes at offset {pos}, {buf_len - pos} left",
+                    what="scriptSig",
+                    offset=pos,
+                    needed=n,
+                    got=buf_len - pos,
                 )
             txin = _new(TxIn)
             _set_txin_prevout(txin, prevout)
@@ -252,7 +268,11 @@ def parse_transaction(buf: bytes, pos: int = 0) -> tuple[Transaction, int]:
                 end = pos + n
                 if end > buf_len:
                     raise Truncated(
-                        f"truncated scriptPubKey: needed {n} bytes at offset {pos}, {buf_len - pos} left"
+                        f"truncated scriptPubKey: needed {n} bytes at offset {pos}, {buf_len - pos} left",
+                        what="scriptPubKey",
+                        offset=pos,
+                        needed=n,
+                        got=buf_len - pos,
                     )
                 txout = _new(TxOut)
                 _set_txout_value(txout, value)
@@ -275,13 +295,22 @@ def parse_transaction(buf: bytes, pos: int = 0) -> tuple[Transaction, int]:
                     any_witness = True
                     _set_txin_witness(txin, tuple(items))  # still private to this function
             if not any_witness:
-                raise NonCanonical("segwit transaction with only empty witnesses (superfluous witness)")
+                raise NonCanonical(
+                    "segwit transaction with only empty witnesses (superfluous witness)",
+                    what="witness",
+                    offset=body_end,
+                )
         if flags:
             raise DecodeError(f"unknown transaction serialization flags 0x{flags:02x}")
         locktime = _U32.unpack_from(buf, pos)[0]
         pos += 4
     except (IndexError, struct.error) as exc:
-        raise Truncated(f"truncated transaction starting at offset {start}") from exc
+        raise Truncated(
+            f"truncated transaction starting at offset {start}",
+            what="transaction",
+            offset=start,
+            got=len(buf) - start,
+        ) from exc
     # Wire values are in range by construction (int32/uint32 unpacked): __post_init__'s checks
     # are for values built by hand, so the decoder sets the slots directly.
     full = buf[start:pos]

@@ -39,6 +39,15 @@ class CommandFailed(Exception):
 console = Console()
 err_console = Console(stderr=True)
 
+#: Upper bounds of the pool/mine/block numeric options: a value past them is a typo or an
+#: attack on the parser (``--duration 1e300``, ``--height 2**70``), refused as one error line.
+#: Ten years [s]: the longest a ``--duration`` may ask a process to run.
+MAX_DURATION_S = 10 * 365 * 86_400
+#: A header's time field (and so any clock it is checked against) is a uint32 [unix s].
+MAX_HEADER_TIME = 0xFFFFFFFF
+#: Counts (blocks to find, failures to tolerate, transactions to list) beyond any real need.
+MAX_COUNT = 1_000_000
+
 #: The ``--json`` flag every reporting command takes.
 JSON_OPTION = Annotated[bool, typer.Option("--json", help="Print machine-readable JSON instead of a table.")]
 

@@ -11,6 +11,7 @@ import typer
 
 from hashwatt.chain import (
     BIP34_HEIGHT_MAINNET,
+    MAX_BLOCK_HEIGHT,
     Block,
     block_merkle_root,
     block_size,
@@ -30,6 +31,8 @@ from hashwatt.chain import (
 )
 from hashwatt.cli._output import (
     JSON_OPTION,
+    MAX_COUNT,
+    MAX_HEADER_TIME,
     console,
     fmt_btc_from_sat,
     fmt_int,
@@ -138,10 +141,17 @@ def decode(
         str, typer.Argument(help="A file (raw or hex), '-' for hex on stdin, or the block hex itself.")
     ],
     height: Annotated[
-        int | None, typer.Option(help="Block height: enables BIP 34, subsidy and fee checks.", min=0)
+        int | None,
+        typer.Option(
+            help="Block height: enables BIP 34, subsidy and fee checks.", min=0, max=MAX_BLOCK_HEIGHT
+        ),
     ] = None,
-    now: Annotated[int | None, typer.Option(help="Clock for the future-time check [unix s].")] = None,
-    show_txs: Annotated[int, typer.Option("--txs", help="List the first N transactions.", min=0)] = 10,
+    now: Annotated[
+        int | None, typer.Option(help="Clock for the future-time check [unix s].", min=0, max=MAX_HEADER_TIME)
+    ] = None,
+    show_txs: Annotated[
+        int, typer.Option("--txs", help="List the first N transactions.", min=0, max=MAX_COUNT)
+    ] = 10,
     json_output: JSON_OPTION = False,
 ) -> None:
     """Decode a serialized block: header fields, transactions, weight, fees and consensus checks."""

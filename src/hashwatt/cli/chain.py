@@ -9,6 +9,7 @@ import typer
 from hashwatt.chain import (
     DIFFICULTY_1_TARGET,
     HALVING_INTERVAL,
+    MAX_BLOCK_HEIGHT,
     bits_to_target,
     block_subsidy_sat,
     decode_compact,
@@ -23,6 +24,8 @@ from hashwatt.chain import (
 )
 from hashwatt.cli._output import (
     JSON_OPTION,
+    MAX_COUNT,
+    MAX_HEADER_TIME,
     console,
     fmt_btc_from_sat,
     fmt_int,
@@ -97,7 +100,8 @@ def target(
 @chain_app.command("supply")
 def supply(
     height: Annotated[
-        int | None, typer.Option(help="Block height (default: the whole schedule).", min=0)
+        int | None,
+        typer.Option(help="Block height (default: the whole schedule).", min=0, max=MAX_BLOCK_HEIGHT),
     ] = None,
     json_output: JSON_OPTION = False,
 ) -> None:
@@ -155,9 +159,15 @@ def supply(
 @chain_app.command("retarget")
 def retarget(
     prev_bits: Annotated[str | None, typer.Option(help="Bits of the ending period (hex).")] = None,
-    first_time: Annotated[int | None, typer.Option(help="Time of block h-2016 [unix s].")] = None,
-    last_time: Annotated[int | None, typer.Option(help="Time of block h-1 [unix s].")] = None,
-    last: Annotated[int, typer.Option(help="With no inputs: show this many recent retargets.", min=1)] = 10,
+    first_time: Annotated[
+        int | None, typer.Option(help="Time of block h-2016 [unix s].", min=0, max=MAX_HEADER_TIME)
+    ] = None,
+    last_time: Annotated[
+        int | None, typer.Option(help="Time of block h-1 [unix s].", min=0, max=MAX_HEADER_TIME)
+    ] = None,
+    last: Annotated[
+        int, typer.Option(help="With no inputs: show this many recent retargets.", min=1, max=MAX_COUNT)
+    ] = 10,
     json_output: JSON_OPTION = False,
 ) -> None:
     """Compute the next bits from a period's first and last block times, or list recent retargets."""

@@ -21,12 +21,23 @@ from rich.live import Live
 from rich.text import Text
 
 from hashwatt.cli._coins import COIN_HELP, MinedCoin
-from hashwatt.cli._output import JSON_OPTION, CommandFailed, console, fmt_si, to_jsonable
+from hashwatt.cli._output import (
+    JSON_OPTION,
+    MAX_COUNT,
+    MAX_DURATION_S,
+    CommandFailed,
+    console,
+    fmt_si,
+    to_jsonable,
+)
 from hashwatt.errors import HashwattError, InputError
 from hashwatt.miner.client import ClientStats, MiningClient, PoolUrl
+from hashwatt.miner.demo import MAX_DEMO_BLOCK_HASHES
+from hashwatt.miner.engine import MAX_THREADS
 
 if TYPE_CHECKING:
     from hashwatt.miner.engine import SearchEngine
+    from hashwatt.node import RpcClient
     from hashwatt.work import BlockResult
 
 #: Client events worth a line on a terminal (the status line shows the rest).
@@ -254,7 +265,7 @@ def mine(
     ] = "auto",
     coin: Annotated[MinedCoin, typer.Option("--coin", help=COIN_HELP, case_sensitive=False)] = MinedCoin.BTC,
     threads: Annotated[
-        int | None, typer.Option(help="Worker threads (default: one per core).", min=1)
+        int | None, typer.Option(help="Worker threads (default: one per core).", min=1, max=MAX_THREADS)
     ] = None,
     demo: Annotated[bool, typer.Option("--demo", help="Start a demo pool on loopback and mine it.")] = False,
     node: Annotated[
@@ -262,17 +273,28 @@ def mine(
     ] = None,
     address: Annotated[str | None, typer.Option(help="Solo: payout address for the coinbase.")] = None,
     blocks: Annotated[
-        int | None, typer.Option(help="Stop after this many found blocks (demo/solo; demo default 3).", min=1)
+        int | None,
+        typer.Option(
+            help="Stop after this many found blocks (demo/solo; demo default 3).", min=1, max=MAX_COUNT
+        ),
     ] = None,
-    duration: Annotated[float | None, typer.Option(help="Stop after this many seconds.", min=0.0)] = None,
+    duration: Annotated[
+        float | None, typer.Option(help="Stop after this many seconds.", min=0.0, max=MAX_DURATION_S)
+    ] = None,
     demo_block_hashes: Annotated[
         float | None,
-        typer.Option(help="Demo: expected hashes per block (default 2**26, ltc 2**14).", min=1.0),
+        typer.Option(
+            help="Demo: expected hashes per block (default 2**26, ltc 2**14).",
+            min=1.0,
+            max=MAX_DEMO_BLOCK_HASHES,
+        ),
     ] = None,
     give_up_after: Annotated[
         int,
         typer.Option(
-            help="Pools: stop (exit 1) once every pool failed this many times in a row; 0 = never.", min=0
+            help="Pools: stop (exit 1) once every pool failed this many times in a row; 0 = never.",
+            min=0,
+            max=MAX_COUNT,
         ),
     ] = 5,
     json_output: JSON_OPTION = False,
@@ -290,9 +312,11 @@ def mine(
     if node is not None:
         if not address:
             raise InputError("solo mining (--node) needs --address")
+        from hashwatt.node import RpcClient
+
         asyncio.run(
             _mine_solo(
-                node,
+                RpcClient(node),
                 address,
                 backend=backend,
                 threads=threads,
@@ -322,7 +346,7 @@ def mine(
 
 
 async def _mine_solo(
-    node_url: str,
+    rpc: RpcClient,
     address: str,
     *,
     backend: str,
@@ -335,9 +359,7 @@ async def _mine_solo(
     from hashwatt.chain import address_to_script
     from hashwatt.miner.engine import SearchEngine
     from hashwatt.miner.solo import SoloMiner
-    from hashwatt.node import RpcClient
 
-    rpc = RpcClient(node_url)
     script = address_to_script(address)
 
     def show(kind: str, data: dict[str, Any]) -> None:

@@ -17,19 +17,29 @@ from rich.markup import escape
 from rich.table import Table
 
 from hashwatt.cli._coins import COIN_HELP, MinedCoin
-from hashwatt.cli._output import JSON_OPTION, console, fmt_si, to_jsonable
+from hashwatt.cli._output import JSON_OPTION, MAX_DURATION_S, console, fmt_si, to_jsonable
 from hashwatt.errors import InputError
-from hashwatt.miner.demo import DEMO_BLOCK_EXPECTED_HASHES, DEMO_SHARE_DIFFICULTY
+from hashwatt.miner.demo import DEMO_BLOCK_EXPECTED_HASHES, DEMO_SHARE_DIFFICULTY, MAX_DEMO_BLOCK_HASHES
 from hashwatt.miner.merged import (
     LTC_DEMO,
     MERGED_DEMO_BLOCK_EXPECTED_HASHES,
     MERGED_DEMO_SHARE_DIFFICULTY,
 )
-from hashwatt.stratum import PoolConfig, PoolServer, ShareLog, redact_url, share_rules, sqlite_url
+from hashwatt.stratum import (
+    MAX_SHARE_DIFFICULTY,
+    PoolConfig,
+    PoolServer,
+    ShareLog,
+    redact_url,
+    share_rules,
+    sqlite_url,
+)
 from hashwatt.work import BlockResult
 
 #: Difficulty floor when none is given (ckpool's default): 2**32 hashes per share at least.
 DEFAULT_MIN_DIFFICULTY = 1.0
+#: Longest vardiff share interval and proxy rebalance period: one day [s].
+MAX_INTERVAL_S = 86_400.0
 
 pool_app = typer.Typer(help="Run a Stratum V1 pool server or farm proxy.", no_args_is_help=True)
 
@@ -143,10 +153,10 @@ async def _serve(
             extranonce2_size=config.extranonce2_size,
         )
     elif source_kind == "node":
-        from hashwatt.node import GbtJobSource, RpcClient
+        from hashwatt.node import GbtJobSource
 
         source = GbtJobSource(
-            RpcClient(str(source_args["url"])),
+            source_args["rpc"],
             payout=str(source_args["address"]),
             extranonce1_size=config.extranonce1_size,
             extranonce2_size=config.extranonce2_size,
@@ -225,7 +235,9 @@ def serve(
     rebalance_interval: Annotated[
         float,
         typer.Option(
-            help="Proxy: seconds between moves of connected miners toward the weights (0 = off).", min=0.0
+            help="Proxy: seconds between moves of connected miners toward the weights (0 = off).",
+            min=0.0,
+            max=MAX_INTERVAL_S,
         ),
     ] = 30.0,
     longpoll: Annotated[
@@ -235,20 +247,26 @@ def serve(
         str, typer.Option(help="Share log: SQLite file path or SQLAlchemy URL (postgresql+psycopg://...).")
     ] = "hashwatt-shares.db",
     difficulty: Annotated[
-        float | None, typer.Option(help="Starting share difficulty (default: the floor, or 1).")
+        float | None,
+        typer.Option(help="Starting share difficulty (default: the floor, or 1).", max=MAX_SHARE_DIFFICULTY),
     ] = None,
     min_difficulty: Annotated[
         float | None,
         typer.Option(
             help="Difficulty floor: vardiff and mining.suggest_difficulty never go below it "
-            "(default 1; --demo: the demo's own difficulty)."
+            "(default 1; --demo: the demo's own difficulty).",
+            max=MAX_SHARE_DIFFICULTY,
         ),
     ] = None,
-    share_interval: Annotated[float, typer.Option(help="Vardiff target seconds per share.", min=0.1)] = 10.0,
+    share_interval: Annotated[
+        float, typer.Option(help="Vardiff target seconds per share.", min=0.1, max=MAX_INTERVAL_S)
+    ] = 10.0,
     demo_block_hashes: Annotated[
         float | None,
         typer.Option(
-            help="Demo: expected hashes per block (sets the demo target; default 2**26, ltc 2**14).", min=1.0
+            help="Demo: expected hashes per block (sets the demo target; default 2**26, ltc 2**14).",
+            min=1.0,
+            max=MAX_DEMO_BLOCK_HASHES,
         ),
     ] = None,
     demo_aux_block_hashes: Annotated[
@@ -257,9 +275,12 @@ def serve(
             help="Demo --coin ltc: expected hashes per merged Dogecoin block (default a quarter of "
             "--demo-block-hashes).",
             min=1.0,
+            max=MAX_DEMO_BLOCK_HASHES,
         ),
     ] = None,
-    duration: Annotated[float | None, typer.Option(help="Stop after this many seconds.", min=0.0)] = None,
+    duration: Annotated[
+        float | None, typer.Option(help="Stop after this many seconds.", min=0.0, max=MAX_DURATION_S)
+    ] = None,
     json_output: JSON_OPTION = False,
 ) -> None:
     """Serve Stratum V1 to miners; every accepted share is committed to the share log first.
@@ -296,7 +317,10 @@ def serve(
         demo_floor = MERGED_DEMO_SHARE_DIFFICULTY if scrypt else DEMO_SHARE_DIFFICULTY
         floor = min_difficulty if min_difficulty is not None else demo_floor
     elif node is not None:
-        kind, args = "node", {"url": node, "address": address, "longpoll": longpoll}
+        from hashwatt.node import RpcClient
+
+        # The URL is parsed here, before the share log is opened: a bad one is one line.
+        kind, args = "node", {"rpc": RpcClient(node), "address": address, "longpoll": longpoll}
         floor = min_difficulty if min_difficulty is not None else DEFAULT_MIN_DIFFICULTY
     else:
         kind = "proxy"

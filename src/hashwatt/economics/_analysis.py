@@ -58,7 +58,9 @@ def tornado(
     Returns one row per parameter (low/high input, metric at each, swing), widest first.
     """
     if not 0 < relative_swing < 1:
-        raise EconomicsInputError("relative swing must be in (0, 1)")
+        raise EconomicsInputError(
+            "relative swing must be in (0, 1)", field="relative_swing", value=relative_swing
+        )
     costs = costs or CostModel()
     net = network or NetworkState.latest()
     scen = scenario or Scenario()
@@ -126,7 +128,9 @@ def profit_heatmap(
     pp = np.asarray(power_prices_usd_per_kwh, dtype=float)
     bp = np.asarray(btc_prices_usd, dtype=float)
     if (pp < 0).any() or (bp < 0).any():
-        raise EconomicsInputError("prices in a heatmap cannot be negative")
+        raise EconomicsInputError(
+            "prices in a heatmap cannot be negative", field="btc_prices_usd", value=float(bp.min())
+        )
     base = profit(miner, count=count, costs=costs.with_power_price(0.0), network=net)
     rev = base.revenue_btc_per_day * bp[None, :]
     grid = rev - base.energy_kwh_per_day * pp[:, None] - base.fixed_cost_usd_per_day

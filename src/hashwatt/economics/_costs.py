@@ -32,13 +32,16 @@ DAYS_PER_MONTH = DAYS_PER_YEAR / 12
 MAX_POWER_PRICE_USD_PER_KWH = 100.0
 
 
-def _check_price(value: float, what: str, *, upper: float = 1e9) -> None:
+def _check_price(value: float, what: str, *, field: str, upper: float = 1e9) -> None:
+    """``what`` is how the message names the price, ``field`` the parameter it came in."""
     if not math.isfinite(value):
-        raise EconomicsInputError(f"{what} must be a finite number")
+        raise EconomicsInputError(f"{what} must be a finite number", field=field, value=value)
     if value < 0:
-        raise EconomicsInputError(f"{what} cannot be negative, got {value}")
+        raise EconomicsInputError(f"{what} cannot be negative, got {value}", field=field, value=value)
     if value > upper:
-        raise EconomicsInputError(f"{what} of {value:g} is beyond any real value (at most {upper:g})")
+        raise EconomicsInputError(
+            f"{what} of {value:g} is beyond any real value (at most {upper:g})", field=field, value=value
+        )
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -48,7 +51,9 @@ class FlatPrice:
     usd_per_kwh: float
 
     def __post_init__(self) -> None:
-        _check_price(self.usd_per_kwh, "power price [USD/kWh]", upper=MAX_POWER_PRICE_USD_PER_KWH)
+        _check_price(
+            self.usd_per_kwh, "power price [USD/kWh]", field="usd_per_kwh", upper=MAX_POWER_PRICE_USD_PER_KWH
+        )
 
     def mean_usd_per_kwh(self) -> float:
         return self.usd_per_kwh
@@ -66,10 +71,12 @@ class TimeOfUse:
     def __post_init__(self) -> None:
         if len(self.hourly_usd_per_kwh) != 24:
             raise EconomicsInputError(
-                f"a time-of-use tariff needs 24 hourly prices, got {len(self.hourly_usd_per_kwh)}"
+                f"a time-of-use tariff needs 24 hourly prices, got {len(self.hourly_usd_per_kwh)}",
+                field="hourly_usd_per_kwh",
+                value=len(self.hourly_usd_per_kwh),
             )
         for p in self.hourly_usd_per_kwh:
-            _check_price(p, "tariff price")
+            _check_price(p, "tariff price", field="hourly_usd_per_kwh")
 
     @classmethod
     def from_periods(cls, periods: Sequence[tuple[int, int, float]], base_usd_per_kwh: float) -> TimeOfUse:
@@ -77,7 +84,9 @@ class TimeOfUse:
         prices = [base_usd_per_kwh] * 24
         for start, end, price in periods:
             if not (0 <= start < 24 and 0 < end <= 24 and start < end):
-                raise EconomicsInputError(f"bad tariff period {start}-{end}")
+                raise EconomicsInputError(
+                    f"bad tariff period {start}-{end}", field="periods", value=(start, end)
+                )
             for h in range(start, end):
                 prices[h] = price
         return cls(tuple(prices))
@@ -153,17 +162,21 @@ class CostModel:
     pool_scheme: PoolScheme = PoolScheme.FPPS
 
     def __post_init__(self) -> None:
-        _check_price(self.hosting_usd_per_kw_month, "hosting fee")
-        _check_price(self.maintenance_usd_per_month, "maintenance")
-        _check_price(self.staff_usd_per_month, "staff cost")
+        _check_price(self.hosting_usd_per_kw_month, "hosting fee", field="hosting_usd_per_kw_month")
+        _check_price(self.maintenance_usd_per_month, "maintenance", field="maintenance_usd_per_month")
+        _check_price(self.staff_usd_per_month, "staff cost", field="staff_usd_per_month")
         if self.all_in_usd_per_kwh is not None:
-            _check_price(self.all_in_usd_per_kwh, "all-in rate")
+            _check_price(self.all_in_usd_per_kwh, "all-in rate", field="all_in_usd_per_kwh")
         if not (math.isfinite(self.pue) and 1.0 <= self.pue <= 3.0):
-            raise EconomicsInputError(f"PUE must be in [1, 3], got {self.pue}")
+            raise EconomicsInputError(f"PUE must be in [1, 3], got {self.pue}", field="pue", value=self.pue)
         if not 0.0 < self.uptime <= 1.0:
-            raise EconomicsInputError(f"uptime must be in (0, 1], got {self.uptime}")
+            raise EconomicsInputError(
+                f"uptime must be in (0, 1], got {self.uptime}", field="uptime", value=self.uptime
+            )
         if not 0.0 <= self.pool_fee < 1.0:
-            raise EconomicsInputError(f"pool fee must be in [0, 1), got {self.pool_fee}")
+            raise EconomicsInputError(
+                f"pool fee must be in [0, 1), got {self.pool_fee}", field="pool_fee", value=self.pool_fee
+            )
 
     @property
     def effective_pool_fee(self) -> float:

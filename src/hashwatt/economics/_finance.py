@@ -51,11 +51,19 @@ class Capex:
         for name in ("machine_usd", "shipping_usd", "duties", "infrastructure_usd_per_mw"):
             value = getattr(self, name)
             if not (math.isfinite(value) and value >= 0):
-                raise EconomicsInputError(f"{name} must be >= 0, got {value}")
+                raise EconomicsInputError(f"{name} must be >= 0, got {value}", field=name, value=value)
         if not 0 <= self.salvage <= 1:
-            raise EconomicsInputError(f"salvage must be a fraction in [0, 1], got {self.salvage}")
+            raise EconomicsInputError(
+                f"salvage must be a fraction in [0, 1], got {self.salvage}",
+                field="salvage",
+                value=self.salvage,
+            )
         if not self.depreciation_years > 0:
-            raise EconomicsInputError("depreciation period must be positive")
+            raise EconomicsInputError(
+                "depreciation period must be positive",
+                field="depreciation_years",
+                value=self.depreciation_years,
+            )
 
     def total_usd(self, *, count: int, power_w: float) -> float:
         """Total capex for ``count`` machines of ``power_w`` [W] each [USD]."""
@@ -80,7 +88,7 @@ def npv_usd(
     """Net present value of daily cash flows (day 1..T) at annual ``rate`` [USD]."""
     cf = np.asarray(cash_flows_usd, dtype=float)
     if rate <= -1:
-        raise EconomicsInputError("discount rate must be > -100 %")
+        raise EconomicsInputError("discount rate must be > -100 %", field="rate", value=rate)
     days = np.arange(1, len(cf) + 1, dtype=float)
     disc = _discount(days, rate)
     end = float(disc[-1]) if len(cf) else 1.0

@@ -81,9 +81,15 @@ def best_for_budget(
     day-one order beside it. ``limited_by`` says whether budget or power capped the units.
     """
     if not math.isfinite(budget_usd) or budget_usd <= 0:
-        raise EconomicsInputError(f"budget must be a positive number of USD, got {budget_usd}")
+        raise EconomicsInputError(
+            f"budget must be a positive number of USD, got {budget_usd}", field="budget_usd", value=budget_usd
+        )
     if max_power_kw is not None and not (math.isfinite(max_power_kw) and max_power_kw > 0):
-        raise EconomicsInputError(f"max power must be a positive number of kW, got {max_power_kw}")
+        raise EconomicsInputError(
+            f"max power must be a positive number of kW, got {max_power_kw}",
+            field="max_power_kw",
+            value=max_power_kw,
+        )
     if not prices_usd:
         raise EconomicsInputError(
             "no machine prices known: the catalog has no market prices, so give unit prices "
@@ -97,7 +103,11 @@ def best_for_budget(
     rows = []
     for name, price in prices_usd.items():
         if not (math.isfinite(price) and price > 0):
-            raise EconomicsInputError(f"unit price of {name} must be a positive number of USD, got {price}")
+            raise EconomicsInputError(
+                f"unit price of {name} must be a positive number of USD, got {price}",
+                field="prices_usd",
+                value=price,
+            )
         miner = find_miner(name, catalog=cat)
         units = int(budget_usd // price)
         limited_by = "budget"

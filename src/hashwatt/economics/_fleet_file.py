@@ -60,7 +60,9 @@ def market_power_price(spec: str) -> HourlyPrice:
     try:
         years = [int(year_text)] if year_text else list(range(2020, 2025))
     except ValueError as exc:
-        raise EconomicsInputError(f"a market is MARKET or MARKET:YEAR, got {spec!r}") from exc
+        raise EconomicsInputError(
+            f"a market is MARKET or MARKET:YEAR, got {spec!r}", field="market", value=spec
+        ) from exc
     series = pd.concat([market_prices(name, y, fill="interpolate").price_usd_per_mwh for y in years])
     return HourlyPrice.from_usd_per_mwh(series)
 
@@ -68,7 +70,7 @@ def market_power_price(spec: str) -> HourlyPrice:
 def _number(table: Mapping[str, object], key: str, default: float, where: str) -> float:
     value = table.get(key, default)
     if isinstance(value, bool) or not isinstance(value, int | float):
-        raise EconomicsInputError(f"{where}: {key} must be a number, got {value!r}")
+        raise EconomicsInputError(f"{where}: {key} must be a number, got {value!r}", field=key, value=value)
     return float(value)
 
 
@@ -89,14 +91,18 @@ def _site_costs(site: Mapping[str, object], where: str) -> CostModel:
         electricity = FlatPrice(_number(site, "power_price_usd_per_kwh", 0.0, where))
     fee = site.get("pool_fee", 0.0)
     if isinstance(fee, bool) or not isinstance(fee, str | int | float):
-        raise EconomicsInputError(f'{where}: pool_fee must be like "2%" or 0.02, got {fee!r}')
+        raise EconomicsInputError(
+            f'{where}: pool_fee must be like "2%" or 0.02, got {fee!r}', field="pool_fee", value=fee
+        )
     scheme = str(site.get("pool_scheme", "fpps")).strip().lower()
     try:
         pool_scheme = PoolScheme(scheme)
     except ValueError as exc:
         choices = ", ".join(s.value for s in PoolScheme)
         raise EconomicsInputError(
-            f"{where}: unknown pool_scheme {scheme!r}; choose one of {choices}"
+            f"{where}: unknown pool_scheme {scheme!r}; choose one of {choices}",
+            field="pool_scheme",
+            value=scheme,
         ) from exc
     try:
         return CostModel(
@@ -163,7 +169,9 @@ def parse_fleet(doc: Mapping[str, object], *, catalog: pd.DataFrame | None = Non
                 )
             count = entry.get("count", 1)
             if isinstance(count, bool) or not isinstance(count, int) or count < 1:
-                raise EconomicsInputError(f"{where}: count must be a whole number >= 1, got {count!r}")
+                raise EconomicsInputError(
+                    f"{where}: count must be a whole number >= 1, got {count!r}", field="count", value=count
+                )
             entries.append(FleetEntry(name, _miner(entry, cat, where), count, costs))
     return tuple(entries)
 

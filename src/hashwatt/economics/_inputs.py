@@ -33,7 +33,9 @@ def parse_fraction(text: str) -> float:
     try:
         return float(stripped[:-1]) / 100 if stripped.endswith("%") else float(stripped)
     except ValueError as exc:
-        raise EconomicsInputError(f"expected a fraction or a percentage, got {text!r}") from exc
+        raise EconomicsInputError(
+            f"expected a fraction or a percentage, got {text!r}", field="fraction", value=text
+        ) from exc
 
 
 def parse_tou_periods(text: str) -> list[tuple[int, int, float]]:
@@ -45,7 +47,9 @@ def parse_tou_periods(text: str) -> list[tuple[int, int, float]]:
             start, end = hours.split("-")
             periods.append((int(start), int(end), float(price)))
         except ValueError as exc:
-            raise EconomicsInputError(f"--tou period must look like 14-20:0.20, got {part!r}") from exc
+            raise EconomicsInputError(
+                f"--tou period must look like 14-20:0.20, got {part!r}", field="tou", value=part
+            ) from exc
     return periods
 
 
@@ -89,7 +93,9 @@ def parse_usd(text: str, where: str) -> float:
     try:
         return float(text.strip().lstrip("$").replace(",", ""))
     except ValueError as exc:
-        raise EconomicsInputError(f"{where}: price must be a number of USD, got {text!r}") from exc
+        raise EconomicsInputError(
+            f"{where}: price must be a number of USD, got {text!r}", field="price", value=text
+        ) from exc
 
 
 def read_unit_prices(items: Iterable[str] = (), prices_file: Path | None = None) -> dict[str, float]:
@@ -114,6 +120,6 @@ def read_unit_prices(items: Iterable[str] = (), prices_file: Path | None = None)
     for item in items:
         model, sep, text = item.rpartition("=")
         if not sep or not model.strip():
-            raise EconomicsInputError(f"--price wants MODEL=USD, got {item!r}")
+            raise EconomicsInputError(f"--price wants MODEL=USD, got {item!r}", field="price", value=item)
         out[model.strip()] = parse_usd(text, model.strip())
     return out

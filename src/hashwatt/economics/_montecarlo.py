@@ -101,19 +101,37 @@ class MonteCarloConfig:
 
     def __post_init__(self) -> None:
         if not 1 <= self.paths <= 10_000_000:
-            raise EconomicsInputError(f"paths must be 1..10,000,000, got {self.paths}")
+            raise EconomicsInputError(
+                f"paths must be 1..10,000,000, got {self.paths}", field="paths", value=self.paths
+            )
         if not 1 <= self.days <= 50 * 366:
-            raise EconomicsInputError(f"days must be 1..18,300, got {self.days}")
+            raise EconomicsInputError(
+                f"days must be 1..18,300, got {self.days}", field="days", value=self.days
+            )
         if self.price_model not in ("gbm", "bootstrap"):
-            raise EconomicsInputError(f"price model must be gbm or bootstrap, got {self.price_model!r}")
+            raise EconomicsInputError(
+                f"price model must be gbm or bootstrap, got {self.price_model!r}",
+                field="price_model",
+                value=self.price_model,
+            )
         if self.price_vol_per_year is not None and self.price_vol_per_year < 0:
-            raise EconomicsInputError("price volatility cannot be negative")
+            raise EconomicsInputError(
+                "price volatility cannot be negative",
+                field="price_vol_per_year",
+                value=self.price_vol_per_year,
+            )
         if self.difficulty_vol_per_year < 0:
-            raise EconomicsInputError("difficulty volatility cannot be negative")
+            raise EconomicsInputError(
+                "difficulty volatility cannot be negative",
+                field="difficulty_vol_per_year",
+                value=self.difficulty_vol_per_year,
+            )
         if self.chunk_days < 1 or self.bootstrap_block_days < 1:
             raise EconomicsInputError("chunk and bootstrap block must be >= 1 day")
         if self.fit_days < 30:
-            raise EconomicsInputError("fit over at least 30 days of history")
+            raise EconomicsInputError(
+                "fit over at least 30 days of history", field="fit_days", value=self.fit_days
+            )
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -183,7 +201,7 @@ def monte_carlo(
     ``progress(done_days, total_days)`` is called after each chunk.
     """
     if count < 1:
-        raise EconomicsInputError("count must be >= 1")
+        raise EconomicsInputError("count must be >= 1", field="count", value=count)
     cfg = config or MonteCarloConfig()
     costs = costs or CostModel()
     net = network or NetworkState.latest()
@@ -224,7 +242,9 @@ def monte_carlo(
     if cfg.price_model == "bootstrap":
         L = cfg.bootstrap_block_days
         if len(returns) <= L:
-            raise EconomicsInputError("bootstrap block longer than the fitted history")
+            raise EconomicsInputError(
+                "bootstrap block longer than the fitted history", field="bootstrap_block_days", value=L
+            )
         n_blocks = -(-T // L)
         starts = rng_boot.integers(0, len(returns) - L + 1, size=(n, n_blocks))
 

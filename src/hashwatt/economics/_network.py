@@ -62,7 +62,11 @@ def block_time_with_growth_s(difficulty_growth_per_day: float) -> float:
     ``600 * W(14 r) / (14 r)`` with ``r = ln(1 + growth)``; exactly 600 s at zero growth.
     """
     if not difficulty_growth_per_day > -1.0:
-        raise EconomicsInputError(f"daily growth must be > -100 %, got {difficulty_growth_per_day}")
+        raise EconomicsInputError(
+            f"daily growth must be > -100 %, got {difficulty_growth_per_day}",
+            field="difficulty_growth_per_day",
+            value=difficulty_growth_per_day,
+        )
     r = math.log1p(difficulty_growth_per_day)
     x = _EPOCH_DAYS * r
     if abs(x) < 1e-12:
@@ -85,7 +89,7 @@ def observed_block_time_s(days: int = 365, end: dt.date | None = None) -> float:
 def fit_difficulty_growth_per_day(days: int = 365, end: dt.date | None = None) -> float:
     """Daily difficulty growth [fraction/day] from a log-linear fit over the last ``days``."""
     if days < 28:
-        raise EconomicsInputError("fit difficulty growth over at least 28 days")
+        raise EconomicsInputError("fit difficulty growth over at least 28 days", field="days", value=days)
     hist = daily_history()
     if end is not None:
         hist = hist.loc[: pd.Timestamp(end)]
@@ -98,7 +102,7 @@ def fit_difficulty_growth_per_day(days: int = 365, end: dt.date | None = None) -
 def height_at(height0: int, days: float, block_time_s: float) -> int:
     """Expected height ``days`` after a block at ``height0`` with a mean block time [s]."""
     if block_time_s <= 0:
-        raise EconomicsInputError("block time must be positive")
+        raise EconomicsInputError("block time must be positive", field="block_time_s", value=block_time_s)
     return height0 + int(days * SECONDS_PER_DAY / block_time_s)
 
 
@@ -118,9 +122,9 @@ def halving_schedule(
 ) -> list[HalvingForecast]:
     """The next ``count`` halvings after ``height`` (mined on ``day``) at a mean block time [s]."""
     if height < 0:
-        raise EconomicsInputError("height must be >= 0")
+        raise EconomicsInputError("height must be >= 0", field="height", value=height)
     if block_time_s <= 0:
-        raise EconomicsInputError("block time must be positive")
+        raise EconomicsInputError("block time must be positive", field="block_time_s", value=block_time_s)
     out = []
     for k in range(1, count + 1):
         h = (height // HALVING_INTERVAL + k) * HALVING_INTERVAL
@@ -160,7 +164,9 @@ class DifficultyGrowthFit:
     def damped_growth_per_year(self, damping: float = DEFAULT_GROWTH_DAMPING) -> float:
         """The growth a forecast carries forward: ``(1 + g) ** damping - 1`` [-/year]."""
         if not 0.0 <= damping <= 1.0:
-            raise EconomicsInputError(f"damping must be in [0, 1], got {damping}")
+            raise EconomicsInputError(
+                f"damping must be in [0, 1], got {damping}", field="damping", value=damping
+            )
         return math.expm1(damping * math.log1p(self.growth_per_year))
 
     def log_prediction_se(self, days_ahead: float) -> float:
@@ -190,7 +196,11 @@ def fit_difficulty_growth(
     reach further (953,568) than the daily history.
     """
     if window_days < 56:
-        raise EconomicsInputError("fit difficulty growth over at least 56 days (four retargets)")
+        raise EconomicsInputError(
+            "fit difficulty growth over at least 56 days (four retargets)",
+            field="window_days",
+            value=window_days,
+        )
     t, ld, times = _retarget_series()
     stop = t[-1] + 1.0 if end is None else float(_days(end) + 1)
     mask = (t < stop) & (t >= stop - window_days)

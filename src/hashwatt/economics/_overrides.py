@@ -47,11 +47,15 @@ def parse_difficulty(text: str | float) -> float:
         m = _NUMBER.match(str(text))
         if m is None:
             raise EconomicsInputError(
-                f"difficulty must be a number with an optional T/P suffix, got {text!r}"
+                f"difficulty must be a number with an optional T/P suffix, got {text!r}",
+                field="difficulty",
+                value=text,
             )
         value = float(m.group(1)) * _SUFFIX[m.group(2).lower()]
     if not (math.isfinite(value) and 1.0 <= value <= _MAX_DIFFICULTY):
-        raise EconomicsInputError(f"difficulty must be between 1 and 1e18, got {text!r}")
+        raise EconomicsInputError(
+            f"difficulty must be between 1 and 1e18, got {text!r}", field="difficulty", value=text
+        )
     return value
 
 
@@ -83,7 +87,9 @@ def validate_or_raise(model: type[_M], doc: Mapping[str, object], *, source: str
 
 def _finite_positive(name: str, value: float | None, *, upper: float) -> None:
     if value is not None and not (math.isfinite(value) and 0 < value <= upper):
-        raise EconomicsInputError(f"{name} must be positive, finite and at most {upper:g}, got {value!r}")
+        raise EconomicsInputError(
+            f"{name} must be positive, finite and at most {upper:g}, got {value!r}", field=name, value=value
+        )
 
 
 class NetworkOverrides(pydantic.BaseModel):
@@ -112,10 +118,16 @@ class NetworkOverrides(pydantic.BaseModel):
             math.isfinite(self.fees_btc_per_block) and 0 <= self.fees_btc_per_block <= 1000
         ):
             raise EconomicsInputError(
-                f"fees_btc_per_block must be in [0, 1000], got {self.fees_btc_per_block!r}"
+                f"fees_btc_per_block must be in [0, 1000], got {self.fees_btc_per_block!r}",
+                field="fees_btc_per_block",
+                value=self.fees_btc_per_block,
             )
         if self.fee_share is not None and not (0 <= self.fee_share < 1):
-            raise EconomicsInputError(f"fee_share must be in [0, 1), got {self.fee_share!r}")
+            raise EconomicsInputError(
+                f"fee_share must be in [0, 1), got {self.fee_share!r}",
+                field="fee_share",
+                value=self.fee_share,
+            )
         if self.difficulty is not None and self.hashrate_ehs is not None:
             raise EconomicsInputError("give difficulty or hashrate_ehs, not both")
         if self.fees_btc_per_block is not None and self.fee_share is not None:

@@ -52,11 +52,15 @@ def parse_pool_fee(text: str | float) -> float:
     try:
         value = float(str(text).strip().rstrip("%"))
     except ValueError as exc:
-        raise EconomicsInputError(f"pool fee must be like 2% or 0.02, got {text!r}") from exc
+        raise EconomicsInputError(
+            f"pool fee must be like 2% or 0.02, got {text!r}", field="pool_fee", value=text
+        ) from exc
     if percent or value > 1:
         value /= 100
     if not 0 <= value < 1:
-        raise EconomicsInputError(f"pool fee must be in [0 %, 100 %), got {text!r}")
+        raise EconomicsInputError(
+            f"pool fee must be in [0 %, 100 %), got {text!r}", field="pool_fee", value=text
+        )
     return value
 
 
@@ -95,11 +99,11 @@ def pool_payout(
     """
     scheme = PoolScheme(scheme) if isinstance(scheme, str) else scheme
     if horizon_days <= 0:
-        raise EconomicsInputError("horizon must be positive")
+        raise EconomicsInputError("horizon must be positive", field="horizon_days", value=horizon_days)
     if not 0 <= pool_fee < 1:
-        raise EconomicsInputError("pool fee must be in [0, 1)")
+        raise EconomicsInputError("pool fee must be in [0, 1)", field="pool_fee", value=pool_fee)
     if hashrate_ths <= 0:
-        raise EconomicsInputError("hashrate must be positive")
+        raise EconomicsInputError("hashrate must be positive", field="hashrate_ths", value=hashrate_ths)
     lam = float(expected_blocks_per_day(hashrate_ths, difficulty)) * horizon_days
     reward = subsidy_btc_per_block + fees_btc_per_block
     keep = 1.0 - pool_fee

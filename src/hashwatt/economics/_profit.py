@@ -49,11 +49,17 @@ class NetworkState:
 
     def __post_init__(self) -> None:
         if self.height < 0:
-            raise EconomicsInputError("height must be >= 0")
+            raise EconomicsInputError("height must be >= 0", field="height", value=self.height)
         if not self.difficulty > 0:
-            raise EconomicsInputError(f"difficulty must be positive, got {self.difficulty}")
+            raise EconomicsInputError(
+                f"difficulty must be positive, got {self.difficulty}",
+                field="difficulty",
+                value=self.difficulty,
+            )
         if not self.price_usd >= 0:
-            raise EconomicsInputError(f"BTC price cannot be negative, got {self.price_usd}")
+            raise EconomicsInputError(
+                f"BTC price cannot be negative, got {self.price_usd}", field="price_usd", value=self.price_usd
+            )
         if not self.fees_btc_per_block >= 0 or not self.subsidy_btc_per_block >= 0:
             raise EconomicsInputError("fees and subsidy per block cannot be negative")
 
@@ -173,7 +179,7 @@ def profit(
     BTC (``(total cost + depreciation) / BTC per day``); the break-evens stay cash-based.
     """
     if count < 1:
-        raise EconomicsInputError(f"count must be >= 1, got {count}")
+        raise EconomicsInputError(f"count must be >= 1, got {count}", field="count", value=count)
     costs = costs or CostModel()
     net = network or NetworkState.latest()
     h_ths = miner.hashrate_ths * count

@@ -44,7 +44,9 @@ FloatArray = npt.NDArray[np.float64]
 def annual_to_daily(rate_per_year: float) -> float:
     """Compound annual rate -> daily rate: (1 + r)^(1/365.25) - 1."""
     if rate_per_year <= -1:
-        raise EconomicsInputError("an annual rate must be > -100 %")
+        raise EconomicsInputError(
+            "an annual rate must be > -100 %", field="rate_per_year", value=rate_per_year
+        )
     return float((1.0 + rate_per_year) ** (1.0 / DAYS_PER_YEAR) - 1.0)
 
 
@@ -78,18 +80,24 @@ class Scenario:
 
     def __post_init__(self) -> None:
         if not 1 <= self.days <= 50 * 366:
-            raise EconomicsInputError(f"horizon must be 1 day to 50 years, got {self.days} days")
+            raise EconomicsInputError(
+                f"horizon must be 1 day to 50 years, got {self.days} days", field="days", value=self.days
+            )
         if self.difficulty_growth_per_year <= -1 or self.price_growth_per_year <= -1:
             raise EconomicsInputError("growth rates must be > -100 % per year")
         if self.fee_share is not None and not 0 <= self.fee_share < 1:
-            raise EconomicsInputError("fee share must be in [0, 1)")
+            raise EconomicsInputError("fee share must be in [0, 1)", field="fee_share", value=self.fee_share)
         if self.block_time_s is not None and self.block_time_s <= 0:
-            raise EconomicsInputError("block time must be positive")
+            raise EconomicsInputError(
+                "block time must be positive", field="block_time_s", value=self.block_time_s
+            )
         for name, path in (("difficulty", self.difficulty_path), ("price", self.price_path)):
             if path is not None and len(path) != self.days:
                 raise EconomicsInputError(f"{name} path has {len(path)} values for {self.days} days")
         if self.difficulty_path is not None and min(self.difficulty_path) <= 0:
-            raise EconomicsInputError("difficulty path must be positive")
+            raise EconomicsInputError(
+                "difficulty path must be positive", field="difficulty_path", value=min(self.difficulty_path)
+            )
 
     @classmethod
     def fitted(cls, *, days: int = 3 * 365, fit_days: int = 365, **kw: float | None) -> Scenario:
@@ -188,7 +196,7 @@ def project(
 ) -> Projection:
     """Day-by-day revenue, cost and profit under a deterministic scenario."""
     if count < 1:
-        raise EconomicsInputError("count must be >= 1")
+        raise EconomicsInputError("count must be >= 1", field="count", value=count)
     costs = costs or CostModel()
     net = network or NetworkState.latest()
     scenario = scenario or Scenario()

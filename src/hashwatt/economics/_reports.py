@@ -31,7 +31,7 @@ def simple_payback_days(capex_usd: float, profit_usd_per_day: float) -> float | 
 def daily_to_annual(rate_per_day: float) -> float:
     """Compound daily rate -> annual rate: (1 + r)^365.25 - 1 (inverse of ``annual_to_daily``)."""
     if rate_per_day <= -1:
-        raise EconomicsInputError("a daily rate must be > -100 %")
+        raise EconomicsInputError("a daily rate must be > -100 %", field="rate_per_day", value=rate_per_day)
     return float((1.0 + rate_per_day) ** _DAYS_PER_YEAR - 1.0)
 
 

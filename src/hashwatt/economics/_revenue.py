@@ -35,7 +35,9 @@ F = float | npt.NDArray[np.float64]
 
 def _check_difficulty(difficulty: float | npt.NDArray[np.float64]) -> None:
     if np.any(np.asarray(difficulty) <= 0) or np.any(~np.isfinite(np.asarray(difficulty))):
-        raise EconomicsInputError("difficulty must be positive and finite")
+        raise EconomicsInputError(
+            "difficulty must be positive and finite", field="difficulty", value=difficulty
+        )
 
 
 def expected_blocks_per_day(

@@ -4,7 +4,7 @@
 
     HashwattError
     └── EconomicsError
-        └── EconomicsInputError (also an InputError): a parameter out of its range
+        └── EconomicsInputError (also an InputError): a parameter out of its range (.field, .value)
 """
 
 from __future__ import annotations
@@ -19,4 +19,8 @@ class EconomicsError(HashwattError):
 
 
 class EconomicsInputError(EconomicsError, InputError):
-    """A model parameter is out of its physical or financial range."""
+    """A model parameter is out of its physical or financial range.
+
+    ``field`` and ``value`` (from :class:`~hashwatt.errors.InputError`) name the parameter and
+    hold what was given.
+    """

@@ -45,6 +45,10 @@ DEMO_BLOCK_FILE = "block_testnet3_924634.hex"
 DEMO_TAG = b"/hashwatt-demo/"
 
 
+#: The hardest demo chain: beyond 2**64 expected hashes a demo block is never found.
+MAX_DEMO_BLOCK_HASHES = 2.0**64
+
+
 def bits_for_expected_hashes(expected_hashes: float) -> int:
     """Compact bits whose target needs about ``expected_hashes`` hashes per block [hashes]."""
     target = int((MAX_TARGET + 1) / max(expected_hashes, 1.0)) - 1

@@ -57,6 +57,10 @@ _SHORT_WINDOW_S = 5.0
 _LONG_WINDOW_S = 60.0
 
 
+#: Most worker threads one engine runs.
+MAX_THREADS = 1024
+
+
 @dataclass(frozen=True, slots=True)
 class EngineStats:
     """A snapshot of the engine: totals since it was created and recent hashrates.
@@ -255,8 +259,8 @@ class SearchEngine:
             self._backend = check_backend(backend)
         if threads is None:
             threads = 1 if self._backend == "gpu" else (os.cpu_count() or 1)
-        if not isinstance(threads, int) or isinstance(threads, bool) or not 1 <= threads <= 1024:
-            raise EngineInputError(f"threads must be an int in 1..1024, got {threads!r}")
+        if not isinstance(threads, int) or isinstance(threads, bool) or not 1 <= threads <= MAX_THREADS:
+            raise EngineInputError(f"threads must be an int in 1..{MAX_THREADS}, got {threads!r}")
         if batch_nonces is None:
             scrypt = pow_algorithm is PowAlgorithm.SCRYPT
             batch_nonces = SCRYPT_BATCH_NONCES if scrypt else default_batch_nonces(self._backend)

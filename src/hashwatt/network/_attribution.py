@@ -71,7 +71,11 @@ def _match(
     coinbase_script_sig: bytes, payout_addresses: Sequence[str], pools: tuple[Pool, ...] | None
 ) -> tuple[Pool, MatchKind] | None:
     if not isinstance(coinbase_script_sig, bytes | bytearray):
-        raise NetworkInputError("coinbase_script_sig must be bytes")
+        raise NetworkInputError(
+            "coinbase_script_sig must be bytes",
+            field="coinbase_script_sig",
+            value=type(coinbase_script_sig).__name__,
+        )
     compiled = _compiled(load_pools() if pools is None else pools)
     for address in payout_addresses:
         pool = compiled.by_address.get(address)
@@ -206,7 +210,7 @@ def attribute_blocks_from_node(
     results = []
     for height in heights:
         if height < 0:
-            raise NetworkInputError(f"height must be >= 0, got {height}")
+            raise NetworkInputError(f"height must be >= 0, got {height}", field="height", value=height)
         block_hash = str(client.call("getblockhash", int(height)))
         raw = client.call("getblock", block_hash, 0)
         if not isinstance(raw, str):

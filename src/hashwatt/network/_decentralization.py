@@ -54,7 +54,9 @@ def _as_share_matrix(shares: npt.ArrayLike) -> FloatArray:
 def nakamoto_coefficients(shares: npt.ArrayLike, *, threshold: float = 0.5) -> npt.NDArray[np.int64]:
     """Per row: fewest entities whose combined share exceeds ``threshold`` [entities]."""
     if not 0.0 < threshold < 1.0:
-        raise NetworkInputError(f"threshold must lie in (0, 1), got {threshold!r}")
+        raise NetworkInputError(
+            f"threshold must lie in (0, 1), got {threshold!r}", field="threshold", value=threshold
+        )
     matrix = _as_share_matrix(shares)
     cumulative = np.cumsum(-np.sort(-matrix, axis=1), axis=1)
     # tolerance so that e.g. three shares of exactly 1/6 + ... summing to 0.5 are not "above" it
@@ -136,9 +138,11 @@ def binomial_interval(
     ``Beta(a/2; k, n-k+1)`` and ``Beta(1-a/2; k+1, n-k)`` quantiles (0 and 1 at the edges).
     """
     if not 0.0 < confidence < 1.0:
-        raise NetworkInputError(f"confidence must lie in (0, 1), got {confidence!r}")
+        raise NetworkInputError(
+            f"confidence must lie in (0, 1), got {confidence!r}", field="confidence", value=confidence
+        )
     if trials < 1:
-        raise NetworkInputError(f"need at least one block, got {trials}")
+        raise NetworkInputError(f"need at least one block, got {trials}", field="trials", value=trials)
     k = np.asarray(successes, dtype=np.float64)
     n = float(trials)
     alpha = 1.0 - confidence
@@ -153,7 +157,9 @@ def binomial_interval(
         lower = np.where(k > 0, stats.beta.ppf(alpha / 2.0, np.maximum(k, 1e-300), n - k + 1.0), 0.0)
         upper = np.where(k < n, stats.beta.ppf(1.0 - alpha / 2.0, k + 1.0, np.maximum(n - k, 1e-300)), 1.0)
         return np.asarray(lower, dtype=np.float64), np.asarray(upper, dtype=np.float64)
-    raise NetworkInputError(f"unknown interval method {method!r}; use 'wilson' or 'clopper-pearson'")
+    raise NetworkInputError(
+        f"unknown interval method {method!r}; use 'wilson' or 'clopper-pearson'", field="method", value=method
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -277,7 +283,9 @@ def decentralization_report(
     bootstrap reproducible.
     """
     if bootstrap < 10:
-        raise NetworkInputError(f"bootstrap needs at least 10 resamples, got {bootstrap}")
+        raise NetworkInputError(
+            f"bootstrap needs at least 10 resamples, got {bootstrap}", field="bootstrap", value=bootstrap
+        )
     shares = pool_shares(counts, confidence=confidence, method=method)
     names = [s.pool for s in shares]
     values = np.array([s.blocks for s in shares], dtype=np.int64)
@@ -311,7 +319,9 @@ def _check_window(window: str) -> str:
     try:
         return WINDOW_FREQ[window]
     except KeyError as exc:
-        raise NetworkInputError(f"unknown window {window!r}; choose one of {sorted(WINDOW_FREQ)}") from exc
+        raise NetworkInputError(
+            f"unknown window {window!r}; choose one of {sorted(WINDOW_FREQ)}", field="window", value=window
+        ) from exc
 
 
 def pool_counts_by_window(blocks: pd.DataFrame, window: Window = "month") -> pd.DataFrame:
@@ -418,7 +428,7 @@ def trend_per_year(series: pd.Series) -> float:
 def share_table(counts: pd.DataFrame, *, top: int = 8, unknown_label: str = UNKNOWN_POOL) -> pd.DataFrame:
     """Shares per window of the ``top`` pools overall, ``other`` and ``unknown`` [fraction]."""
     if top < 1:
-        raise NetworkInputError(f"top must be >= 1, got {top}")
+        raise NetworkInputError(f"top must be >= 1, got {top}", field="top", value=top)
     names = [str(c) for c in counts.columns if str(c) != unknown_label]
     keep = names[:top]
     rest = names[top:]

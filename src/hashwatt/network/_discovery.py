@@ -30,7 +30,7 @@ from hashwatt.network.errors import NetworkError, NetworkInputError
 def _check_positive(name: str, value: float) -> float:
     number = float(value)
     if not number > 0.0 or math.isinf(number):
-        raise NetworkInputError(f"{name} must be positive and finite, got {value!r}")
+        raise NetworkInputError(f"{name} must be positive and finite, got {value!r}", field=name, value=value)
     return number
 
 
@@ -43,7 +43,7 @@ def block_count_probability(
     block interval [s], 600 at equilibrium. Notes: ``P(k) = exp(-t/T) (t/T)^k / k!``.
     """
     if blocks < 0:
-        raise NetworkInputError(f"blocks must be >= 0, got {blocks}")
+        raise NetworkInputError(f"blocks must be >= 0, got {blocks}", field="blocks", value=blocks)
     mean = _check_positive("duration_s", duration_s) / _check_positive("mean_interval_s", mean_interval_s)
     return float(stats.poisson.pmf(blocks, mean))
 
@@ -51,7 +51,9 @@ def block_count_probability(
 def probability_no_block(duration_s: float, *, mean_interval_s: float = TARGET_BLOCK_INTERVAL_S) -> float:
     """Probability that no block is found for ``duration_s`` [probability]: ``exp(-t/T)``."""
     if duration_s < 0:
-        raise NetworkInputError(f"duration_s must be >= 0, got {duration_s}")
+        raise NetworkInputError(
+            f"duration_s must be >= 0, got {duration_s}", field="duration_s", value=duration_s
+        )
     return math.exp(-float(duration_s) / _check_positive("mean_interval_s", mean_interval_s))
 
 
@@ -64,7 +66,11 @@ def orphan_rate(propagation_delay_s: float, *, mean_interval_s: float = TARGET_B
     delay ``d`` of a block is ``1 - exp(-d / T)`` (``T`` = 600 s); about ``d / T`` for small ``d``.
     """
     if propagation_delay_s < 0 or math.isnan(propagation_delay_s):
-        raise NetworkInputError(f"propagation delay must be >= 0 s, got {propagation_delay_s!r}")
+        raise NetworkInputError(
+            f"propagation delay must be >= 0 s, got {propagation_delay_s!r}",
+            field="propagation_delay_s",
+            value=propagation_delay_s,
+        )
     return -math.expm1(-float(propagation_delay_s) / _check_positive("mean_interval_s", mean_interval_s))
 
 
@@ -106,7 +112,9 @@ def estimate_hashrate(
     ``[chi2_{a/2}(2n) / 2S, chi2_{1-a/2}(2n) / 2S]``. Assumes constant hashrate over the window.
     """
     if not 0.0 < confidence < 1.0:
-        raise NetworkInputError(f"confidence must lie in (0, 1), got {confidence!r}")
+        raise NetworkInputError(
+            f"confidence must lie in (0, 1), got {confidence!r}", field="confidence", value=confidence
+        )
     t = np.asarray(intervals_s, dtype=np.float64).ravel()
     n = t.size
     if n < 1:
@@ -222,9 +230,13 @@ def hashrate_history(
     from hashwatt.network._decentralization import WINDOW_FREQ
 
     if window not in WINDOW_FREQ:
-        raise NetworkInputError(f"unknown window {window!r}; choose one of {sorted(WINDOW_FREQ)}")
+        raise NetworkInputError(
+            f"unknown window {window!r}; choose one of {sorted(WINDOW_FREQ)}", field="window", value=window
+        )
     if not 0.0 < confidence < 1.0:
-        raise NetworkInputError(f"confidence must lie in (0, 1), got {confidence!r}")
+        raise NetworkInputError(
+            f"confidence must lie in (0, 1), got {confidence!r}", field="confidence", value=confidence
+        )
     frame = blocks.sort_values("height")
     heights = frame["height"].to_numpy(dtype=np.int64)
     if heights.size < 2 or (np.diff(heights) != 1).any():

@@ -108,19 +108,41 @@ class EnergyAssumptions:
 
     def __post_init__(self) -> None:
         if not self.power_price_usd_per_kwh > 0 or math.isinf(self.power_price_usd_per_kwh):
-            raise NetworkInputError(f"power price must be > 0 USD/kWh, got {self.power_price_usd_per_kwh}")
+            raise NetworkInputError(
+                f"power price must be > 0 USD/kWh, got {self.power_price_usd_per_kwh}",
+                field="power_price_usd_per_kwh",
+                value=self.power_price_usd_per_kwh,
+            )
         for name in ("pue_lower", "pue_best", "pue_upper"):
             if not 1.0 <= getattr(self, name) <= 3.0:
-                raise NetworkInputError(f"{name} must lie in [1, 3], got {getattr(self, name)}")
+                raise NetworkInputError(
+                    f"{name} must lie in [1, 3], got {getattr(self, name)}",
+                    field=name,
+                    value=getattr(self, name),
+                )
         if self.weighting not in ("profit", "equal"):
-            raise NetworkInputError(f"weighting must be 'profit' or 'equal', got {self.weighting!r}")
+            raise NetworkInputError(
+                f"weighting must be 'profit' or 'equal', got {self.weighting!r}",
+                field="weighting",
+                value=self.weighting,
+            )
         if self.carbon_mix not in ("mining", "world"):
-            raise NetworkInputError(f"carbon mix must be 'mining' or 'world', got {self.carbon_mix!r}")
+            raise NetworkInputError(
+                f"carbon mix must be 'mining' or 'world', got {self.carbon_mix!r}",
+                field="carbon_mix",
+                value=self.carbon_mix,
+            )
         if self.smoothing_days < 1:
-            raise NetworkInputError(f"smoothing_days must be >= 1, got {self.smoothing_days}")
+            raise NetworkInputError(
+                f"smoothing_days must be >= 1, got {self.smoothing_days}",
+                field="smoothing_days",
+                value=self.smoothing_days,
+            )
         if self.carbon_g_per_kwh is not None and not 0 <= self.carbon_g_per_kwh <= 2000:
             raise NetworkInputError(
-                f"carbon intensity must lie in [0, 2000] gCO2/kWh, got {self.carbon_g_per_kwh}"
+                f"carbon intensity must lie in [0, 2000] gCO2/kWh, got {self.carbon_g_per_kwh}",
+                field="carbon_g_per_kwh",
+                value=self.carbon_g_per_kwh,
             )
 
 
@@ -129,7 +151,9 @@ def _as_day(value: str | dt.date, name: str) -> pd.Timestamp:
     try:
         day = value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value).strip())
     except ValueError as exc:
-        raise NetworkInputError(f"{name} must be an ISO date (YYYY-MM-DD), got {value!r}") from exc
+        raise NetworkInputError(
+            f"{name} must be an ISO date (YYYY-MM-DD), got {value!r}", field=name, value=value
+        ) from exc
     return pd.Timestamp(day.year, day.month, day.day)
 
 
@@ -423,7 +447,11 @@ def attack_cost(
     crypto51 convention, not a feasibility claim.
     """
     if not 0.0 < attacker_share < 1.0:
-        raise NetworkInputError(f"attacker share must lie in (0, 1), got {attacker_share}")
+        raise NetworkInputError(
+            f"attacker share must lie in (0, 1), got {attacker_share}",
+            field="attacker_share",
+            value=attacker_share,
+        )
     if hardware_usd_per_th < 0 or rental_premium < 0 or power_price_usd_per_kwh < 0 or pue < 1:
         raise NetworkInputError("prices and premium must be >= 0 and PUE >= 1")
     if not durations_h or any(h <= 0 for h in durations_h):
@@ -450,7 +478,9 @@ def attack_cost(
     else:
         match = hw[hw["model"].str.lower() == miner_model.lower()]
         if match.empty:
-            raise NetworkInputError(f"miner model {miner_model!r} is not in the catalog")
+            raise NetworkInputError(
+                f"miner model {miner_model!r} is not in the catalog", field="miner_model", value=miner_model
+            )
         chosen = match.iloc[0]
     attacker_ehs = hashrate_ehs * attacker_share / (1.0 - attacker_share)
     miner_ths = float(chosen["hashrate_ths"])

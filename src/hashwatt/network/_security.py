@@ -25,15 +25,17 @@ MAX_CONFIRMATIONS = 1_000_000
 def _check_q(q: float) -> float:
     value = float(q)
     if not 0.0 < value < 1.0 or math.isnan(value):
-        raise NetworkInputError(f"attacker hashrate share q must lie in (0, 1), got {q!r}")
+        raise NetworkInputError(
+            f"attacker hashrate share q must lie in (0, 1), got {q!r}", field="q", value=q
+        )
     return value
 
 
 def _check_z(z: int) -> int:
     if isinstance(z, bool) or int(z) != z:
-        raise NetworkInputError(f"confirmations z must be a whole number, got {z!r}")
+        raise NetworkInputError(f"confirmations z must be a whole number, got {z!r}", field="z", value=z)
     if z < 0:
-        raise NetworkInputError(f"confirmations z must be >= 0, got {z!r}")
+        raise NetworkInputError(f"confirmations z must be >= 0, got {z!r}", field="z", value=z)
     return int(z)
 
 
@@ -126,7 +128,9 @@ def double_spend_probability(q: float, z: int, *, model: DoubleSpendModel = "ros
         func = _MODELS[model]
     except KeyError as exc:
         raise NetworkInputError(
-            f"unknown double-spend model {model!r}; choose one of {sorted(_MODELS)}"
+            f"unknown double-spend model {model!r}; choose one of {sorted(_MODELS)}",
+            field="model",
+            value=model,
         ) from exc
     return func(q, z)
 
@@ -145,11 +149,17 @@ def confirmations_for_risk(q: float, risk: float, *, model: DoubleSpendModel = "
     """
     q = _check_q(q)
     if not 0.0 < float(risk) < 1.0:
-        raise NetworkInputError(f"risk must lie in (0, 1), got {risk!r}")
+        raise NetworkInputError(f"risk must lie in (0, 1), got {risk!r}", field="risk", value=risk)
     if q >= 0.5:
-        raise NetworkInputError(f"an attacker with q = {q} >= 1/2 succeeds with certainty at any depth")
+        raise NetworkInputError(
+            f"an attacker with q = {q} >= 1/2 succeeds with certainty at any depth", field="q", value=q
+        )
     if model not in _MODELS:
-        raise NetworkInputError(f"unknown double-spend model {model!r}; choose one of {sorted(_MODELS)}")
+        raise NetworkInputError(
+            f"unknown double-spend model {model!r}; choose one of {sorted(_MODELS)}",
+            field="model",
+            value=model,
+        )
     func = _MODELS[model]
     hi = 1
     while func(q, hi) >= risk:

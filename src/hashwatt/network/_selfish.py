@@ -25,14 +25,18 @@ DEFAULT_CHUNK_BLOCKS = 1_000_000
 def _check_alpha(alpha: float, *, upper: float = 1.0) -> float:
     value = float(alpha)
     if not 0.0 <= value < upper or math.isnan(value):
-        raise NetworkInputError(f"selfish pool share alpha must lie in [0, {upper}), got {alpha!r}")
+        raise NetworkInputError(
+            f"selfish pool share alpha must lie in [0, {upper}), got {alpha!r}", field="alpha", value=alpha
+        )
     return value
 
 
 def _check_gamma(gamma: float) -> float:
     value = float(gamma)
     if not 0.0 <= value <= 1.0 or math.isnan(value):
-        raise NetworkInputError(f"tie-breaking share gamma must lie in [0, 1], got {gamma!r}")
+        raise NetworkInputError(
+            f"tie-breaking share gamma must lie in [0, 1], got {gamma!r}", field="gamma", value=gamma
+        )
     return value
 
 
@@ -210,12 +214,22 @@ def simulate_selfish_mining(
     a = _check_alpha(alpha)
     g = _check_gamma(gamma)
     if isinstance(blocks, bool) or int(blocks) != blocks or blocks < 1:
-        raise NetworkInputError(f"blocks must be a positive whole number, got {blocks!r}")
+        raise NetworkInputError(
+            f"blocks must be a positive whole number, got {blocks!r}", field="blocks", value=blocks
+        )
     if batches < 2:
-        raise NetworkInputError(f"batches must be >= 2 to estimate a standard error, got {batches!r}")
+        raise NetworkInputError(
+            f"batches must be >= 2 to estimate a standard error, got {batches!r}",
+            field="batches",
+            value=batches,
+        )
     per_batch = int(blocks) // batches
     if per_batch < 100:
-        raise NetworkInputError(f"need at least 100 blocks per batch, got {per_batch} ({blocks} / {batches})")
+        raise NetworkInputError(
+            f"need at least 100 blocks per batch, got {per_batch} ({blocks} / {batches})",
+            field="blocks",
+            value=blocks,
+        )
     rng = np.random.Generator(np.random.PCG64(seed))
     revenues = np.empty(batches)
     total_selfish = total_honest = 0

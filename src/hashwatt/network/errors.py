@@ -4,7 +4,7 @@
 
     HashwattError
     └── NetworkError               network analytics (hashwatt.network)
-        └── NetworkInputError      an argument out of its domain (also an InputError)
+        └── NetworkInputError      an argument out of its domain (also an InputError) (.field, .value)
 """
 
 from __future__ import annotations
@@ -17,7 +17,11 @@ class NetworkError(HashwattError):
 
 
 class NetworkInputError(NetworkError, InputError):
-    """An argument outside its domain (an attacker share outside (0, 1), a negative depth...)."""
+    """An argument outside its domain (an attacker share outside (0, 1), a negative depth...).
+
+    ``field`` and ``value`` (from :class:`~hashwatt.errors.InputError`) name the parameter and
+    hold what was given.
+    """
 
 
 __all__ = ["NetworkError", "NetworkInputError"]

@@ -3,7 +3,7 @@
 Payout addresses are decoded by :mod:`hashwatt.chain` (``parse_address``, ``address_to_script``).
 """
 
-from hashwatt.node._rpc import MAX_RESPONSE_BYTES, RpcClient
+from hashwatt.node._rpc import DEFAULT_RPC_PORT, MAX_RESPONSE_BYTES, NodeUrl, RpcClient
 from hashwatt.node._template import (
     COINBASE_TAG,
     BlockTemplate,
@@ -20,6 +20,7 @@ from hashwatt.node.errors import (
     NodeError,
     NodeReplyInvalid,
     NodeUnreachable,
+    NodeUrlError,
     ResponseTooLarge,
     RpcError,
     TemplateError,
@@ -27,6 +28,7 @@ from hashwatt.node.errors import (
 
 __all__ = [
     "COINBASE_TAG",
+    "DEFAULT_RPC_PORT",
     "MAX_RESPONSE_BYTES",
     "BlockTemplate",
     "GbtJobSource",
@@ -34,6 +36,8 @@ __all__ = [
     "NodeError",
     "NodeReplyInvalid",
     "NodeUnreachable",
+    "NodeUrl",
+    "NodeUrlError",
     "ResponseTooLarge",
     "RpcClient",
     "RpcError",

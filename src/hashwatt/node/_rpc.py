@@ -7,27 +7,120 @@ from __future__ import annotations
 import asyncio
 import base64
 import copy
+import ipaddress
 import itertools
 import json
+import re
 import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import unquote
 
 import httpx
 
-from hashwatt._redact import redact_url
+from hashwatt._redact import redact_url, redact_urls_in
 from hashwatt.node.errors import (
     NodeAuthFailed,
     NodeError,
     NodeReplyInvalid,
     NodeUnreachable,
+    NodeUrlError,
     ResponseTooLarge,
     RpcError,
 )
 
 #: Largest response body read [bytes]; a full mainnet template is ~2-8 MB of hex.
 MAX_RESPONSE_BYTES = 64 * 1024 * 1024
+
+#: Bitcoin Core's mainnet RPC port: the port of a node URL that names none.
+DEFAULT_RPC_PORT = 8332
+
+_SCHEME_PORTS = {"http": 80, "https": 443}
+#: A registered name: letters, digits, dots, hyphens, underscores (IDNs in their ASCII form).
+_HOSTNAME = re.compile(r"[A-Za-z0-9._-]+")
+_HINT = "write http://USER:PASS@HOST:PORT (an IPv6 host in brackets: http://[::1]:8332)"
+
+
+@dataclass(frozen=True, slots=True)
+class NodeUrl:
+    """A node's RPC URL taken apart: the one parser every ``--node`` and ``longpolluri`` goes
+    through, so a bad URL is always one :class:`NodeUrlError` (redacted), never a traceback.
+
+    ``path`` keeps the query (Core's ``/wallet/NAME``); the credentials never appear in
+    :attr:`address` or in the ``repr``.
+    """
+
+    scheme: str
+    host: str
+    port: int
+    path: str = "/"
+    user: str = field(default="", repr=False)
+    password: str = field(default="", repr=False)
+
+    @classmethod
+    def parse(cls, text: str, *, default_port: int | None = DEFAULT_RPC_PORT) -> NodeUrl:
+        """Parse ``[http[s]://][USER[:PASS]@]HOST[:PORT][/PATH]``; ``default_port=None`` means the
+        scheme's own (80/443). The last ``@`` ends the user info (the redaction rule's reading)."""
+        raw = text.strip()
+        if "://" not in raw:
+            raw = "http://" + raw
+        shown = redact_url(raw)
+
+        def bad(problem: str) -> NodeUrlError:
+            return NodeUrlError(shown, problem, hint=_HINT)
+
+        scheme, _, rest = raw.partition("://")
+        scheme = scheme.lower()
+        if scheme not in _SCHEME_PORTS:
+            raise bad(f"scheme {scheme!r} is not http or https")
+        userinfo, _, rest = rest.rpartition("@")
+        cut = min((i for i in (rest.find(c) for c in "/?#") if i >= 0), default=len(rest))
+        hostport, path = rest[:cut], rest[cut:].partition("#")[0]
+        if path.startswith("?"):
+            path = "/" + path
+        host, port_text = _split_host_port(hostport, bad)
+        if port_text is None:
+            port = default_port if default_port is not None else _SCHEME_PORTS[scheme]
+        elif (
+            port_text.isascii() and port_text.isdigit() and len(port_text) <= 5 and 0 < int(port_text) < 65536
+        ):
+            port = int(port_text)
+        else:
+            raise bad(f"port {port_text!r} is not a number in 1..65535")
+        user, _, password = userinfo.partition(":")
+        return cls(scheme, host, port, path or "/", unquote(user), unquote(password))
+
+    @property
+    def address(self) -> str:
+        """The URL requests go to, without credentials (they travel in the Authorization header)."""
+        host = f"[{self.host}]" if ":" in self.host else self.host
+        return f"{self.scheme}://{host}:{self.port}{self.path}"
+
+
+def _split_host_port(hostport: str, bad: Callable[[str], NodeUrlError]) -> tuple[str, str | None]:
+    """``HOST[:PORT]`` or ``[IPV6][:PORT]`` -> (host, port text or None)."""
+    if hostport.startswith("["):
+        close = hostport.find("]")
+        if close < 0:
+            raise bad("the IPv6 host has no closing bracket")
+        host, after = hostport[1:close], hostport[close + 1 :]
+        try:
+            ipaddress.IPv6Address(host)
+        except ValueError:
+            raise bad(f"{host!r} in brackets is not an IPv6 address") from None
+        if after and not after.startswith(":"):
+            raise bad(f"unexpected {after!r} after the IPv6 host")
+        return host, after[1:] if after else None
+    if hostport.count(":") > 1:
+        raise bad("an IPv6 host goes in brackets")
+    host, colon, port_text = hostport.partition(":")
+    if not host:
+        raise bad("no host")
+    if not _HOSTNAME.fullmatch(host):
+        raise bad(f"host {host!r} holds characters a host name cannot")
+    return host, port_text if colon else None
 
 
 class _BoundedBody:
@@ -67,23 +160,15 @@ class RpcClient:
 
     def __init__(
         self,
-        url: str,
+        url: str | NodeUrl,
         *,
         timeout_s: float = 30.0,
         cookie_file: Path | None = None,
         max_response_bytes: int = MAX_RESPONSE_BYTES,
     ) -> None:
-        parts = urlsplit(url if "://" in url else "http://" + url)
-        if parts.scheme not in {"http", "https"} or not parts.hostname:
-            raise NodeError(f"node URL must be http://USER:PASS@HOST:PORT, got {redact_url(url)!r}")
-        self.scheme = parts.scheme
-        self.host = parts.hostname
-        try:
-            self.port = parts.port or 8332
-        except ValueError as exc:
-            raise NodeError(f"bad port in node URL {redact_url(url)!r}") from exc
-        self.path = parts.path or "/"
-        user, password = unquote(parts.username or ""), unquote(parts.password or "")
+        parsed = url if isinstance(url, NodeUrl) else NodeUrl.parse(url)
+        self.scheme, self.host, self.port, self.path = parsed.scheme, parsed.host, parsed.port, parsed.path
+        user, password = parsed.user, parsed.password
         if cookie_file is not None:
             try:
                 user, _, password = cookie_file.read_text().strip().partition(":")
@@ -100,8 +185,7 @@ class RpcClient:
     @property
     def url(self) -> str:
         """Where requests go, without credentials (they travel in the Authorization header)."""
-        host = f"[{self.host}]" if ":" in self.host else self.host
-        return f"{self.scheme}://{host}:{self.port}{self.path}"
+        return NodeUrl(self.scheme, self.host, self.port, self.path).address
 
     def __repr__(self) -> str:
         return f"RpcClient({self.url})"
@@ -180,16 +264,17 @@ class RpcClient:
         """The same node and credentials at another path or URL (BIP 22 ``longpolluri``)."""
         twin = copy.copy(self)
         twin._ids = itertools.count(1)
-        parts = urlsplit(uri)
-        if parts.scheme:
-            if parts.scheme not in {"http", "https"} or not parts.hostname:
-                raise NodeError(f"unusable RPC URI {redact_url(uri)!r}")
-            twin.scheme, twin.host = parts.scheme, parts.hostname
-            try:
-                twin.port = parts.port or (443 if parts.scheme == "https" else 80)
-            except ValueError as exc:
-                raise NodeError(f"bad port in RPC URI {redact_url(uri)!r}") from exc
-        twin.path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        if "://" in uri:
+            parsed = NodeUrl.parse(uri, default_port=None)
+            twin.scheme, twin.host, twin.port, twin.path = (
+                parsed.scheme,
+                parsed.host,
+                parsed.port,
+                parsed.path,
+            )
+        else:
+            path = uri.partition("#")[0]
+            twin.path = path if path.startswith("/") else "/" + path
         return twin
 
     def getblocktemplate(self, *, longpollid: str | None = None, timeout_s: float | None = None) -> Any:
@@ -205,6 +290,6 @@ class RpcClient:
 
 
 def _reason(exc: httpx.HTTPError) -> str:
-    """A short cause for a transport failure; httpx's text names no credential (none is in the URL)."""
-    text = str(exc) or type(exc).__name__
-    return redact_url(text)
+    """A short cause for a transport failure; httpx's text names no credential (none is in the
+    URL), and any URL in it is redacted all the same."""
+    return redact_urls_in(str(exc) or type(exc).__name__)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import secrets
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -194,6 +195,7 @@ def job_from_template(
         height=template.height,
         transactions=template.transactions,
         coinbase_witness=coinbase.segwit,
+        coinbase_value_sat=template.coinbase_value_sat,
     )
 
 
@@ -261,6 +263,10 @@ class GbtJobSource:
         self._listeners: list[Callable[[Job], None]] = []
         self._task: asyncio.Task[None] | None = None
         self._jobs = 0
+        #: Job ids (and each coinbase) start with a random per-process value: ids never repeat
+        #: across restarts, and no two jobs share a coinbase even when the node's template did
+        #: not change, so one proof of work can never count under two job ids.
+        self._id_prefix = f"{secrets.randbits(32):08x}"
         self._published_at = 0.0
         self._templates: dict[str, BlockTemplate] = {}
 
@@ -274,11 +280,12 @@ class GbtJobSource:
             self.payout_script,
             extranonce1_size=self.extranonce1_size,
             extranonce2_size=self.extranonce2_size,
+            tag=COINBASE_TAG + bytes.fromhex(self._id_prefix) + self._jobs.to_bytes(4, "little"),
         )
         job = job_from_template(
             template,
             parts,
-            job_id=f"{self._jobs:x}",
+            job_id=f"{self._id_prefix}{self._jobs:x}",
             clean_jobs=clean,
             ntime=max(template.curtime, int(time.time())),
         )

@@ -4,6 +4,7 @@
 
     HashwattError
     └── NodeError                  talking to Bitcoin Core or reading what it returned
+        ├── NodeUrlError           a node URL that does not parse (.url redacted, .problem) (also an InputError)
         ├── NodeUnreachable        no connection, or no reply within the timeout (.method, .url)
         ├── NodeAuthFailed         the node refused the RPC credentials (HTTP 401) (.method, .url)
         ├── NodeReplyInvalid       a reply that is not a JSON-RPC object, or an HTTP error (.method, .status)
@@ -17,13 +18,14 @@ Addresses are decoded by :mod:`hashwatt.chain` (``hashwatt.errors.AddressError``
 
 from __future__ import annotations
 
-from hashwatt.errors import HashwattError
+from hashwatt.errors import HashwattError, InputError
 
 __all__ = [
     "NodeAuthFailed",
     "NodeError",
     "NodeReplyInvalid",
     "NodeUnreachable",
+    "NodeUrlError",
     "ResponseTooLarge",
     "RpcError",
     "TemplateError",
@@ -32,6 +34,15 @@ __all__ = [
 
 class NodeError(HashwattError):
     """Base of every error in :mod:`hashwatt.node`."""
+
+
+class NodeUrlError(NodeError, InputError):
+    """A node RPC URL that cannot be used as given; ``url`` is redacted, ``problem`` says what is wrong."""
+
+    def __init__(self, url: str, problem: str, *, hint: str = "") -> None:
+        super().__init__(f"node URL {url!r}: {problem}" + (f"; {hint}" if hint else ""))
+        self.url = url
+        self.problem = problem
 
 
 class NodeUnreachable(NodeError):

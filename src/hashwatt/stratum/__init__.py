@@ -33,6 +33,7 @@ from hashwatt.stratum._codec import (
 from hashwatt.stratum._coin import BITCOIN_SHARES, STRATUM_DIFFICULTY_1_TARGET, ShareRules, share_rules
 from hashwatt.stratum._flow import ReplyQueue, TokenBucket
 from hashwatt.stratum._pool_session import (
+    MAX_SHARE_DIFFICULTY,
     CloseConnection,
     PoolConfig,
     ServerEvent,
@@ -98,6 +99,7 @@ __all__ = [
     "BIP320_VERSION_MASK",
     "BITCOIN_SHARES",
     "MAX_LINE_BYTES",
+    "MAX_SHARE_DIFFICULTY",
     "NTIME_MAX_AHEAD_S",
     "STRATUM_DIFFICULTY_1_TARGET",
     "Accepted",

@@ -49,6 +49,10 @@ from hashwatt.stratum._wire import (
 from hashwatt.stratum.errors import ErrorCode, PoolConfigError, ProtocolViolation
 from hashwatt.work import Job
 
+#: The hardest share difficulty a pool hands out by default (2**72 hashes a share): above it a
+#: share target is smaller than any ASIC fleet meets in a day.
+MAX_SHARE_DIFFICULTY = 2.0**40
+
 
 @dataclass(frozen=True, slots=True)
 class PoolConfig:
@@ -70,7 +74,7 @@ class PoolConfig:
     extranonce1_prefix: bytes = b""
     start_difficulty: float = 1.0
     min_difficulty: float = 1.0
-    max_difficulty: float = 2.0**40
+    max_difficulty: float = MAX_SHARE_DIFFICULTY
     target_share_interval_s: float = 10.0
     retarget_interval_s: float = 60.0
     vardiff: bool = True

@@ -63,11 +63,12 @@ shares_table = Table(
     Column("aux_chain", String(8), nullable=True),
     Column("aux_is_block", Boolean, nullable=False, server_default=false()),
     Column("aux_height", Integer, nullable=True),
+    Column("coinbase_value_sat", BigInteger, nullable=True),
 )
 
 #: Columns added after the first share-log schema, in order: an older table gets them (with
 #: their server defaults, so old rows read as Bitcoin shares without a merged chain) on open.
-_ADDED_COLUMNS = ("chain", "aux_chain", "aux_is_block", "aux_height")
+_ADDED_COLUMNS = ("chain", "aux_chain", "aux_is_block", "aux_height", "coinbase_value_sat")
 
 
 def sqlite_url(path: Path | str) -> str:
@@ -114,6 +115,7 @@ def _row(record: ShareRecord) -> tuple[Any, ...]:
         None if record.aux_chain is None else record.aux_chain[:8],
         record.aux_is_block,
         record.aux_height,
+        record.coinbase_value_sat,
     )
 
 
@@ -230,6 +232,7 @@ class ShareLog:
                 aux_chain=None if r["aux_chain"] is None else str(r["aux_chain"]),
                 aux_is_block=bool(r["aux_is_block"]),
                 aux_height=None if r["aux_height"] is None else int(r["aux_height"]),
+                coinbase_value_sat=None if r["coinbase_value_sat"] is None else int(r["coinbase_value_sat"]),
             )
             for r in rows
         ]

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import struct
 from collections import OrderedDict, deque
 from dataclasses import dataclass
 from typing import NamedTuple
@@ -18,12 +17,10 @@ from hashwatt.stratum._codec import Submit, notify_params, rolled_version
 from hashwatt.stratum._coin import BITCOIN_SHARES, ShareRules
 from hashwatt.stratum._wire import encode_request
 from hashwatt.stratum.errors import ErrorCode
-from hashwatt.work import Job, Solution, assemble_aux_block, assemble_block, header_prefix
+from hashwatt.work import Job, Solution, assemble_aux_block, assemble_block, header_prefix, prefix_hash
 
 #: How far ntime may run ahead of the job's ntime (Core rejects blocks > 2 h in the future) [s].
 NTIME_MAX_AHEAD_S = 7200
-
-_NONCE = struct.Struct("<I")
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +50,9 @@ class ShareRecord:
     aux_chain: str | None = None
     aux_is_block: bool = False
     aux_height: int | None = None
+    #: What the share's own job's coinbase pays [sat] (``None`` for upstream jobs): the FPPS
+    #: value of a share found on an older template is that template's, not the newest one's.
+    coinbase_value_sat: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -207,7 +207,7 @@ def validate_share(
         header = header_prefix(conn_job, submit.extranonce2, version=version, ntime=submit.ntime)
     except HashwattError as exc:
         return Rejected(ErrorCode.OTHER, f"invalid share: {exc}")
-    digest = conn_job.pow_algorithm.hash(header + _NONCE.pack(submit.nonce))
+    digest = prefix_hash(header, submit.nonce, conn_job.pow_algorithm)
     value = int.from_bytes(digest, "little")
     if value > share_target:
         return Rejected(ErrorCode.LOW_DIFFICULTY, "Low difficulty share")
@@ -234,6 +234,7 @@ def validate_share(
         aux_chain=None if aux is None else aux.chain,
         aux_is_block=is_aux_block,
         aux_height=None if aux is None else aux.height,
+        coinbase_value_sat=job.coinbase_value_sat,
     )
     block = aux_block = None
     if is_block or is_aux_block:

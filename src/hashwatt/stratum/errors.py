@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from enum import IntEnum
 
+from hashwatt._redact import redact_url, redact_urls_in
 from hashwatt.errors import HashwattError, InputError
 
 
@@ -65,11 +66,14 @@ class ShareLogError(StratumError):
 
 
 class PoolUrlError(StratumError, InputError):
-    """A pool URL (``stratum+tcp://HOST:PORT``) that does not parse; ``text`` is what was given."""
+    """A pool URL (``stratum+tcp://HOST:PORT``) that does not parse; ``text`` is what was given,
+    with any password masked (miners' configs carry ``stratum+tcp://user:pass@host``)."""
 
     def __init__(self, message: str, *, text: str) -> None:
-        super().__init__(message)
-        self.text = text
+        raw = text if "://" in text else "stratum+tcp://" + text
+        shown = text if redact_url(raw) == raw else redact_url(raw)
+        super().__init__(redact_urls_in(message.replace(text, shown)))
+        self.text = shown
 
 
 class ExtranonceExhausted(StratumError):

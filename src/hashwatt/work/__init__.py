@@ -13,6 +13,7 @@ from hashwatt.work._job import (
     coinbase_bytes,
     header_prefix,
     job_merkle_root,
+    prefix_hash,
     solution_hash,
 )
 from hashwatt.work.errors import WorkError, WorkInputError
@@ -30,5 +31,6 @@ __all__ = [
     "coinbase_bytes",
     "header_prefix",
     "job_merkle_root",
+    "prefix_hash",
     "solution_hash",
 ]

@@ -27,6 +27,7 @@ from hashwatt.chain import (
 from hashwatt.work.errors import WorkInputError
 
 _PREFIX = struct.Struct("<i32s32sII")  # version, prev_hash, merkle_root, time, bits: 76 bytes
+_NONCE = struct.Struct("<I")
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,6 +61,9 @@ class Job:
     version bits the miner may roll (BIP 310; 0 = none). ``share_target`` is the pool's
     share target (for solo mining, the block target). ``transactions`` are the block's
     non-coinbase transactions when known (solo / demo), needed to assemble a full block.
+    ``coinbase_value_sat`` is what this job's coinbase pays (its template's subsidy + fees;
+    ``None`` when the job came from an upstream pool): a share is credited with its own job's
+    value, not with whatever the newest template pays.
     """
 
     job_id: str
@@ -83,6 +87,7 @@ class Job:
     pow_algorithm: PowAlgorithm = PowAlgorithm.SHA256D
     #: The merged-mined child block this job's coinbase commits to (pool side only; never on the wire).
     aux: AuxWork | None = None
+    coinbase_value_sat: int | None = None
 
     def __post_init__(self) -> None:
         if len(self.prev_hash) != 32:
@@ -93,6 +98,8 @@ class Job:
             raise WorkInputError("extranonce2 size must be 0..32 bytes", job_id=self.job_id)
         if self.share_target <= 0:
             raise WorkInputError("share target must be positive", job_id=self.job_id)
+        if self.coinbase_value_sat is not None and self.coinbase_value_sat < 0:
+            raise WorkInputError("coinbase value must be >= 0 sat", job_id=self.job_id)
 
     @property
     def block_target(self) -> int:
@@ -151,18 +158,29 @@ def header_prefix(
     )
 
 
+def prefix_hash(prefix: bytes, nonce: int, pow_algorithm: PowAlgorithm = PowAlgorithm.SHA256D) -> bytes:
+    """Proof-of-work hash (internal order) of a 76-byte header prefix and a nonce: the one place
+    a solved header is hashed, for the pool's share check and the miner's hit check alike (no
+    :class:`BlockHeader` is built, so a pool checking every share pays for none). SHA-256d, or
+    the coin's hash (scrypt) for a scrypt job; the block id stays ``header_hash``."""
+    if pow_algorithm is PowAlgorithm.SHA256D:
+        return sha256d(prefix + _NONCE.pack(nonce))
+    return pow_algorithm.hash(prefix + _NONCE.pack(nonce))
+
+
 def assemble_header(job: Job, solution: Solution) -> BlockHeader:
     """The full header of a solution."""
     return BlockHeader.from_bytes(
         header_prefix(job, solution.extranonce2, version=solution.version, ntime=solution.ntime)
-        + struct.pack("<I", solution.nonce)
+        + _NONCE.pack(solution.nonce)
     )
 
 
 def solution_hash(job: Job, solution: Solution) -> bytes:
     """Proof-of-work hash of a solution (internal order; SHA256d, or scrypt for a scrypt job):
     compare with ``job.share_target``. The block id stays :func:`~hashwatt.chain.header_hash`."""
-    return job.pow_algorithm.hash(assemble_header(job, solution).to_bytes())
+    prefix = header_prefix(job, solution.extranonce2, version=solution.version, ntime=solution.ntime)
+    return prefix_hash(prefix, solution.nonce, job.pow_algorithm)
 
 
 def assemble_block(job: Job, solution: Solution) -> Block:

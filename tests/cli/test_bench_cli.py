@@ -7,6 +7,9 @@ import json
 import pytest
 
 from hashwatt.cli.main import main
+from tests._support.cudasim import enable_cuda_simulator
+
+enable_cuda_simulator()  # ``-b gpu`` below must meet the simulator, as in tests/pow
 
 
 def test_bench_json_reports_rates_and_ratios(capsys: pytest.CaptureFixture[str]) -> None:
@@ -38,7 +41,7 @@ def test_bench_table_output(capsys: pytest.CaptureFixture[str]) -> None:
         (["--seconds", "0"], "--seconds"),
         (["--threads", "0"], "--threads"),
         (["-b", "fpga"], "unknown backend"),
-        (["-b", "gpu"], "simulator"),  # tests/pow/conftest.py enables the simulator
+        (["-b", "gpu"], "simulator"),  # enabled above
     ],
 )
 def test_bench_bad_flags(args: list[str], message: str, capsys: pytest.CaptureFixture[str]) -> None:
