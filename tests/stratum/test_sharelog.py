@@ -48,6 +48,9 @@ def _line_client(port: int) -> tuple[socket.socket, object]:
     return sock, sock.makefile("rb")
 
 
+@pytest.mark.skipif(
+    not os.environ.get("HASHWATT_TEST_POSTGRES_URL"), reason="HASHWATT_TEST_POSTGRES_URL not set"
+)
 def test_postgres_share_log_end_to_end(tmp_path: Path) -> None:
     url = os.environ["HASHWATT_TEST_POSTGRES_URL"]
     user = f"pg{os.getpid()}x{int(time.time() * 1000) % 10**9}"

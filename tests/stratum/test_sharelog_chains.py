@@ -46,7 +46,7 @@ def _record(user: str, difficulty: float, **chains: object) -> ShareRecord:
 
 
 def _check_upgraded(log: ShareLog) -> None:
-    assert log.upgraded_columns == ["chain", "aux_chain", "aux_is_block", "aux_height"]
+    assert log.upgraded_columns == ["chain", "aux_chain", "aux_is_block", "aux_height", "coinbase_value_sat"]
     (old,) = log.records()
     assert (old.user, old.chain, old.aux_chain, old.aux_is_block, old.aux_height) == (
         "old",
