@@ -610,6 +610,7 @@ def _agent_loop(
     curtail_prices: Path | None = None,
     hashprice: float | None = None,
 ) -> None:
+    from hashwatt._aio import run as run_loop
     from hashwatt.fleet._agent import Agent, AgentConfig, CycleReport, run_until_signalled
     from hashwatt.fleet._alerts import AlertConfig, load_alert_config
     from hashwatt.fleet._audit import AuditLog
@@ -635,7 +636,10 @@ def _agent_loop(
                 highlight=False,
                 soft_wrap=True,
             )
-        layer = NetworkDeviceLayer(store, site, deadline_s=min(10.0, interval_s / 2))
+        # a running agent starts its polls over the first half of each cycle (a steady load on
+        # the site and this process); one cycle on demand polls at once
+        spread_s = interval_s / 2 if max_cycles is None else 0.0
+        layer = NetworkDeviceLayer(store, site, deadline_s=min(10.0, interval_s / 2), spread_s=spread_s)
         policy = None
         if prices is not None and hashprice is not None:
             policy = CurtailPolicy(
@@ -670,7 +674,7 @@ def _agent_loop(
                     highlight=False,
                 )
 
-        asyncio.run(run_until_signalled(runner, on_cycle=report, max_cycles=max_cycles))
+        run_loop(run_until_signalled(runner, on_cycle=report, max_cycles=max_cycles))
     if not json_out:
         err_console.print(
             f"stopped after {runner.cycles} cycles ({runner.missed_cycles} missed)", highlight=False

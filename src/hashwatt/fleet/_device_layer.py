@@ -27,6 +27,9 @@ from hashwatt.fleet.errors import CommandError, DeviceError
 
 __all__ = ["NetworkDeviceLayer", "request_for"]
 
+#: Paced polls start in groups at most this far apart [s] (one timer per group, not per device).
+PACE_TICK_S = 0.02
+
 
 def request_for(command: Command) -> ActionRequest:
     """The control request a queued command stands for (the pool password is read from the
@@ -68,6 +71,7 @@ class NetworkDeviceLayer:
         controller: Controller | None = None,
         step_interval_s: float = 30.0,
         max_devices_per_step: int = 50,
+        spread_s: float = 0.0,
     ) -> None:
         self.store = store
         self.site = site
@@ -79,6 +83,8 @@ class NetworkDeviceLayer:
         self.step_interval_s = step_interval_s
         self.max_devices_per_step = max_devices_per_step
         self._devices: dict[str, Device] = {}
+        #: polls start evenly over this many seconds of each cycle (0: all at once)
+        self.spread_s = max(0.0, spread_s)
 
     def _adapters_from_inventory(self) -> None:
         for row in self.store.devices(self.site):
@@ -139,7 +145,24 @@ class NetworkDeviceLayer:
 
     async def poll(self, endpoints: Sequence[Endpoint]) -> Sequence[PollResult]:
         await asyncio.to_thread(self._adapters_from_inventory)
-        return await asyncio.gather(*(self._poll_one(e) for e in endpoints))
+        if self.spread_s <= 0 or len(endpoints) < 2:
+            return await asyncio.gather(*(self._poll_one(e) for e in endpoints))
+        return await self._paced(endpoints)
+
+    async def _paced(self, endpoints: Sequence[Endpoint]) -> Sequence[PollResult]:
+        """Start the polls evenly over ``spread_s``: the devices, the network and this process
+        see a steady trickle instead of one burst, so no poll waits behind thousands of others
+        and runs into its deadline. Each start is late by at most one tick."""
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        step = self.spread_s / len(endpoints)
+        tasks: list[asyncio.Future[PollResult]] = []
+        for i, endpoint in enumerate(endpoints):
+            ahead = start + i * step - loop.time()
+            if ahead > PACE_TICK_S:
+                await asyncio.sleep(ahead)
+            tasks.append(asyncio.ensure_future(self._poll_one(endpoint)))
+        return await asyncio.gather(*tasks)
 
     async def execute(self, command: Command) -> CommandResult:
         request = request_for(command)
