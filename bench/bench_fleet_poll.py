@@ -33,6 +33,7 @@ import sys
 import tempfile
 import textwrap
 import time
+from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -200,13 +201,16 @@ async def _agent_phase(
         deadline_s = min(10.0, interval_s / 2)
         layer = NetworkDeviceLayer(store, SITE, deadline_s=deadline_s, spread_s=spread * interval_s)
         poll_cpu: list[float] = []
+        outcomes: list[Counter[str]] = []
 
         async def timed_poll(endpoints: Sequence[Endpoint]) -> Sequence[PollResult]:
             cpu0 = time.process_time()
             try:
-                return await layer.poll(endpoints)
+                results = await layer.poll(endpoints)
             finally:
                 poll_cpu.append(time.process_time() - cpu0)
+            outcomes.append(Counter(r.outcome.value for r in results))
+            return results
 
         agent = Agent(store, AgentConfig(site=SITE, interval_s=interval_s), poll=timed_poll)
         rows: list[dict[str, object]] = []
@@ -226,6 +230,7 @@ async def _agent_phase(
                 "duration_s": round(r.duration_s, 1),
                 "ok": r.ok,
                 "failed": r.failed,
+                "outcomes": dict(outcomes[-1]),
                 "agent_cpu_s": round(agent_cpu, 1),
                 "agent_cpu_ms_per_poll": round(agent_cpu * 1e3 / max(1, r.polled), 2),
                 "of_which_polling_ms": round(poll_cpu[-1] * 1e3 / max(1, r.polled), 2),

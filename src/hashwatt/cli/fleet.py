@@ -582,7 +582,7 @@ def agent(
     db: DB_OPTION = None,
     json_out: JSON_OPTION = False,
 ) -> None:
-    """Run a site's agent: poll, store, alert, execute queued commands, curtail, roll up; stops on Ctrl-C/SIGTERM."""
+    """Run a site's agent: poll (spread over the first half of each cycle), store, alert, execute queued commands, curtail, roll up; stops on Ctrl-C/SIGTERM."""
     _agent_loop(
         site,
         name,
