@@ -15,7 +15,7 @@ before the kept window) against the agent's kept window. The previous code path'
 docs/PERFORMANCE.md.
 
     python bench/bench_fleet_poll.py [--count 10000] [--interval 60] [--cycles 2] [--sample 500]
-        [--spread 0.5] [--db URL] [--skip-scan]
+        [--spread FRACTION] [--db URL] [--skip-scan]
 
 ``HASHWATT_EVENT_LOOP=asyncio`` runs both processes on asyncio's own loop instead of uvloop.
 """
@@ -51,7 +51,7 @@ from hashwatt.fleet import (
 )
 from hashwatt.fleet._agent import Agent, AgentConfig, CycleReport
 from hashwatt.fleet._alerts import evaluate_alerts
-from hashwatt.fleet._device_layer import NetworkDeviceLayer
+from hashwatt.fleet._device_layer import NetworkDeviceLayer, pace_for
 from hashwatt.fleet._discovery import catalog_efficiency_j_per_th
 from hashwatt.fleet._models import devices as devices_table
 from hashwatt.fleet._store import FleetStore, to_ms
@@ -188,7 +188,7 @@ def _inventory(store: FleetStore, groups: list[tuple[str, str, int, str]]) -> li
 
 
 async def _agent_phase(
-    count: int, interval_s: float, cycles: int, sample: int, spread: float, db: str | None
+    count: int, interval_s: float, cycles: int, sample: int, spread: float | None, db: str | None
 ) -> dict[str, object]:
     hosts = parse_range(f"127.89.0.1-127.89.{(count - 1) // 256}.{(count - 1) % 256 + 1}")[:count]
     groups = _groups(hosts)
@@ -199,7 +199,8 @@ async def _agent_phase(
     try:
         devices = _inventory(store, groups)
         deadline_s = min(10.0, interval_s / 2)
-        layer = NetworkDeviceLayer(store, SITE, deadline_s=deadline_s, spread_s=spread * interval_s)
+        spread_s = pace_for(interval_s, deadline_s) if spread is None else spread * interval_s
+        layer = NetworkDeviceLayer(store, SITE, deadline_s=deadline_s, spread_s=spread_s)
         poll_cpu: list[float] = []
         outcomes: list[Counter[str]] = []
 
@@ -285,7 +286,7 @@ async def _agent_phase(
         "event_loop": event_loop_name(),
         "database": store.dialect,
         "interval_s": interval_s,
-        "spread_s": spread * interval_s,
+        "spread_s": spread_s,
         "cycles": rows,
         "missed_cycles": agent.missed_cycles,
         "failed_cycles": agent.failed_cycles,
@@ -309,7 +310,12 @@ def main() -> None:
     parser.add_argument("--interval", type=float, default=60.0)
     parser.add_argument("--cycles", type=int, default=2)
     parser.add_argument("--sample", type=int, default=500)
-    parser.add_argument("--spread", type=float, default=0.5, help="fraction of the interval polls start over")
+    parser.add_argument(
+        "--spread",
+        type=float,
+        default=None,
+        help="fraction of the interval polls start over (default: the agent's)",
+    )
     parser.add_argument("--db", default=None, help="database URL (default: SQLite in a temporary folder)")
     parser.add_argument("--skip-scan", action="store_true")
     args = parser.parse_args()

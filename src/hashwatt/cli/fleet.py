@@ -582,7 +582,7 @@ def agent(
     db: DB_OPTION = None,
     json_out: JSON_OPTION = False,
 ) -> None:
-    """Run a site's agent: poll (spread over the first half of each cycle), store, alert, execute queued commands, curtail, roll up; stops on Ctrl-C/SIGTERM."""
+    """Run a site's agent: poll (spread over most of each cycle), store, alert, execute queued commands, curtail, roll up; stops on Ctrl-C/SIGTERM."""
     _agent_loop(
         site,
         name,
@@ -616,7 +616,7 @@ def _agent_loop(
     from hashwatt.fleet._audit import AuditLog
     from hashwatt.fleet._control import Controller
     from hashwatt.fleet._curtail import CurtailPolicy, load_price_file
-    from hashwatt.fleet._device_layer import NetworkDeviceLayer
+    from hashwatt.fleet._device_layer import NetworkDeviceLayer, pace_for
     from hashwatt.fleet._webhooks import WebhookQueue, targets_from_config
 
     config = load_alert_config(alerts_file) if alerts_file is not None else AlertConfig.default()
@@ -636,10 +636,11 @@ def _agent_loop(
                 highlight=False,
                 soft_wrap=True,
             )
-        # a running agent starts its polls over the first half of each cycle (a steady load on
-        # the site and this process); one cycle on demand polls at once
-        spread_s = interval_s / 2 if max_cycles is None else 0.0
-        layer = NetworkDeviceLayer(store, site, deadline_s=min(10.0, interval_s / 2), spread_s=spread_s)
+        # a running agent spreads its polls over most of each cycle (a steady load on the site
+        # and this process); one cycle on demand polls at once
+        deadline_s = min(10.0, interval_s / 2)
+        spread_s = pace_for(interval_s, deadline_s) if max_cycles is None else 0.0
+        layer = NetworkDeviceLayer(store, site, deadline_s=deadline_s, spread_s=spread_s)
         policy = None
         if prices is not None and hashprice is not None:
             policy = CurtailPolicy(

@@ -25,10 +25,20 @@ from hashwatt.fleet._store import FleetStore
 from hashwatt.fleet._types import DeviceIdentity, Endpoint, Firmware, PollOutcome, PollResult
 from hashwatt.fleet.errors import CommandError, DeviceError
 
-__all__ = ["NetworkDeviceLayer", "request_for"]
+__all__ = ["NetworkDeviceLayer", "pace_for", "request_for"]
 
 #: Paced polls start in groups at most this far apart [s] (one timer per group, not per device).
 PACE_TICK_S = 0.02
+
+
+def pace_for(interval_s: float, deadline_s: float) -> float:
+    """How long a running agent spreads the starts of its polls over [s].
+
+    Four fifths of what the cycle leaves after one deadline: the last poll ends (or times
+    out) with a fifth of that to spare for the database, alerts and commands (40 s of a 60-s
+    cycle with a 10-s deadline). Measured in docs/PERFORMANCE.md.
+    """
+    return max(0.0, 0.8 * (interval_s - deadline_s))
 
 
 def request_for(command: Command) -> ActionRequest:
