@@ -21,6 +21,7 @@ LAYERS: dict[str, int] = {
     "errors": 0,
     "_toml": 0,
     "_redact": 0,
+    "_aio": 0,
     "chain": 0,
     "work": 0,
     "pow": 0,

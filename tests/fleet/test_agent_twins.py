@@ -5,12 +5,14 @@ database -> alerts -> a queued command executed and read back; a dead address re
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 
 from hashwatt.fleet._agent import Agent, AgentConfig, CycleReport
 from hashwatt.fleet._alerts import AlertConfig, AlertRule, AlertThresholds, list_alerts
 from hashwatt.fleet._audit import AuditLog
 from hashwatt.fleet._commands import CommandState, list_commands, submit_command
 from hashwatt.fleet._control import Action, ActionRequest, Controller
+from hashwatt.fleet._device_layer import NetworkDeviceLayer
 from hashwatt.fleet._discovery import scan
 from hashwatt.fleet._store import FleetStore
 from hashwatt.twin import Fault, apply_fault
@@ -86,5 +88,24 @@ def test_twins_scanned_polled_alerted_and_commanded(store_url: str) -> None:
                 assert latest.detail == {target: "confirmed"} or str(latest.detail[target]).startswith(
                     "confirmed"
                 )
+
+    asyncio.run(main())
+
+
+def test_paced_polls_start_evenly_over_the_spread(tmp_path: Path) -> None:
+    """A running agent starts its polls over part of the cycle, not in one burst."""
+
+    async def main() -> None:
+        with FleetStore.open(f"sqlite:///{tmp_path}/fleet.db") as store:
+            async with twin_site(count=2) as site:
+                result = await scan([t.host for t in site.twins], endpoint_for=site.endpoint, timeout_s=5.0)
+                for f in result.found:
+                    store.add_device("north", f.endpoint, identity=f.identity)
+                layer = NetworkDeviceLayer(store, "north", deadline_s=5.0, spread_s=0.8)
+                results = await layer.poll(store.endpoints("north"))
+        assert [r.outcome.value for r in results] == ["ok"] * 8
+        starts = [r.time_utc.timestamp() for r in results]
+        assert starts == sorted(starts)  # in inventory order
+        assert max(starts) - min(starts) >= 0.6  # the last of 8 is due 7/8 of 0.8 s after the first
 
     asyncio.run(main())

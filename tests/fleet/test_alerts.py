@@ -3,6 +3,7 @@ own alert (and no other), recovery resolves it, duplicates never open, history i
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from collections.abc import Callable
 from pathlib import Path
@@ -16,6 +17,7 @@ from hashwatt.fleet._alerts import (
     AlertRule,
     AlertThresholds,
     Finding,
+    SampleWindow,
     _open,
     acknowledge,
     alert_history,
@@ -96,6 +98,41 @@ def test_each_fault_opens_its_alert_once_and_recovery_resolves_it(store_url: str
         (alert,) = list_alerts(store)
         assert alert.state == "resolved" and alert.rule is rule and alert.address == ep(0).address
         assert [e.event for e in alert_history(store, alert.id)] == ["opened", "resolved"]
+
+
+def test_a_kept_window_sees_what_a_fresh_read_sees(tmp_path: Path, store_url: str) -> None:
+    """The agent's incremental window opens and resolves exactly the alerts a full read does,
+    with faults coming and going on several devices, an outage, and a sample written late."""
+    plan = [AlertRule.OFFLINE, AlertRule.HASHRATE_LOW, AlertRule.REBOOT_LOOP, AlertRule.FAN_FAILURE]
+
+    def reading(i: int, m: int) -> PollResult:
+        faulty = 5 + 3 * i <= m < 25 + 2 * i
+        r = FAULTS[plan[i]](m) if faulty else _healthy(m)
+        return dataclasses.replace(r, endpoint=ep(i))
+
+    window = SampleWindow()
+    with FleetStore.open(store_url) as kept, FleetStore.open(f"sqlite:///{tmp_path}/fresh.db") as fresh:
+        seen: dict[str, list[tuple[int, str, AlertRule, str]]] = {"kept": [], "fresh": []}
+        for m in range(0, 60):
+            batch = [reading(i, m) for i in range(len(plan))]
+            if m == 30:  # one result stored a minute late, after a newer one
+                kept.record("s", batch[:1])
+                fresh.record("s", batch[:1])
+                late = [dataclasses.replace(batch[1], time_utc=T0 + m * MIN - MIN / 2)]
+                batch = [batch[1], *batch[2:]]
+                for store in (kept, fresh):
+                    store.record("s", batch)
+                    store.record("s", late)
+            else:
+                for store in (kept, fresh):
+                    store.record("s", batch)
+            now = T0 + m * MIN
+            for name, store, win in (("kept", kept, window), ("fresh", fresh, None)):
+                for c in evaluate_alerts(store, "s", now=now, config=CONFIG, window=win):
+                    seen[name].append((m, c.event, c.rule, c.address))
+        assert seen["kept"] == seen["fresh"]
+        assert {rule for _, _, rule, _ in seen["kept"]} == set(plan)  # every fault was seen
+        assert window.rows_read == 4 * 60 + 1  # each row read once, not once per cycle
 
 
 def test_hashrate_alert_waits_for_its_duration(store_url: str) -> None:

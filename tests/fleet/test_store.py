@@ -173,3 +173,14 @@ def test_upgrade_keeps_data_written_at_the_previous_revision(store_url: str) -> 
         assert view.telemetry is not None and view.telemetry.hashrate_ths == pytest.approx(110.0)
     finally:
         engine.dispose()
+
+
+def test_stored_board_and_pool_lists_follow_the_reading_field_order() -> None:
+    """Boards and pools are stored as lists and rebuilt positionally: the orders must agree."""
+    from dataclasses import fields
+
+    from hashwatt.fleet import BoardReading, PoolReading
+    from hashwatt.fleet._store import _BOARD_FIELDS, _POOL_FIELDS
+
+    assert tuple(f.name for f in fields(BoardReading)) == _BOARD_FIELDS
+    assert tuple(f.name for f in fields(PoolReading)) == _POOL_FIELDS

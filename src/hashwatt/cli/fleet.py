@@ -855,7 +855,7 @@ def agent(
     db: DB_OPTION = None,
     json_out: JSON_OPTION = False,
 ) -> None:
-    """Run a site's agent: poll, store, alert, execute queued commands, curtail, roll up; stops on Ctrl-C/SIGTERM."""
+    """Run a site's agent: poll (spread over most of each cycle), store, alert, execute queued commands, curtail, roll up; stops on Ctrl-C/SIGTERM."""
     if curtail_prices is not None and price_feed is not None:
         raise InputError("give --curtail-prices or --price-feed, not both")
     if load_cap_kw is not None and load_caps is not None:
@@ -906,12 +906,13 @@ def _agent_loop(
 ) -> None:
     import pandas as pd
 
+    from hashwatt._aio import run as run_loop
     from hashwatt.fleet._agent import Agent, AgentConfig, CycleReport, run_until_signalled
     from hashwatt.fleet._alerts import AlertConfig, load_alert_config
     from hashwatt.fleet._audit import AuditLog
     from hashwatt.fleet._control import Controller
     from hashwatt.fleet._curtail import CurtailMode, CurtailPolicy, load_price_file, price_at
-    from hashwatt.fleet._device_layer import NetworkDeviceLayer
+    from hashwatt.fleet._device_layer import NetworkDeviceLayer, pace_for
     from hashwatt.fleet._pricefeed import PriceFeed
     from hashwatt.fleet._webhooks import WebhookQueue, targets_from_config
     from hashwatt.fleet.errors import FleetInputError
@@ -952,7 +953,11 @@ def _agent_loop(
                 highlight=False,
                 soft_wrap=True,
             )
-        layer = NetworkDeviceLayer(store, site, credentials=creds, deadline_s=min(10.0, interval_s / 2))
+        # a running agent spreads its polls over most of each cycle (a steady load on the site
+        # and this process); one cycle on demand polls at once
+        deadline_s = min(10.0, interval_s / 2)
+        spread_s = pace_for(interval_s, deadline_s) if max_cycles is None else 0.0
+        layer = NetworkDeviceLayer(store, site, credentials=creds, deadline_s=deadline_s, spread_s=spread_s)
         policy = None
         if prices is not None and hashprice is not None:
             policy = CurtailPolicy(
@@ -996,7 +1001,7 @@ def _agent_loop(
                     highlight=False,
                 )
 
-        asyncio.run(run_until_signalled(runner, on_cycle=report, max_cycles=max_cycles))
+        run_loop(run_until_signalled(runner, on_cycle=report, max_cycles=max_cycles))
     if not json_out:
         err_console.print(
             f"stopped after {runner.cycles} cycles ({runner.missed_cycles} missed)", highlight=False

@@ -14,6 +14,7 @@ import typer
 from pydantic import ValidationError
 from rich.markup import escape
 
+from hashwatt._aio import run as run_loop
 from hashwatt.cli._output import console
 from hashwatt.twin import (
     EXAMPLE_SCENARIO,
@@ -155,7 +156,7 @@ def serve(
             on_ready=ready,
         )
 
-    asyncio.run(main())
+    run_loop(main())
 
 
 @twin_app.command("example")

@@ -20,7 +20,7 @@ from typing import Any, Protocol
 
 from sqlalchemy.exc import SQLAlchemyError
 
-from hashwatt.fleet._alerts import AlertConfig, evaluate_alerts
+from hashwatt.fleet._alerts import AlertConfig, SampleWindow, evaluate_alerts
 from hashwatt.fleet._commands import Command, claim_commands, finish_command
 from hashwatt.fleet._curtail import CurtailStep
 from hashwatt.fleet._rollup import Retention, run_retention
@@ -116,6 +116,8 @@ class Agent:
         self._curtail = curtail
         self._clock = clock
         self._last_rollup: float | None = None
+        # the alert rules' samples, kept between cycles: each cycle reads only its own rows
+        self._window = SampleWindow()
         self.cycles = 0
         self.missed_cycles = 0
         self.failed_cycles = 0
@@ -131,7 +133,9 @@ class Agent:
         results = list(await self._poll(endpoints)) if endpoints else []
         summary = await asyncio.to_thread(self.store.record, cfg.site, results)
         now = self._clock()
-        changes = await asyncio.to_thread(evaluate_alerts, self.store, cfg.site, now=now, config=cfg.alerts)
+        changes = await asyncio.to_thread(
+            evaluate_alerts, self.store, cfg.site, now=now, config=cfg.alerts, window=self._window
+        )
         if self.webhooks is not None:
             await asyncio.to_thread(self.webhooks.enqueue, changes, now=now)
             await asyncio.to_thread(self.webhooks.deliver_due, now=now)

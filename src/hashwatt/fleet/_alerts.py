@@ -9,6 +9,7 @@ Thresholds come per site and per model from a TOML file (``examples/alerts.toml`
 
 from __future__ import annotations
 
+import bisect
 import datetime as dt
 import enum
 import itertools
@@ -19,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
-from sqlalchemy import insert, select, update
+from sqlalchemy import Connection, insert, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
@@ -37,6 +38,7 @@ __all__ = [
     "AlertEvent",
     "AlertRule",
     "AlertThresholds",
+    "SampleWindow",
     "WebhookConfig",
     "acknowledge",
     "alert_history",
@@ -472,6 +474,68 @@ class AlertChange:
         }
 
 
+class SampleWindow:
+    """The samples the rules look at, kept between cycles so that a cycle reads only new rows.
+
+    Reading the whole rule window every cycle (up to an hour of samples per device) costs the
+    rows of ~60 cycles; a long-running agent holds one window and reads rows with a higher id
+    than the last it saw, then drops what fell out of the window. It assumes what the agent
+    guarantees: one writer of the site's samples, whose ids grow in commit order, and raw
+    rows deleted only by retention, long after they leave the window. The rules see exactly
+    what a fresh read would give them (``tests/fleet/test_alerts.py`` compares the two).
+    """
+
+    def __init__(self) -> None:
+        self._site_id: int | None = None
+        self._last_id = 0
+        self._since_ms: int | None = None  # nothing older than this is kept
+        self._by_device: dict[int, list[StoredSample]] = {}
+        self._times: dict[int, list[int]] = {}  # per device, sample times [unix ms], sorted
+        self.rows_read = 0  # rows read from the database, in all (what the window saves)
+
+    def reset(self) -> None:
+        self._site_id, self._last_id, self._since_ms = None, 0, None
+        self._by_device.clear()
+        self._times.clear()
+
+    def samples(
+        self, c: Connection, site_id: int, *, since_ms: int, until_ms: int
+    ) -> dict[int, list[StoredSample]]:
+        """Per device, its samples with ``since_ms <= time_ms <= until_ms`` in time order."""
+        if self._site_id != site_id or self._since_ms is None or since_ms < self._since_ms:
+            self.reset()  # another site, or a longer window than what was kept: read afresh
+            self._site_id = site_id
+        stmt = (
+            select(samples)
+            .join(devices, devices.c.id == samples.c.device_id)
+            .where(devices.c.site_id == site_id, samples.c.id > self._last_id)
+        )
+        if self._since_ms is None:
+            stmt = stmt.where(samples.c.time_ms >= since_ms)
+        for r in c.execute(stmt.order_by(samples.c.id)):
+            self.rows_read += 1
+            self._last_id = max(self._last_id, int(r.id))
+            if r.time_ms < since_ms:
+                continue
+            times = self._times.setdefault(r.device_id, [])
+            series = self._by_device.setdefault(r.device_id, [])
+            at = bisect.bisect_right(times, r.time_ms)
+            times.insert(at, r.time_ms)
+            series.insert(at, stored_sample(r))
+        self._since_ms = since_ms
+        out: dict[int, list[StoredSample]] = {}
+        for device_id, times in self._times.items():
+            old = bisect.bisect_left(times, since_ms)
+            if old:
+                del times[:old]
+                del self._by_device[device_id][:old]
+            end = bisect.bisect_right(times, until_ms)
+            series = self._by_device[device_id]
+            if end:
+                out[device_id] = series if end == len(series) else series[:end]
+        return out
+
+
 def evaluate_alerts(
     store: FleetStore,
     site: str,
@@ -479,27 +543,44 @@ def evaluate_alerts(
     now: dt.datetime,
     config: AlertConfig | None = None,
     rated_efficiency: Callable[[str], float | None] = catalog_efficiency_j_per_th,
+    window: SampleWindow | None = None,
 ) -> list[AlertChange]:
-    """Run every rule on every device of ``site`` and open or resolve alerts accordingly."""
+    """Run every rule on every device of ``site`` and open or resolve alerts accordingly.
+
+    With a :class:`SampleWindow` (the agent keeps one), only the rows stored since the last
+    call are read; without one, the whole rule window is read.
+    """
     config = config or AlertConfig.default()
     inventory = store.devices(site)
     if not inventory:
         return []
-    th_by_device = {d.id: config.thresholds(site, d.catalog_model or d.model) for d in inventory}
-    since_ms = to_ms(now) - int(max(t.window_s() for t in th_by_device.values()) * 1000)
-    by_device: dict[int, list[StoredSample]] = defaultdict(list)
+    by_model: dict[str | None, AlertThresholds] = {}
+    for d in inventory:
+        model = d.catalog_model or d.model
+        if model not in by_model:
+            by_model[model] = config.thresholds(site, model)
+    th_by_device = {d.id: by_model[d.catalog_model or d.model] for d in inventory}
+    since_ms = to_ms(now) - int(max(t.window_s() for t in by_model.values()) * 1000)
+    by_device: Mapping[int, list[StoredSample]]
     site_id = store.ensure_site(site)
     with store.engine.connect() as c:
-        rows = c.execute(
-            select(samples)
-            .join(devices, devices.c.id == samples.c.device_id)
-            .where(
-                devices.c.site_id == site_id, samples.c.time_ms >= since_ms, samples.c.time_ms <= to_ms(now)
+        if window is not None:
+            by_device = window.samples(c, site_id, since_ms=since_ms, until_ms=to_ms(now))
+        else:
+            fresh: dict[int, list[StoredSample]] = defaultdict(list)
+            rows = c.execute(
+                select(samples)
+                .join(devices, devices.c.id == samples.c.device_id)
+                .where(
+                    devices.c.site_id == site_id,
+                    samples.c.time_ms >= since_ms,
+                    samples.c.time_ms <= to_ms(now),
+                )
+                .order_by(samples.c.device_id, samples.c.time_ms)
             )
-            .order_by(samples.c.device_id, samples.c.time_ms)
-        )
-        for r in rows:
-            by_device[r.device_id].append(stored_sample(r))
+            for r in rows:
+                fresh[r.device_id].append(stored_sample(r))
+            by_device = fresh
         open_rows = c.execute(
             select(alerts.c.id, alerts.c.device_id, alerts.c.rule)
             .join(devices, devices.c.id == alerts.c.device_id)

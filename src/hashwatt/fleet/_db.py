@@ -7,11 +7,13 @@ share one file; PostgreSQL is reached by URL. Connection failures become one-lin
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import threading
 from pathlib import Path
 from typing import Any
 
+import orjson
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
@@ -44,6 +46,19 @@ def _sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
         cur.close()
 
 
+def _json_dumps(value: Any) -> str:
+    """JSON columns are written by orjson: a cycle of 10,000 samples has 40,000 JSON values."""
+    return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+
+
+def _json_loads(text: str | bytes) -> Any:
+    """orjson reads; rows an older release wrote with ``NaN`` (not JSON) fall back to :mod:`json`."""
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)
+
+
 def connect(url: str) -> Engine:
     """An engine for ``url`` that has answered one query; errors name the URL without secrets."""
     shown = redact_url(url)
@@ -51,7 +66,7 @@ def connect(url: str) -> Engine:
         parsed = make_url(url)
     except (ArgumentError, ValueError) as exc:
         raise StoreError(f"not a database URL: {shown}") from exc
-    kwargs: dict[str, Any] = {}
+    kwargs: dict[str, Any] = {"json_serializer": _json_dumps, "json_deserializer": _json_loads}
     if parsed.get_backend_name() == "sqlite":
         database = parsed.database or ""
         if database and database != ":memory:":

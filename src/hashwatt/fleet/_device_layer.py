@@ -25,7 +25,20 @@ from hashwatt.fleet._store import FleetStore
 from hashwatt.fleet._types import DeviceIdentity, Endpoint, Firmware, PollOutcome, PollResult
 from hashwatt.fleet.errors import CommandError, DeviceError
 
-__all__ = ["NetworkDeviceLayer", "request_for"]
+__all__ = ["NetworkDeviceLayer", "pace_for", "request_for"]
+
+#: Paced polls start in groups at most this far apart [s] (one timer per group, not per device).
+PACE_TICK_S = 0.02
+
+
+def pace_for(interval_s: float, deadline_s: float) -> float:
+    """How long a running agent spreads the starts of its polls over [s].
+
+    Four fifths of what the cycle leaves after one deadline: the last poll ends (or times
+    out) with a fifth of that to spare for the database, alerts and commands (40 s of a 60-s
+    cycle with a 10-s deadline). Measured in docs/PERFORMANCE.md.
+    """
+    return max(0.0, 0.8 * (interval_s - deadline_s))
 
 
 def request_for(command: Command) -> ActionRequest:
@@ -73,6 +86,7 @@ class NetworkDeviceLayer:
         controller: Controller | None = None,
         step_interval_s: float = 30.0,
         max_devices_per_step: int = 50,
+        spread_s: float = 0.0,
     ) -> None:
         self.store = store
         self.site = site
@@ -84,6 +98,8 @@ class NetworkDeviceLayer:
         self.step_interval_s = step_interval_s
         self.max_devices_per_step = max_devices_per_step
         self._devices: dict[str, Device] = {}
+        #: polls start evenly over this many seconds of each cycle (0: all at once)
+        self.spread_s = max(0.0, spread_s)
 
     def _adapters_from_inventory(self) -> None:
         for row in self.store.devices(self.site):
@@ -147,7 +163,24 @@ class NetworkDeviceLayer:
 
     async def poll(self, endpoints: Sequence[Endpoint]) -> Sequence[PollResult]:
         await asyncio.to_thread(self._adapters_from_inventory)
-        return await asyncio.gather(*(self._poll_one(e) for e in endpoints))
+        if self.spread_s <= 0 or len(endpoints) < 2:
+            return await asyncio.gather(*(self._poll_one(e) for e in endpoints))
+        return await self._paced(endpoints)
+
+    async def _paced(self, endpoints: Sequence[Endpoint]) -> Sequence[PollResult]:
+        """Start the polls evenly over ``spread_s``: the devices, the network and this process
+        see a steady trickle instead of one burst, so no poll waits behind thousands of others
+        and runs into its deadline. Each start is late by at most one tick."""
+        loop = asyncio.get_running_loop()
+        start = loop.time()
+        step = self.spread_s / len(endpoints)
+        tasks: list[asyncio.Future[PollResult]] = []
+        for i, endpoint in enumerate(endpoints):
+            ahead = start + i * step - loop.time()
+            if ahead > PACE_TICK_S:
+                await asyncio.sleep(ahead)
+            tasks.append(asyncio.ensure_future(self._poll_one(endpoint)))
+        return await asyncio.gather(*tasks)
 
     async def execute(self, command: Command) -> CommandResult:
         request = request_for(command)

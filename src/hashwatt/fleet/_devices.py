@@ -26,12 +26,12 @@ import httpx
 from hashwatt._redact import redact_url
 from hashwatt.fleet._credentials import FACTORY_CREDENTIALS, Credentials, ResolvedCredentials
 from hashwatt.fleet._transport import (
+    V3Connection,
     cgminer_multi,
     cgminer_request,
     exchange,
     parse_cgminer_reply,
     status_ok,
-    v3_request,
 )
 from hashwatt.fleet._types import (
     BoardReading,
@@ -1071,14 +1071,20 @@ class WhatsminerV3(Device):
     def _v3_address(self) -> str:
         return f"{self.endpoint.host}:{self.endpoint.v3_port}"
 
-    async def _call(self, message: Mapping[str, Any]) -> dict[str, Any]:
-        reply = await v3_request(
+    def _connection(self) -> V3Connection:
+        return V3Connection(
             self.endpoint.host,
             self.endpoint.v3_port,
-            message,
             timeout_s=self.timeout_s,
             max_bytes=self.max_reply_bytes,
         )
+
+    async def _call(self, message: Mapping[str, Any], conn: V3Connection | None = None) -> dict[str, Any]:
+        if conn is None:
+            async with self._connection() as own:
+                reply = await own.request(message)
+        else:
+            reply = await conn.request(message)
         code = _int(reply.get("code"))
         if code == -4:
             raise DeviceAuthFailed(f"{message.get('cmd')} refused: no permission", address=self._v3_address)
@@ -1086,11 +1092,11 @@ class WhatsminerV3(Device):
             raise DeviceReplyInvalid(f"{message.get('cmd')} answered code {code}", address=self._v3_address)
         return reply
 
-    async def _msg(self, cmd: str, param: Any = None) -> dict[str, Any]:
+    async def _msg(self, cmd: str, param: Any = None, conn: V3Connection | None = None) -> dict[str, Any]:
         message: dict[str, Any] = {"cmd": cmd}
         if param is not None:
             message["param"] = param
-        msg = (await self._call(message)).get("msg")
+        msg = (await self._call(message, conn)).get("msg")
         if not isinstance(msg, dict):
             raise DeviceReplyInvalid(f"{cmd} answered no object", address=self._v3_address)
         return msg
@@ -1112,8 +1118,11 @@ class WhatsminerV3(Device):
 
     async def read(self, metrics: Iterable[str] = ALL_METRICS) -> Telemetry:
         commands = self.commands_for(metrics) or ("summary",)
-        msgs = await asyncio.gather(*(self._msg("get.miner.status", c) for c in commands))
-        by = dict(zip(commands, msgs, strict=True))
+        async with self._connection() as conn:  # one connection for every report of the read
+            by = {c: await self._msg("get.miner.status", c, conn) for c in commands}
+            return await self._telemetry(by, conn)
+
+    async def _telemetry(self, by: Mapping[str, dict[str, Any]], conn: V3Connection) -> Telemetry:
         summary = by.get("summary", {}).get("summary", {})
         if not isinstance(summary, dict):
             raise DeviceReplyInvalid("summary is not an object", address=self._v3_address)
@@ -1136,7 +1145,7 @@ class WhatsminerV3(Device):
         board_temps = summary.get("board-temperature")
         state = DeviceState.MINING
         if _hashes_nothing(hashrate, expected):
-            info = await self._msg("get.device.info")
+            info = await self._msg("get.device.info", conn=conn)
             working = str(_obj(info.get("miner")).get("working", "true")).lower()
             state = DeviceState.SLEEPING if working == "false" else DeviceState.IDLE
         pools = tuple(

@@ -234,6 +234,13 @@ def _sample_row(device_id: int, result: PollResult) -> dict[str, Any]:
     return row
 
 
+def _from_list(cls: Any, fields: tuple[str, ...], values: Sequence[Any]) -> Any:
+    """A board or pool reading from its stored list (field order pinned by a test)."""
+    if len(values) != len(fields):
+        raise StoreError(f"stored {cls.__name__} has {len(values)} fields, expected {len(fields)}")
+    return cls(*values)
+
+
 def _telemetry(row: Any) -> Telemetry:
     return Telemetry(
         time_utc=from_ms(row.time_ms),
@@ -246,8 +253,8 @@ def _telemetry(row: Any) -> Telemetry:
         temp_board_max_c=row.temp_board_max_c,
         temp_inlet_c=row.temp_inlet_c,
         fans_rpm=tuple(row.fans_rpm or ()),
-        boards=tuple(BoardReading(**dict(zip(_BOARD_FIELDS, b, strict=True))) for b in row.boards or ()),
-        pools=tuple(PoolReading(**dict(zip(_POOL_FIELDS, p, strict=True))) for p in row.pools or ()),
+        boards=tuple(_from_list(BoardReading, _BOARD_FIELDS, b) for b in row.boards or ()),
+        pools=tuple(_from_list(PoolReading, _POOL_FIELDS, p) for p in row.pools or ()),
         accepted=row.accepted,
         rejected=row.rejected,
         stale=row.stale,
@@ -487,6 +494,13 @@ class FleetStore:
                         ).scalar_one()
                     )
                     self._device_ids[key] = device_id
+                    if res.identity is not None:
+                        ident = res.identity
+                        self._identities[device_id] = (
+                            ident.serial,
+                            ident.firmware.value,
+                            ident.firmware_version,
+                        )
                     new.append(ep.address)
                 elif res.identity is not None and self._reidentify(c, device_id, res):
                     swapped.append(ep.address)
@@ -520,10 +534,20 @@ class FleetStore:
     def _load_device_ids(self, c: Connection, site_id: int) -> None:
         if any(k[0] == site_id for k in self._device_ids):
             return
+        # identities come along: the first cycle then checks them without a query per device
         for row in c.execute(
-            select(devices.c.id, devices.c.host, devices.c.api_port).where(devices.c.site_id == site_id)
+            select(
+                devices.c.id,
+                devices.c.host,
+                devices.c.api_port,
+                devices.c.serial,
+                devices.c.firmware,
+                devices.c.firmware_version,
+            ).where(devices.c.site_id == site_id)
         ):
             self._device_ids[(site_id, row.host, row.api_port)] = row.id
+            if row.serial is not None or row.firmware is not None:
+                self._identities.setdefault(row.id, (row.serial, row.firmware, row.firmware_version))
 
     def _reidentify(self, c: Connection, device_id: int, res: PollResult) -> bool:
         assert res.identity is not None  # checked by the caller

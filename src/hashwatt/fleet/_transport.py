@@ -8,12 +8,13 @@ at ``max_bytes``; whatever the device does, the call ends by its deadline with a
 from __future__ import annotations
 
 import asyncio
+import collections
 import json
 import re
-from collections.abc import Awaitable, Callable, Mapping, Sequence
-from typing import Any, TypeVar
+from collections.abc import Mapping, Sequence
+from typing import Any, Generic, Protocol, TypeVar
 
-from hashwatt.fleet.errors import DeviceReplyInvalid, DeviceTimeout, DeviceUnreachable
+from hashwatt.fleet.errors import DeviceError, DeviceReplyInvalid, DeviceTimeout, DeviceUnreachable
 from hashwatt.minerapi import (
     MAX_REPLY_BYTES,
     V3_MAX_FRAME_BYTES,
@@ -28,6 +29,7 @@ from hashwatt.minerapi import (
 
 __all__ = [
     "MAX_REPLY_BYTES",
+    "V3Connection",
     "cgminer_multi",
     "cgminer_request",
     "parse_cgminer_reply",
@@ -91,50 +93,154 @@ def status_ok(reply: Mapping[str, Any]) -> bool:
     return status in ("S", "I")
 
 
-async def _read_bounded(reader: asyncio.StreamReader, max_bytes: int, address: str) -> bytes:
-    buf = bytearray()
-    while True:
-        chunk = await reader.read(65536)
-        if not chunk:
-            return bytes(buf)
-        buf += chunk
-        nul = buf.find(b"\x00")
+class _NulReplies:
+    """cgminer framing, client side: a reply ends at its NUL byte, or at EOF (sans-IO)."""
+
+    __slots__ = ("_address", "_buf", "_max")
+
+    def __init__(self, max_bytes: int, address: str) -> None:
+        self._buf = bytearray()
+        self._max = max_bytes
+        self._address = address
+
+    def feed(self, data: bytes) -> list[bytes]:
+        self._buf += data
+        nul = self._buf.find(b"\x00")
         if nul >= 0:
-            return bytes(buf[:nul])
-        if len(buf) > max_bytes:
-            raise DeviceReplyInvalid(f"reply exceeds {max_bytes} bytes", address=address)
+            reply = bytes(self._buf[:nul])
+            del self._buf[: nul + 1]
+            return [reply]
+        if len(self._buf) > self._max:
+            raise DeviceReplyInvalid(f"reply exceeds {self._max} bytes", address=self._address)
+        return []
+
+    def at_eof(self) -> list[bytes]:
+        reply, self._buf = bytes(self._buf), bytearray()
+        return [reply]
 
 
-async def _exchange(
-    host: str,
-    port: int,
-    payload: bytes,
-    read_reply: Callable[[asyncio.StreamReader, str], Awaitable[T]],
-    *,
-    timeout_s: float,
-) -> T:
-    """Connect, send ``payload``, read one reply with ``read_reply``, close; all within ``timeout_s``."""
+class _V3Replies:
+    """API 3.x framing, client side: length-prefixed JSON frames; EOF mid-frame is an error."""
+
+    __slots__ = ("_address", "_frames")
+
+    def __init__(self, max_bytes: int, address: str) -> None:
+        self._frames = V3FrameReader(max_bytes)
+        self._address = address
+
+    def feed(self, data: bytes) -> list[dict[str, Any]]:
+        try:
+            return self._frames.feed(data)
+        except FrameError as exc:
+            raise DeviceReplyInvalid(f"bad API 3.x frame: {exc}", address=self._address) from exc
+
+    def at_eof(self) -> list[dict[str, Any]]:
+        if not self._frames.pending:
+            raise DeviceUnreachable("connection closed before a reply", address=self._address)
+        raise DeviceReplyInvalid("connection closed before a whole frame", address=self._address)
+
+
+class _Framing(Protocol[T]):
+    def feed(self, data: bytes) -> list[T]: ...
+
+    def at_eof(self) -> list[T]: ...
+
+
+class _Client(asyncio.Protocol, Generic[T]):
+    """One client connection without streams: requests written, replies split by ``framing``.
+
+    A device poll opens and closes thousands of connections a minute; a bare protocol costs
+    a fraction of a :class:`asyncio.StreamReader`/``StreamWriter`` pair and its tasks.
+    """
+
+    def __init__(self, framing: _Framing[T], address: str) -> None:
+        self._framing = framing
+        self._address = address
+        self._replies: collections.deque[T] = collections.deque()
+        self._waiter: asyncio.Future[T] | None = None
+        self._error: DeviceError | None = None
+        self._eof = False
+        self.transport: asyncio.Transport | None = None
+        self.served = 0  # replies handed out on this connection
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+
+    def data_received(self, data: bytes) -> None:
+        try:
+            self._replies.extend(self._framing.feed(data))
+        except DeviceError as exc:
+            self._error = exc
+            if self.transport is not None:
+                self.transport.abort()
+        self._wake()
+
+    def eof_received(self) -> bool:
+        self._end()
+        return False  # close our side too
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        if exc is not None and not self._eof and self._error is None:  # reset, not a clean close
+            self._eof = True
+            self._error = DeviceUnreachable("connection dropped before a reply", address=self._address)
+        self._end()
+
+    @property
+    def open(self) -> bool:
+        return not self._eof and self._error is None
+
+    def _end(self) -> None:
+        if not self._eof:
+            self._eof = True
+            if self._waiter is not None and not self._replies and self._error is None:
+                try:
+                    self._replies.extend(self._framing.at_eof())
+                except DeviceError as exc:
+                    self._error = exc
+        self._wake()
+
+    def _wake(self) -> None:
+        waiter = self._waiter
+        if waiter is None or waiter.done():
+            return
+        if self._replies:
+            waiter.set_result(self._replies.popleft())
+        elif self._error is not None:
+            waiter.set_exception(self._error)
+        elif self._eof:
+            waiter.set_exception(
+                DeviceUnreachable("connection dropped before a reply", address=self._address)
+            )
+
+    async def request(self, payload: bytes) -> T:
+        """Send ``payload`` and wait for the next reply (the caller bounds the wait)."""
+        if self.transport is None or not self.open:
+            raise DeviceUnreachable("connection dropped before a reply", address=self._address)
+        self._waiter = asyncio.get_running_loop().create_future()
+        self.transport.write(payload)
+        self._wake()
+        try:
+            reply = await self._waiter
+        finally:
+            self._waiter = None
+        self.served += 1
+        return reply
+
+    def close(self) -> None:
+        if self.transport is not None:
+            self.transport.close()
+
+
+async def _connect(host: str, port: int, framing: _Framing[T]) -> _Client[T]:
     address = f"{host}:{port}"
-    writer: asyncio.StreamWriter | None = None
+    loop = asyncio.get_running_loop()
     try:
-        async with asyncio.timeout(timeout_s):
-            try:
-                reader, writer = await asyncio.open_connection(host, port, limit=65536)
-            except OSError as exc:
-                raise DeviceUnreachable(
-                    f"cannot connect ({exc.strerror or type(exc).__name__})", address=address
-                ) from exc
-            try:
-                writer.write(payload)
-                await writer.drain()
-                return await read_reply(reader, address)
-            except (ConnectionError, OSError) as exc:
-                raise DeviceUnreachable("connection dropped before a reply", address=address) from exc
-    except TimeoutError as exc:
-        raise DeviceTimeout(f"no reply within {timeout_s:g} s", address=address) from exc
-    finally:
-        if writer is not None:
-            writer.close()
+        _transport, client = await loop.create_connection(lambda: _Client(framing, address), host, port)
+    except OSError as exc:
+        raise DeviceUnreachable(
+            f"cannot connect ({exc.strerror or type(exc).__name__})", address=address
+        ) from exc
+    return client
 
 
 async def exchange(
@@ -145,12 +251,18 @@ async def exchange(
     timeout_s: float,
     max_bytes: int = MAX_REPLY_BYTES,
 ) -> bytes:
-    """Connect, send ``payload``, read one bounded reply to the NUL or EOF, close."""
-
-    async def read(reader: asyncio.StreamReader, address: str) -> bytes:
-        return await _read_bounded(reader, max_bytes, address)
-
-    return await _exchange(host, port, payload, read, timeout_s=timeout_s)
+    """Connect, send ``payload``, read one bounded reply to the NUL or EOF, close; all within ``timeout_s``."""
+    address = f"{host}:{port}"
+    client: _Client[bytes] | None = None
+    try:
+        async with asyncio.timeout(timeout_s):
+            client = await _connect(host, port, _NulReplies(max_bytes, address))
+            return await client.request(payload)
+    except TimeoutError as exc:
+        raise DeviceTimeout(f"no reply within {timeout_s:g} s", address=address) from exc
+    finally:
+        if client is not None:
+            client.close()
 
 
 async def cgminer_request(
@@ -201,6 +313,60 @@ async def cgminer_multi(
     return out
 
 
+class V3Connection:
+    """Whatsminer API 3.x requests over one connection, one after the other.
+
+    The firmware (like MicroBT's own client) keeps the connection open between requests, so
+    a read of three reports costs one connect. Should a device close after a reply, the next
+    request opens a new connection. Each request is bounded by ``timeout_s``.
+    """
+
+    def __init__(
+        self, host: str, port: int, *, timeout_s: float, max_bytes: int = V3_MAX_FRAME_BYTES
+    ) -> None:
+        self.host, self.port = host, port
+        self.address = f"{host}:{port}"
+        self.timeout_s = timeout_s
+        self.max_bytes = max_bytes
+        self._client: _Client[dict[str, Any]] | None = None
+
+    async def request(self, message: Mapping[str, Any]) -> dict[str, Any]:
+        payload = encode_v3_frame(message)
+        try:
+            async with asyncio.timeout(self.timeout_s):
+                if self._client is None or not self._client.open:
+                    self._client = await self._reconnect()
+                try:
+                    return await self._client.request(payload)
+                except DeviceUnreachable:
+                    if not self._client.served:
+                        raise
+                # it closed after an earlier reply, before reading this request: once more, afresh
+                self._client = await self._reconnect()
+                return await self._client.request(payload)
+        except TimeoutError as exc:
+            self.close()
+            raise DeviceTimeout(f"no reply within {self.timeout_s:g} s", address=self.address) from exc
+        except DeviceError:
+            self.close()
+            raise
+
+    async def _reconnect(self) -> _Client[dict[str, Any]]:
+        self.close()
+        return await _connect(self.host, self.port, _V3Replies(self.max_bytes, self.address))
+
+    def close(self) -> None:
+        if self._client is not None:
+            self._client.close()
+            self._client = None
+
+    async def __aenter__(self) -> V3Connection:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        self.close()
+
+
 async def v3_request(
     host: str,
     port: int,
@@ -209,20 +375,6 @@ async def v3_request(
     timeout_s: float,
     max_bytes: int = V3_MAX_FRAME_BYTES,
 ) -> dict[str, Any]:
-    """One Whatsminer API 3.x exchange: a length-prefixed JSON frame out, one frame back."""
-
-    async def read(reader: asyncio.StreamReader, address: str) -> dict[str, Any]:
-        frames = V3FrameReader(max_bytes)
-        try:
-            while True:
-                chunk = await reader.read(65536)
-                if not chunk:
-                    raise DeviceReplyInvalid("connection closed before a whole frame", address=address)
-                messages = frames.feed(chunk)
-                if messages:
-                    first: dict[str, Any] = messages[0]
-                    return first
-        except FrameError as exc:
-            raise DeviceReplyInvalid(f"bad API 3.x frame: {exc}", address=address) from exc
-
-    return await _exchange(host, port, encode_v3_frame(message), read, timeout_s=timeout_s)
+    """One Whatsminer API 3.x exchange on its own connection: a length-prefixed JSON frame out, one frame back."""
+    async with V3Connection(host, port, timeout_s=timeout_s, max_bytes=max_bytes) as conn:
+        return await conn.request(message)

@@ -13,6 +13,9 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+import orjson
+
+from hashwatt.minerapi import _json
 from hashwatt.minerapi.errors import FrameError, FrameTooLarge
 
 __all__ = [
@@ -134,8 +137,8 @@ class RequestBuffer:
 
 def encode_reply(reply: Mapping[str, Any] | str) -> bytes:
     """A reply as the firmware sends it: compact JSON (or raw text) then one NUL byte."""
-    text = reply if isinstance(reply, str) else json.dumps(reply, separators=(",", ":"))
-    return text.encode() + b"\x00"
+    data = reply.encode() if isinstance(reply, str) else _json.dumps(reply)
+    return data + b"\x00"
 
 
 def decode_reply(data: bytes, *, max_bytes: int = MAX_REPLY_BYTES) -> dict[str, Any]:
@@ -149,6 +152,14 @@ def decode_reply(data: bytes, *, max_bytes: int = MAX_REPLY_BYTES) -> dict[str, 
     nul = data.find(b"\x00")
     if nul >= 0:
         data = data[:nul]
+    try:
+        body = orjson.loads(data)  # the common case: one well-formed object
+    except orjson.JSONDecodeError:
+        pass
+    else:
+        if not isinstance(body, dict):
+            raise FrameError("reply JSON is not an object")
+        return body
     try:
         text = data.decode("utf-8").strip()
     except UnicodeDecodeError as exc:

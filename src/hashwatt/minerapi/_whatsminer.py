@@ -24,6 +24,7 @@ from typing import Any
 
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
 
+from hashwatt.minerapi import _json
 from hashwatt.minerapi.errors import FrameError, FrameTooLarge
 
 __all__ = [
@@ -158,8 +159,8 @@ def decrypt_v2(data: str, key: bytes) -> dict[str, Any]:
 def _json_object(data: bytes, what: str) -> dict[str, Any]:
     """``data`` as one JSON object, or a :class:`FrameError` naming ``what``."""
     try:
-        body = json.loads(data.decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        body = _json.loads(data)
+    except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError are ValueErrors
         raise FrameError(f"{what} is not JSON") from exc
     if not isinstance(body, dict):
         raise FrameError(f"{what} is not a JSON object")
@@ -177,7 +178,7 @@ def encode_v2_privileged(message: Mapping[str, Any], credentials: V2Credentials)
 
 def encode_v3_frame(message: Mapping[str, Any]) -> bytes:
     """One API 3.x message: 4-byte little-endian length, then the JSON bytes."""
-    body = json.dumps(message, separators=(",", ":")).encode()
+    body = _json.dumps(message)
     return struct.pack("<I", len(body)) + body
 
 
@@ -204,6 +205,11 @@ class V3FrameReader:
             del self._buf[: 4 + length]
             out.append(_json_object(body, "frame"))
         return out
+
+    @property
+    def pending(self) -> int:
+        """Bytes received of a frame not yet complete [bytes]."""
+        return len(self._buf)
 
 
 def _v3_digest(command: str, password: str, salt: str, ts: int) -> bytes:
