@@ -7,6 +7,8 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import pytest
+
 from hashwatt.fleet._agent import Agent, AgentConfig, CycleReport
 from hashwatt.fleet._alerts import AlertConfig, AlertRule, AlertThresholds, list_alerts
 from hashwatt.fleet._audit import AuditLog
@@ -109,3 +111,12 @@ def test_paced_polls_start_evenly_over_the_spread(tmp_path: Path) -> None:
         assert max(starts) - min(starts) >= 0.6  # the last of 8 is due 7/8 of 0.8 s after the first
 
     asyncio.run(main())
+
+
+def test_pacing_leaves_the_deadline_and_a_margin_inside_the_cycle() -> None:
+    from hashwatt.fleet._device_layer import pace_for
+
+    assert pace_for(60.0, 10.0) == pytest.approx(40.0)  # last start at 40 s, done by 50 s
+    for interval, deadline in ((60.0, 10.0), (10.0, 5.0), (300.0, 10.0)):
+        assert pace_for(interval, deadline) + deadline < interval
+    assert pace_for(1.0, 2.0) == 0.0

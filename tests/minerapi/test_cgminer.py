@@ -107,3 +107,13 @@ def test_multi() -> None:
     assert join_multi("a", "b") == "a+b"
     with pytest.raises(FrameError):
         join_multi("a+b", "c")
+
+
+def test_reply_codec_falls_back_for_what_orjson_refuses() -> None:
+    """Firmware sends NaN and integers past 64 bits; the fast path must not lose them."""
+    from hashwatt.minerapi import _json
+
+    assert decode_reply(b'{"GHS 5s": NaN, "id": 1}\x00')["id"] == 1
+    big = {"Best Share": 2**70}
+    assert decode_reply(encode_reply(big)) == big
+    assert _json.loads(_json.dumps({"a": [1.5, "x"]})) == {"a": [1.5, "x"]}

@@ -8,6 +8,7 @@ the last successful reading together with its age, so a dead miner never shows f
 from __future__ import annotations
 
 import datetime as dt
+import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -235,15 +236,19 @@ def _sample_row(device_id: int, result: PollResult) -> dict[str, Any]:
 
 
 def _from_list(cls: Any, fields: tuple[str, ...], values: Sequence[Any]) -> Any:
-    """A board or pool reading from its stored list (field order pinned by a test)."""
+    """A board or pool reading from its stored list (field order pinned by a test).
+
+    Text values (pool URL, user, status) repeat in every sample of a device: they are
+    interned, so the alert rules' kept window holds each once, not once per sample.
+    """
     if len(values) != len(fields):
         raise StoreError(f"stored {cls.__name__} has {len(values)} fields, expected {len(fields)}")
-    return cls(*values)
+    return cls(*(sys.intern(v) if isinstance(v, str) else v for v in values))
 
 
-def _telemetry(row: Any) -> Telemetry:
+def _telemetry(row: Any, time_utc: dt.datetime | None = None) -> Telemetry:
     return Telemetry(
-        time_utc=from_ms(row.time_ms),
+        time_utc=time_utc or from_ms(row.time_ms),
         state=DeviceState(row.state),
         hashrate_ths=row.hashrate_ths,
         expected_hashrate_ths=row.expected_hashrate_ths,
@@ -268,13 +273,14 @@ def _telemetry(row: Any) -> Telemetry:
 
 def stored_sample(row: Any) -> StoredSample:
     outcome = PollOutcome(row.outcome)
+    time_utc = from_ms(row.time_ms)
     return StoredSample(
         device_id=row.device_id,
-        time_utc=from_ms(row.time_ms),
+        time_utc=time_utc,
         outcome=outcome,
         latency_ms=row.latency_ms,
         error=row.error,
-        telemetry=_telemetry(row) if outcome is PollOutcome.OK else None,
+        telemetry=_telemetry(row, time_utc) if outcome is PollOutcome.OK else None,
     )
 
 
