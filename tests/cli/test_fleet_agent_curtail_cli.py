@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from tests._support.cli import Run
+from tests.fleet._feed import feed_server
 from tests.fleet._twins import twin_site_in_thread
-from tests.fleet.test_curtail_modes import _feed_server
 
 
 def _one_error_line(err: str) -> bool:
@@ -46,7 +46,7 @@ def test_agent_down_powers_from_a_live_feed_and_the_report_shows_it(cli: Run, tm
     rows = [{"time": (hour + dt.timedelta(hours=h)).isoformat(), "usd_per_mwh": 5000} for h in (-1, 0, 1)]
     with (
         twin_site_in_thread((("Whatsminer M60S", "whatsminer-v3"),), count=2) as (site, _loop),
-        _feed_server() as (feed, url),
+        feed_server() as (feed, url),
     ):
         feed.kind, feed.body = "application/json", json.dumps(rows).encode()
         hosts = ",".join(t.host for t in site.twins)

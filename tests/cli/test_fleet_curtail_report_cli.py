@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests._support.cli import Run
-from tests.fleet.test_curtail_report import EVENT_1, EVENT_2, seed
+from tests.fleet._curtail_seed import EVENT_1, EVENT_2, seed
 
 
 def _one_error_line(err: str) -> bool:

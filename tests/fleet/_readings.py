@@ -86,3 +86,23 @@ def ok(i: int, time_utc: dt.datetime, **kw: object) -> PollResult:
 
 def failed(i: int, time_utc: dt.datetime, outcome: PollOutcome = PollOutcome.UNREACHABLE) -> PollResult:
     return PollResult(ep(i), time_utc, outcome, None, latency_ms=3000.0, error="connection refused")
+
+
+#: Keys every row of `fleet list --json` and `fleet show --json` carries (issue #12).
+LIST_KEYS = {
+    "address",
+    "make",
+    "model",
+    "firmware",
+    "serial",
+    "state",
+    "hashrate_ths",
+    "expected_hashrate_ths",
+    "power_w",
+    "power_estimated",
+    "temperatures",
+    "fans_rpm",
+    "boards",
+    "pools",
+    "last_seen_utc",
+}

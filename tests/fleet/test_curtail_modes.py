@@ -5,10 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import http.server
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
@@ -21,6 +17,7 @@ from hashwatt.fleet._curtail import CurtailMode, CurtailPolicy, stored_curtail_e
 from hashwatt.fleet._pricefeed import PriceFeed
 from hashwatt.fleet._store import FleetStore
 from hashwatt.fleet.errors import PriceFeedError
+from tests.fleet._feed import feed_server
 from tests.fleet._twins import network_layer, twin_site
 
 HASHPRICE = 50.0
@@ -122,38 +119,9 @@ def test_a_load_cap_sheds_the_least_efficient_until_the_site_is_under_it(tmp_pat
     asyncio.run(main())
 
 
-class _Feed(http.server.BaseHTTPRequestHandler):
-    body = b""
-    kind = "text/csv"
-    status = 200
-
-    def do_GET(self) -> None:
-        self.send_response(type(self).status)
-        self.send_header("Content-Type", type(self).kind)
-        self.send_header("Content-Length", str(len(type(self).body)))
-        self.end_headers()
-        self.wfile.write(type(self).body)
-
-    def log_message(self, *args: object) -> None:
-        pass
-
-
-@contextmanager
-def _feed_server() -> Iterator[tuple[type[_Feed], str]]:
-    handler = type("Feed", (_Feed,), {})
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield handler, f"http://127.0.0.1:{server.server_address[1]}/prices"
-    finally:
-        server.shutdown()
-        server.server_close()
-
-
 def test_price_feed_replay_csv_json_and_failures() -> None:
     async def main() -> None:
-        with _feed_server() as (feed, url):
+        with feed_server() as (feed, url):
             feed.body = b"utc_hour,usd_per_mwh\n2026-03-02T01:00Z,120.5\n2026-03-02T00:00Z,20\n"
             source = PriceFeed(url, refresh_s=3600)
             got = await source.prices()
@@ -196,7 +164,7 @@ def test_the_feed_drives_the_policy_and_a_disobedient_machine_raises_one_alert(t
     from tests.fleet._readings import ep, identity, ok
 
     async def main() -> None:
-        with FleetStore.open(f"sqlite:///{tmp_path / 'f.db'}") as store, _feed_server() as (feed, url):
+        with FleetStore.open(f"sqlite:///{tmp_path / 'f.db'}") as store, feed_server() as (feed, url):
             store.add_device("north", ep(0), identity=identity())
             store.record("north", [ok(0, DAY, hashrate_ths=100.0, power_w=3400.0)])
             feed.body = b"2026-03-02T00:00Z,5000\n2026-03-02T01:00Z,5000\n"

@@ -12,25 +12,7 @@ from hashwatt.fleet._db import current_revision, head_revision
 from hashwatt.fleet._models import metadata, samples
 from hashwatt.fleet._store import FleetStore
 from hashwatt.fleet.errors import StoreError
-from tests.fleet._readings import T0, ep, failed, identity, ok
-
-LIST_KEYS = {
-    "address",
-    "make",
-    "model",
-    "firmware",
-    "serial",
-    "state",
-    "hashrate_ths",
-    "expected_hashrate_ths",
-    "power_w",
-    "power_estimated",
-    "temperatures",
-    "fans_rpm",
-    "boards",
-    "pools",
-    "last_seen_utc",
-}
+from tests.fleet._readings import LIST_KEYS, T0, ep, failed, identity, ok
 
 
 def test_migrations_create_every_table_and_reopen_is_a_no_op(store_url: str) -> None:

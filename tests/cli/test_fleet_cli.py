@@ -11,8 +11,7 @@ import pytest
 
 from hashwatt.cli.main import main
 from hashwatt.fleet._store import FleetStore
-from tests.fleet._readings import T0, ep, failed, identity, ok
-from tests.fleet.test_store import LIST_KEYS
+from tests.fleet._readings import LIST_KEYS, T0, ep, failed, identity, ok
 
 SECRET = "pw-s3cr3t-9931"
 
