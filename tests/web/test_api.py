@@ -8,7 +8,7 @@ from sqlalchemy import select
 from hashwatt.fleet._models import commands
 from hashwatt.web import route_roles
 from tests.fleet._storedb import KINDS
-from tests.web.conftest import Web, csrf_of
+from tests.web.conftest import FAST_HASHER, Web, csrf_of, login_form
 
 #: The API on SQLite and on PostgreSQL (the second where HASHWATT_TEST_POSTGRES_URL is set, as in CI).
 pytestmark = pytest.mark.parametrize("web", KINDS, indirect=True)
@@ -29,6 +29,8 @@ def test_every_api_route_is_covered_here(web: Web) -> None:
         "/api/v1/tokens",
         "/api/v1/openapi.json",
         "/api/v1/energy",
+        "/api/v1/pool",
+        "/api/v1/pool/blocks",
     }
     assert {p for _, p in route_roles(web.app) if p.startswith("/api/")} == covered
 
@@ -171,3 +173,43 @@ def test_energy_schedule_follows_the_break_even_price(web: Web) -> None:
         assert run == (1.0 if price < break_even else 0.0)
     assert max(e["price_usd_per_mwh"]) > 3000  # the replayed ERCOT evening
     assert 0.0 in e["run_fraction"] and 1.0 in e["run_fraction"]
+
+
+def test_pool_workers_hashrate_shares_and_blocks_from_the_share_log(web: Web) -> None:
+    from hashwatt.web._pool import HASHRATE_WINDOW_S
+
+    c = web.login("viewer")
+    p = c.get("/api/v1/pool").json()
+    assert "hunter2" not in str(p) and p["url"].endswith("127.0.0.1:3333")
+    assert p["running"] is False and p["rejected"] is None  # no live server: the log has no rejects
+    by_worker = {w["worker"]: w for w in p["workers"]}
+    assert set(by_worker) == {"alpha.0", "alpha.1"}  # the share two days old is outside the day
+    # work in the window x 2**32 / window, written out here
+    assert by_worker["alpha.0"]["hashrate_hs"] == (1.0 + 2.0) * 2**32 / HASHRATE_WINDOW_S
+    assert by_worker["alpha.1"]["hashrate_hs"] == 4.0 * 2**32 / HASHRATE_WINDOW_S  # not the 20-min one
+    assert by_worker["alpha.1"]["accepted"] == 2 and by_worker["alpha.1"]["blocks"] == 1
+    assert (
+        by_worker["alpha.0"]["hashrate_ths_equivalent"] == by_worker["alpha.0"]["hashrate_hs"] / 1e-10 / 1e12
+    )
+    assert [w["worker"] for w in p["workers"]] == ["alpha.1", "alpha.0"]  # fastest first
+    assert p["accepted"] == 4 and p["blocks"] == 1
+    (block,) = c.get("/api/v1/pool/blocks").json()
+    block_share = next(s for s in web.shares if s.is_block)
+    assert block["hash"] == block_share.share_hash_hex and block["worker"] == "alpha.1"
+    assert block["height"] == 100 and block["accepted"] is None
+    html = c.get("/pool").text
+    assert html.count('<tr class="worker">') == 2 and "hunter2" not in html
+    assert c.get("/api/v1/pool/blocks", params={"limit": 0}).status_code == 422
+
+
+def test_pool_endpoints_say_when_no_pool_is_attached(web: Web) -> None:
+    from fastapi.testclient import TestClient
+
+    from hashwatt.web import WebConfig, create_app
+
+    app = create_app(web.store, WebConfig(password_hasher=FAST_HASHER))
+    c = TestClient(app, base_url="http://127.0.0.1")
+    c.post("/login", data=login_form(c, "viewer", web.passwords["viewer"]), follow_redirects=False)
+    assert c.get("/api/v1/pool").status_code == 404
+    assert c.get("/api/v1/pool/blocks").status_code == 404
+    assert 'id="no-pool"' in c.get("/pool").text

@@ -133,3 +133,21 @@ def test_viewer_is_refused_control_and_the_phone_layout_works(browser: Browser, 
     page.screenshot(path=str(ARTIFACTS / "device-phone.png"), full_page=True)
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390  # nothing forces a sideways scroll of the page on a phone
+
+
+def test_pool_page_shows_the_twins_as_workers_with_live_shares(browser: Browser, live: Live) -> None:
+    page = login(browser, live, "viewer")
+    page.click("text=Pool")
+    expect(page.locator("h1")).to_have_text("Pool")
+    # one worker per mining twin, each with accepted shares, the table refreshed from the share log
+    workers = page.locator("#pool-worker-table tbody tr")
+    expect(workers.first).to_be_visible(timeout=45_000)
+    accepted = page.locator("#pool-accepted")
+    before = int(accepted.inner_text())
+    page.wait_for_function(
+        "(n) => parseInt(document.getElementById('pool-accepted').textContent) > n", arg=before, timeout=45_000
+    )
+    assert page.locator("#pool-rejected").inner_text() == "0"
+    names = page.locator("#pool-worker-table tbody td:first-child").all_inner_texts()
+    assert names and all(re.fullmatch(r"demo\.\d+", n) for n in names)
+    page.screenshot(path=str(ARTIFACTS / "pool.png"), full_page=True)

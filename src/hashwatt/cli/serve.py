@@ -57,6 +57,7 @@ async def _serve(
     from hashwatt.fleet._store import FleetStore
     from hashwatt.web import WebConfig, create_app
     from hashwatt.web._demo import demo_site
+    from hashwatt.web._pool import PoolView
 
     scheme = "https" if cert else "http"
     try:
@@ -65,8 +66,8 @@ async def _serve(
         raise HashwattError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
     bound_port = sock.getsockname()[1]
 
-    async def run_server(store: FleetStore, note: str | None) -> None:
-        app = create_app(store, WebConfig(secure_cookies=cert is not None, demo_note=note))
+    async def run_server(store: FleetStore, note: str | None, pool: PoolView | None = None) -> None:
+        app = create_app(store, WebConfig(secure_cookies=cert is not None, demo_note=note), pool=pool)
         config = uvicorn.Config(
             app,
             log_level="warning",
@@ -97,8 +98,12 @@ async def _serve(
     async with demo_site(port_offset=port_offset) as site:
         for name in ("admin", "operator", "viewer"):
             console.print(f"user: {name} password: {site.passwords[name]} role: {name}", highlight=False)
+        if site.pool is not None:
+            console.print(f"pool: {site.pool.url} (the twins mine on it)", highlight=False)
         await run_server(
-            site.store, "Demo site: the user lines were printed where hashwatt serve --demo started."
+            site.store,
+            "Demo site: the user lines were printed where hashwatt serve --demo started.",
+            site.pool,
         )
     console.print("stopped", highlight=False)
 

@@ -47,6 +47,7 @@ from hashwatt.fleet._curtail import stored_curtail_events
 from hashwatt.fleet._rollup import series
 from hashwatt.fleet._store import FleetStore, from_ms, to_ms
 from hashwatt.fleet.errors import FleetError
+from hashwatt.web._pool import PoolView, pool_blocks, pool_report
 from hashwatt.web._queries import DeviceQuery, SortKey, device_page, site_totals
 from hashwatt.web._users import LoginRefused, Role, Session, UserError, UserStore
 
@@ -211,8 +212,11 @@ class _Routes:
         self.app.add_api_route(path, handler, methods=[method], dependencies=[Depends(guard)], **kwargs)
 
 
-def create_app(store: FleetStore, config: WebConfig | None = None) -> FastAPI:
-    """The dashboard app over ``store`` (whose database also holds the users)."""
+def create_app(
+    store: FleetStore, config: WebConfig | None = None, *, pool: PoolView | None = None
+) -> FastAPI:
+    """The dashboard app over ``store`` (whose database also holds the users); ``pool`` is the
+    Stratum pool whose share log the Pool page shows (None: no pool page data)."""
     cfg = config or WebConfig()
     users = UserStore(store.engine, hasher=cfg.password_hasher)
     audit = AuditLog(store.engine)
@@ -530,6 +534,20 @@ def create_app(store: FleetStore, config: WebConfig | None = None) -> FastAPI:
     r.add("GET", "/api/v1/openapi.json", Role.VIEWER, api_openapi)
     r.add("GET", "/api/v1/energy", Role.VIEWER, api_energy)
 
+    def _pool_view() -> PoolView:
+        if pool is None:
+            raise HTTPException(404, "no pool is attached to this dashboard")
+        return pool
+
+    async def api_pool(request: Request) -> dict[str, Any]:
+        return await asyncio.to_thread(pool_report, _pool_view())
+
+    async def api_pool_blocks(request: Request, limit: int = Query(50, ge=1, le=50)) -> list[dict[str, Any]]:
+        return await asyncio.to_thread(pool_blocks, _pool_view(), limit=limit)
+
+    r.add("GET", "/api/v1/pool", Role.VIEWER, api_pool)
+    r.add("GET", "/api/v1/pool/blocks", Role.VIEWER, api_pool_blocks)
+
     # -- pages ---------------------------------------------------------------------------
 
     async def overview_page(request: Request) -> HTMLResponse:
@@ -550,6 +568,13 @@ def create_app(store: FleetStore, config: WebConfig | None = None) -> FastAPI:
         found = await asyncio.to_thread(list_alerts, store, limit=500)
         return page(request, "alerts.html", who(request), alerts=[_alert_dict(a) for a in found])
 
+    async def pool_page(request: Request) -> HTMLResponse:
+        report = blocks = None
+        if pool is not None:
+            report = await asyncio.to_thread(pool_report, pool)
+            blocks = await asyncio.to_thread(pool_blocks, pool)
+        return page(request, "pool.html", who(request), p=report, blocks=blocks)
+
     async def ack_form(request: Request, alert_id: int) -> Response:
         await asyncio.to_thread(_ack, who(request), alert_id, None)
         return RedirectResponse("/alerts", status_code=303)
@@ -565,6 +590,7 @@ def create_app(store: FleetStore, config: WebConfig | None = None) -> FastAPI:
         include_in_schema=False,
     )
     r.add("GET", "/energy", Role.VIEWER, energy_page, response_class=HTMLResponse, include_in_schema=False)
+    r.add("GET", "/pool", Role.VIEWER, pool_page, response_class=HTMLResponse, include_in_schema=False)
     r.add("GET", "/alerts", Role.VIEWER, alerts_page, response_class=HTMLResponse, include_in_schema=False)
     r.add("POST", "/alerts/{alert_id}/ack", Role.OPERATOR, ack_form, include_in_schema=False, control=True)
 

@@ -4,6 +4,12 @@ A temporary SQLite fleet database, a site of device twins of several models and 
 loopback in port-offset mode (no privileged ports), the fleet agent polling them and running
 the commands the dashboard queues, three users with random passwords, and the dashboard.
 The twins are reached only through the network, exactly as real miners are.
+
+hashwatt's own Stratum pool runs on the demo chain beside them (share log ``shares.db`` next
+to the fleet database): every twin's pool list names it, and one Stratum worker per twin
+connects and pays real shares for :data:`DEMO_WORK_SCALE` times the hashrate its firmware
+reports, so the pool credits each worker in proportion to its machine and a sleeping machine
+pays nothing, for about one percent of a core.
 """
 
 from __future__ import annotations
@@ -28,12 +34,17 @@ from hashwatt.fleet._audit import AuditLog
 from hashwatt.fleet._curtail import CurtailPolicy
 from hashwatt.fleet._device_layer import NetworkDeviceLayer
 from hashwatt.fleet._store import FleetStore
+from hashwatt.miner.demo import start_demo_pool
+from hashwatt.pow import scan
+from hashwatt.stratum import ShareLog, sqlite_url
 from hashwatt.twin import Clock, Fault, GroupSpec, Ports, SiteServer, SiteSpec, Twin, apply_fault, build_twins
 from hashwatt.twin import Firmware as TwinFirmware
+from hashwatt.twin._stratum import StratumLink
 from hashwatt.web._app import replay_day_prices
+from hashwatt.web._pool import PoolView
 from hashwatt.web._users import Role, UserStore
 
-__all__ = ["DEMO_GROUPS", "DemoSite", "demo_site"]
+__all__ = ["DEMO_GROUPS", "DEMO_WORK_SCALE", "DemoSite", "demo_site"]
 
 SITE = "demo"
 #: (catalog model, twin firmware, count): every firmware hashwatt speaks.
@@ -49,6 +60,14 @@ DEADLINE_S = 3.0
 #: them about two minutes later.
 SECONDS_PER_REPLAYED_HOUR = 12.0
 REPLAY_START_HOUR = 11
+#: Credited hashes per modelled hash: the demo's ~1.1 PH/s is paid to the pool as ~0.2 MH/s of
+#: real shares (about 1 % of one SHA-NI core), each worker in proportion to its machine.
+DEMO_WORK_SCALE = 2e-10
+#: The pool's starting share difficulty (vardiff then aims at one share per 5 s per worker) and
+#: a demo-chain block about every 2**26 credited hashes (every five minutes or so).
+DEMO_SHARE_DIFFICULTY = 2.0**-16
+DEMO_BLOCK_EXPECTED_HASHES = 2.0**26
+POOL_USER = "demo"
 
 
 @dataclass
@@ -58,6 +77,8 @@ class DemoSite:
     twins: list[Twin]
     agent: Agent
     curtail: CurtailPolicy
+    pool: PoolView | None = None
+    links: list[StratumLink] = field(default_factory=list)
     passwords: dict[str, str] = field(default_factory=dict)  # user -> password, for the banner only
     task: asyncio.Task[None] | None = None
     stop: asyncio.Event = field(default_factory=asyncio.Event)
@@ -78,13 +99,16 @@ async def demo_site(
     seconds_per_replayed_hour: float = SECONDS_PER_REPLAYED_HOUR,
     replay_start_hour: int = REPLAY_START_HOUR,
     curtail: bool = True,
+    pool: bool = True,
+    work_scale: float = DEMO_WORK_SCALE,
 ) -> AsyncIterator[DemoSite]:
-    """Start twins, store and agent; yield the running site; stop everything on exit."""
-    with contextlib.ExitStack() as stack:
+    """Start pool, twins, store and agent; yield the running site; stop everything on exit."""
+    async with contextlib.AsyncExitStack() as stack:
         if directory is None:
             directory = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="hashwatt-demo-")))
         store = FleetStore.open(f"sqlite:///{directory / 'fleet.db'}")
         stack.callback(store.close)
+        view = await _start_pool(stack, directory, work_scale) if pool else None
         groups, first = [], 1
         for model, firmware, count in DEMO_GROUPS:
             groups.append(
@@ -93,6 +117,7 @@ async def demo_site(
                     firmware=TwinFirmware(firmware),
                     count=count,
                     range=f"127.66.{block}.{first}-127.66.{block}.{first + count - 1}",
+                    **({"pool": view.url, "user": POOL_USER, "stratum": True} if view else {}),
                 )
             )
             first += count
@@ -145,7 +170,9 @@ async def demo_site(
                 execute=layer.execute,
                 curtail=policy.step if curtail else None,
             )
-            site = DemoSite(store, server, twins, agent, policy)
+            site = DemoSite(store, server, twins, agent, policy, pool=view)
+            if view is not None:
+                site.links = [StratumLink(t, clock.now, work_scale=work_scale) for t in twins if t.stratum]
             if users:
                 user_store = UserStore(store.engine)
                 for name, role in (
@@ -157,14 +184,38 @@ async def demo_site(
                     user_store.add(name, password, role)
                     site.passwords[name] = password
             site.task = asyncio.create_task(agent.run(site.stop))
+            link_tasks = [asyncio.create_task(link.run(site.stop)) for link in site.links]
             try:
                 yield site
             finally:
                 site.stop.set()
                 with contextlib.suppress(asyncio.CancelledError):
                     await asyncio.wait_for(site.task, timeout=30)
+                await asyncio.wait_for(asyncio.gather(*link_tasks, return_exceptions=True), timeout=30)
         finally:
             await server.close()
+
+
+async def _start_pool(stack: contextlib.AsyncExitStack, directory: Path, work_scale: float) -> PoolView:
+    """hashwatt's pool on the demo chain, on a free loopback port, closed with the stack."""
+    share_log = ShareLog(sqlite_url(directory / "shares.db"), synchronous="NORMAL")
+    stack.callback(share_log.close)
+    server = await start_demo_pool(
+        share_log,
+        share_difficulty=DEMO_SHARE_DIFFICULTY,
+        block_expected_hashes=DEMO_BLOCK_EXPECTED_HASHES,
+        target_share_interval_s=5.0,
+    )
+    stack.push_async_callback(server.close)
+    # The pow kernel is chosen by a short measurement on first use: done here, not in a worker.
+    await asyncio.to_thread(scan, bytes(76), 0, 1024, 0)
+    return PoolView(
+        share_log.engine,
+        f"stratum+tcp://127.0.0.1:{server.port}",
+        server=server,
+        work_scale=work_scale,
+        started_unix_s=time.time(),
+    )
 
 
 def replayed_prices(now: dt.datetime, *, days: int = 30) -> pd.Series:

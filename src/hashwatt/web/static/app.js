@@ -18,7 +18,8 @@
   }
   function fill(root, data) {
     root.querySelectorAll("[data-f]").forEach((el) => {
-      const k = el.dataset.f; if (k in data) el.textContent = text(data[k], el.dataset.u);
+      const k = el.dataset.f; if (!(k in data)) return;
+      el.textContent = "i" in el.dataset && data[k] !== null ? String(data[k]) : text(data[k], el.dataset.u);
     });
   }
   function live(root, every) {
@@ -28,6 +29,24 @@
 
   const overview = document.getElementById("overview");
   if (overview) live(overview, 5000);
+
+  // -- pool: totals and the worker table, refreshed from the share log -------------------
+  const pool = document.getElementById("pool");
+  if (pool) {
+    const body = document.querySelector("#pool-worker-table tbody");
+    const scaled = document.querySelectorAll("#pool-worker-table th").length === 7;
+    setInterval(async () => {
+      let p; try { p = await getJSON("/api/v1/pool"); } catch (e) { return; }
+      fill(pool, p);
+      body.replaceChildren(...p.workers.map((w) => {
+        const tr = document.createElement("tr"); tr.className = "worker";
+        const cells = [w.worker, text(w.hashrate_hs), ...(scaled ? [text(w.hashrate_ths_equivalent)] : []),
+          w.accepted, w.rejected === null ? "–" : w.rejected, w.blocks, w.last_share_utc.slice(11, 19)];
+        cells.forEach((c) => { const td = document.createElement("td"); td.textContent = c; tr.append(td); });
+        return tr;
+      }));
+    }, 5000);
+  }
 
   // -- devices table: server-side sort, filter, search, pagination ----------------------
   const table = document.getElementById("devices");
