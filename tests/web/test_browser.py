@@ -145,7 +145,9 @@ def test_pool_page_shows_the_twins_as_workers_with_live_shares(browser: Browser,
     accepted = page.locator("#pool-accepted")
     before = int(accepted.inner_text())
     page.wait_for_function(
-        "(n) => parseInt(document.getElementById('pool-accepted').textContent) > n", arg=before, timeout=45_000
+        "(n) => parseInt(document.getElementById('pool-accepted').textContent) > n",
+        arg=before,
+        timeout=45_000,
     )
     assert page.locator("#pool-rejected").inner_text() == "0"
     names = page.locator("#pool-worker-table tbody td:first-child").all_inner_texts()
