@@ -41,7 +41,10 @@ def live_demo(*, interval_s: float = 1.0, curtail: bool = False) -> Iterator[Liv
             live.site = site
             live.passwords = dict(site.passwords)
             server = uvicorn.Server(
-                uvicorn.Config(create_app(site.store, WebConfig(), pool=site.pool), log_level="warning")
+                uvicorn.Config(
+                    create_app(site.store, WebConfig(pool_groups=site.pool_groups), pool=site.pool),
+                    log_level="warning",
+                )
             )
             holder["server"] = server
             serving = asyncio.create_task(server.serve(sockets=[sock]))

@@ -31,6 +31,7 @@ def test_every_api_route_is_covered_here(web: Web) -> None:
         "/api/v1/energy",
         "/api/v1/pool",
         "/api/v1/pool/blocks",
+        "/api/v1/profitability",  # tests/web/test_profitability.py
     }
     assert {p for _, p in route_roles(web.app) if p.startswith("/api/")} == covered
 
@@ -213,3 +214,52 @@ def test_pool_endpoints_say_when_no_pool_is_attached(web: Web) -> None:
     assert c.get("/api/v1/pool").status_code == 404
     assert c.get("/api/v1/pool/blocks").status_code == 404
     assert 'id="no-pool"' in c.get("/pool").text
+
+
+def test_power_target_and_pool_group_actions_are_checked_then_queued(web: Web) -> None:
+    from hashwatt.web import WebConfig, create_app
+    from hashwatt.web._app import PoolGroup
+
+    web.app = create_app(
+        web.store,
+        WebConfig(
+            password_hasher=FAST_HASHER,
+            pool_groups=(PoolGroup("main", "stratum+tcp://pool.example:3333", "acct.site"),),
+        ),
+    )
+    c = web.login("operator")
+    headers = {"X-CSRF-Token": csrf_of(c)}
+    ids = [r["id"] for r in c.get("/api/v1/devices", params={"per_page": 3}).json()["rows"]]
+
+    def act(action: str, params: dict[str, object]) -> tuple[int, dict[str, object]]:
+        r = c.post(
+            "/api/v1/actions",
+            json={"action": action, "device_ids": ids, "params": params, "confirm": True},
+            headers=headers,
+        )
+        return r.status_code, r.json()
+
+    for bad in ({"power_target_w": 5.0}, {"power_target_w": 1e9}, {}, {"power_target_w": 3000, "x": 1}):
+        assert act("power", bad)[0] == 422, bad
+    for bad in (
+        {"group": "nope"},
+        {"url": "stratum+tcp://u:pw@pool.example:3333", "user": "a"},
+        {"url": "http://pool.example", "user": "a"},
+        {"url": "stratum+tcp://pool.example:3333", "user": "a", "password_env": "HOME"},
+    ):
+        assert act("pool", bad)[0] == 422, bad
+    status, power = act("power", {"power_target_w": 2800})
+    assert status == 200
+    status, pool = act("pool", {"group": "main"})
+    assert status == 200
+    with web.store.engine.connect() as conn:
+        rows = {
+            r.action: r
+            for r in conn.execute(
+                select(commands).where(
+                    commands.c.id.in_([power["commands"][0]["command_id"], pool["commands"][0]["command_id"]])  # type: ignore[index]
+                )
+            )
+        }
+    assert rows["power"].created_by == "operator" and rows["power"].params == {"power_target_w": 2800.0}
+    assert rows["pool"].params == {"url": "stratum+tcp://pool.example:3333", "user": "acct.site"}

@@ -153,3 +153,25 @@ def test_pool_page_shows_the_twins_as_workers_with_live_shares(browser: Browser,
     names = page.locator("#pool-worker-table tbody td:first-child").all_inner_texts()
     assert names and all(re.fullmatch(r"demo\.\d+", n) for n in names)
     page.screenshot(path=str(ARTIFACTS / "pool.png"), full_page=True)
+
+
+def test_power_target_bulk_action_reaches_the_twin(browser: Browser, live: Live) -> None:
+    page = login(browser, live, "operator")
+    page.click("text=Devices")
+    page.fill("#q", "M30S")
+    rows = page.locator("#devices tbody tr")
+    expect(rows).to_have_count(3)
+    address = rows.first.locator("td:nth-child(2)").inner_text()
+    rows.first.locator("input.pick").check()
+    page.select_option("#bulk-action", "power")
+    page.fill("#bulk-watts", "2500")
+    page.click("#bulk-go")  # the confirmation dialog is accepted by login()'s handler
+    expect(page.locator("#bulk-result")).to_contain_text("queued power target 2500 W for 1")
+    assert live.site is not None
+    (twin,) = [t for t in live.site.twins if t.host == address.rsplit(":", 1)[0]]
+    page.wait_for_function(
+        "async () => (await (await fetch('/api/v1/commands')).json()).some(c => c.action === 'power' && c.state === 'done')",
+        timeout=45_000,
+        polling=500,
+    )
+    assert twin.power_limit_w == 2500

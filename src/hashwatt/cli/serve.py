@@ -56,6 +56,7 @@ async def _serve(
     from hashwatt.fleet._config import database_url
     from hashwatt.fleet._store import FleetStore
     from hashwatt.web import WebConfig, create_app
+    from hashwatt.web._app import PoolGroup
     from hashwatt.web._demo import demo_site
     from hashwatt.web._pool import PoolView
 
@@ -66,8 +67,11 @@ async def _serve(
         raise HashwattError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
     bound_port = sock.getsockname()[1]
 
-    async def run_server(store: FleetStore, note: str | None, pool: PoolView | None = None) -> None:
-        app = create_app(store, WebConfig(secure_cookies=cert is not None, demo_note=note), pool=pool)
+    async def run_server(
+        store: FleetStore, note: str | None, pool: PoolView | None = None, groups: tuple[PoolGroup, ...] = ()
+    ) -> None:
+        web_config = WebConfig(secure_cookies=cert is not None, demo_note=note, pool_groups=groups)
+        app = create_app(store, web_config, pool=pool)
         config = uvicorn.Config(
             app,
             log_level="warning",

@@ -15,6 +15,7 @@ import collections
 import datetime as dt
 import hmac
 import logging
+import re
 import secrets
 import time
 from collections.abc import Awaitable, Callable
@@ -48,10 +49,18 @@ from hashwatt.fleet._rollup import series
 from hashwatt.fleet._store import FleetStore, from_ms, to_ms
 from hashwatt.fleet.errors import FleetError
 from hashwatt.web._pool import PoolView, pool_blocks, pool_report
-from hashwatt.web._queries import DeviceQuery, SortKey, device_page, site_totals
+from hashwatt.web._queries import (
+    DayIntegrals,
+    DeviceQuery,
+    SortKey,
+    day_integrals,
+    device_page,
+    group_totals,
+    site_totals,
+)
 from hashwatt.web._users import LoginRefused, Role, Session, UserError, UserStore
 
-__all__ = ["WebConfig", "create_app", "route_roles", "safe_next"]
+__all__ = ["PoolGroup", "WebConfig", "action_params", "create_app", "route_roles", "safe_next"]
 
 log = logging.getLogger("hashwatt.web")
 
@@ -69,15 +78,28 @@ SPANS = {
     "30d": (dt.timedelta(days=30), "1d"),
 }
 MAX_TAIL_SAMPLES = 2_000
+#: Sites whose settled quarter-hours of today are kept between requests.
+MAX_SETTLED_SITES = 64
+
+
+@dataclass(frozen=True, slots=True)
+class PoolGroup:
+    """A named pool setting the devices page applies to many machines at once (``fleet pool``)."""
+
+    name: str
+    url: str  # stratum+tcp://HOST:PORT, no credentials
+    user: str  # the worker name the machines log in with
 
 
 @dataclass(frozen=True, slots=True)
 class WebConfig:
-    """How the app runs: ``secure_cookies`` behind TLS; ``demo`` lines shown on the login page."""
+    """How the app runs: ``secure_cookies`` behind TLS; ``demo`` lines shown on the login page;
+    ``pool_groups`` offered by the devices page's pool action."""
 
     secure_cookies: bool = False
     site_title: str = "hashwatt"
     demo_note: str | None = None
+    pool_groups: tuple[PoolGroup, ...] = ()
     #: Argon2 parameters; None is argon2-cffi's default profile (tests pass a cheaper one).
     password_hasher: PasswordHasher | None = None
 
@@ -85,7 +107,7 @@ class WebConfig:
 class ActionBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    action: Literal["reboot", "sleep", "wake", "power", "fault_light"]
+    action: Literal["reboot", "sleep", "wake", "power", "pool", "fault_light"]
     device_ids: list[int] = Field(min_length=1, max_length=10_000)
     params: dict[str, float | str | bool] = Field(default_factory=dict)
     confirm: bool = Field(False, description="Must be true: a bulk action is never sent by accident.")
@@ -346,12 +368,43 @@ def create_app(
 
     network: list[NetworkState] = []
 
-    def _overview(site: str | None) -> dict[str, Any]:
-        totals = site_totals(store.engine, site)
+    def _network() -> NetworkState:
         if not network:
             network.append(NetworkState.latest())
-        totals["profit"] = profit_now(totals["hashrate_ths"], totals["power_w"], network[0])
+        return network[0]
+
+    #: (site, day) -> settled quarter-hour sums (see day_integrals); today's days only.
+    settled: dict[tuple[str | None, int], dict[int, tuple[float, float]]] = {}
+
+    def _today(site: str | None) -> dict[str, Any]:
+        now = dt.datetime.now(dt.UTC)
+        day0 = now.replace(hour=0, minute=0, second=0, microsecond=0)
+        key = (site, to_ms(day0))
+        if key not in settled:
+            for old in [k for k in settled if k[1] != key[1]] + list(settled)[:-MAX_SETTLED_SITES]:
+                settled.pop(old, None)
+            settled[key] = {}
+        day = day_integrals(store.engine, site, since=day0, until=now, settled=settled[key])
+        return profit_over(day, _network())
+
+    def _overview(site: str | None) -> dict[str, Any]:
+        totals = site_totals(store.engine, site)
+        totals["profit"] = profit_now(totals["hashrate_ths"], totals["power_w"], _network())
+        totals["profit_today"] = _today(site)
         return totals
+
+    def _profitability(site: str | None) -> dict[str, Any]:
+        out: dict[str, Any] = {"site": site}
+        for by in ("model", "site"):
+            rows = group_totals(store.engine, site, by)
+            for row in rows:
+                row["profit"] = profit_now(row["hashrate_ths"], row["power_w"], _network())
+            out[f"by_{by}"] = rows
+        out["today"] = _today(site)
+        return out
+
+    async def api_profitability(request: Request, site: str | None = None) -> dict[str, Any]:
+        return await asyncio.to_thread(_profitability, site)
 
     replay: list[Any] = []
 
@@ -363,10 +416,11 @@ def create_app(
             replay[0],
             hashrate_ths=totals["hashrate_ths"],
             power_w=totals["power_w"],
-            network=network[0],
+            network=_network(),
             now=dt.datetime.now(dt.UTC),
         )
         schedule["curtailment"] = curtailment_report(store, site)
+        schedule["profitability"] = _profitability(site)
         return schedule
 
     async def api_energy(request: Request, site: str | None = None) -> dict[str, Any]:
@@ -446,6 +500,7 @@ def create_app(
             raise HTTPException(422, "set confirm to true to send this action")
         if body.action not in ACTIONS:
             raise HTTPException(422, "unknown action")
+        params = action_params(body.action, body.params, cfg.pool_groups)
         views = store.views(device_ids=body.device_ids)
         if len(views) != len(set(body.device_ids)):
             raise HTTPException(404, "unknown device id")
@@ -456,7 +511,7 @@ def create_app(
         for site, targets in by_site.items():
             try:
                 cmd = submit_command(
-                    store, site, body.action, targets, params=body.params, created_by=session.user.name
+                    store, site, body.action, targets, params=params, created_by=session.user.name
                 )
             except FleetError as exc:
                 raise HTTPException(422, str(exc)) from None
@@ -533,6 +588,7 @@ def create_app(
     r.add("POST", "/api/v1/tokens", Role.ADMIN, api_tokens, control=True)
     r.add("GET", "/api/v1/openapi.json", Role.VIEWER, api_openapi)
     r.add("GET", "/api/v1/energy", Role.VIEWER, api_energy)
+    r.add("GET", "/api/v1/profitability", Role.VIEWER, api_profitability)
 
     def _pool_view() -> PoolView:
         if pool is None:
@@ -558,7 +614,14 @@ def create_app(
         return page(request, "energy.html", who(request), e=await asyncio.to_thread(_energy, None))
 
     async def devices_page(request: Request) -> HTMLResponse:
-        return page(request, "devices.html", who(request), sort_keys=[k.value for k in SortKey])
+        return page(
+            request,
+            "devices.html",
+            who(request),
+            sort_keys=[k.value for k in SortKey],
+            pool_groups=[g.name for g in cfg.pool_groups],
+            power_range=POWER_TARGET_W,
+        )
 
     async def device_page_(request: Request, device_id: int) -> HTMLResponse:
         detail = await asyncio.to_thread(_device_detail, device_id)
@@ -599,6 +662,54 @@ def create_app(
     return app
 
 
+#: Power targets the page may ask for [W]: below, no miner runs; above, none is built.
+POWER_TARGET_W = (100.0, 20_000.0)
+_POOL_URL = re.compile(r"^stratum(\+tcp|\+ssl|2\+tcp)?://[^\s/@]+:\d{1,5}/?$")
+
+
+def action_params(
+    action: str, params: dict[str, float | str | bool], groups: tuple[PoolGroup, ...]
+) -> dict[str, Any]:
+    """The command parameters an action from the page or the API may carry, checked here
+    (422 otherwise): a power target in watts or a profile; a pool group by name, or a pool
+    URL without credentials and a worker name (passwords never travel through the web)."""
+    if action == "power":
+        watts = params.get("power_target_w")
+        if (
+            isinstance(watts, int | float)
+            and not isinstance(watts, bool)
+            and set(params) == {"power_target_w"}
+        ):
+            if not POWER_TARGET_W[0] <= watts <= POWER_TARGET_W[1]:
+                raise HTTPException(
+                    422, f"power target must be {POWER_TARGET_W[0]:.0f} to {POWER_TARGET_W[1]:.0f} W"
+                )
+            return {"power_target_w": float(watts)}
+        profile = params.get("profile")
+        if isinstance(profile, str) and 0 < len(profile) <= 64 and set(params) == {"profile"}:
+            return {"profile": profile}
+        raise HTTPException(422, "a power action needs power_target_w [W] or a profile name")
+    if action == "pool":
+        if set(params) == {"group"}:
+            found = [g for g in groups if g.name == params["group"]]
+            if not found:
+                raise HTTPException(422, "unknown pool group")
+            return {"url": found[0].url, "user": found[0].user}
+        url, user = params.get("url"), params.get("user")
+        if (
+            set(params) == {"url", "user"}
+            and isinstance(url, str)
+            and isinstance(user, str)
+            and _POOL_URL.match(url)
+            and 0 < len(user) <= 128
+        ):
+            return {"url": url, "user": user}
+        raise HTTPException(
+            422, "a pool action needs a pool group, or url (stratum+tcp://HOST:PORT) and user"
+        )
+    return dict(params)
+
+
 def route_roles(app: FastAPI) -> dict[tuple[str, str], Role | None]:
     """Each route's least role (None: public), as declared; the security tests enumerate it."""
     roles: dict[tuple[str, str], Role | None] = app.state.route_roles
@@ -634,6 +745,28 @@ def profit_now(hashrate_ths: float, power_w: float, network: NetworkState) -> di
         "energy_cost_usd_per_day": result.energy_cost_usd_per_day,
         "hashprice_usd_per_ph_day": result.hashprice_usd_per_ph_day,
         "network_date": str(result.network_date),
+    }
+
+
+def profit_over(day: DayIntegrals, network: NetworkState) -> dict[str, Any]:
+    """Profit over ``day``'s span: its mean hashrate and power through the same formula as
+    :func:`profit_now` (revenue is linear in hashrate and cost in energy, so the rate at the
+    means times the hours is the sum over the span)."""
+    hours = (day.until - day.since).total_seconds() / 3600.0
+    rate = None
+    if hours > 0:
+        rate = profit_now(day.hashrate_ths_hours / hours, day.energy_kwh * 1000.0 / hours, network)
+    days = hours / 24.0
+    return {
+        "since_utc": day.since.isoformat(),
+        "until_utc": day.until.isoformat(),
+        "hours": hours,
+        "hashrate_ths_hours": day.hashrate_ths_hours,
+        "energy_kwh": day.energy_kwh,
+        "rolled_until_utc": None if day.rolled_until is None else day.rolled_until.isoformat(),
+        "profit_usd": None if rate is None else rate["profit_usd_per_day"] * days,
+        "revenue_usd": None if rate is None else rate["revenue_usd_per_day"] * days,
+        "energy_cost_usd": None if rate is None else rate["energy_cost_usd_per_day"] * days,
     }
 
 

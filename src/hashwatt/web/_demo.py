@@ -40,7 +40,7 @@ from hashwatt.stratum import ShareLog, sqlite_url
 from hashwatt.twin import Clock, Fault, GroupSpec, Ports, SiteServer, SiteSpec, Twin, apply_fault, build_twins
 from hashwatt.twin import Firmware as TwinFirmware
 from hashwatt.twin._stratum import StratumLink
-from hashwatt.web._app import replay_day_prices
+from hashwatt.web._app import PoolGroup, replay_day_prices
 from hashwatt.web._pool import PoolView
 from hashwatt.web._users import Role, UserStore
 
@@ -82,6 +82,16 @@ class DemoSite:
     passwords: dict[str, str] = field(default_factory=dict)  # user -> password, for the banner only
     task: asyncio.Task[None] | None = None
     stop: asyncio.Event = field(default_factory=asyncio.Event)
+
+    @property
+    def pool_groups(self) -> tuple[PoolGroup, ...]:
+        """The devices page's pool groups: the demo pool under the demo account or a spare one."""
+        if self.pool is None:
+            return ()
+        return (
+            PoolGroup("demo pool", self.pool.url, POOL_USER),
+            PoolGroup("demo pool, spare account", self.pool.url, "spare"),
+        )
 
     def endpoint(self, host: str) -> Endpoint:
         p = self.server.ports

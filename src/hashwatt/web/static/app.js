@@ -106,12 +106,21 @@
     document.getElementById("select-all").addEventListener("change", (e) =>
       tbody.querySelectorAll(".pick").forEach((cb) => { cb.checked = e.target.checked; }));
     const go = document.getElementById("bulk-go");
+    const bulkAction = document.getElementById("bulk-action");
+    if (bulkAction) bulkAction.addEventListener("change", () => {
+      document.querySelectorAll(".bulk-power").forEach((el) => { el.hidden = bulkAction.value !== "power"; });
+      document.querySelectorAll(".bulk-pool").forEach((el) => { el.hidden = bulkAction.value !== "pool"; });
+    });
     if (go) go.addEventListener("click", async () => {
       const ids = [...tbody.querySelectorAll(".pick:checked")].map((cb) => Number(cb.value));
-      const action = document.getElementById("bulk-action").value;
-      if (!ids.length || !confirm(`${action} ${ids.length} device(s)?`)) return;
-      const r = await postJSON("/api/v1/actions", { action, device_ids: ids, confirm: true });
-      document.getElementById("bulk-result").textContent = r.ok ? `queued ${action} for ${ids.length}` : `refused (${r.status})`;
+      const action = bulkAction.value;
+      let params = {}, what = action;
+      if (action === "power") { params = { power_target_w: Number(document.getElementById("bulk-watts").value) }; what = `power target ${params.power_target_w} W`; }
+      if (action === "pool") { params = { group: document.getElementById("bulk-group").value }; what = `pool group "${params.group}"`; }
+      if (!ids.length || !confirm(`${what} on ${ids.length} device(s)?`)) return;
+      const r = await postJSON("/api/v1/actions", { action, device_ids: ids, params, confirm: true });
+      document.getElementById("bulk-result").textContent = r.ok ? `queued ${what} for ${ids.length}` :
+        `refused (${r.status}): ${(r.data && r.data.detail) || ""}`;
     });
     load(); setInterval(load, 10000);
   }
