@@ -42,7 +42,7 @@ def live_demo(*, interval_s: float = 1.0, curtail: bool = False) -> Iterator[Liv
             live.passwords = dict(site.passwords)
             server = uvicorn.Server(
                 uvicorn.Config(
-                    create_app(site.store, WebConfig(pool_groups=site.pool_groups), pool=site.pool),
+                    create_app(site.store, WebConfig(**site.web_options()), pool=site.pool),
                     log_level="warning",
                 )
             )

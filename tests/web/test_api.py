@@ -32,6 +32,7 @@ def test_every_api_route_is_covered_here(web: Web) -> None:
         "/api/v1/pool",
         "/api/v1/pool/blocks",
         "/api/v1/profitability",  # tests/web/test_profitability.py
+        "/api/v1/heatmap",
     }
     assert {p for _, p in route_roles(web.app) if p.startswith("/api/")} == covered
 
@@ -263,3 +264,29 @@ def test_power_target_and_pool_group_actions_are_checked_then_queued(web: Web) -
         }
     assert rows["power"].created_by == "operator" and rows["power"].params == {"power_target_w": 2800.0}
     assert rows["pool"].params == {"url": "stratum+tcp://pool.example:3333", "user": "acct.site"}
+
+
+def test_sites_overview_per_site_and_heat_map_of_every_device(web: Web) -> None:
+    import datetime as dt
+
+    from tests.fleet._readings import ok
+
+    web.store.record("beta", [ok(40, dt.datetime.now(dt.UTC), hashrate_ths=90.0, chip_c=81.0)])
+    c = web.login("viewer")
+    everything = c.get("/api/v1/overview").json()
+    beta = c.get("/api/v1/overview", params={"site": "beta"}).json()
+    assert everything["sites"] == ["alpha", "beta"] and everything["devices"] == 9
+    assert beta["site"] == "beta" and beta["devices"] == 1 and beta["hashrate_ths"] == 90.0
+    assert c.get("/api/v1/overview", params={"site": "nope"}).status_code == 404
+    # every device, beyond any page of the table, by site and rack
+    hm = c.get("/api/v1/heatmap").json()
+    assert sum(len(r["devices"]) for r in hm["racks"]) == 9
+    (rack,) = c.get("/api/v1/heatmap", params={"site": "beta", "metric": "temp_chip_max_c"}).json()["racks"]
+    assert rack["site"] == "beta" and rack["devices"][0]["value"] == 81.0
+    alpha = c.get("/api/v1/heatmap", params={"site": "alpha", "metric": "hashrate_ths"}).json()
+    values = {d["address"]: d["value"] for r in alpha["racks"] for d in r["devices"]}
+    assert len(values) == 8 and values["127.0.0.1:14033"] == 105.0 and values["127.0.0.1:14034"] == 110.0
+    assert values["127.0.0.1:14035"] is None  # unreachable: its old reading is not shown
+    assert c.get("/api/v1/heatmap", params={"metric": "nonsense"}).status_code == 422
+    html = c.get("/", params={"site": "beta"}).text
+    assert 'id="site-picker"' in html and '<option value="beta" selected>' in html

@@ -175,3 +175,18 @@ def test_power_target_bulk_action_reaches_the_twin(browser: Browser, live: Live)
         polling=500,
     )
     assert twin.power_limit_w == 2500
+
+
+def test_site_selector_and_the_whole_site_heat_map(browser: Browser, live: Live) -> None:
+    page = login(browser, live, "viewer")
+    expect(page.locator("#device-count")).to_have_text("12")
+    page.select_option("#site", "demo-west")  # submits the picker (a GET form, also without JS)
+    expect(page).to_have_url(re.compile(r"\?site=demo-west$"))
+    expect(page.locator("#site-name")).to_have_text("demo-west")
+    expect(page.locator("#device-count")).to_have_text("5")
+    page.click("text=Devices")  # the navigation keeps the site
+    expect(page.locator("#devices tbody tr")).to_have_count(5)
+    expect(page.locator("#heatmap .cell")).to_have_count(5)
+    page.select_option("#site", "")
+    expect(page.locator("#devices tbody tr")).to_have_count(12)
+    expect(page.locator("#heatmap .cell")).to_have_count(12)

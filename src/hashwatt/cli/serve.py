@@ -56,7 +56,6 @@ async def _serve(
     from hashwatt.fleet._config import database_url
     from hashwatt.fleet._store import FleetStore
     from hashwatt.web import WebConfig, create_app
-    from hashwatt.web._app import PoolGroup
     from hashwatt.web._demo import demo_site
     from hashwatt.web._pool import PoolView
 
@@ -68,9 +67,12 @@ async def _serve(
     bound_port = sock.getsockname()[1]
 
     async def run_server(
-        store: FleetStore, note: str | None, pool: PoolView | None = None, groups: tuple[PoolGroup, ...] = ()
+        store: FleetStore,
+        note: str | None,
+        pool: PoolView | None = None,
+        options: dict[str, Any] | None = None,
     ) -> None:
-        web_config = WebConfig(secure_cookies=cert is not None, demo_note=note, pool_groups=groups)
+        web_config = WebConfig(secure_cookies=cert is not None, demo_note=note, **(options or {}))
         app = create_app(store, web_config, pool=pool)
         config = uvicorn.Config(
             app,

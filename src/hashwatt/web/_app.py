@@ -56,6 +56,7 @@ from hashwatt.web._queries import (
     day_integrals,
     device_page,
     group_totals,
+    heat_map,
     site_totals,
 )
 from hashwatt.web._users import LoginRefused, Role, Session, UserError, UserStore
@@ -100,6 +101,8 @@ class WebConfig:
     site_title: str = "hashwatt"
     demo_note: str | None = None
     pool_groups: tuple[PoolGroup, ...] = ()
+    #: The clock the energy page's schedule is read on (the demo's replayed time); None: UTC now.
+    schedule_clock: Callable[[], dt.datetime] | None = None
     #: Argon2 parameters; None is argon2-cffi's default profile (tests pass a cheaper one).
     password_hasher: PasswordHasher | None = None
 
@@ -276,8 +279,22 @@ def create_app(
         return templates.TemplateResponse(
             request,
             name,
-            {"session": session, "user": session.user if session else None, "title": cfg.site_title, **ctx},
+            {
+                "session": session,
+                "user": session.user if session else None,
+                "title": cfg.site_title,
+                "sites": [],
+                "site": None,
+                **ctx,
+            },
         )
+
+    def _site(site: str | None) -> tuple[str | None, list[str]]:
+        """The site a page or query is about (None: all) and every site, 404 for an unknown one."""
+        names = store.site_names()
+        if site and site not in names:
+            raise HTTPException(404, "no such site")
+        return site or None, names
 
     # -- login and logout ----------------------------------------------------------------
 
@@ -417,7 +434,7 @@ def create_app(
             hashrate_ths=totals["hashrate_ths"],
             power_w=totals["power_w"],
             network=_network(),
-            now=dt.datetime.now(dt.UTC),
+            now=cfg.schedule_clock() if cfg.schedule_clock else dt.datetime.now(dt.UTC),
         )
         schedule["curtailment"] = curtailment_report(store, site)
         schedule["profitability"] = _profitability(site)
@@ -427,9 +444,18 @@ def create_app(
         return await asyncio.to_thread(_energy, site)
 
     async def api_overview(request: Request, site: str | None = None) -> dict[str, Any]:
+        site, sites = await asyncio.to_thread(_site, site)
         totals = await asyncio.to_thread(_overview, site)
-        sites = await asyncio.to_thread(store.site_names)
         return {"site": site, "sites": sites, **totals}
+
+    async def api_heatmap(
+        request: Request,
+        site: str | None = None,
+        metric: Literal["temp_chip_max_c", "hashrate_ths"] = "temp_chip_max_c",
+    ) -> dict[str, Any]:
+        site, _ = await asyncio.to_thread(_site, site)
+        racks = await asyncio.to_thread(heat_map, store.engine, site, metric)
+        return {"site": site, "metric": metric, "racks": racks}
 
     async def api_devices(
         request: Request,
@@ -589,6 +615,7 @@ def create_app(
     r.add("GET", "/api/v1/openapi.json", Role.VIEWER, api_openapi)
     r.add("GET", "/api/v1/energy", Role.VIEWER, api_energy)
     r.add("GET", "/api/v1/profitability", Role.VIEWER, api_profitability)
+    r.add("GET", "/api/v1/heatmap", Role.VIEWER, api_heatmap)
 
     def _pool_view() -> PoolView:
         if pool is None:
@@ -606,18 +633,24 @@ def create_app(
 
     # -- pages ---------------------------------------------------------------------------
 
-    async def overview_page(request: Request) -> HTMLResponse:
-        totals = await asyncio.to_thread(_overview, None)
-        return page(request, "overview.html", who(request), totals=totals)
+    async def overview_page(request: Request, site: str | None = None) -> HTMLResponse:
+        site, sites = await asyncio.to_thread(_site, site)
+        totals = await asyncio.to_thread(_overview, site)
+        return page(request, "overview.html", who(request), totals=totals, site=site, sites=sites)
 
-    async def energy_page(request: Request) -> HTMLResponse:
-        return page(request, "energy.html", who(request), e=await asyncio.to_thread(_energy, None))
+    async def energy_page(request: Request, site: str | None = None) -> HTMLResponse:
+        site, sites = await asyncio.to_thread(_site, site)
+        e = await asyncio.to_thread(_energy, site)
+        return page(request, "energy.html", who(request), e=e, site=site, sites=sites)
 
-    async def devices_page(request: Request) -> HTMLResponse:
+    async def devices_page(request: Request, site: str | None = None) -> HTMLResponse:
+        site, sites = await asyncio.to_thread(_site, site)
         return page(
             request,
             "devices.html",
             who(request),
+            site=site,
+            sites=sites,
             sort_keys=[k.value for k in SortKey],
             pool_groups=[g.name for g in cfg.pool_groups],
             power_range=POWER_TARGET_W,
@@ -822,6 +855,8 @@ def energy_schedule(
         "run_fraction": run,
         "efficiency_j_per_th": efficiency,
         "hashprice_usd_per_ph_day": network.hashprice_usd_per_ph_day,
+        "now_utc": now.isoformat(),
+        "hour_now": now_h,
         "price_now_usd_per_mwh": prices_usd_per_mwh[now_h],
         "curtailed_now": None if run is None else run[now_h] < 1.0,
         "next_event": next_event,

@@ -23,6 +23,7 @@ import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -44,9 +45,12 @@ from hashwatt.web._app import PoolGroup, replay_day_prices
 from hashwatt.web._pool import PoolView
 from hashwatt.web._users import Role, UserStore
 
-__all__ = ["DEMO_GROUPS", "DEMO_WORK_SCALE", "DemoSite", "demo_site"]
+__all__ = ["DEMO_GROUPS", "DEMO_SITES", "DEMO_WORK_SCALE", "DemoSite", "demo_site", "site_of"]
 
 SITE = "demo"
+#: Two sites, each polled and curtailed by its own agent: the Antminers at "demo", the
+#: Whatsminers at "demo-west" (see :func:`site_of`).
+DEMO_SITES = (SITE, "demo-west")
 #: (catalog model, twin firmware, count): every firmware hashwatt speaks.
 DEMO_GROUPS = (
     ("Antminer S19 Pro", "stock", 4),
@@ -78,6 +82,9 @@ class DemoSite:
     agent: Agent
     curtail: CurtailPolicy
     pool: PoolView | None = None
+    #: The replayed clock the curtailment runs on (the energy page's "now").
+    replay_now: Callable[[], dt.datetime] | None = None
+    agents: list[Agent] = field(default_factory=list)
     links: list[StratumLink] = field(default_factory=list)
     passwords: dict[str, str] = field(default_factory=dict)  # user -> password, for the banner only
     task: asyncio.Task[None] | None = None
@@ -92,6 +99,11 @@ class DemoSite:
             PoolGroup("demo pool", self.pool.url, POOL_USER),
             PoolGroup("demo pool, spare account", self.pool.url, "spare"),
         )
+
+    def web_options(self) -> dict[str, Any]:
+        """The demo's :class:`~hashwatt.web.WebConfig` fields: its pool groups and the replayed
+        clock the energy page's schedule is read on (the one the curtailment runs on)."""
+        return {"pool_groups": self.pool_groups, "schedule_clock": self.replay_now}
 
     def endpoint(self, host: str) -> Endpoint:
         p = self.server.ports
@@ -139,48 +151,57 @@ async def demo_site(
         await server.start()
         try:
             ports = server.ports
+            per_site: dict[str, int] = {}
             for i, t in enumerate(twins):
+                n = per_site[site_of(i)] = per_site.get(site_of(i), -1) + 1
                 store.add_device(
-                    SITE,
+                    site_of(i),
                     Endpoint(t.host, api_port=ports.rpc, http_port=ports.web, v3_port=ports.v3),
-                    rack=f"R{1 + i // 6}",
-                    position=f"{1 + i % 6}",
+                    rack=f"R{1 + n // 4}",
+                    position=f"{1 + n % 4}",
                 )
-            layer = NetworkDeviceLayer(
-                store,
-                SITE,
-                deadline_s=DEADLINE_S,
-                timeout_s=DEADLINE_S,
-                controller=Controller(retries=1, confirm_timeout_s=20.0, confirm_interval_s=0.5),
-                step_interval_s=0.0,
-            )
             alerts = AlertConfig(AlertThresholds(fan_for_min=0.0, hashboard_for_min=0.0), {}, {})
-            policy = CurtailPolicy(
-                store,
-                SITE,
-                replayed_prices(dt.datetime.now(dt.UTC)),
-                NetworkState.latest().hashprice_usd_per_ph_day,
-                layer.device,
-                Controller(
-                    retries=1,
-                    confirm_timeout_s=20.0,
-                    confirm_interval_s=0.5,
-                    audit_sink=AuditLog(store.engine).record_sink,
-                ),
-                step_interval_s=0.0,
-                clock=replay_clock(replay_start_hour, seconds_per_replayed_hour),
-                actor="curtailment (demo)",
-            )
-            agent = Agent(
-                store,
-                AgentConfig(
-                    site=SITE, name="demo", interval_s=interval_s, alerts=alerts, rollup_every_s=60.0
-                ),
-                poll=layer.poll,
-                execute=layer.execute,
-                curtail=policy.step if curtail else None,
-            )
-            site = DemoSite(store, server, twins, agent, policy, pool=view)
+            replay = replay_clock(replay_start_hour, seconds_per_replayed_hour)
+            agents, policies = [], []
+            for name in DEMO_SITES:
+                layer = NetworkDeviceLayer(
+                    store,
+                    name,
+                    deadline_s=DEADLINE_S,
+                    timeout_s=DEADLINE_S,
+                    controller=Controller(retries=1, confirm_timeout_s=20.0, confirm_interval_s=0.5),
+                    step_interval_s=0.0,
+                )
+                policy = CurtailPolicy(
+                    store,
+                    name,
+                    replayed_prices(dt.datetime.now(dt.UTC)),
+                    NetworkState.latest().hashprice_usd_per_ph_day,
+                    layer.device,
+                    Controller(
+                        retries=1,
+                        confirm_timeout_s=20.0,
+                        confirm_interval_s=0.5,
+                        audit_sink=AuditLog(store.engine).record_sink,
+                    ),
+                    step_interval_s=0.0,
+                    clock=replay,
+                    actor="curtailment (demo)",
+                )
+                agents.append(
+                    Agent(
+                        store,
+                        AgentConfig(
+                            site=name, name=name, interval_s=interval_s, alerts=alerts, rollup_every_s=60.0
+                        ),
+                        poll=layer.poll,
+                        execute=layer.execute,
+                        curtail=policy.step if curtail else None,
+                    )
+                )
+                policies.append(policy)
+            site = DemoSite(store, server, twins, agents[0], policies[0], pool=view, replay_now=replay)
+            site.agents = agents
             if view is not None:
                 site.links = [StratumLink(t, clock.now, work_scale=work_scale) for t in twins if t.stratum]
             if users:
@@ -193,14 +214,15 @@ async def demo_site(
                     password = secrets.token_urlsafe(12)
                     user_store.add(name, password, role)
                     site.passwords[name] = password
-            site.task = asyncio.create_task(agent.run(site.stop))
+            agent_tasks = [asyncio.create_task(a.run(site.stop)) for a in agents]
+            site.task = agent_tasks[0]
             link_tasks = [asyncio.create_task(link.run(site.stop)) for link in site.links]
             try:
                 yield site
             finally:
                 site.stop.set()
                 with contextlib.suppress(asyncio.CancelledError):
-                    await asyncio.wait_for(site.task, timeout=30)
+                    await asyncio.wait_for(asyncio.gather(*agent_tasks), timeout=30)
                 await asyncio.wait_for(asyncio.gather(*link_tasks, return_exceptions=True), timeout=30)
         finally:
             await server.close()
@@ -226,6 +248,12 @@ async def _start_pool(stack: contextlib.AsyncExitStack, directory: Path, work_sc
         work_scale=work_scale,
         started_unix_s=time.time(),
     )
+
+
+def site_of(index: int) -> str:
+    """The demo site of the twin at ``index`` in :data:`DEMO_GROUPS` order."""
+    antminers = sum(count for model, _, count in DEMO_GROUPS if model.startswith("Antminer"))
+    return DEMO_SITES[0] if index < antminers else DEMO_SITES[1]
 
 
 def replayed_prices(now: dt.datetime, *, days: int = 30) -> pd.Series:

@@ -25,6 +25,7 @@ __all__ = [
     "day_integrals",
     "device_page",
     "group_totals",
+    "heat_map",
     "site_totals",
 ]
 
@@ -361,3 +362,37 @@ def day_integrals(
         energy_kwh=(power_q * quarter_h + float(power_raw or 0.0) / MS_PER_HOUR) / 1000.0,
         rolled_until=None if newest is None else from_ms(newest + QUARTER_MS),
     )
+
+
+#: What the heat map can colour the machines by.
+HEAT_METRICS = {"temp_chip_max_c": _last.c.temp_chip_max_c, "hashrate_ths": _last.c.hashrate_ths}
+
+
+def heat_map(engine: Engine, site: str | None, metric: str) -> list[dict[str, Any]]:
+    """Every device of the site by rack (not one page of them): its position and the metric
+    from its last good reading, None when its last poll failed."""
+    column = HEAT_METRICS[metric]
+    joined = devices.join(sites, sites.c.id == devices.c.site_id).outerjoin(
+        _last, and_(_last.c.device_id == devices.c.id, _last.c.time_ms == devices.c.last_ok_ms)
+    )
+    stmt = (
+        select(
+            devices.c.id,
+            devices.c.host,
+            devices.c.api_port,
+            sites.c.name.label("site"),
+            devices.c.rack,
+            devices.c.position,
+            case((devices.c.last_outcome == "ok", column), else_=None).label("value"),
+        )
+        .select_from(joined)
+        .where(*([sites.c.name == site] if site else []))
+        .order_by(sites.c.name, devices.c.rack, devices.c.position, devices.c.id)
+    )
+    racks: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    with engine.connect() as c:
+        for r in c.execute(stmt):
+            racks.setdefault((r.site, r.rack or "unracked"), []).append(
+                {"id": r.id, "address": f"{r.host}:{r.api_port}", "position": r.position, "value": r.value}
+            )
+    return [{"site": s_, "rack": rack, "devices": cells} for (s_, rack), cells in racks.items()]

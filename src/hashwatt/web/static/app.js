@@ -27,6 +27,9 @@
     setInterval(tick, every);
   }
 
+  const picker = document.getElementById("site");
+  if (picker) picker.addEventListener("change", () => picker.form.submit());
+
   const overview = document.getElementById("overview");
   if (overview) live(overview, 5000);
 
@@ -59,6 +62,7 @@
       const p = new URLSearchParams({ page: st.page, per_page: st.per_page, sort: sort.value, order: order.value });
       if (q.value) p.set("q", q.value);
       if (state.value) p.set("state", state.value);
+      if (table.dataset.site) p.set("site", table.dataset.site);
       const data = await getJSON("/api/v1/devices?" + p);
       st.total = data.total;
       tbody.replaceChildren(...data.rows.map((d) => {
@@ -76,23 +80,31 @@
       }));
       const pages = Math.max(1, Math.ceil(st.total / st.per_page));
       document.getElementById("page-info").textContent = `page ${st.page} of ${pages} · ${st.total} devices`;
-      heat(data.rows);
+      heat();
     }
-    function heat(rows) {
+    const metric = document.getElementById("heat-metric");
+    async function heat() {
       const hm = document.getElementById("heatmap"); if (!hm) return;
-      const racks = {};
-      rows.forEach((d) => { (racks[d.rack || "unracked"] = racks[d.rack || "unracked"] || []).push(d); });
-      hm.replaceChildren(...Object.entries(racks).map(([name, ds]) => {
-        const box = document.createElement("div"); box.className = "rack"; box.textContent = name + " ";
-        ds.forEach((d) => {
-          const c = document.createElement("span"); c.className = "cell";
-          const t = d.temp_chip_max_c; const x = t === null ? null : Math.min(1, Math.max(0, (t - 50) / 40));
+      const p = new URLSearchParams({ metric: metric.value });
+      if (table.dataset.site) p.set("site", table.dataset.site);
+      let data; try { data = await getJSON("/api/v1/heatmap?" + p); } catch (e) { return; }
+      const values = data.racks.flatMap((r) => r.devices.map((d) => d.value)).filter((v) => v !== null);
+      // temperature on a fixed 50-90 °C scale; hashrate relative to the site's fastest machine
+      const top = Math.max(1, ...values);
+      const scale = (v) => data.metric === "hashrate_ths" ? 1 - v / top : (v - 50) / 40;
+      const unit = data.metric === "hashrate_ths" ? "TH/s" : "°C";
+      hm.replaceChildren(...data.racks.map((r) => {
+        const box = document.createElement("div"); box.className = "rack"; box.textContent = (data.site ? "" : r.site + " ") + r.rack + " ";
+        r.devices.forEach((d) => {
+          const c = document.createElement("a"); c.className = "cell"; c.href = "/devices/" + d.id;
+          const x = d.value === null ? null : Math.min(1, Math.max(0, scale(d.value)));
           c.style.background = x === null ? "#9ca3af" : `hsl(${(1 - x) * 120}, 70%, 45%)`;
-          c.title = `${d.address}: ${text(t, "°C")}`; box.append(c);
+          c.title = `${d.address}: ${text(d.value, unit)}`; box.append(c);
         });
         return box;
       }));
     }
+    metric.addEventListener("change", heat);
     let timer = null;
     q.addEventListener("input", () => { clearTimeout(timer); timer = setTimeout(() => { st.page = 1; load(); }, 250); });
     [state, sort, order].forEach((el) => el.addEventListener("change", () => { st.page = 1; load(); }));
