@@ -44,6 +44,7 @@ def live_demo(*, interval_s: float = 1.0, curtail: bool = False) -> Iterator[Liv
                 uvicorn.Config(
                     create_app(site.store, WebConfig(**site.web_options()), pool=site.pool),
                     log_level="warning",
+                    timeout_graceful_shutdown=3,
                 )
             )
             holder["server"] = server

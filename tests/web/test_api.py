@@ -33,6 +33,7 @@ def test_every_api_route_is_covered_here(web: Web) -> None:
         "/api/v1/pool/blocks",
         "/api/v1/profitability",  # tests/web/test_profitability.py
         "/api/v1/heatmap",
+        "/api/v1/events",
     }
     assert {p for _, p in route_roles(web.app) if p.startswith("/api/")} == covered
 
@@ -290,3 +291,19 @@ def test_sites_overview_per_site_and_heat_map_of_every_device(web: Web) -> None:
     assert c.get("/api/v1/heatmap", params={"metric": "nonsense"}).status_code == 422
     html = c.get("/", params={"site": "beta"}).text
     assert 'id="site-picker"' in html and '<option value="beta" selected>' in html
+
+
+def test_events_stream_overview_and_pool_as_server_sent_events(web: Web) -> None:
+    import json
+
+    c = web.login("viewer")
+    with c.stream("GET", "/api/v1/events", params={"topics": "overview,pool", "max_events": 2}) as r:
+        assert r.status_code == 200 and r.headers["content-type"].startswith("text/event-stream")
+        body = "".join(r.iter_text())
+    messages = [m for m in body.split("\n\n") if m.startswith("event:")]
+    events = {m.split("\n")[0][7:]: json.loads(m.split("\n")[1][6:]) for m in messages}
+    assert set(events) == {"overview", "pool"}
+    assert events["overview"]["devices"] == c.get("/api/v1/overview").json()["devices"] == 8
+    assert events["pool"]["accepted"] == 4
+    assert c.get("/api/v1/events", params={"topics": "gossip"}).status_code == 422
+    assert c.get("/api/v1/events", params={"site": "nope", "max_events": 1}).status_code == 404

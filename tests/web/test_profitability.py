@@ -94,3 +94,30 @@ def test_profitability_by_model_and_site(web: Web) -> None:
     assert overview["profit_today"]["since_utc"] == today["since_utc"]
     html = c.get("/energy").text
     assert 'id="profit-by-model"' in html and html.count('class="profit-row"') == len(p["by_model"]) + 1
+
+
+def test_profit_today_is_served_stale_while_one_thread_refreshes_it() -> None:
+    import threading
+    import time
+
+    from hashwatt.web._app import _StaleWhileRefreshing
+
+    calls: list[str] = []
+    gate = threading.Event()
+
+    def compute(key: str) -> int:
+        calls.append(key)
+        if len(calls) > 1:
+            gate.wait(10)
+        return len(calls)
+
+    cache = _StaleWhileRefreshing(max_age_s=0.0)
+    assert cache.get("a", compute) == 1  # first use: computed in the caller
+    time.sleep(0.001)
+    assert cache.get("a", compute) == 1  # stale: the old value, a refresh starts
+    assert cache.get("a", compute) == 1 and len(calls) == 2  # one refresh at a time
+    gate.set()
+    deadline = time.monotonic() + 10
+    while cache.get("a", compute) == 1 and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert cache.get("a", compute) >= 2

@@ -81,6 +81,7 @@ async def _serve(
             ssl_keyfile=str(key) if key else None,
             limit_concurrency=200,
             timeout_keep_alive=5,
+            timeout_graceful_shutdown=3,  # open event streams end here instead of holding Ctrl-C
             h11_max_incomplete_event_size=16 * 1024,
         )
         server = _quiet_server_class()(config)

@@ -14,9 +14,11 @@ import asyncio
 import collections
 import datetime as dt
 import hmac
+import json
 import logging
 import re
 import secrets
+import threading
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass
@@ -29,7 +31,7 @@ import pandas as pd
 from argon2 import PasswordHasher
 from fastapi import Depends, FastAPI, HTTPException, Query, Request, Response
 from fastapi.openapi.utils import get_openapi
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, StreamingResponse
 from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
@@ -79,8 +81,53 @@ SPANS = {
     "30d": (dt.timedelta(days=30), "1d"),
 }
 MAX_TAIL_SAMPLES = 2_000
+#: Server-sent events: one update per interval [s], shared by every client of a site for half
+#: of it, and a stream ends after SSE_MAX_S [s] (the browser reconnects by itself).
+SSE_INTERVAL_S = 5.0
+SSE_MAX_S = 600.0
 #: Sites whose settled quarter-hours of today are kept between requests.
 MAX_SETTLED_SITES = 64
+#: Profit today is recomputed in the background once older than this [s] (requests get the
+#: last value meanwhile: summing a day of 10,000 devices takes seconds on SQLite).
+TODAY_MAX_AGE_S = 60.0
+
+
+class _StaleWhileRefreshing:
+    """A value per key, computed on first use; once older than ``max_age_s`` the old value is
+    served while one background thread computes the new one (never two for the same key)."""
+
+    def __init__(self, max_age_s: float) -> None:
+        self.max_age_s = max_age_s
+        self._values: dict[Any, tuple[float, Any]] = {}
+        self._busy: set[Any] = set()
+        self._lock = threading.Lock()
+
+    def get(self, key: Any, compute: Callable[[Any], Any]) -> Any:
+        with self._lock:
+            hit = self._values.get(key)
+            stale = hit is not None and time.monotonic() - hit[0] > self.max_age_s
+            start = stale and key not in self._busy
+            if start:
+                self._busy.add(key)
+        if hit is None:
+            value = compute(key)
+            with self._lock:
+                self._values[key] = (time.monotonic(), value)
+            return value
+        if start:
+            threading.Thread(target=self._refresh, args=(key, compute), daemon=True).start()
+        return hit[1]
+
+    def _refresh(self, key: Any, compute: Callable[[Any], Any]) -> None:
+        try:
+            value = compute(key)
+            with self._lock:
+                self._values[key] = (time.monotonic(), value)
+        except Exception:  # the old value stays; the next stale read tries again
+            log.exception("refreshing %r failed", key)
+        finally:
+            with self._lock:
+                self._busy.discard(key)
 
 
 @dataclass(frozen=True, slots=True)
@@ -392,8 +439,9 @@ def create_app(
 
     #: (site, day) -> settled quarter-hour sums (see day_integrals); today's days only.
     settled: dict[tuple[str | None, int], dict[int, tuple[float, float]]] = {}
+    today = _StaleWhileRefreshing(TODAY_MAX_AGE_S)
 
-    def _today(site: str | None) -> dict[str, Any]:
+    def _compute_today(site: str | None) -> dict[str, Any]:
         now = dt.datetime.now(dt.UTC)
         day0 = now.replace(hour=0, minute=0, second=0, microsecond=0)
         key = (site, to_ms(day0))
@@ -403,6 +451,10 @@ def create_app(
             settled[key] = {}
         day = day_integrals(store.engine, site, since=day0, until=now, settled=settled[key])
         return profit_over(day, _network())
+
+    def _today(site: str | None) -> dict[str, Any]:
+        value: dict[str, Any] = today.get(site, _compute_today)
+        return value
 
     def _overview(site: str | None) -> dict[str, Any]:
         totals = site_totals(store.engine, site)
@@ -447,6 +499,51 @@ def create_app(
         site, sites = await asyncio.to_thread(_site, site)
         totals = await asyncio.to_thread(_overview, site)
         return {"site": site, "sites": sites, **totals}
+
+    shared: dict[tuple[str, str | None], tuple[float, str]] = {}
+
+    def _event(kind: str, site: str | None) -> str:
+        """One SSE message, computed at most once per half interval whatever the client count."""
+        now = time.monotonic()
+        hit = shared.get((kind, site))
+        if hit is not None and now - hit[0] < SSE_INTERVAL_S / 2:
+            return hit[1]
+        data = _overview(site) if kind == "overview" else pool_report(_pool_view())
+        message = f"event: {kind}\ndata: {json.dumps(data, default=str)}\n\n"
+        if len(shared) > MAX_SETTLED_SITES:
+            shared.clear()
+        shared[(kind, site)] = (now, message)
+        return message
+
+    async def api_events(
+        request: Request,
+        site: str | None = None,
+        topics: str = Query("overview", pattern=r"^(overview|pool)(,(overview|pool))?$"),
+        max_events: int | None = Query(None, ge=1, le=10_000),
+    ) -> StreamingResponse:
+        """Server-sent events: ``overview`` (the overview API's body) and ``pool`` (the pool
+        API's), every few seconds; ``max_events`` ends the stream (a script's snapshot)."""
+        site, _ = await asyncio.to_thread(_site, site)
+        kinds = topics.split(",")
+        if "pool" in kinds:
+            _pool_view()
+
+        async def stream() -> Any:
+            sent, end = 0, time.monotonic() + SSE_MAX_S
+            yield f"retry: {int(SSE_INTERVAL_S * 1000)}\n\n"
+            while time.monotonic() < end:
+                for kind in kinds:
+                    yield await asyncio.to_thread(_event, kind, site)
+                    sent += 1
+                    if max_events is not None and sent >= max_events:
+                        return
+                await asyncio.sleep(SSE_INTERVAL_S)
+                if await request.is_disconnected():
+                    return
+
+        return StreamingResponse(
+            stream(), media_type="text/event-stream", headers={"X-Accel-Buffering": "no"}
+        )
 
     async def api_heatmap(
         request: Request,
@@ -616,6 +713,7 @@ def create_app(
     r.add("GET", "/api/v1/energy", Role.VIEWER, api_energy)
     r.add("GET", "/api/v1/profitability", Role.VIEWER, api_profitability)
     r.add("GET", "/api/v1/heatmap", Role.VIEWER, api_heatmap)
+    r.add("GET", "/api/v1/events", Role.VIEWER, api_events, response_class=StreamingResponse)
 
     def _pool_view() -> PoolView:
         if pool is None:
@@ -797,6 +895,7 @@ def profit_over(day: DayIntegrals, network: NetworkState) -> dict[str, Any]:
         "hashrate_ths_hours": day.hashrate_ths_hours,
         "energy_kwh": day.energy_kwh,
         "rolled_until_utc": None if day.rolled_until is None else day.rolled_until.isoformat(),
+        "as_of_utc": day.until.isoformat(),
         "profit_usd": None if rate is None else rate["profit_usd_per_day"] * days,
         "revenue_usd": None if rate is None else rate["revenue_usd_per_day"] * days,
         "energy_cost_usd": None if rate is None else rate["energy_cost_usd_per_day"] * days,

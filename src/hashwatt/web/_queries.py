@@ -268,6 +268,13 @@ QUARTER_MS = ROLLUP_TIERS_MS["15m"]
 MS_PER_HOUR = 3_600_000
 
 
+def _of_site(table: Any, site: str | None) -> Any:
+    """``table`` (with a ``device_id``) joined to its devices' sites when one site is asked for."""
+    if not site:
+        return table
+    return table.join(devices, devices.c.id == table.c.device_id).join(sites, sites.c.id == devices.c.site_id)
+
+
 #: Rolled quarter-hours older than this are settled: the rollup job no longer rewrites them
 #: (it recomputes only the last hour for late samples), so their sums can be kept [ms].
 SETTLED_AFTER_MS = 2 * MS_PER_HOUR
@@ -297,18 +304,13 @@ def day_integrals(
     while start in known:
         start += QUARTER_MS
     in_site: list[Any] = [sites.c.name == site] if site else []
-    rolled_from: Any = rollups
-    if site:
-        rolled_from = rollups.join(devices, devices.c.id == rollups.c.device_id).join(
-            sites, sites.c.id == devices.c.site_id
-        )
     rolled = (
         select(
             rollups.c.bucket_ms,
             func.sum(rollups.c.hashrate_ths_avg * rollups.c.n_ok / rollups.c.n_samples),
             func.sum(rollups.c.power_w_avg * rollups.c.n_power / rollups.c.n_samples),
         )
-        .select_from(rolled_from)
+        .select_from(_of_site(rollups, site))
         .where(
             rollups.c.tier == "15m",
             rollups.c.bucket_ms >= start,
@@ -326,11 +328,6 @@ def day_integrals(
         raw_from = since_ms if newest is None else newest + QUARTER_MS
         bucket = (samples.c.time_ms // QUARTER_MS) * QUARTER_MS
         raw_where: list[Any] = [samples.c.time_ms >= raw_from, samples.c.time_ms < until_ms]
-        raw_from_clause: Any = samples
-        if site:
-            raw_from_clause = samples.join(devices, devices.c.id == samples.c.device_id).join(
-                sites, sites.c.id == devices.c.site_id
-            )
         per_device_bucket = (
             select(
                 bucket.label("bucket"),
@@ -338,7 +335,7 @@ def day_integrals(
                 (func.sum(samples.c.hashrate_ths) / func.count()).label("hashrate_ths"),
                 (func.sum(samples.c.power_w) / func.count()).label("power_w"),
             )
-            .select_from(raw_from_clause)
+            .select_from(_of_site(samples, site))
             .where(*raw_where, *in_site)
             .group_by(samples.c.device_id, bucket)
             .subquery()

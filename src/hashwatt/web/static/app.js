@@ -30,16 +30,24 @@
   const picker = document.getElementById("site");
   if (picker) picker.addEventListener("change", () => picker.form.submit());
 
+  // Server-sent events where the browser has them (one stream, pushed by the server), else polling.
+  function events(url, handlers, fallback) {
+    if (!window.EventSource) { fallback(); return; }
+    const es = new EventSource(url);
+    Object.entries(handlers).forEach(([kind, fn]) =>
+      es.addEventListener(kind, (e) => { try { fn(JSON.parse(e.data)); } catch (err) { /* next event */ } }));
+    window.hashwattEvents = es;
+  }
+
   const overview = document.getElementById("overview");
-  if (overview) live(overview, 5000);
+  if (overview) events(overview.dataset.events, { overview: (o) => fill(overview, o) }, () => live(overview, 5000));
 
   // -- pool: totals and the worker table, refreshed from the share log -------------------
   const pool = document.getElementById("pool");
   if (pool) {
     const body = document.querySelector("#pool-worker-table tbody");
     const scaled = document.querySelectorAll("#pool-worker-table th").length === 7;
-    setInterval(async () => {
-      let p; try { p = await getJSON("/api/v1/pool"); } catch (e) { return; }
+    const show = (p) => {
       fill(pool, p);
       body.replaceChildren(...p.workers.map((w) => {
         const tr = document.createElement("tr"); tr.className = "worker";
@@ -48,7 +56,9 @@
         cells.forEach((c) => { const td = document.createElement("td"); td.textContent = c; tr.append(td); });
         return tr;
       }));
-    }, 5000);
+    };
+    events("/api/v1/events?topics=pool", { pool: show },
+      () => setInterval(async () => { try { show(await getJSON("/api/v1/pool")); } catch (e) { /* next tick */ } }, 5000));
   }
 
   // -- devices table: server-side sort, filter, search, pagination ----------------------
