@@ -174,8 +174,9 @@ def test_power_target_bulk_action_reaches_the_twin(browser: Browser, live: Live)
     while twin.power_limit_w != 2500 and time.monotonic() < deadline:
         page.wait_for_timeout(250)
     assert twin.power_limit_w == 2500
-    (command,) = page.evaluate("async () => (await (await fetch('/api/v1/commands')).json())")
-    assert command["action"] == "power" and command["created_by"] == "operator"
+    commands = page.evaluate("async () => (await (await fetch('/api/v1/commands')).json())")
+    (command,) = [c for c in commands if c["action"] == "power"]
+    assert command["params"] == {"power_target_w": 2500.0} and command["created_by"] == "operator"
 
 
 def test_site_selector_and_the_whole_site_heat_map(browser: Browser, live: Live) -> None:

@@ -111,7 +111,7 @@ def test_profit_today_is_served_stale_while_one_thread_refreshes_it() -> None:
             gate.wait(10)
         return len(calls)
 
-    cache = _StaleWhileRefreshing(max_age_s=0.0)
+    cache = _StaleWhileRefreshing(max_age_s=0.0, min_age_s=0.0)
     assert cache.get("a", compute) == 1  # first use: computed in the caller
     time.sleep(0.001)
     assert cache.get("a", compute) == 1  # stale: the old value, a refresh starts

@@ -87,17 +87,21 @@ SSE_INTERVAL_S = 5.0
 SSE_MAX_S = 600.0
 #: Sites whose settled quarter-hours of today are kept between requests.
 MAX_SETTLED_SITES = 64
-#: Profit today is recomputed in the background once older than this [s] (requests get the
-#: last value meanwhile: summing a day of 10,000 devices takes seconds on SQLite).
+#: Profit today is recomputed in the background at most this late [s] (requests get the last
+#: value meanwhile: summing a day of 10,000 devices takes seconds on SQLite).
 TODAY_MAX_AGE_S = 60.0
 
 
 class _StaleWhileRefreshing:
-    """A value per key, computed on first use; once older than ``max_age_s`` the old value is
-    served while one background thread computes the new one (never two for the same key)."""
+    """A value per key, computed on first use; once stale the old value is served while one
+    background thread computes the new one (never two for the same key). A value is stale after
+    ten times what it took to compute, between ``min_age_s`` and ``max_age_s``: a small site's
+    is fresh every few seconds, a large one's costs at most a tenth of a core."""
 
-    def __init__(self, max_age_s: float) -> None:
+    def __init__(self, max_age_s: float, min_age_s: float = 5.0) -> None:
         self.max_age_s = max_age_s
+        self.min_age_s = min(min_age_s, max_age_s)
+        self._cost_s: dict[Any, float] = {}
         self._values: dict[Any, tuple[float, Any]] = {}
         self._busy: set[Any] = set()
         self._lock = threading.Lock()
@@ -105,29 +109,34 @@ class _StaleWhileRefreshing:
     def get(self, key: Any, compute: Callable[[Any], Any]) -> Any:
         with self._lock:
             hit = self._values.get(key)
-            stale = hit is not None and time.monotonic() - hit[0] > self.max_age_s
+            age_s = min(self.max_age_s, max(self.min_age_s, 10 * self._cost_s.get(key, 0.0)))
+            stale = hit is not None and time.monotonic() - hit[0] > age_s
             start = stale and key not in self._busy
             if start:
                 self._busy.add(key)
         if hit is None:
-            value = compute(key)
-            with self._lock:
-                self._values[key] = (time.monotonic(), value)
-            return value
+            return self._refresh(key, compute, first=True)
         if start:
             threading.Thread(target=self._refresh, args=(key, compute), daemon=True).start()
         return hit[1]
 
-    def _refresh(self, key: Any, compute: Callable[[Any], Any]) -> None:
+    def _refresh(self, key: Any, compute: Callable[[Any], Any], *, first: bool = False) -> Any:
+        started = time.monotonic()
         try:
             value = compute(key)
             with self._lock:
                 self._values[key] = (time.monotonic(), value)
+                self._cost_s[key] = time.monotonic() - started
+            return value
         except Exception:  # the old value stays; the next stale read tries again
+            if first:
+                raise
             log.exception("refreshing %r failed", key)
+            return None
         finally:
-            with self._lock:
-                self._busy.discard(key)
+            if not first:
+                with self._lock:
+                    self._busy.discard(key)
 
 
 @dataclass(frozen=True, slots=True)

@@ -90,7 +90,6 @@
       }));
       const pages = Math.max(1, Math.ceil(st.total / st.per_page));
       document.getElementById("page-info").textContent = `page ${st.page} of ${pages} · ${st.total} devices`;
-      heat();
     }
     const metric = document.getElementById("heat-metric");
     async function heat() {
@@ -114,7 +113,9 @@
         return box;
       }));
     }
+    // The whole site's racks do not change with the table's sort, filter or page: own timer.
     metric.addEventListener("change", heat);
+    heat(); setInterval(heat, 30000);
     let timer = null;
     q.addEventListener("input", () => { clearTimeout(timer); timer = setTimeout(() => { st.page = 1; load(); }, 250); });
     [state, sort, order].forEach((el) => el.addEventListener("change", () => { st.page = 1; load(); }));
