@@ -9,7 +9,7 @@ hashwatt's own Stratum pool runs on the demo chain beside them (share log ``shar
 to the fleet database): every twin's pool list names it, and one Stratum worker per twin
 connects and pays real shares for :data:`DEMO_WORK_SCALE` times the hashrate its firmware
 reports, so the pool credits each worker in proportion to its machine and a sleeping machine
-pays nothing, for about one percent of a core.
+pays nothing, for a few percent of one core (3.5 % measured, docs/PERFORMANCE.md).
 """
 
 from __future__ import annotations
@@ -64,8 +64,8 @@ DEADLINE_S = 3.0
 #: them about two minutes later.
 SECONDS_PER_REPLAYED_HOUR = 12.0
 REPLAY_START_HOUR = 11
-#: Credited hashes per modelled hash: the demo's ~1.1 PH/s is paid to the pool as ~0.2 MH/s of
-#: real shares (about 1 % of one SHA-NI core), each worker in proportion to its machine.
+#: Credited hashes per modelled hash: the demo's ~1.2 PH/s is paid to the pool as ~0.24 MH/s of
+#: real shares (about 1 % of one SHA-NI core in hashing), each worker in proportion to its machine.
 DEMO_WORK_SCALE = 2e-10
 #: The pool's starting share difficulty (vardiff then aims at one share per 5 s per worker) and
 #: a demo-chain block about every 2**26 credited hashes (every five minutes or so).
