@@ -64,6 +64,10 @@ class DevicePage:
 
 
 _last = samples.alias("last")
+#: Devices with their site and their last good sample (None columns when there is none).
+_WITH_LAST = devices.join(sites, sites.c.id == devices.c.site_id).outerjoin(
+    _last, and_(_last.c.device_id == devices.c.id, _last.c.time_ms == devices.c.last_ok_ms)
+)
 _SORT_COLUMNS: dict[SortKey, Any] = {
     SortKey.ADDRESS: (devices.c.host, devices.c.api_port),
     SortKey.MODEL: (devices.c.model,),
@@ -106,9 +110,7 @@ def device_page(engine: Engine, query: DeviceQuery, *, now: dt.datetime | None =
     page = max(1, query.page)
     now_ms = to_ms(now or dt.datetime.now(dt.UTC))
     where = _where(query)
-    joined = devices.join(sites, sites.c.id == devices.c.site_id).outerjoin(
-        _last, and_(_last.c.device_id == devices.c.id, _last.c.time_ms == devices.c.last_ok_ms)
-    )
+
     order = [(c.desc() if query.descending else c.asc()).nulls_last() for c in _SORT_COLUMNS[query.sort]]
     stmt = (
         select(
@@ -129,7 +131,7 @@ def device_page(engine: Engine, query: DeviceQuery, *, now: dt.datetime | None =
             _last.c.power_w,
             _last.c.temp_chip_max_c,
         )
-        .select_from(joined)
+        .select_from(_WITH_LAST)
         .where(*where)
         .order_by(*order, devices.c.id)
         .limit(per_page)
@@ -167,9 +169,7 @@ def site_totals(engine: Engine, site: str | None = None) -> dict[str, Any]:
     """Site totals from each device's last good reading; devices whose last poll failed are
     counted apart and their old readings left out (a dead miner adds no hashrate)."""
     ok = devices.c.last_outcome == "ok"
-    joined = devices.join(sites, sites.c.id == devices.c.site_id).outerjoin(
-        _last, and_(_last.c.device_id == devices.c.id, _last.c.time_ms == devices.c.last_ok_ms)
-    )
+
     where = [sites.c.name == site] if site else []
     stmt = (
         select(
@@ -179,7 +179,7 @@ def site_totals(engine: Engine, site: str | None = None) -> dict[str, Any]:
             func.sum(case((ok, _last.c.power_w), else_=None)).label("power_w"),
             func.max(devices.c.last_poll_ms).label("last_poll_ms"),
         )
-        .select_from(joined)
+        .select_from(_WITH_LAST)
         .where(*where)
     )
     by_state = (
@@ -222,9 +222,7 @@ def site_totals(engine: Engine, site: str | None = None) -> dict[str, Any]:
 def group_totals(engine: Engine, site: str | None, by: str) -> list[dict[str, Any]]:
     """Hashrate and power of the devices answering now, summed per ``by`` ("model" or "site")."""
     key = {"model": devices.c.model, "site": sites.c.name}[by]
-    joined = devices.join(sites, sites.c.id == devices.c.site_id).outerjoin(
-        _last, and_(_last.c.device_id == devices.c.id, _last.c.time_ms == devices.c.last_ok_ms)
-    )
+
     ok = devices.c.last_outcome == "ok"
     stmt = (
         select(
@@ -234,7 +232,7 @@ def group_totals(engine: Engine, site: str | None, by: str) -> list[dict[str, An
             func.sum(case((ok, _last.c.hashrate_ths), else_=None)).label("hashrate_ths"),
             func.sum(case((ok, _last.c.power_w), else_=None)).label("power_w"),
         )
-        .select_from(joined)
+        .select_from(_WITH_LAST)
         .where(*([sites.c.name == site] if site else []))
         .group_by(key)
         .order_by(key)
@@ -369,9 +367,7 @@ def heat_map(engine: Engine, site: str | None, metric: str) -> list[dict[str, An
     """Every device of the site by rack (not one page of them): its position and the metric
     from its last good reading, None when its last poll failed."""
     column = HEAT_METRICS[metric]
-    joined = devices.join(sites, sites.c.id == devices.c.site_id).outerjoin(
-        _last, and_(_last.c.device_id == devices.c.id, _last.c.time_ms == devices.c.last_ok_ms)
-    )
+
     stmt = (
         select(
             devices.c.id,
@@ -382,7 +378,7 @@ def heat_map(engine: Engine, site: str | None, metric: str) -> list[dict[str, An
             devices.c.position,
             case((devices.c.last_outcome == "ok", column), else_=None).label("value"),
         )
-        .select_from(joined)
+        .select_from(_WITH_LAST)
         .where(*([sites.c.name == site] if site else []))
         .order_by(sites.c.name, devices.c.rack, devices.c.position, devices.c.id)
     )
