@@ -37,17 +37,33 @@ def serve(
     tls_cert: Annotated[Path | None, typer.Option("--tls-cert", exists=True, dir_okay=False)] = None,
     tls_key: Annotated[Path | None, typer.Option("--tls-key", exists=True, dir_okay=False)] = None,
     db: DB_OPTION = None,
+    share_log: Annotated[
+        str | None,
+        typer.Option(
+            "--share-log",
+            help="Database URL of a running hashwatt pool's share log, for the Pool page.",
+        ),
+    ] = None,
 ) -> None:
     """Serve the web dashboard (Ctrl-C stops it cleanly)."""
     if (tls_cert is None) != (tls_key is None):
         raise HashwattError("--tls-cert and --tls-key go together")
+    if share_log is not None and demo:
+        raise HashwattError("--share-log is for a pool of your own; --demo runs its pool")
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     logging.getLogger("hashwatt.web").setLevel(logging.INFO)
-    asyncio.run(_serve(host, port, demo, port_offset, tls_cert, tls_key, db))
+    asyncio.run(_serve(host, port, demo, port_offset, tls_cert, tls_key, db, share_log))
 
 
 async def _serve(
-    host: str, port: int, demo: bool, port_offset: int, cert: Path | None, key: Path | None, db: str | None
+    host: str,
+    port: int,
+    demo: bool,
+    port_offset: int,
+    cert: Path | None,
+    key: Path | None,
+    db: str | None,
+    share_log_url: str | None = None,
 ) -> None:
     import socket
 
@@ -96,11 +112,17 @@ async def _serve(
                 loop.remove_signal_handler(sig)
 
     if not demo:
+        from hashwatt.stratum import ShareLog
+
+        shares = ShareLog(share_log_url) if share_log_url else None
         store = FleetStore.open(database_url(db))
         try:
-            await run_server(store, None)
+            view = None if shares is None else PoolView(shares.engine, shares.shown_url)
+            await run_server(store, None, view)
         finally:
             store.close()
+            if shares is not None:
+                shares.close()
         return
     async with demo_site(port_offset=port_offset) as site:
         for name in ("admin", "operator", "viewer"):
