@@ -5,7 +5,8 @@ rollup tier for 30 days and the quarter-hour tier for the last 24 h (both for ev
 and a few hundred open alerts. Requests go through the whole FastAPI stack in process
 (``TestClient``, an API token), so the figures are the app's and the database's, not a network's.
 
-Reported: p50/p95 of the overview page, the devices page (page 1, 50 rows, sorted by hashrate,
+Reported: p50/p95 of the overview page (profit today included), the profitability API and
+the energy page, the whole-site heat map, the devices page (page 1, 50 rows, sorted by hashrate,
 and a search), and a device's 30-day and 24-hour chart queries. Targets: pages < 300 ms and
 the 30-day chart < 200 ms at p95.
 
@@ -177,6 +178,9 @@ def main() -> None:
         cases = {
             "overview page (HTML)": get("/"),
             "overview (API)": get("/api/v1/overview"),
+            "profitability (API)": get("/api/v1/profitability"),
+            "energy page (HTML)": get("/energy"),
+            "heat map, whole site (API)": get("/api/v1/heatmap"),
             "devices page (HTML shell)": get("/devices"),
             "devices page 1, by hashrate": get("/api/v1/devices?sort=hashrate_ths&order=desc&per_page=50"),
             "devices search 'R12'": get("/api/v1/devices?q=R12&per_page=50"),

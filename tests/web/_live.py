@@ -40,7 +40,13 @@ def live_demo(*, interval_s: float = 1.0, curtail: bool = False) -> Iterator[Liv
         ) as site:
             live.site = site
             live.passwords = dict(site.passwords)
-            server = uvicorn.Server(uvicorn.Config(create_app(site.store, WebConfig()), log_level="warning"))
+            server = uvicorn.Server(
+                uvicorn.Config(
+                    create_app(site.store, WebConfig(**site.web_options()), pool=site.pool),
+                    log_level="warning",
+                    timeout_graceful_shutdown=3,
+                )
+            )
             holder["server"] = server
             serving = asyncio.create_task(server.serve(sockets=[sock]))
             while not server.started:

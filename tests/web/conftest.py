@@ -16,7 +16,9 @@ from fastapi.testclient import TestClient
 
 from hashwatt.fleet._alerts import evaluate_alerts
 from hashwatt.fleet._store import FleetStore
+from hashwatt.stratum import ShareLog, ShareRecord
 from hashwatt.web import Role, UserStore, WebConfig, create_app
+from hashwatt.web._pool import PoolView
 from tests.fleet._readings import failed, ok
 from tests.fleet._storedb import db_url_of
 
@@ -30,6 +32,7 @@ class Web:
     store: FleetStore
     passwords: dict[str, str]
     app: FastAPI
+    shares: list[ShareRecord]
 
     def client(self) -> TestClient:
         return TestClient(self.app, base_url="http://127.0.0.1")
@@ -79,5 +82,38 @@ def _web(url: str) -> Iterator[Web]:
     store.record("alpha", results)
     store.record("alpha", [failed(7, now - dt.timedelta(seconds=20))])
     evaluate_alerts(store, "alpha", now=now)
-    yield Web(store, passwords, create_app(store, WebConfig(password_hasher=FAST_HASHER)))
+    # A share log in the same database: two workers, a block, a share outside the hashrate
+    # window and one outside the day.
+    share_log = ShareLog(url)
+    t = now.timestamp()
+    shares = [
+        share(t - 30, "alpha.0", 1.0),
+        share(t - 20, "alpha.0", 2.0),
+        share(t - 10, "alpha.1", 4.0, block=True),
+        share(t - 1200, "alpha.1", 8.0),
+        share(t - 2 * 86400, "alpha.0", 16.0),
+    ]
+    share_log.write(shares)
+    pool = PoolView(share_log.engine, "stratum+tcp://pooluser:hunter2@127.0.0.1:3333", work_scale=1e-10)
+    yield Web(store, passwords, create_app(store, WebConfig(password_hasher=FAST_HASHER), pool=pool), shares)
+    share_log.close()
     store.close()
+
+
+def share(time_unix_s: float, worker: str, difficulty: float, *, block: bool = False) -> ShareRecord:
+    n = int(time_unix_s * 1000) & 0xFFFFFFFF
+    return ShareRecord(
+        time_unix_s=time_unix_s,
+        user=worker.split(".", 1)[0],
+        worker=worker,
+        job_id="j1",
+        extranonce1=b"\x00\x00\x00\x01",
+        extranonce2=n.to_bytes(4, "big"),
+        ntime=int(time_unix_s),
+        nonce=n,
+        version=0x20000000,
+        difficulty=difficulty,
+        share_hash_hex=f"{n:064x}",
+        is_block=block,
+        height=100 if block else None,
+    )

@@ -8,7 +8,7 @@ from sqlalchemy import select
 from hashwatt.fleet._models import commands
 from hashwatt.web import route_roles
 from tests.fleet._storedb import KINDS
-from tests.web.conftest import Web, csrf_of
+from tests.web.conftest import FAST_HASHER, Web, csrf_of, login_form
 
 #: The API on SQLite and on PostgreSQL (the second where HASHWATT_TEST_POSTGRES_URL is set, as in CI).
 pytestmark = pytest.mark.parametrize("web", KINDS, indirect=True)
@@ -29,6 +29,11 @@ def test_every_api_route_is_covered_here(web: Web) -> None:
         "/api/v1/tokens",
         "/api/v1/openapi.json",
         "/api/v1/energy",
+        "/api/v1/pool",
+        "/api/v1/pool/blocks",
+        "/api/v1/profitability",  # tests/web/test_profitability.py
+        "/api/v1/heatmap",
+        "/api/v1/events",
     }
     assert {p for _, p in route_roles(web.app) if p.startswith("/api/")} == covered
 
@@ -171,3 +176,134 @@ def test_energy_schedule_follows_the_break_even_price(web: Web) -> None:
         assert run == (1.0 if price < break_even else 0.0)
     assert max(e["price_usd_per_mwh"]) > 3000  # the replayed ERCOT evening
     assert 0.0 in e["run_fraction"] and 1.0 in e["run_fraction"]
+
+
+def test_pool_workers_hashrate_shares_and_blocks_from_the_share_log(web: Web) -> None:
+    from hashwatt.web._pool import HASHRATE_WINDOW_S
+
+    c = web.login("viewer")
+    p = c.get("/api/v1/pool").json()
+    assert "hunter2" not in str(p) and p["url"].endswith("127.0.0.1:3333")
+    assert p["running"] is False and p["rejected"] is None  # no live server: the log has no rejects
+    by_worker = {w["worker"]: w for w in p["workers"]}
+    assert set(by_worker) == {"alpha.0", "alpha.1"}  # the share two days old is outside the day
+    # work in the window x 2**32 / window, written out here
+    assert by_worker["alpha.0"]["hashrate_hs"] == (1.0 + 2.0) * 2**32 / HASHRATE_WINDOW_S
+    assert by_worker["alpha.1"]["hashrate_hs"] == 4.0 * 2**32 / HASHRATE_WINDOW_S  # not the 20-min one
+    assert by_worker["alpha.1"]["accepted"] == 2 and by_worker["alpha.1"]["blocks"] == 1
+    assert (
+        by_worker["alpha.0"]["hashrate_ths_equivalent"] == by_worker["alpha.0"]["hashrate_hs"] / 1e-10 / 1e12
+    )
+    assert [w["worker"] for w in p["workers"]] == ["alpha.1", "alpha.0"]  # fastest first
+    assert p["accepted"] == 4 and p["blocks"] == 1
+    (block,) = c.get("/api/v1/pool/blocks").json()
+    block_share = next(s for s in web.shares if s.is_block)
+    assert block["hash"] == block_share.share_hash_hex and block["worker"] == "alpha.1"
+    assert block["height"] == 100 and block["accepted"] is None
+    html = c.get("/pool").text
+    assert html.count('<tr class="worker">') == 2 and "hunter2" not in html
+    assert c.get("/api/v1/pool/blocks", params={"limit": 0}).status_code == 422
+
+
+def test_pool_endpoints_say_when_no_pool_is_attached(web: Web) -> None:
+    from fastapi.testclient import TestClient
+
+    from hashwatt.web import WebConfig, create_app
+
+    app = create_app(web.store, WebConfig(password_hasher=FAST_HASHER))
+    c = TestClient(app, base_url="http://127.0.0.1")
+    c.post("/login", data=login_form(c, "viewer", web.passwords["viewer"]), follow_redirects=False)
+    assert c.get("/api/v1/pool").status_code == 404
+    assert c.get("/api/v1/pool/blocks").status_code == 404
+    assert 'id="no-pool"' in c.get("/pool").text
+
+
+def test_power_target_and_pool_group_actions_are_checked_then_queued(web: Web) -> None:
+    from hashwatt.web import WebConfig, create_app
+    from hashwatt.web._app import PoolGroup
+
+    web.app = create_app(
+        web.store,
+        WebConfig(
+            password_hasher=FAST_HASHER,
+            pool_groups=(PoolGroup("main", "stratum+tcp://pool.example:3333", "acct.site"),),
+        ),
+    )
+    c = web.login("operator")
+    headers = {"X-CSRF-Token": csrf_of(c)}
+    ids = [r["id"] for r in c.get("/api/v1/devices", params={"per_page": 3}).json()["rows"]]
+
+    def act(action: str, params: dict[str, object]) -> tuple[int, dict[str, object]]:
+        r = c.post(
+            "/api/v1/actions",
+            json={"action": action, "device_ids": ids, "params": params, "confirm": True},
+            headers=headers,
+        )
+        return r.status_code, r.json()
+
+    for bad in ({"power_target_w": 5.0}, {"power_target_w": 1e9}, {}, {"power_target_w": 3000, "x": 1}):
+        assert act("power", bad)[0] == 422, bad
+    for bad in (
+        {"group": "nope"},
+        {"url": "stratum+tcp://u:pw@pool.example:3333", "user": "a"},
+        {"url": "http://pool.example", "user": "a"},
+        {"url": "stratum+tcp://pool.example:3333", "user": "a", "password_env": "HOME"},
+    ):
+        assert act("pool", bad)[0] == 422, bad
+    status, power = act("power", {"power_target_w": 2800})
+    assert status == 200
+    status, pool = act("pool", {"group": "main"})
+    assert status == 200
+    with web.store.engine.connect() as conn:
+        rows = {
+            r.action: r
+            for r in conn.execute(
+                select(commands).where(
+                    commands.c.id.in_([power["commands"][0]["command_id"], pool["commands"][0]["command_id"]])  # type: ignore[index]
+                )
+            )
+        }
+    assert rows["power"].created_by == "operator" and rows["power"].params == {"power_target_w": 2800.0}
+    assert rows["pool"].params == {"url": "stratum+tcp://pool.example:3333", "user": "acct.site"}
+
+
+def test_sites_overview_per_site_and_heat_map_of_every_device(web: Web) -> None:
+    import datetime as dt
+
+    from tests.fleet._readings import ok
+
+    web.store.record("beta", [ok(40, dt.datetime.now(dt.UTC), hashrate_ths=90.0, chip_c=81.0)])
+    c = web.login("viewer")
+    everything = c.get("/api/v1/overview").json()
+    beta = c.get("/api/v1/overview", params={"site": "beta"}).json()
+    assert everything["sites"] == ["alpha", "beta"] and everything["devices"] == 9
+    assert beta["site"] == "beta" and beta["devices"] == 1 and beta["hashrate_ths"] == 90.0
+    assert c.get("/api/v1/overview", params={"site": "nope"}).status_code == 404
+    # every device, beyond any page of the table, by site and rack
+    hm = c.get("/api/v1/heatmap").json()
+    assert sum(len(r["devices"]) for r in hm["racks"]) == 9
+    (rack,) = c.get("/api/v1/heatmap", params={"site": "beta", "metric": "temp_chip_max_c"}).json()["racks"]
+    assert rack["site"] == "beta" and rack["devices"][0]["value"] == 81.0
+    alpha = c.get("/api/v1/heatmap", params={"site": "alpha", "metric": "hashrate_ths"}).json()
+    values = {d["address"]: d["value"] for r in alpha["racks"] for d in r["devices"]}
+    assert len(values) == 8 and values["127.0.0.1:14033"] == 105.0 and values["127.0.0.1:14034"] == 110.0
+    assert values["127.0.0.1:14035"] is None  # unreachable: its old reading is not shown
+    assert c.get("/api/v1/heatmap", params={"metric": "nonsense"}).status_code == 422
+    html = c.get("/", params={"site": "beta"}).text
+    assert 'id="site-picker"' in html and '<option value="beta" selected>' in html
+
+
+def test_events_stream_overview_and_pool_as_server_sent_events(web: Web) -> None:
+    import json
+
+    c = web.login("viewer")
+    with c.stream("GET", "/api/v1/events", params={"topics": "overview,pool", "max_events": 2}) as r:
+        assert r.status_code == 200 and r.headers["content-type"].startswith("text/event-stream")
+        body = "".join(r.iter_text())
+    messages = [m for m in body.split("\n\n") if m.startswith("event:")]
+    events = {m.split("\n")[0][7:]: json.loads(m.split("\n")[1][6:]) for m in messages}
+    assert set(events) == {"overview", "pool"}
+    assert events["overview"]["devices"] == c.get("/api/v1/overview").json()["devices"] == 8
+    assert events["pool"]["accepted"] == 4
+    assert c.get("/api/v1/events", params={"topics": "gossip"}).status_code == 422
+    assert c.get("/api/v1/events", params={"site": "nope", "max_events": 1}).status_code == 404

@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import re
 import shutil
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -133,3 +134,61 @@ def test_viewer_is_refused_control_and_the_phone_layout_works(browser: Browser, 
     page.screenshot(path=str(ARTIFACTS / "device-phone.png"), full_page=True)
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= 390  # nothing forces a sideways scroll of the page on a phone
+
+
+def test_pool_page_shows_the_twins_as_workers_with_live_shares(browser: Browser, live: Live) -> None:
+    page = login(browser, live, "viewer")
+    page.click("text=Pool")
+    expect(page.locator("h1")).to_have_text("Pool")
+    # one worker per mining twin, each with accepted shares, the table refreshed from the share log
+    workers = page.locator("#pool-worker-table tbody tr")
+    expect(workers.first).to_be_visible(timeout=45_000)
+    accepted = page.locator("#pool-accepted")
+    before = int(accepted.inner_text())
+    page.wait_for_function(
+        "(n) => parseInt(document.getElementById('pool-accepted').textContent) > n",
+        arg=before,
+        timeout=45_000,
+    )
+    assert page.locator("#pool-rejected").inner_text() == "0"
+    names = page.locator("#pool-worker-table tbody td:first-child").all_inner_texts()
+    assert names and all(re.fullmatch(r"demo\.\d+", n) for n in names)
+    page.screenshot(path=str(ARTIFACTS / "pool.png"), full_page=True)
+
+
+def test_power_target_bulk_action_reaches_the_twin(browser: Browser, live: Live) -> None:
+    page = login(browser, live, "operator")
+    page.click("text=Devices")
+    page.fill("#q", "M30S")
+    rows = page.locator("#devices tbody tr")
+    expect(rows).to_have_count(3)
+    address = rows.first.locator("td:nth-child(2)").inner_text()
+    rows.first.locator("input.pick").check()
+    page.select_option("#bulk-action", "power")
+    page.fill("#bulk-watts", "2500")
+    page.click("#bulk-go")  # the confirmation dialog is accepted by login()'s handler
+    expect(page.locator("#bulk-result")).to_contain_text("queued power target 2500 W for 1")
+    assert live.site is not None
+    (twin,) = [t for t in live.site.twins if t.host == address.rsplit(":", 1)[0]]
+    deadline = time.monotonic() + 45  # the site's agent claims the command on its next cycle
+    while twin.power_limit_w != 2500 and time.monotonic() < deadline:
+        page.wait_for_timeout(250)
+    assert twin.power_limit_w == 2500
+    commands = page.evaluate("async () => (await (await fetch('/api/v1/commands')).json())")
+    (command,) = [c for c in commands if c["action"] == "power"]
+    assert command["params"] == {"power_target_w": 2500.0} and command["created_by"] == "operator"
+
+
+def test_site_selector_and_the_whole_site_heat_map(browser: Browser, live: Live) -> None:
+    page = login(browser, live, "viewer")
+    expect(page.locator("#device-count")).to_have_text("12")
+    page.select_option("#site", "demo-west")  # submits the picker (a GET form, also without JS)
+    expect(page).to_have_url(re.compile(r"\?site=demo-west$"))
+    expect(page.locator("#site-name")).to_have_text("demo-west")
+    expect(page.locator("#device-count")).to_have_text("5")
+    page.click("text=Devices")  # the navigation keeps the site
+    expect(page.locator("#devices tbody tr")).to_have_count(5)
+    expect(page.locator("#heatmap .cell")).to_have_count(5)
+    page.select_option("#site", "")
+    expect(page.locator("#devices tbody tr")).to_have_count(12)
+    expect(page.locator("#heatmap .cell")).to_have_count(12)

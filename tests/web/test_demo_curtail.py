@@ -69,12 +69,12 @@ def test_demo_sleeps_and_wakes_twins_on_the_replayed_day() -> None:
                 "/login", data=login_form(client, "viewer", site.passwords["viewer"]), follow_redirects=False
             )
             assert r.status_code == 303
-            body = client.get("/api/v1/energy").json()["curtailment"]
+            body = client.get("/api/v1/energy", params={"site": SITE}).json()["curtailment"]
             assert [ev["id"] for ev in body["events"]] == [e.id for e in events]
             assert body["totals"]["cost_saved_usd"] == pytest.approx(
                 sum(e.cost_saved_usd or 0 for e in events)
             )
-            page = client.get("/energy")
+            page = client.get("/energy", params={"site": SITE})
             assert page.status_code == 200 and page.text.count('class="curtail-event"') == len(events)
 
     asyncio.run(main())

@@ -37,17 +37,33 @@ def serve(
     tls_cert: Annotated[Path | None, typer.Option("--tls-cert", exists=True, dir_okay=False)] = None,
     tls_key: Annotated[Path | None, typer.Option("--tls-key", exists=True, dir_okay=False)] = None,
     db: DB_OPTION = None,
+    share_log: Annotated[
+        str | None,
+        typer.Option(
+            "--share-log",
+            help="Database URL of a running hashwatt pool's share log, for the Pool page.",
+        ),
+    ] = None,
 ) -> None:
     """Serve the web dashboard (Ctrl-C stops it cleanly)."""
     if (tls_cert is None) != (tls_key is None):
         raise HashwattError("--tls-cert and --tls-key go together")
+    if share_log is not None and demo:
+        raise HashwattError("--share-log is for a pool of your own; --demo runs its pool")
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     logging.getLogger("hashwatt.web").setLevel(logging.INFO)
-    asyncio.run(_serve(host, port, demo, port_offset, tls_cert, tls_key, db))
+    asyncio.run(_serve(host, port, demo, port_offset, tls_cert, tls_key, db, share_log))
 
 
 async def _serve(
-    host: str, port: int, demo: bool, port_offset: int, cert: Path | None, key: Path | None, db: str | None
+    host: str,
+    port: int,
+    demo: bool,
+    port_offset: int,
+    cert: Path | None,
+    key: Path | None,
+    db: str | None,
+    share_log_url: str | None = None,
 ) -> None:
     import socket
 
@@ -57,6 +73,7 @@ async def _serve(
     from hashwatt.fleet._store import FleetStore
     from hashwatt.web import WebConfig, create_app
     from hashwatt.web._demo import demo_site
+    from hashwatt.web._pool import PoolView
 
     scheme = "https" if cert else "http"
     try:
@@ -65,8 +82,14 @@ async def _serve(
         raise HashwattError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
     bound_port = sock.getsockname()[1]
 
-    async def run_server(store: FleetStore, note: str | None) -> None:
-        app = create_app(store, WebConfig(secure_cookies=cert is not None, demo_note=note))
+    async def run_server(
+        store: FleetStore,
+        note: str | None,
+        pool: PoolView | None = None,
+        options: dict[str, Any] | None = None,
+    ) -> None:
+        web_config = WebConfig(secure_cookies=cert is not None, demo_note=note, **(options or {}))
+        app = create_app(store, web_config, pool=pool)
         config = uvicorn.Config(
             app,
             log_level="warning",
@@ -74,6 +97,7 @@ async def _serve(
             ssl_keyfile=str(key) if key else None,
             limit_concurrency=200,
             timeout_keep_alive=5,
+            timeout_graceful_shutdown=3,  # open event streams end here instead of holding Ctrl-C
             h11_max_incomplete_event_size=16 * 1024,
         )
         server = _quiet_server_class()(config)
@@ -88,17 +112,27 @@ async def _serve(
                 loop.remove_signal_handler(sig)
 
     if not demo:
+        from hashwatt.stratum import ShareLog
+
+        shares = ShareLog(share_log_url) if share_log_url else None
         store = FleetStore.open(database_url(db))
         try:
-            await run_server(store, None)
+            view = None if shares is None else PoolView(shares.engine, shares.shown_url)
+            await run_server(store, None, view)
         finally:
             store.close()
+            if shares is not None:
+                shares.close()
         return
     async with demo_site(port_offset=port_offset) as site:
         for name in ("admin", "operator", "viewer"):
             console.print(f"user: {name} password: {site.passwords[name]} role: {name}", highlight=False)
+        if site.pool is not None:
+            console.print(f"pool: {site.pool.url} (the twins mine on it)", highlight=False)
         await run_server(
-            site.store, "Demo site: the user lines were printed where hashwatt serve --demo started."
+            site.store,
+            "Demo site: the user lines were printed where hashwatt serve --demo started.",
+            site.pool,
         )
     console.print("stopped", highlight=False)
 

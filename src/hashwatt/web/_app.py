@@ -14,8 +14,11 @@ import asyncio
 import collections
 import datetime as dt
 import hmac
+import json
 import logging
+import re
 import secrets
+import threading
 import time
 from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass
@@ -28,7 +31,7 @@ import pandas as pd
 from argon2 import PasswordHasher
 from fastapi import Depends, FastAPI, HTTPException, Query, Request, Response
 from fastapi.openapi.utils import get_openapi
-from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, StreamingResponse
 from fastapi.routing import APIRoute
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
@@ -47,10 +50,20 @@ from hashwatt.fleet._curtail import stored_curtail_events
 from hashwatt.fleet._rollup import series
 from hashwatt.fleet._store import FleetStore, from_ms, to_ms
 from hashwatt.fleet.errors import FleetError
-from hashwatt.web._queries import DeviceQuery, SortKey, device_page, site_totals
+from hashwatt.web._pool import PoolView, pool_blocks, pool_report
+from hashwatt.web._queries import (
+    DayIntegrals,
+    DeviceQuery,
+    SortKey,
+    day_integrals,
+    device_page,
+    group_totals,
+    heat_map,
+    site_totals,
+)
 from hashwatt.web._users import LoginRefused, Role, Session, UserError, UserStore
 
-__all__ = ["WebConfig", "create_app", "route_roles", "safe_next"]
+__all__ = ["PoolGroup", "WebConfig", "action_params", "create_app", "route_roles", "safe_next"]
 
 log = logging.getLogger("hashwatt.web")
 
@@ -68,15 +81,84 @@ SPANS = {
     "30d": (dt.timedelta(days=30), "1d"),
 }
 MAX_TAIL_SAMPLES = 2_000
+#: Server-sent events: one update per interval [s], shared by every client of a site for half
+#: of it, and a stream ends after SSE_MAX_S [s] (the browser reconnects by itself).
+SSE_INTERVAL_S = 5.0
+SSE_MAX_S = 600.0
+#: Sites whose settled quarter-hours of today are kept between requests.
+MAX_SETTLED_SITES = 64
+#: Profit today is recomputed in the background at most this late [s] (requests get the last
+#: value meanwhile: summing a day of 10,000 devices takes seconds on SQLite).
+TODAY_MAX_AGE_S = 60.0
+
+
+class _StaleWhileRefreshing:
+    """A value per key, computed on first use; once stale the old value is served while one
+    background thread computes the new one (never two for the same key). A value is stale after
+    ten times what it took to compute, between ``min_age_s`` and ``max_age_s``: a small site's
+    is fresh every few seconds, a large one's costs at most a tenth of a core."""
+
+    def __init__(self, max_age_s: float, min_age_s: float = 5.0) -> None:
+        self.max_age_s = max_age_s
+        self.min_age_s = min(min_age_s, max_age_s)
+        self._cost_s: dict[Any, float] = {}
+        self._values: dict[Any, tuple[float, Any]] = {}
+        self._busy: set[Any] = set()
+        self._lock = threading.Lock()
+
+    def get(self, key: Any, compute: Callable[[Any], Any]) -> Any:
+        with self._lock:
+            hit = self._values.get(key)
+            age_s = min(self.max_age_s, max(self.min_age_s, 10 * self._cost_s.get(key, 0.0)))
+            stale = hit is not None and time.monotonic() - hit[0] > age_s
+            start = stale and key not in self._busy
+            if start:
+                self._busy.add(key)
+        if hit is None:
+            return self._refresh(key, compute, first=True)
+        if start:
+            threading.Thread(target=self._refresh, args=(key, compute), daemon=True).start()
+        return hit[1]
+
+    def _refresh(self, key: Any, compute: Callable[[Any], Any], *, first: bool = False) -> Any:
+        started = time.monotonic()
+        try:
+            value = compute(key)
+            with self._lock:
+                self._values[key] = (time.monotonic(), value)
+                self._cost_s[key] = time.monotonic() - started
+            return value
+        except Exception:  # the old value stays; the next stale read tries again
+            if first:
+                raise
+            log.exception("refreshing %r failed", key)
+            return None
+        finally:
+            if not first:
+                with self._lock:
+                    self._busy.discard(key)
+
+
+@dataclass(frozen=True, slots=True)
+class PoolGroup:
+    """A named pool setting the devices page applies to many machines at once (``fleet pool``)."""
+
+    name: str
+    url: str  # stratum+tcp://HOST:PORT, no credentials
+    user: str  # the worker name the machines log in with
 
 
 @dataclass(frozen=True, slots=True)
 class WebConfig:
-    """How the app runs: ``secure_cookies`` behind TLS; ``demo`` lines shown on the login page."""
+    """How the app runs: ``secure_cookies`` behind TLS; ``demo`` lines shown on the login page;
+    ``pool_groups`` offered by the devices page's pool action."""
 
     secure_cookies: bool = False
     site_title: str = "hashwatt"
     demo_note: str | None = None
+    pool_groups: tuple[PoolGroup, ...] = ()
+    #: The clock the energy page's schedule is read on (the demo's replayed time); None: UTC now.
+    schedule_clock: Callable[[], dt.datetime] | None = None
     #: Argon2 parameters; None is argon2-cffi's default profile (tests pass a cheaper one).
     password_hasher: PasswordHasher | None = None
 
@@ -84,7 +166,7 @@ class WebConfig:
 class ActionBody(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    action: Literal["reboot", "sleep", "wake", "power", "fault_light"]
+    action: Literal["reboot", "sleep", "wake", "power", "pool", "fault_light"]
     device_ids: list[int] = Field(min_length=1, max_length=10_000)
     params: dict[str, float | str | bool] = Field(default_factory=dict)
     confirm: bool = Field(False, description="Must be true: a bulk action is never sent by accident.")
@@ -211,8 +293,11 @@ class _Routes:
         self.app.add_api_route(path, handler, methods=[method], dependencies=[Depends(guard)], **kwargs)
 
 
-def create_app(store: FleetStore, config: WebConfig | None = None) -> FastAPI:
-    """The dashboard app over ``store`` (whose database also holds the users)."""
+def create_app(
+    store: FleetStore, config: WebConfig | None = None, *, pool: PoolView | None = None
+) -> FastAPI:
+    """The dashboard app over ``store`` (whose database also holds the users); ``pool`` is the
+    Stratum pool whose share log the Pool page shows (None: no pool page data)."""
     cfg = config or WebConfig()
     users = UserStore(store.engine, hasher=cfg.password_hasher)
     audit = AuditLog(store.engine)
@@ -250,8 +335,22 @@ def create_app(store: FleetStore, config: WebConfig | None = None) -> FastAPI:
         return templates.TemplateResponse(
             request,
             name,
-            {"session": session, "user": session.user if session else None, "title": cfg.site_title, **ctx},
+            {
+                "session": session,
+                "user": session.user if session else None,
+                "title": cfg.site_title,
+                "sites": [],
+                "site": None,
+                **ctx,
+            },
         )
+
+    def _site(site: str | None) -> tuple[str | None, list[str]]:
+        """The site a page or query is about (None: all) and every site, 404 for an unknown one."""
+        names = store.site_names()
+        if site and site not in names:
+            raise HTTPException(404, "no such site")
+        return site or None, names
 
     # -- login and logout ----------------------------------------------------------------
 
@@ -342,12 +441,48 @@ def create_app(store: FleetStore, config: WebConfig | None = None) -> FastAPI:
 
     network: list[NetworkState] = []
 
-    def _overview(site: str | None) -> dict[str, Any]:
-        totals = site_totals(store.engine, site)
+    def _network() -> NetworkState:
         if not network:
             network.append(NetworkState.latest())
-        totals["profit"] = profit_now(totals["hashrate_ths"], totals["power_w"], network[0])
+        return network[0]
+
+    #: (site, day) -> settled quarter-hour sums (see day_integrals); today's days only.
+    settled: dict[tuple[str | None, int], dict[int, tuple[float, float]]] = {}
+    today = _StaleWhileRefreshing(TODAY_MAX_AGE_S)
+
+    def _compute_today(site: str | None) -> dict[str, Any]:
+        now = dt.datetime.now(dt.UTC)
+        day0 = now.replace(hour=0, minute=0, second=0, microsecond=0)
+        key = (site, to_ms(day0))
+        if key not in settled:
+            for old in [k for k in settled if k[1] != key[1]] + list(settled)[:-MAX_SETTLED_SITES]:
+                settled.pop(old, None)
+            settled[key] = {}
+        day = day_integrals(store.engine, site, since=day0, until=now, settled=settled[key])
+        return profit_over(day, _network())
+
+    def _today(site: str | None) -> dict[str, Any]:
+        value: dict[str, Any] = today.get(site, _compute_today)
+        return value
+
+    def _overview(site: str | None) -> dict[str, Any]:
+        totals = site_totals(store.engine, site)
+        totals["profit"] = profit_now(totals["hashrate_ths"], totals["power_w"], _network())
+        totals["profit_today"] = _today(site)
         return totals
+
+    def _profitability(site: str | None) -> dict[str, Any]:
+        out: dict[str, Any] = {"site": site}
+        for by in ("model", "site"):
+            rows = group_totals(store.engine, site, by)
+            for row in rows:
+                row["profit"] = profit_now(row["hashrate_ths"], row["power_w"], _network())
+            out[f"by_{by}"] = rows
+        out["today"] = _today(site)
+        return out
+
+    async def api_profitability(request: Request, site: str | None = None) -> dict[str, Any]:
+        return await asyncio.to_thread(_profitability, site)
 
     replay: list[Any] = []
 
@@ -359,19 +494,75 @@ def create_app(store: FleetStore, config: WebConfig | None = None) -> FastAPI:
             replay[0],
             hashrate_ths=totals["hashrate_ths"],
             power_w=totals["power_w"],
-            network=network[0],
-            now=dt.datetime.now(dt.UTC),
+            network=_network(),
+            now=cfg.schedule_clock() if cfg.schedule_clock else dt.datetime.now(dt.UTC),
         )
         schedule["curtailment"] = curtailment_report(store, site)
+        schedule["profitability"] = _profitability(site)
         return schedule
 
     async def api_energy(request: Request, site: str | None = None) -> dict[str, Any]:
         return await asyncio.to_thread(_energy, site)
 
     async def api_overview(request: Request, site: str | None = None) -> dict[str, Any]:
+        site, sites = await asyncio.to_thread(_site, site)
         totals = await asyncio.to_thread(_overview, site)
-        sites = await asyncio.to_thread(store.site_names)
         return {"site": site, "sites": sites, **totals}
+
+    shared: dict[tuple[str, str | None], tuple[float, str]] = {}
+
+    def _event(kind: str, site: str | None) -> str:
+        """One SSE message, computed at most once per half interval whatever the client count."""
+        now = time.monotonic()
+        hit = shared.get((kind, site))
+        if hit is not None and now - hit[0] < SSE_INTERVAL_S / 2:
+            return hit[1]
+        data = _overview(site) if kind == "overview" else pool_report(_pool_view())
+        message = f"event: {kind}\ndata: {json.dumps(data, default=str)}\n\n"
+        if len(shared) > MAX_SETTLED_SITES:
+            shared.clear()
+        shared[(kind, site)] = (now, message)
+        return message
+
+    async def api_events(
+        request: Request,
+        site: str | None = None,
+        topics: str = Query("overview", pattern=r"^(overview|pool)(,(overview|pool))?$"),
+        max_events: int | None = Query(None, ge=1, le=10_000),
+    ) -> StreamingResponse:
+        """Server-sent events: ``overview`` (the overview API's body) and ``pool`` (the pool
+        API's), every few seconds; ``max_events`` ends the stream (a script's snapshot)."""
+        site, _ = await asyncio.to_thread(_site, site)
+        kinds = topics.split(",")
+        if "pool" in kinds:
+            _pool_view()
+
+        async def stream() -> Any:
+            sent, end = 0, time.monotonic() + SSE_MAX_S
+            yield f"retry: {int(SSE_INTERVAL_S * 1000)}\n\n"
+            while time.monotonic() < end:
+                for kind in kinds:
+                    yield await asyncio.to_thread(_event, kind, site)
+                    sent += 1
+                    if max_events is not None and sent >= max_events:
+                        return
+                await asyncio.sleep(SSE_INTERVAL_S)
+                if await request.is_disconnected():
+                    return
+
+        return StreamingResponse(
+            stream(), media_type="text/event-stream", headers={"X-Accel-Buffering": "no"}
+        )
+
+    async def api_heatmap(
+        request: Request,
+        site: str | None = None,
+        metric: Literal["temp_chip_max_c", "hashrate_ths"] = "temp_chip_max_c",
+    ) -> JSONResponse:
+        site, _ = await asyncio.to_thread(_site, site)
+        racks = await asyncio.to_thread(heat_map, store.engine, site, metric)
+        # Plain JSON types already: skipping FastAPI's encoder saves ~1 s at 10,000 devices.
+        return JSONResponse({"site": site, "metric": metric, "racks": racks})
 
     async def api_devices(
         request: Request,
@@ -442,6 +633,7 @@ def create_app(store: FleetStore, config: WebConfig | None = None) -> FastAPI:
             raise HTTPException(422, "set confirm to true to send this action")
         if body.action not in ACTIONS:
             raise HTTPException(422, "unknown action")
+        params = action_params(body.action, body.params, cfg.pool_groups)
         views = store.views(device_ids=body.device_ids)
         if len(views) != len(set(body.device_ids)):
             raise HTTPException(404, "unknown device id")
@@ -452,7 +644,7 @@ def create_app(store: FleetStore, config: WebConfig | None = None) -> FastAPI:
         for site, targets in by_site.items():
             try:
                 cmd = submit_command(
-                    store, site, body.action, targets, params=body.params, created_by=session.user.name
+                    store, site, body.action, targets, params=params, created_by=session.user.name
                 )
             except FleetError as exc:
                 raise HTTPException(422, str(exc)) from None
@@ -529,18 +721,48 @@ def create_app(store: FleetStore, config: WebConfig | None = None) -> FastAPI:
     r.add("POST", "/api/v1/tokens", Role.ADMIN, api_tokens, control=True)
     r.add("GET", "/api/v1/openapi.json", Role.VIEWER, api_openapi)
     r.add("GET", "/api/v1/energy", Role.VIEWER, api_energy)
+    r.add("GET", "/api/v1/profitability", Role.VIEWER, api_profitability)
+    r.add("GET", "/api/v1/heatmap", Role.VIEWER, api_heatmap, response_class=JSONResponse)
+    r.add("GET", "/api/v1/events", Role.VIEWER, api_events, response_class=StreamingResponse)
+
+    def _pool_view() -> PoolView:
+        if pool is None:
+            raise HTTPException(404, "no pool is attached to this dashboard")
+        return pool
+
+    async def api_pool(request: Request) -> dict[str, Any]:
+        return await asyncio.to_thread(pool_report, _pool_view())
+
+    async def api_pool_blocks(request: Request, limit: int = Query(50, ge=1, le=50)) -> list[dict[str, Any]]:
+        return await asyncio.to_thread(pool_blocks, _pool_view(), limit=limit)
+
+    r.add("GET", "/api/v1/pool", Role.VIEWER, api_pool)
+    r.add("GET", "/api/v1/pool/blocks", Role.VIEWER, api_pool_blocks)
 
     # -- pages ---------------------------------------------------------------------------
 
-    async def overview_page(request: Request) -> HTMLResponse:
-        totals = await asyncio.to_thread(_overview, None)
-        return page(request, "overview.html", who(request), totals=totals)
+    async def overview_page(request: Request, site: str | None = None) -> HTMLResponse:
+        site, sites = await asyncio.to_thread(_site, site)
+        totals = await asyncio.to_thread(_overview, site)
+        return page(request, "overview.html", who(request), totals=totals, site=site, sites=sites)
 
-    async def energy_page(request: Request) -> HTMLResponse:
-        return page(request, "energy.html", who(request), e=await asyncio.to_thread(_energy, None))
+    async def energy_page(request: Request, site: str | None = None) -> HTMLResponse:
+        site, sites = await asyncio.to_thread(_site, site)
+        e = await asyncio.to_thread(_energy, site)
+        return page(request, "energy.html", who(request), e=e, site=site, sites=sites)
 
-    async def devices_page(request: Request) -> HTMLResponse:
-        return page(request, "devices.html", who(request), sort_keys=[k.value for k in SortKey])
+    async def devices_page(request: Request, site: str | None = None) -> HTMLResponse:
+        site, sites = await asyncio.to_thread(_site, site)
+        return page(
+            request,
+            "devices.html",
+            who(request),
+            site=site,
+            sites=sites,
+            sort_keys=[k.value for k in SortKey],
+            pool_groups=[g.name for g in cfg.pool_groups],
+            power_range=POWER_TARGET_W,
+        )
 
     async def device_page_(request: Request, device_id: int) -> HTMLResponse:
         detail = await asyncio.to_thread(_device_detail, device_id)
@@ -549,6 +771,13 @@ def create_app(store: FleetStore, config: WebConfig | None = None) -> FastAPI:
     async def alerts_page(request: Request) -> HTMLResponse:
         found = await asyncio.to_thread(list_alerts, store, limit=500)
         return page(request, "alerts.html", who(request), alerts=[_alert_dict(a) for a in found])
+
+    async def pool_page(request: Request) -> HTMLResponse:
+        report = blocks = None
+        if pool is not None:
+            report = await asyncio.to_thread(pool_report, pool)
+            blocks = await asyncio.to_thread(pool_blocks, pool)
+        return page(request, "pool.html", who(request), p=report, blocks=blocks)
 
     async def ack_form(request: Request, alert_id: int) -> Response:
         await asyncio.to_thread(_ack, who(request), alert_id, None)
@@ -565,12 +794,61 @@ def create_app(store: FleetStore, config: WebConfig | None = None) -> FastAPI:
         include_in_schema=False,
     )
     r.add("GET", "/energy", Role.VIEWER, energy_page, response_class=HTMLResponse, include_in_schema=False)
+    r.add("GET", "/pool", Role.VIEWER, pool_page, response_class=HTMLResponse, include_in_schema=False)
     r.add("GET", "/alerts", Role.VIEWER, alerts_page, response_class=HTMLResponse, include_in_schema=False)
     r.add("POST", "/alerts/{alert_id}/ack", Role.OPERATOR, ack_form, include_in_schema=False, control=True)
 
     app.mount("/static", StaticFiles(directory=str(_HERE / "static")), name="static")
     _check_roles(app)
     return app
+
+
+#: Power targets the page may ask for [W]: below, no miner runs; above, none is built.
+POWER_TARGET_W = (100.0, 20_000.0)
+_POOL_URL = re.compile(r"^stratum(\+tcp|\+ssl|2\+tcp)?://[^\s/@]+:\d{1,5}/?$")
+
+
+def action_params(
+    action: str, params: dict[str, float | str | bool], groups: tuple[PoolGroup, ...]
+) -> dict[str, Any]:
+    """The command parameters an action from the page or the API may carry, checked here
+    (422 otherwise): a power target in watts or a profile; a pool group by name, or a pool
+    URL without credentials and a worker name (passwords never travel through the web)."""
+    if action == "power":
+        watts = params.get("power_target_w")
+        if (
+            isinstance(watts, int | float)
+            and not isinstance(watts, bool)
+            and set(params) == {"power_target_w"}
+        ):
+            if not POWER_TARGET_W[0] <= watts <= POWER_TARGET_W[1]:
+                raise HTTPException(
+                    422, f"power target must be {POWER_TARGET_W[0]:.0f} to {POWER_TARGET_W[1]:.0f} W"
+                )
+            return {"power_target_w": float(watts)}
+        profile = params.get("profile")
+        if isinstance(profile, str) and 0 < len(profile) <= 64 and set(params) == {"profile"}:
+            return {"profile": profile}
+        raise HTTPException(422, "a power action needs power_target_w [W] or a profile name")
+    if action == "pool":
+        if set(params) == {"group"}:
+            found = [g for g in groups if g.name == params["group"]]
+            if not found:
+                raise HTTPException(422, "unknown pool group")
+            return {"url": found[0].url, "user": found[0].user}
+        url, user = params.get("url"), params.get("user")
+        if (
+            set(params) == {"url", "user"}
+            and isinstance(url, str)
+            and isinstance(user, str)
+            and _POOL_URL.match(url)
+            and 0 < len(user) <= 128
+        ):
+            return {"url": url, "user": user}
+        raise HTTPException(
+            422, "a pool action needs a pool group, or url (stratum+tcp://HOST:PORT) and user"
+        )
+    return dict(params)
 
 
 def route_roles(app: FastAPI) -> dict[tuple[str, str], Role | None]:
@@ -608,6 +886,29 @@ def profit_now(hashrate_ths: float, power_w: float, network: NetworkState) -> di
         "energy_cost_usd_per_day": result.energy_cost_usd_per_day,
         "hashprice_usd_per_ph_day": result.hashprice_usd_per_ph_day,
         "network_date": str(result.network_date),
+    }
+
+
+def profit_over(day: DayIntegrals, network: NetworkState) -> dict[str, Any]:
+    """Profit over ``day``'s span: its mean hashrate and power through the same formula as
+    :func:`profit_now` (revenue is linear in hashrate and cost in energy, so the rate at the
+    means times the hours is the sum over the span)."""
+    hours = (day.until - day.since).total_seconds() / 3600.0
+    rate = None
+    if hours > 0:
+        rate = profit_now(day.hashrate_ths_hours / hours, day.energy_kwh * 1000.0 / hours, network)
+    days = hours / 24.0
+    return {
+        "since_utc": day.since.isoformat(),
+        "until_utc": day.until.isoformat(),
+        "hours": hours,
+        "hashrate_ths_hours": day.hashrate_ths_hours,
+        "energy_kwh": day.energy_kwh,
+        "rolled_until_utc": None if day.rolled_until is None else day.rolled_until.isoformat(),
+        "as_of_utc": day.until.isoformat(),
+        "profit_usd": None if rate is None else rate["profit_usd_per_day"] * days,
+        "revenue_usd": None if rate is None else rate["revenue_usd_per_day"] * days,
+        "energy_cost_usd": None if rate is None else rate["energy_cost_usd_per_day"] * days,
     }
 
 
@@ -663,6 +964,8 @@ def energy_schedule(
         "run_fraction": run,
         "efficiency_j_per_th": efficiency,
         "hashprice_usd_per_ph_day": network.hashprice_usd_per_ph_day,
+        "now_utc": now.isoformat(),
+        "hour_now": now_h,
         "price_now_usd_per_mwh": prices_usd_per_mwh[now_h],
         "curtailed_now": None if run is None else run[now_h] < 1.0,
         "next_event": next_event,

@@ -18,7 +18,8 @@
   }
   function fill(root, data) {
     root.querySelectorAll("[data-f]").forEach((el) => {
-      const k = el.dataset.f; if (k in data) el.textContent = text(data[k], el.dataset.u);
+      const k = el.dataset.f; if (!(k in data)) return;
+      el.textContent = "i" in el.dataset && data[k] !== null ? String(data[k]) : text(data[k], el.dataset.u);
     });
   }
   function live(root, every) {
@@ -26,8 +27,39 @@
     setInterval(tick, every);
   }
 
+  const picker = document.getElementById("site");
+  if (picker) picker.addEventListener("change", () => picker.form.submit());
+
+  // Server-sent events where the browser has them (one stream, pushed by the server), else polling.
+  function events(url, handlers, fallback) {
+    if (!window.EventSource) { fallback(); return; }
+    const es = new EventSource(url);
+    Object.entries(handlers).forEach(([kind, fn]) =>
+      es.addEventListener(kind, (e) => { try { fn(JSON.parse(e.data)); } catch (err) { /* next event */ } }));
+    window.hashwattEvents = es;
+  }
+
   const overview = document.getElementById("overview");
-  if (overview) live(overview, 5000);
+  if (overview) events(overview.dataset.events, { overview: (o) => fill(overview, o) }, () => live(overview, 5000));
+
+  // -- pool: totals and the worker table, refreshed from the share log -------------------
+  const pool = document.getElementById("pool");
+  if (pool) {
+    const body = document.querySelector("#pool-worker-table tbody");
+    const scaled = document.querySelectorAll("#pool-worker-table th").length === 7;
+    const show = (p) => {
+      fill(pool, p);
+      body.replaceChildren(...p.workers.map((w) => {
+        const tr = document.createElement("tr"); tr.className = "worker";
+        const cells = [w.worker, text(w.hashrate_hs), ...(scaled ? [text(w.hashrate_ths_equivalent)] : []),
+          w.accepted, w.rejected === null ? "–" : w.rejected, w.blocks, w.last_share_utc.slice(11, 19)];
+        cells.forEach((c) => { const td = document.createElement("td"); td.textContent = c; tr.append(td); });
+        return tr;
+      }));
+    };
+    events("/api/v1/events?topics=pool", { pool: show },
+      () => setInterval(async () => { try { show(await getJSON("/api/v1/pool")); } catch (e) { /* next tick */ } }, 5000));
+  }
 
   // -- devices table: server-side sort, filter, search, pagination ----------------------
   const table = document.getElementById("devices");
@@ -40,6 +72,7 @@
       const p = new URLSearchParams({ page: st.page, per_page: st.per_page, sort: sort.value, order: order.value });
       if (q.value) p.set("q", q.value);
       if (state.value) p.set("state", state.value);
+      if (table.dataset.site) p.set("site", table.dataset.site);
       const data = await getJSON("/api/v1/devices?" + p);
       st.total = data.total;
       tbody.replaceChildren(...data.rows.map((d) => {
@@ -57,23 +90,32 @@
       }));
       const pages = Math.max(1, Math.ceil(st.total / st.per_page));
       document.getElementById("page-info").textContent = `page ${st.page} of ${pages} · ${st.total} devices`;
-      heat(data.rows);
     }
-    function heat(rows) {
+    const metric = document.getElementById("heat-metric");
+    async function heat() {
       const hm = document.getElementById("heatmap"); if (!hm) return;
-      const racks = {};
-      rows.forEach((d) => { (racks[d.rack || "unracked"] = racks[d.rack || "unracked"] || []).push(d); });
-      hm.replaceChildren(...Object.entries(racks).map(([name, ds]) => {
-        const box = document.createElement("div"); box.className = "rack"; box.textContent = name + " ";
-        ds.forEach((d) => {
-          const c = document.createElement("span"); c.className = "cell";
-          const t = d.temp_chip_max_c; const x = t === null ? null : Math.min(1, Math.max(0, (t - 50) / 40));
+      const p = new URLSearchParams({ metric: metric.value });
+      if (table.dataset.site) p.set("site", table.dataset.site);
+      let data; try { data = await getJSON("/api/v1/heatmap?" + p); } catch (e) { return; }
+      const values = data.racks.flatMap((r) => r.devices.map((d) => d.value)).filter((v) => v !== null);
+      // temperature on a fixed 50-90 °C scale; hashrate relative to the site's fastest machine
+      const top = Math.max(1, ...values);
+      const scale = (v) => data.metric === "hashrate_ths" ? 1 - v / top : (v - 50) / 40;
+      const unit = data.metric === "hashrate_ths" ? "TH/s" : "°C";
+      hm.replaceChildren(...data.racks.map((r) => {
+        const box = document.createElement("div"); box.className = "rack"; box.textContent = (data.site ? "" : r.site + " ") + r.rack + " ";
+        r.devices.forEach((d) => {
+          const c = document.createElement("a"); c.className = "cell"; c.href = "/devices/" + d.id;
+          const x = d.value === null ? null : Math.min(1, Math.max(0, scale(d.value)));
           c.style.background = x === null ? "#9ca3af" : `hsl(${(1 - x) * 120}, 70%, 45%)`;
-          c.title = `${d.address}: ${text(t, "°C")}`; box.append(c);
+          c.title = `${d.address}: ${text(d.value, unit)}`; box.append(c);
         });
         return box;
       }));
     }
+    // The whole site's racks do not change with the table's sort, filter or page: own timer.
+    metric.addEventListener("change", heat);
+    heat(); setInterval(heat, 30000);
     let timer = null;
     q.addEventListener("input", () => { clearTimeout(timer); timer = setTimeout(() => { st.page = 1; load(); }, 250); });
     [state, sort, order].forEach((el) => el.addEventListener("change", () => { st.page = 1; load(); }));
@@ -87,12 +129,21 @@
     document.getElementById("select-all").addEventListener("change", (e) =>
       tbody.querySelectorAll(".pick").forEach((cb) => { cb.checked = e.target.checked; }));
     const go = document.getElementById("bulk-go");
+    const bulkAction = document.getElementById("bulk-action");
+    if (bulkAction) bulkAction.addEventListener("change", () => {
+      document.querySelectorAll(".bulk-power").forEach((el) => { el.hidden = bulkAction.value !== "power"; });
+      document.querySelectorAll(".bulk-pool").forEach((el) => { el.hidden = bulkAction.value !== "pool"; });
+    });
     if (go) go.addEventListener("click", async () => {
       const ids = [...tbody.querySelectorAll(".pick:checked")].map((cb) => Number(cb.value));
-      const action = document.getElementById("bulk-action").value;
-      if (!ids.length || !confirm(`${action} ${ids.length} device(s)?`)) return;
-      const r = await postJSON("/api/v1/actions", { action, device_ids: ids, confirm: true });
-      document.getElementById("bulk-result").textContent = r.ok ? `queued ${action} for ${ids.length}` : `refused (${r.status})`;
+      const action = bulkAction.value;
+      let params = {}, what = action;
+      if (action === "power") { params = { power_target_w: Number(document.getElementById("bulk-watts").value) }; what = `power target ${params.power_target_w} W`; }
+      if (action === "pool") { params = { group: document.getElementById("bulk-group").value }; what = `pool group "${params.group}"`; }
+      if (!ids.length || !confirm(`${what} on ${ids.length} device(s)?`)) return;
+      const r = await postJSON("/api/v1/actions", { action, device_ids: ids, params, confirm: true });
+      document.getElementById("bulk-result").textContent = r.ok ? `queued ${what} for ${ids.length}` :
+        `refused (${r.status}): ${(r.data && r.data.detail) || ""}`;
     });
     load(); setInterval(load, 10000);
   }
