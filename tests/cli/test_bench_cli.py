@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 
 import pytest
 
 from hashwatt.cli.main import main
+from hashwatt.pow import _cpu
 from tests._support.cudasim import enable_cuda_simulator
 
 enable_cuda_simulator()  # ``-b gpu`` below must meet the simulator, as in tests/pow
@@ -86,3 +90,29 @@ def test_ctrl_c_stops_the_bench_within_a_second() -> None:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def _hashwatt(args: list[str], **env: str) -> subprocess.CompletedProcess[str]:
+    full_env = {**os.environ, **env}
+    full_env.pop("NUMBA_ENABLE_CUDASIM", None)
+    code = "import sys; from hashwatt.cli.main import main; sys.exit(main())"
+    return subprocess.run(
+        [sys.executable, "-c", code, *args], env=full_env, capture_output=True, text=True, timeout=120
+    )
+
+
+def test_cli_refuses_a_forced_kernel_the_cpu_cannot_run() -> None:
+    missing = next(
+        (
+            k
+            for k in ("avx512", "shani", "avx2")
+            if _cpu.resolve_kernel_name(k) not in _cpu.available_kernels()
+        ),
+        None,
+    )
+    env_value = missing or "fpga"  # on a CPU that runs everything, a misspelt name
+    proc = _hashwatt(["bench", "--backend", "cpu", "--seconds", "0.2"], HASHWATT_POW_KERNEL=env_value)
+    assert proc.returncode == 2, proc.stderr
+    lines = proc.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error:") and env_value in lines[0]
+    assert "Traceback" not in proc.stderr

@@ -14,7 +14,6 @@ import pytest
 
 from hashwatt.miner.demo import DemoJobSource
 from hashwatt.stratum import (
-    ErrorCode,
     PoolConfig,
     PoolServer,
     PoolUrl,
@@ -287,21 +286,6 @@ def test_running_out_of_extranonce_space_is_no_strike_against_the_miner(tmp_path
             again = await RawClient.connect(server.port)
             assert (await again.call("mining.subscribe", ["t"]))["result"][1] == "07"
             await again.close()
-
-    asyncio.run(main())
-
-
-def test_json_stats_line_summarises_workers(tmp_path: Path) -> None:
-    from hashwatt.cli.pool import _stats_json
-
-    async def main() -> None:
-        async with demo_pool(tmp_path, stats_top_workers=3) as server:
-            for i in range(10):
-                server._count_reject(ErrorCode.OTHER, "u", f"u.{i}")
-            line = _stats_json(server)
-            assert line["workers_total"] == 10 and len(line["top_workers"]) == 3
-            assert set(line["top_workers"][0]) == {"user", "worker", "accepted", "rejected", "hashrate_hs"}
-            assert "workers" not in line
 
     asyncio.run(main())
 
