@@ -98,8 +98,11 @@ def test_mine_coin_ltc_finds_shares_and_merged_blocks_against_the_pool(tmp_path:
             return {"LTC", "DOGE"} <= chains
 
         _until(pool_lines, pool_seen, both_blocks, 150)
-        miner_err = _stop(miner, tmp_path, "mine")
+        # The pool has judged the blocks; wait until the miner has read an acceptance too (on a
+        # loaded machine its reply can still be in flight), then stop it for its summary.
         miner_seen: list[dict[str, Any]] = []
+        _until(miner_lines, miner_seen, lambda s: any(e["event"] == "share" and e["accepted"] for e in s), 60)
+        miner_err = _stop(miner, tmp_path, "mine")
         _until(miner_lines, miner_seen, lambda s: any(e["event"] == "summary" for e in s), 30)
     finally:
         if miner is not None:
