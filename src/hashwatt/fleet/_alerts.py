@@ -9,6 +9,7 @@ Thresholds come per site and per model from a TOML file (``examples/alerts.toml`
 
 from __future__ import annotations
 
+import array
 import bisect
 import datetime as dt
 import enum
@@ -600,7 +601,8 @@ class SampleWindow:
         self._last_id = 0
         self._since_ms: int | None = None  # nothing older than this is kept
         self._by_device: dict[int, list[KeptReading | KeptMiss]] = {}
-        self._times: dict[int, list[int]] = {}  # per device, sample times [unix ms], sorted
+        # per device, sample times [unix ms], sorted; machine ints, not int objects
+        self._times: dict[int, array.array[int]] = {}
         self.rows_read = 0  # rows read from the database, in all (what the window saves)
 
     def reset(self) -> None:
@@ -627,7 +629,9 @@ class SampleWindow:
             self._last_id = max(self._last_id, int(r.id))
             if r.time_ms < since_ms:
                 continue
-            times = self._times.setdefault(r.device_id, [])
+            times = self._times.get(r.device_id)
+            if times is None:
+                times = self._times[r.device_id] = array.array("q")
             series = self._by_device.setdefault(r.device_id, [])
             at = bisect.bisect_right(times, r.time_ms)
             times.insert(at, r.time_ms)
