@@ -8,6 +8,11 @@ without a window does). The full read grows with the history kept (up to the 60-
 reboot-loop window); the kept window stays flat. Prints CPU seconds per cycle of each and
 their ratio, and checks that both opened and resolved the same alerts.
 
+Then the memory the kept window costs per sample (``tracemalloc``, the stored rows read back
+once more): the full stored sample it held before (``StoredSample`` with its ``Telemetry``,
+boards and pools) against the slim one it holds now (``KeptReading``/``KeptMiss``), built from
+the same rows in the same run, and the whole ``SampleWindow`` (slim samples plus its time index).
+
     python bench/bench_fleet_alerts.py [--devices 10000] [--cycles 8] [--db URL]
 """
 
@@ -15,16 +20,20 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
+import gc
 import json
 import tempfile
 import time
+import tracemalloc
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
-from sqlalchemy import insert
+from sqlalchemy import insert, select
 
-from hashwatt.fleet._alerts import SampleWindow, evaluate_alerts
-from hashwatt.fleet._models import devices
-from hashwatt.fleet._store import FleetStore, to_ms
+from hashwatt.fleet._alerts import SampleWindow, evaluate_alerts, kept_sample
+from hashwatt.fleet._models import devices, samples
+from hashwatt.fleet._store import FleetStore, stored_sample, to_ms
 from hashwatt.fleet._types import (
     BoardReading,
     DeviceIdentity,
@@ -75,6 +84,33 @@ def _results(endpoints: list[Endpoint], minute: int) -> list[PollResult]:
         )
         out.append(PollResult(ep, now, PollOutcome.OK, telemetry, 5.0, "", IDENTITY))
     return out
+
+
+def _bytes_per_sample(store: FleetStore, build: Callable[[Any], object]) -> tuple[float, int]:
+    """Bytes held per sample by a list of ``build(row)`` over every stored row, counted from
+    the read on (the rows themselves are dropped, as in the window), and the sample count."""
+    gc.collect()
+    tracemalloc.start()
+    with store.engine.connect() as c:
+        before = tracemalloc.get_traced_memory()[0]
+        kept = [build(r) for r in c.execute(select(samples).order_by(samples.c.id))]
+    gc.collect()
+    held = tracemalloc.get_traced_memory()[0] - before
+    tracemalloc.stop()
+    return held / max(1, len(kept)), len(kept)
+
+
+def _window_bytes_per_sample(store: FleetStore, site_id: int) -> float:
+    gc.collect()
+    tracemalloc.start()
+    window = SampleWindow()
+    with store.engine.connect() as c:
+        before = tracemalloc.get_traced_memory()[0]
+        window.samples(c, site_id, since_ms=0, until_ms=2**62)
+    gc.collect()
+    held = tracemalloc.get_traced_memory()[0] - before
+    tracemalloc.stop()
+    return held / max(1, window.rows_read)
 
 
 def main() -> None:
@@ -133,6 +169,18 @@ def main() -> None:
                 }
                 rows.append(row)
                 print(json.dumps(row), flush=True)
+            _bytes_per_sample(store, stored_sample)  # warm the statement cache: not counted
+            full_b, n = _bytes_per_sample(store, stored_sample)
+            slim_b, _ = _bytes_per_sample(store, lambda r: kept_sample(stored_sample(r)))
+            window_b = _window_bytes_per_sample(store, site_id)
+            memory = {
+                "samples": n,
+                "full_sample_bytes": round(full_b),
+                "slim_sample_bytes": round(slim_b),
+                "ratio": round(full_b / max(1e-9, slim_b), 1),
+                "window_bytes_per_sample": round(window_b),
+            }
+            print(json.dumps(memory), flush=True)
         print(json.dumps({"devices": args.devices, "database": url.split(":", 1)[0], "cycles": len(rows)}))
 
 

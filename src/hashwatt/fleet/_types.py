@@ -127,6 +127,24 @@ class Telemetry:
     power_target_w: float | None = None
     profile: str | None = None
 
+    @property
+    def fans_min_rpm(self) -> int:
+        """The slowest fan [rpm]; 0 when no fan reports (a missing fan is a stopped one)."""
+        return min(self.fans_rpm) if self.fans_rpm else 0
+
+    @property
+    def fans_count(self) -> int:
+        return len(self.fans_rpm)
+
+    @property
+    def boards_hashing(self) -> int:
+        """Hashboards with a nonzero hashrate."""
+        return sum(1 for b in self.boards if b.hashrate_ths)
+
+    @property
+    def pools_alive(self) -> int:
+        return sum(1 for p in self.pools if p.status == "alive")
+
 
 @dataclass(frozen=True, slots=True)
 class PollResult:
