@@ -169,3 +169,13 @@ def test_tariff_options_heatmap_and_tornado(capsys: pytest.CaptureFixture[str], 
     for bad in (("--tou", "25-30:0.1"), ("--tou", "abc"), ("--market", "MARS"), ("--market", "ERCOT:1999")):
         code, _, err = run(capsys, "profit", "s21 xp", *bad)
         assert code == 2 and "Traceback" not in err
+
+
+def test_profit_finds_a_current_model_with_its_cited_source(capsys: pytest.CaptureFixture[str]) -> None:
+    code, out, _ = run(capsys, "profit", "t21", "--count", "2", "--json")
+    assert code == 0
+    data = json.loads(out)
+    assert data["model"] == "Antminer T21"
+    assert "github.com/Bautistagl/gridmine3" in data["source"]
+    assert data["hashrate_ths"] == pytest.approx(2 * 190)
+    assert data["efficiency_j_per_th"] == pytest.approx(3610 / 190, abs=1e-3)

@@ -93,3 +93,33 @@ def test_cited_first_shipment_months_replace_assumed_ones() -> None:
         assert hw.loc[model, "available_from_source"] == "catalog" and model not in ASSUMED_RELEASE
     row = hardware_catalog().set_index("model").loc["Antminer S21"]
     assert row["release_date"] == dt.date(2024, 1, 1)
+
+
+# Current models added for issue 15 point 8: (query, catalog name, TH/s, W, where the source lives).
+CURRENT_MODELS = [
+    ("t21", "Antminer T21", 190.0, 3610.0, "github.com/Bautistagl/gridmine3/blob/2a17238"),
+    ("s21 xp hydro", "Antminer S21 XP Hydro", 473.0, 5676.0, "github.com/hiwebhq/hi3-hashkit/blob/732fdfb"),
+    ("S19k Pro", "Antminer S19k Pro", 120.0, 2760.0, "github.com/hiwebhq/hi3-hashkit/blob/732fdfb"),
+]
+
+
+@pytest.mark.parametrize(("query", "model", "hashrate_ths", "power_w", "source"), CURRENT_MODELS)
+def test_current_models_resolve_by_name_and_carry_their_source(
+    query: str, model: str, hashrate_ths: float, power_w: float, source: str
+) -> None:
+    from pathlib import Path
+
+    found = find_miner(query)
+    assert (found.model, found.hashrate_ths, found.power_w) == (model, hashrate_ths, power_w)
+    assert found.efficiency_j_per_th == pytest.approx(found.power_w / found.hashrate_ths, abs=1e-3)
+    assert source in found.source and found.source.startswith("https://")
+    # Undated: no cited release month, so no invented one.
+    assert found.release_date is None
+    sources_md = Path(__file__).resolve().parents[2] / "src" / "hashwatt" / "data" / "files" / "SOURCES.md"
+    assert model in sources_md.read_text(encoding="utf-8")
+
+
+def test_s21_xp_still_names_the_air_cooled_machine() -> None:
+    # The Hydro row must not make "s21 xp" ambiguous or pick the hydro machine.
+    assert find_miner("s21 xp").model == "Antminer S21 XP"
+    assert find_miner("s21 xp hydro").model == "Antminer S21 XP Hydro"
