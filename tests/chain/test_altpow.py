@@ -90,7 +90,10 @@ def test_ethash_result_above_the_boundary_is_bad_pow() -> None:
 
 def test_ethash_boundary_and_epochs() -> None:
     assert difficulty_to_boundary(1) == 2**256 - 1
-    assert difficulty_to_boundary(2**255) == 1
+    assert difficulty_to_boundary(2**255) == 2
+    assert difficulty_to_boundary(3) == 2**256 // 3
+    with pytest.raises(InvalidField):
+        ethash_epoch(30_000 * 32_640)
     assert ethash_epoch(29_999) == 0 and ethash_epoch(30_000) == 1
     assert ethash_epoch(11_700_000, epoch_length=60_000) == 195
 

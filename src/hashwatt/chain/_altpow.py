@@ -23,6 +23,8 @@ from hashwatt.errors import BadEquihashSolution, BadMixDigest, BadProofOfWork, P
 ETHASH_EPOCH_LENGTH = 30_000
 #: Etchash (ECIP-1099) doubles the epoch length from ETC block 11,700,000.
 ETCHASH_EPOCH_LENGTH = 60_000
+#: The last epoch chfast/ethash sizes (ETHASH_MAX_EPOCH_NUMBER); past it the library has no context.
+ETHASH_MAX_EPOCH = 32_639
 #: Zcash's Equihash parameters (n, k) and its header without the solution, in bytes.
 ZCASH_EQUIHASH_N = 200
 ZCASH_EQUIHASH_K = 9
@@ -67,13 +69,15 @@ def ethash_epoch(block_number: int, *, epoch_length: int = ETHASH_EPOCH_LENGTH) 
     """The Ethash epoch (which cache and DAG) a block number uses."""
     check_int("Ethash", "block_number", block_number, (0, 2**63 - 1))
     check_int("Ethash", "epoch_length", epoch_length, (1, 2**31 - 1))
-    return block_number // epoch_length
+    epoch = block_number // epoch_length
+    check_int("Ethash", "epoch", epoch, (0, ETHASH_MAX_EPOCH))
+    return epoch
 
 
 def difficulty_to_boundary(difficulty: int) -> int:
     """Ethash's boundary: a result (big-endian) meets ``difficulty`` when it is <= 2**256 // difficulty."""
     check_int("Ethash", "difficulty", difficulty, (1, 2**256))
-    return (2**256 - 1) // difficulty if difficulty > 1 else 2**256 - 1
+    return min(2**256 // difficulty, 2**256 - 1)
 
 
 def check_ethash(
@@ -89,8 +93,9 @@ def check_ethash(
 
     ``header_hash`` is the Keccak-256 of the RLP header without nonce and mix digest, as the
     chain shows it; the result is big-endian and must be <= ``boundary``
-    (:func:`difficulty_to_boundary`). Light verification: only the epoch's cache (16 MiB and up,
-    built once per epoch and process by the library), never the DAG.
+    (:func:`difficulty_to_boundary`). Light verification: only the epoch's cache (16 MiB at
+    epoch 0, growing ~128 KiB an epoch; built once per epoch and process by the library), never
+    the DAG.
     Raises :class:`BadMixDigest` or :class:`BadProofOfWork`.
     """
     check_bytes("Ethash", "header_hash", header_hash, 32)
