@@ -131,6 +131,8 @@ def test_equihash_tampering_names_the_broken_rule() -> None:
         with pytest.raises(BadEquihashSolution) as caught:
             check_equihash_solution(pre, sol)
         assert caught.value.rule == rule
+    with pytest.raises(InvalidField):
+        check_equihash_solution(prefix, solution, n=200, k=8)
 
 
 def test_missing_library_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:

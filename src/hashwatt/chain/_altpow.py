@@ -17,7 +17,13 @@ from types import ModuleType
 from hashwatt.chain._codec import ByteReader, check_bytes, check_int, sha256d
 from hashwatt.chain._header import HEADER_SIZE
 from hashwatt.chain._target import bits_to_target, hash_meets_target
-from hashwatt.errors import BadEquihashSolution, BadMixDigest, BadProofOfWork, PowLibraryMissing
+from hashwatt.errors import (
+    BadEquihashSolution,
+    BadMixDigest,
+    BadProofOfWork,
+    InvalidField,
+    PowLibraryMissing,
+)
 
 #: Blocks per Ethash epoch before ECIP-1099 (ETH always; ETC until block 11,700,000).
 ETHASH_EPOCH_LENGTH = 30_000
@@ -133,6 +139,10 @@ def check_equihash_solution(
     XOR has its first 20*height bits zero; the XOR of all 2**k hashes is zero.
     Raises :class:`BadEquihashSolution` naming the rule.
     """
+    check_int("Equihash", "k", k, (1, 31))
+    check_int("Equihash", "n", n, (8, 512))
+    if n % 8 or n % (k + 1) or (n // (k + 1)) % 4:
+        raise InvalidField("Equihash", "n", f"({n}, {k}) is not a valid Equihash parameter pair")
     collision_bits = n // (k + 1)
     count = 2**k
     if len(solution) * 8 != count * (collision_bits + 1):
