@@ -14,12 +14,14 @@ from hashwatt.chain import (
     check_equihash_header,
     check_equihash_solution,
     check_ethash,
+    check_kawpow,
     check_x11_header,
     difficulty_to_boundary,
     ethash_epoch,
     x11_hash,
 )
 from hashwatt.chain._altpow import ZCASH_HEADER_PREFIX_SIZE
+from hashwatt.chain._kawpow import kawpow_final_hash
 from hashwatt.errors import BadEquihashSolution, BadMixDigest, BadProofOfWork, InvalidField, PowLibraryMissing
 
 DATA = Path(__file__).resolve().parent.parent / "data" / "chain"
@@ -142,3 +144,39 @@ def test_missing_library_names_the_extra(monkeypatch: pytest.MonkeyPatch) -> Non
     with pytest.raises(PowLibraryMissing) as caught:
         x11_hash(b"\x00" * 80)
     assert caught.value.extra == "coins" and "hashwatt[coins]" in str(caught.value)
+
+
+KAWPOW = _json("rvn_kawpow_vectors.json")
+KAWPOW_CASES = KAWPOW["cases"] + KAWPOW["extra_cases_from_kawpow_tests_cpp"]
+
+
+def _kawpow_args(case: dict[str, Any]) -> tuple[bytes, int, bytes, int]:
+    return (
+        bytes.fromhex(case["header_hash"]),
+        int(case["nonce"], 16),
+        bytes.fromhex(case["mix_hash"]),
+        case["block_number"],
+    )
+
+
+def test_every_kawpow_vector_gives_its_final_hash_from_its_mix() -> None:
+    assert len(KAWPOW_CASES) == 14
+    for case in KAWPOW_CASES:
+        header, nonce, mix, _ = _kawpow_args(case)
+        assert kawpow_final_hash(header, nonce, mix).hex() == case["final_hash"]
+
+
+def test_kawpow_final_hash_above_the_boundary_is_bad_pow_before_any_cache() -> None:
+    case = KAWPOW_CASES[1]
+    with pytest.raises(BadProofOfWork):
+        check_kawpow(*_kawpow_args(case), boundary=int(case["final_hash"], 16) - 1)
+
+
+def test_kawpow_mix_recomputed_for_epoch_0_vectors_and_tampering_fails() -> None:
+    """Epoch 0 only (blocks 0..7,499): one cache build; about 1 s a mix in pure Python."""
+    for case in [c for c in KAWPOW_CASES if c["block_number"] < 7_500][:2]:
+        final = check_kawpow(*_kawpow_args(case), boundary=int(case["final_hash"], 16))
+        assert final.hex() == case["final_hash"]
+    header, nonce, mix, block = _kawpow_args(KAWPOW_CASES[1])
+    with pytest.raises(BadMixDigest):
+        check_kawpow(header, nonce ^ 1, mix, block, boundary=2**256 - 1)

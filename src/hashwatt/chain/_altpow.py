@@ -16,6 +16,7 @@ from types import ModuleType
 
 from hashwatt.chain._codec import ByteReader, check_bytes, check_int, sha256d
 from hashwatt.chain._header import HEADER_SIZE
+from hashwatt.chain._kawpow import KAWPOW_EPOCH_LENGTH, kawpow_context, kawpow_final_hash, kawpow_mix_hash
 from hashwatt.chain._target import bits_to_target, hash_meets_target
 from hashwatt.errors import (
     BadEquihashSolution,
@@ -115,6 +116,32 @@ def check_ethash(
     if int.from_bytes(result, "big") > boundary:
         raise BadProofOfWork(f"Ethash result {result.hex()} is above the boundary {boundary:064x}")
     return bytes(result)
+
+
+def check_kawpow(
+    header_hash: bytes, nonce: int, mix_hash: bytes, block_number: int, *, boundary: int
+) -> bytes:
+    """Check a Ravencoin KawPoW seal (light verification); return the final hash.
+
+    ``header_hash`` is the SHA-256d of Ravencoin's 80-byte header input as the node shows it
+    byte for byte; ``boundary`` is the target (final hash read big-endian must be <= it).
+    The final hash is checked first (cheap), then the mix (about 1 s in pure Python, plus a few
+    seconds per epoch and process for the caches). Raises :class:`BadProofOfWork` or
+    :class:`BadMixDigest`.
+    """
+    check_bytes("KawPoW", "header_hash", header_hash, 32)
+    check_bytes("KawPoW", "mix_hash", mix_hash, 32)
+    check_int("KawPoW", "nonce", nonce, _UINT64)
+    check_int("KawPoW", "boundary", boundary, (0, 2**256 - 1))
+    epoch = ethash_epoch(block_number, epoch_length=KAWPOW_EPOCH_LENGTH)
+    final = kawpow_final_hash(header_hash, nonce, mix_hash)
+    if int.from_bytes(final, "big") > boundary:
+        raise BadProofOfWork(f"KawPoW final hash {final.hex()} is above the boundary {boundary:064x}")
+    context = kawpow_context(epoch, _optional("ethash"), _optional("_ethash"))
+    expected = kawpow_mix_hash(context, block_number, header_hash, nonce)
+    if expected != mix_hash:
+        raise BadMixDigest(f"mix hash {mix_hash.hex()} is not {expected.hex()} for this header and nonce")
+    return final
 
 
 def _equihash_person(n: int, k: int) -> bytes:
