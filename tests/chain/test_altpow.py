@@ -60,7 +60,8 @@ def test_x11_wants_80_bytes() -> None:
 ETHASH = _json("ethash_hash_vectors.json")["cases"]
 
 
-def _ethash_args(case: dict[str, Any]) -> tuple[bytes, int, bytes, int]:
+def _seal_args(case: dict[str, Any]) -> tuple[bytes, int, bytes, int]:
+    """Header hash, nonce, mix and block number of an Ethash or KawPoW vector."""
     return (
         bytes.fromhex(case["header_hash"]),
         int(case["nonce"], 16),
@@ -72,9 +73,9 @@ def _ethash_args(case: dict[str, Any]) -> tuple[bytes, int, bytes, int]:
 def test_ethash_vectors_verify_light_and_tampering_fails() -> None:
     """One test, so a parallel run builds the epoch's light cache once (about 5-8 s)."""
     for case in ETHASH:
-        result = check_ethash(*_ethash_args(case), boundary=int(case["final_hash"], 16))
+        result = check_ethash(*_seal_args(case), boundary=int(case["final_hash"], 16))
         assert result.hex() == case["final_hash"]
-    header, nonce, mix, block = _ethash_args(ETHASH[0])
+    header, nonce, mix, block = _seal_args(ETHASH[0])
     with pytest.raises(BadMixDigest):
         check_ethash(header, nonce ^ 1, mix, block, boundary=2**256 - 1)
     with pytest.raises(BadMixDigest):
@@ -150,33 +151,24 @@ KAWPOW = _json("rvn_kawpow_vectors.json")
 KAWPOW_CASES = KAWPOW["cases"] + KAWPOW["extra_cases_from_kawpow_tests_cpp"]
 
 
-def _kawpow_args(case: dict[str, Any]) -> tuple[bytes, int, bytes, int]:
-    return (
-        bytes.fromhex(case["header_hash"]),
-        int(case["nonce"], 16),
-        bytes.fromhex(case["mix_hash"]),
-        case["block_number"],
-    )
-
-
 def test_every_kawpow_vector_gives_its_final_hash_from_its_mix() -> None:
     assert len(KAWPOW_CASES) == 14
     for case in KAWPOW_CASES:
-        header, nonce, mix, _ = _kawpow_args(case)
+        header, nonce, mix, _ = _seal_args(case)
         assert kawpow_final_hash(header, nonce, mix).hex() == case["final_hash"]
 
 
 def test_kawpow_final_hash_above_the_boundary_is_bad_pow_before_any_cache() -> None:
     case = KAWPOW_CASES[1]
     with pytest.raises(BadProofOfWork):
-        check_kawpow(*_kawpow_args(case), boundary=int(case["final_hash"], 16) - 1)
+        check_kawpow(*_seal_args(case), boundary=int(case["final_hash"], 16) - 1)
 
 
 def test_kawpow_mix_recomputed_for_epoch_0_vectors_and_tampering_fails() -> None:
     """Epoch 0 only (blocks 0..7,499): one cache build; about 1 s a mix in pure Python."""
     for case in [c for c in KAWPOW_CASES if c["block_number"] < 7_500][:2]:
-        final = check_kawpow(*_kawpow_args(case), boundary=int(case["final_hash"], 16))
+        final = check_kawpow(*_seal_args(case), boundary=int(case["final_hash"], 16))
         assert final.hex() == case["final_hash"]
-    header, nonce, mix, block = _kawpow_args(KAWPOW_CASES[1])
+    header, nonce, mix, block = _seal_args(KAWPOW_CASES[1])
     with pytest.raises(BadMixDigest):
         check_kawpow(header, nonce ^ 1, mix, block, boundary=2**256 - 1)
