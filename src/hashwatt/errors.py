@@ -17,7 +17,10 @@ can act on; the CLI prints it as one line on stderr and exits with code 2.
     │   │   └── NonCanonical       e.g. a non-minimal CompactSize, an oversized count (.value, .limit)
     │   ├── TargetError            compact bits that are negative or overflow
     │   ├── AddressError           an address that does not decode (checksum, network, length)
+    │   ├── PowLibraryMissing      an optional proof-of-work library is not installed (.module, .extra)
     │   └── BlockInvalid           a consensus check failed (one subclass per rule)
+    │       ├── BadMixDigest       an Ethash mix digest that the header and nonce do not produce
+    │       ├── BadEquihashSolution  a Zcash Equihash solution that breaks a rule (.rule)
     │       └── AuxPowInvalid      a merged-mining proof failed (.expected, .actual; one subclass per check)
     └── DataError                  shipped or user datasets that are missing or malformed
         └── DataInputError         a data request out of range (unknown region, year) (also an InputError)
@@ -193,6 +196,33 @@ class BadTimestamp(BlockInvalid):
 
 class BadTransaction(BlockInvalid):
     """A transaction is malformed in a way the block rules reject (no inputs, value overflow...)."""
+
+
+class BadMixDigest(BlockInvalid):
+    """An Ethash header's mix digest is not the one its header hash and nonce produce."""
+
+
+class BadEquihashSolution(BlockInvalid):
+    """A Zcash header's Equihash solution breaks a rule (size, order, distinct indices, collision).
+
+    ``rule`` names the rule, so a test or a log line can tell which one failed.
+    """
+
+    def __init__(self, message: str, *, rule: str) -> None:
+        super().__init__(message)
+        self.rule = rule
+
+
+class PowLibraryMissing(ChainError):
+    """The optional library a coin's proof-of-work hash needs is not installed.
+
+    ``extra`` is the hashwatt extra that installs it (``pip install hashwatt[coins]``).
+    """
+
+    def __init__(self, message: str, *, module: str, extra: str) -> None:
+        super().__init__(message)
+        self.module = module
+        self.extra = extra
 
 
 class AuxPowInvalid(BlockInvalid):
