@@ -132,7 +132,8 @@ def _scan() -> dict[str, list[tuple[str, int]]]:
 
 def test_no_input_error_raise_leaves_its_field_out() -> None:
     problems: list[str] = []
-    for module, hits in _scan().items():
+    scanned = _scan()
+    for module, hits in scanned.items():
         left = [(where, line) for where, line in hits if (module, where) not in NO_SINGLE_FIELD]
         allowed = PENDING.get(module, 0)
         if len(left) > allowed:
@@ -140,7 +141,7 @@ def test_no_input_error_raise_leaves_its_field_out() -> None:
             problems.append(f"{module}: {len(left)} raise(s) without field= (pending {allowed}): {shown}")
         elif len(left) < allowed:
             problems.append(f"{module}: only {len(left)} left; lower PENDING[{module!r}] to {len(left)}")
-    stale = [m for m in PENDING if m not in _scan()]
+    stale = [m for m in PENDING if m not in scanned]
     problems += [f"{m}: none left; drop it from PENDING" for m in stale]
     assert not problems, "\n".join(problems)
 
