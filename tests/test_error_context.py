@@ -48,9 +48,6 @@ PENDING: dict[str, int] = {
     "hashwatt.economics._pools": 1,
     "hashwatt.economics._profit": 1,
     "hashwatt.economics._projection": 1,
-    "hashwatt.energy._lp": 1,
-    "hashwatt.energy._sites": 3,
-    "hashwatt.energy._tariff": 3,
     "hashwatt.fleet._alerts": 3,
     "hashwatt.fleet._commands": 2,
     "hashwatt.fleet._control": 2,
@@ -62,13 +59,9 @@ PENDING: dict[str, int] = {
     "hashwatt.fleet._webhooks": 1,
     "hashwatt.miner.engine": 5,
     "hashwatt.miner.merged": 1,
-    "hashwatt.network._energy": 1,
-    "hashwatt.network._security": 1,
-    "hashwatt.network._windows": 5,
     "hashwatt.pow._common": 6,
     "hashwatt.pow._cpu": 2,
     "hashwatt.pow._scan": 1,
-    "hashwatt.twin._site": 7,
 }
 
 

@@ -64,7 +64,11 @@ class UnknownMinerError(DataInputError):
         self.query = query
         self.suggestions = suggestions
         hint = f"; did you mean: {', '.join(suggestions)}?" if suggestions else ""
-        super().__init__(f"unknown miner model {query!r}{hint} (see `hashwatt rank` for the catalog)")
+        super().__init__(
+            f"unknown miner model {query!r}{hint} (see `hashwatt rank` for the catalog)",
+            field="model",
+            value=query,
+        )
 
 
 class AmbiguousMinerError(DataInputError):
@@ -73,7 +77,11 @@ class AmbiguousMinerError(DataInputError):
     def __init__(self, query: str, models: tuple[str, ...]) -> None:
         self.query = query
         self.models = models
-        super().__init__(f"{query!r} matches several models: {', '.join(models)}; name one of them")
+        super().__init__(
+            f"{query!r} matches several models: {', '.join(models)}; name one of them",
+            field="model",
+            value=query,
+        )
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
