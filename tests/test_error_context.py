@@ -36,11 +36,6 @@ PENDING: dict[str, int] = {
     "hashwatt.cli.mine": 1,
     "hashwatt.cli.network": 3,
     "hashwatt.cli.pool": 3,
-    "hashwatt.miner.engine": 5,
-    "hashwatt.miner.merged": 1,
-    "hashwatt.pow._common": 6,
-    "hashwatt.pow._cpu": 2,
-    "hashwatt.pow._scan": 1,
 }
 
 
