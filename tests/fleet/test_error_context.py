@@ -40,3 +40,15 @@ def test_a_feed_entry_error_names_the_feed() -> None:
     with pytest.raises(FleetInputError) as info:
         parse_price_json({"prices": [{"time": "2024-01-01T00:00Z"}]}, source="https://feed.example/p")
     assert (info.value.field, info.value.path) == ("prices.0", "https://feed.example/p")
+
+
+def test_a_device_reply_error_names_the_endpoint_and_the_command() -> None:
+    from hashwatt.fleet import DeviceReplyInvalid
+    from hashwatt.fleet._devices import _section
+
+    with pytest.raises(DeviceReplyInvalid) as info:
+        _section({"STATUS": [{"STATUS": "S"}]}, "SUMMARY", "127.0.0.1:4028")
+    assert (info.value.address, info.value.command) == ("127.0.0.1:4028", "summary")
+    with pytest.raises(DeviceReplyInvalid) as info:
+        _section({"STATUS": [{"STATUS": "E", "Msg": "no"}]}, "POOLS", "127.0.0.1:4028")
+    assert info.value.command == "pools"
