@@ -6,7 +6,7 @@ can act on; the CLI prints it as one line on stderr and exits with code 2.
 ::
 
     HashwattError
-    ├── InputError                 bad user input at an edge (CLI flag, config file) (.field, .value)
+    ├── InputError                 bad user input at an edge (CLI flag, config file) (.field, .value, .path)
     ├── ChainError                 consensus layer (hashwatt.chain)
     │   ├── ChainInputError        an argument outside its consensus range (also an InputError) (.field, .value)
     │   │   └── InvalidField       a value type's field of the wrong size or range (.structure, .field)
@@ -39,14 +39,19 @@ class HashwattError(Exception):
 class InputError(HashwattError, ValueError):
     """A user-supplied value is out of range or malformed.
 
-    ``field`` names the parameter and ``value`` holds what was given, for every room's input
-    errors alike (``None`` when the message is about several parameters or none in particular).
+    ``field`` names the parameter (or a file's key, dotted: ``site.0.miner``; several at once
+    comma-joined: ``start,end``) and ``value`` holds what was given, for every room's input
+    errors alike (``None`` when the message is about no parameter in particular); ``path`` is
+    the file at fault for file-level errors (a config, a price file), else ``None``.
     """
 
-    def __init__(self, message: str = "", *, field: str | None = None, value: object = None) -> None:
+    def __init__(
+        self, message: str = "", *, field: str | None = None, value: object = None, path: str | None = None
+    ) -> None:
         super().__init__(message)
         self.field = field
         self.value = value
+        self.path = path
 
 
 class DataError(HashwattError):

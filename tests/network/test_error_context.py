@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+import pandas as pd
 import pytest
 
 from hashwatt.network import (
@@ -32,3 +33,25 @@ def test_input_errors_carry_field_and_value(call: Callable[[], object], field: s
     with pytest.raises(NetworkInputError) as info:
         call()
     assert (info.value.field, info.value.value) == (field, value)
+
+
+def test_pool_and_window_errors_carry_field_and_value() -> None:
+    from hashwatt.data.pools import load_pool_blocks
+    from hashwatt.network import pool_blocks
+
+    blocks = load_pool_blocks()
+    cases: list[tuple[Callable[[], object], str, object]] = [
+        (lambda: pool_blocks(blocks, "no such pool zz"), "pool", "no such pool zz"),
+        (lambda: pool_blocks(blocks, "foundry", window="2w"), "window", "2w"),
+        (
+            lambda: pool_blocks(
+                blocks, "foundry", start=pd.Timestamp("2025-02-01"), end=pd.Timestamp("2025-01-01")
+            ),
+            "start,end",
+            (pd.Timestamp("2025-02-01"), pd.Timestamp("2025-01-01")),
+        ),
+    ]
+    for call, field, value in cases:
+        with pytest.raises(NetworkInputError) as info:
+            call()
+        assert (info.value.field, info.value.value) == (field, value)

@@ -338,7 +338,7 @@ def validate_auxpow_block(
     header without the AuxPoW version flag or with another chain's id, is refused."""
     aux = params.auxpow
     if aux is None:
-        raise ChainInputError(f"{params.name} is not a merged-mined chain")
+        raise ChainInputError(f"{params.name} is not a merged-mined chain", field="params", value=params.name)
     errors = validate_block(
         block.block, height=height, fees_sat=fees_sat, now=now, check_pow=False, params=params
     )

@@ -131,7 +131,9 @@ def write_csv(frame: pd.DataFrame, path: Path, *, index: bool = True) -> None:
     try:
         frame.to_csv(path, index=index)
     except OSError as exc:
-        raise InputError(f"cannot write {path}: {exc.strerror or exc}") from exc
+        raise InputError(
+            f"cannot write {path}: {exc.strerror or exc}", field="path", value=str(path), path=str(path)
+        ) from exc
 
 
 def save_figure(fig: Figure, path: Path) -> None:
@@ -145,7 +147,9 @@ def save_figure(fig: Figure, path: Path) -> None:
     try:
         fig.savefig(path, format=fmt, dpi=110)
     except OSError as exc:
-        raise InputError(f"cannot write {path}: {exc.strerror or exc}") from exc
+        raise InputError(
+            f"cannot write {path}: {exc.strerror or exc}", field="path", value=str(path), path=str(path)
+        ) from exc
 
 
 def fmt_int(n: int) -> str:

@@ -127,10 +127,12 @@ def bench(
     with --minerd, pooler's minerd -a scrypt in the same run.
     """
     if not 0.2 <= seconds <= 600:
-        raise InputError(f"--seconds must lie in [0.2, 600], got {seconds}")
+        raise InputError(f"--seconds must lie in [0.2, 600], got {seconds}", field="--seconds", value=seconds)
     n_threads = cpu_count() if threads is None else threads
     if not 1 <= n_threads <= 1024:
-        raise InputError(f"--threads must lie in 1..1024, got {n_threads}")
+        raise InputError(
+            f"--threads must lie in 1..1024, got {n_threads}", field="--threads", value=n_threads
+        )
     if algorithm is Algorithm.SCRYPT:
         _bench_scrypt(backend, n_threads, seconds, minerd, json_output)
         return
@@ -229,7 +231,9 @@ def _bench_scrypt(
         with _phase(f"timing {minerd} {' '.join(MINERD_ARGS)}..."):
             minerd_hs = external_miner_rate(str(minerd), MINERD_ARGS, max(seconds, 6.0))
         if minerd_hs <= 0:
-            raise InputError(f"{minerd} printed no hash rate: is it pooler's minerd?")
+            raise InputError(
+                f"{minerd} printed no hash rate: is it pooler's minerd?", field="--minerd", value=str(minerd)
+            )
     rates: list[BackendRate] = []
     for name in names:
         for count in [1] if n_threads == 1 else [1, n_threads]:

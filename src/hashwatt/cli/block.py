@@ -66,7 +66,12 @@ def read_block_bytes(source: str) -> bytes:
     path = Path(source)
     if len(source) < 1024 and _is_file(path):
         if path.stat().st_size > MAX_INPUT_BYTES:
-            raise InputError(f"{source} is larger than 16 MiB; no block is that large")
+            raise InputError(
+                f"{source} is larger than 16 MiB; no block is that large",
+                field="source",
+                value=source,
+                path=source,
+            )
         data = path.read_bytes()
         try:
             text = data.decode("ascii")
@@ -81,7 +86,7 @@ def read_block_bytes(source: str) -> bytes:
         return bytes_from_hex(source)
     shown = source if len(source) <= 40 else source[:37] + "..."
     if any(c in "/\\." for c in source):
-        raise InputError(f"no such file: {shown}")
+        raise InputError(f"no such file: {shown}", field="source", value=shown)
     # Not a file: decode as hex so the error says what is wrong with it.
     return bytes_from_hex(source)
 

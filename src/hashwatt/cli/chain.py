@@ -55,10 +55,12 @@ def parse_bits(text: str) -> int:
             value = int(cleaned, 16)
     except ValueError as exc:
         raise InputError(
-            f"bits must be 8 hex digits (e.g. 1d00ffff) or a decimal integer, got {text!r}"
+            f"bits must be 8 hex digits (e.g. 1d00ffff) or a decimal integer, got {text!r}",
+            field="bits",
+            value=text,
         ) from exc
     if not 0 <= value <= 0xFFFFFFFF:
-        raise InputError(f"bits must fit in 32 bits, got {text!r}")
+        raise InputError(f"bits must fit in 32 bits, got {text!r}", field="bits", value=text)
     return value
 
 

@@ -158,7 +158,7 @@ def _pairs(flag: str, values: Sequence[str] | None) -> list[tuple[str, str]]:
     for text in values or ():
         key, sep, value = text.partition("=")
         if not sep or not key.strip() or not value.strip():
-            raise EconomicsInputError(f"{flag} expects COIN=VALUE, got {text!r}")
+            raise EconomicsInputError(f"{flag} expects COIN=VALUE, got {text!r}", field=flag, value=text)
         out.append((key.strip(), value.strip()))
     return out
 
@@ -167,7 +167,7 @@ def _number(flag: str, text: str) -> float:
     try:
         value = float(text.replace(",", ""))
     except ValueError:
-        raise EconomicsInputError(f"{flag}: {text!r} is not a number") from None
+        raise EconomicsInputError(f"{flag}: {text!r} is not a number", field=flag, value=text) from None
     return value
 
 
@@ -200,7 +200,9 @@ def machine_for(model: str, hashrates: Sequence[str] | None, power_w: float | No
     for text in hashrates or ():
         algo, sep, rest = text.partition("=")
         if not sep or not rest.strip():
-            raise EconomicsInputError(f"--hashrate expects ALGO=RATE[@WATTS], got {text!r}")
+            raise EconomicsInputError(
+                f"--hashrate expects ALGO=RATE[@WATTS], got {text!r}", field="--hashrate", value=text
+            )
         rate_text, at, watts = rest.partition("@")
         power = _number("--hashrate", watts.strip().removesuffix("W").removesuffix("w")) if at else math.nan
         ratings.append(
@@ -217,7 +219,9 @@ def machine_for(model: str, hashrates: Sequence[str] | None, power_w: float | No
         machine = machine.with_rate(rate)
     if power_w is not None:
         if not (math.isfinite(power_w) and power_w > 0):
-            raise EconomicsInputError(f"--power-w must be > 0, got {power_w}")
+            raise EconomicsInputError(
+                f"--power-w must be > 0, got {power_w}", field="--power-w", value=power_w
+            )
         if len(machine.rates) != 1:
             raise EconomicsInputError(
                 "--power-w needs a machine with one rating; give --hashrate ALGO=RATE@WATTS"
@@ -233,7 +237,9 @@ def refuse_btc_only(options: Mapping[str, Any]) -> None:
     given = [text for name, text in _BTC_ONLY.items() if options.get(name) not in (None, [], ())]
     if given:
         raise EconomicsInputError(
-            f"with --coin or --rank, Bitcoin-only options do not apply: {', '.join(given)}"
+            f"with --coin or --rank, Bitcoin-only options do not apply: {', '.join(given)}",
+            field=",".join(given),
+            value=given,
         )
 
 
@@ -325,7 +331,9 @@ def _date(text: str) -> dt.date:
     try:
         return dt.date.fromisoformat(text)
     except ValueError:
-        raise EconomicsInputError(f"--date must be YYYY-MM-DD, got {text!r}") from None
+        raise EconomicsInputError(
+            f"--date must be YYYY-MM-DD, got {text!r}", field="--date", value=text
+        ) from None
 
 
 def coin_profit_report(

@@ -113,7 +113,9 @@ def _hashprice(value: float | None, history: bool, index: pd.DatetimeIndex) -> f
     if last < index[-1].floor("D"):
         raise InputError(
             f"the shipped hashprice history ends {last.date()}, before the price period ends "
-            f"({index[-1].date()}); pass --hashprice instead"
+            f"({index[-1].date()}); pass --hashprice instead",
+            field="--hashprice",
+            value=None,
         )
     return series
 

@@ -62,7 +62,9 @@ class _FleetGroup(typer.core.TyperGroup):
         if name and name not in self.commands and (name.endswith(".toml") or Path(name).exists()):
             raise InputError(
                 f"`hashwatt fleet FILE` is now `hashwatt plan {name}` (the fleet planning calculator); "
-                "`hashwatt fleet` manages real miners"
+                "`hashwatt fleet` manages real miners",
+                field="command",
+                value=name,
             )
         return super().resolve_command(ctx, args)
 
@@ -81,15 +83,19 @@ def parse_address(text: str, *, default_port: int = 4028) -> tuple[str, int]:
     """``host`` or ``host:port`` -> (host, port), validated."""
     host, sep, port_s = text.rpartition(":") if ":" in text else (text, "", "")
     if sep and not port_s.isdigit():
-        raise InputError(f"not a device address: {text!r} (expected HOST or HOST:PORT)")
+        raise InputError(
+            f"not a device address: {text!r} (expected HOST or HOST:PORT)", field="address", value=text
+        )
     port = int(port_s) if sep else default_port
     if not 0 < port < 65536:
-        raise InputError(f"port out of range in {text!r}")
+        raise InputError(f"port out of range in {text!r}", field="address", value=text)
     try:
         ipaddress.ip_address(host)
     except ValueError:
         if not _HOSTNAME.match(host):
-            raise InputError(f"not a device address: {text!r} (expected HOST or HOST:PORT)") from None
+            raise InputError(
+                f"not a device address: {text!r} (expected HOST or HOST:PORT)", field="address", value=text
+            ) from None
     return host, port
 
 
@@ -236,7 +242,11 @@ def show(
     with _open(db) as store:
         view = store.view(f"{host}:{port}" if ":" in address else host, site=site)
         if view is None:
-            raise InputError(f"no device at {address!r} in the inventory (see `hashwatt fleet list`)")
+            raise InputError(
+                f"no device at {address!r} in the inventory (see `hashwatt fleet list`)",
+                field="address",
+                value=address,
+            )
         row = view.as_dict()
         row["alerts"] = [
             to_jsonable(a)
@@ -310,7 +320,7 @@ def alerts_cmd(
             and not resolve(store, resolve_id, actor=by)
             and not list_alerts(store, alert_id=resolve_id)
         ):
-            raise InputError(f"no alert with id {resolve_id}")
+            raise InputError(f"no alert with id {resolve_id}", field="--resolve", value=resolve_id)
         states = None if show_all else ["open", "acknowledged"]
         found = list_alerts(store, site=site, states=states)
     if json_out:
@@ -378,7 +388,9 @@ def _queue(
             device = store.find_device(f"{host}:{port}", site=site)
             if device is None:
                 raise InputError(
-                    f"no device at {raw!r} in the inventory (add it with `hashwatt fleet add` or a scan)"
+                    f"no device at {raw!r} in the inventory (add it with `hashwatt fleet add` or a scan)",
+                    field="address",
+                    value=raw,
                 )
             by_site.setdefault(device.site, []).append(device.address)
         queued = [
@@ -471,7 +483,9 @@ def pool(
         params["group"] = group
     if password_env is not None:
         if password_env not in os.environ:
-            raise InputError(f"environment variable {password_env} is not set")
+            raise InputError(
+                f"environment variable {password_env} is not set", field="--password-env", value=password_env
+            )
         params["password_env"] = password_env  # the agent reads it from its own environment
     _queue("pool", addresses, site=site, by=by, params=params, db=db, json_out=json_out)
 
@@ -544,7 +558,9 @@ def _utc(text: str, option: str) -> Any:
         when = dt.datetime.fromisoformat(text.strip())
     except ValueError:
         raise InputError(
-            f"{option} must be an ISO date or date-time (2026-11-01 or 2026-11-01T06:00Z), not {text[:40]!r}"
+            f"{option} must be an ISO date or date-time (2026-11-01 or 2026-11-01T06:00Z), not {text[:40]!r}",
+            field=option,
+            value=text[:40],
         ) from None
     return when.replace(tzinfo=dt.UTC) if when.tzinfo is None else when.astimezone(dt.UTC)
 
@@ -577,7 +593,9 @@ def curtail_report_cmd(
         period = Period(per.lower())
     except ValueError:
         raise InputError(
-            f"--per must be one of {', '.join(p.value for p in Period)}, not {per[:20]!r}"
+            f"--per must be one of {', '.join(p.value for p in Period)}, not {per[:20]!r}",
+            field="--per",
+            value=per[:20],
         ) from None
     start = _utc(since, "--since")
     end = _utc(until, "--until") if until is not None else dt.datetime.now(dt.UTC)

@@ -76,7 +76,11 @@ def _pool_url(text: str) -> PoolUrl:
     try:
         return PoolUrl.parse(text)
     except ValueError as exc:
-        raise InputError(f"bad pool URL {text!r}: {exc}") from exc
+        raise InputError(
+            f"bad pool URL {text!r}: {exc}",
+            field="-o",
+            value=exc.value if isinstance(exc, InputError) else None,
+        ) from exc
 
 
 def _status_line(stats: ClientStats, engine: Any, blocks: list[Any]) -> Text:

@@ -119,7 +119,9 @@ def _parse_date(text: str | None, flag: str) -> pd.Timestamp | None:
     try:
         return pd.Timestamp(dt.date.fromisoformat(text.strip()), tz="UTC")
     except ValueError as exc:
-        raise InputError(f"{flag} must be an ISO date (YYYY-MM-DD), got {text!r}") from exc
+        raise InputError(
+            f"{flag} must be an ISO date (YYYY-MM-DD), got {text!r}", field=flag, value=text
+        ) from exc
 
 
 def _select_blocks(since: str | None, until: str | None) -> pd.DataFrame:
@@ -648,7 +650,11 @@ def energy(
     parsed = _parse_date(date, "--date")
     day = frame.index[-1] if parsed is None else parsed.tz_localize(None)
     if day not in frame.index:
-        raise InputError(f"{date} is not covered ({frame.index[0]:%Y-%m-%d} .. {frame.index[-1]:%Y-%m-%d})")
+        raise InputError(
+            f"{date} is not covered ({frame.index[0]:%Y-%m-%d} .. {frame.index[-1]:%Y-%m-%d})",
+            field="--date",
+            value=date,
+        )
     row = {str(k): v for k, v in frame.loc[day].to_dict().items()}
     if json_output:
         print_json(
@@ -825,7 +831,9 @@ def _read_block_file(path: Path) -> Block:
     try:
         return Block.from_bytes(data)
     except HashwattError as exc:
-        raise InputError(f"{path}: not a serialized block ({exc})") from exc
+        raise InputError(
+            f"{path}: not a serialized block ({exc})", field="--block-file", value=str(path), path=str(path)
+        ) from exc
 
 
 @network_app.command("attribute")

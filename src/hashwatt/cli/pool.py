@@ -56,7 +56,7 @@ def _without_password(database_url: str) -> str:
 
 def _finite_positive(name: str, value: float) -> float:
     if not (math.isfinite(value) and value > 0):
-        raise InputError(f"{name} must be a finite positive number, got {value!r}")
+        raise InputError(f"{name} must be a finite positive number, got {value!r}", field=name, value=value)
     return value
 
 
@@ -301,7 +301,11 @@ def serve(
         if not (demo and scrypt):
             raise InputError("--demo-aux-block-hashes needs --demo --coin ltc (merged mining)")
     if duration is not None and not math.isfinite(duration):
-        raise InputError(f"--duration must be a finite number of seconds, got {duration!r}")
+        raise InputError(
+            f"--duration must be a finite number of seconds, got {duration!r}",
+            field="--duration",
+            value=duration,
+        )
     modes = [demo, node is not None, bool(upstream)]
     if sum(modes) != 1:
         raise InputError("choose exactly one job source: --demo, --node URL or --upstream URL")
@@ -335,7 +339,9 @@ def serve(
     if start_difficulty < floor:
         raise InputError(
             f"--difficulty {start_difficulty:g} is below the difficulty floor {floor:g} "
-            "(lower it with --min-difficulty)"
+            "(lower it with --min-difficulty)",
+            field="--difficulty",
+            value=start_difficulty,
         )
     config = PoolConfig(
         start_difficulty=start_difficulty,

@@ -30,7 +30,7 @@ def load_cbeci_csv(path: str | Path) -> pd.DataFrame:
     """CBECI's daily network power: lower bound, best guess, upper bound [GW] per UTC day."""
     path = Path(path)
     if not path.is_file():
-        raise DataInputError(f"CBECI file not found: {path}")
+        raise DataInputError(f"CBECI file not found: {path}", field="path", value=str(path), path=str(path))
     try:
         raw = pd.read_csv(path)
     except (OSError, ValueError, pd.errors.ParserError) as exc:

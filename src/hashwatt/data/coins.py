@@ -63,7 +63,9 @@ class MiningAlgorithm(enum.StrEnum):
             return cls(key)
         except ValueError:
             names = ", ".join(a.value for a in cls)
-            raise DataInputError(f"unknown algorithm {text!r} (one of {names})") from None
+            raise DataInputError(
+                f"unknown algorithm {text!r} (one of {names})", field="algorithm", value=text
+            ) from None
 
 
 #: Coin ticker (lower case) -> shipped daily file (Coin Metrics columns, unchanged).
@@ -104,7 +106,9 @@ def coin_daily_history(ticker: str) -> pd.DataFrame:
     key = ticker.strip().lower()
     if key not in COIN_HISTORY_FILES:
         known = ", ".join(COIN_HISTORY_FILES)
-        raise DataInputError(f"no shipped daily history for {ticker!r} (shipped: {known})")
+        raise DataInputError(
+            f"no shipped daily history for {ticker!r} (shipped: {known})", field="ticker", value=ticker
+        )
     return _history_cached(key).copy()
 
 
@@ -123,10 +127,16 @@ def parse_hashrate_hs(text: str | float) -> float:
     else:
         m = _RATE.match(text)
         if m is None:
-            raise DataInputError(f"hashrate must be a number with an optional k/M/G/T/P unit, got {text!r}")
+            raise DataInputError(
+                f"hashrate must be a number with an optional k/M/G/T/P unit, got {text!r}",
+                field="hashrate",
+                value=text,
+            )
         value = float(m.group(1)) * _PREFIX[m.group(2).lower()]
     if not (math.isfinite(value) and value > 0):
-        raise DataInputError(f"hashrate must be positive and finite, got {text!r}")
+        raise DataInputError(
+            f"hashrate must be positive and finite, got {text!r}", field="hashrate", value=text
+        )
     return value
 
 
@@ -145,9 +155,17 @@ class AlgoRate:
 
     def __post_init__(self) -> None:
         if not (math.isfinite(self.hashrate_hs) and self.hashrate_hs > 0):
-            raise DataInputError(f"{self.algorithm}: hashrate must be > 0 H/s, got {self.hashrate_hs}")
+            raise DataInputError(
+                f"{self.algorithm}: hashrate must be > 0 H/s, got {self.hashrate_hs}",
+                field="hashrate_hs",
+                value=self.hashrate_hs,
+            )
         if not (math.isnan(self.power_w) or (math.isfinite(self.power_w) and self.power_w > 0)):
-            raise DataInputError(f"{self.algorithm}: power must be > 0 W, got {self.power_w}")
+            raise DataInputError(
+                f"{self.algorithm}: power must be > 0 W, got {self.power_w}",
+                field="power_w",
+                value=self.power_w,
+            )
 
 
 @dataclasses.dataclass(frozen=True, slots=True)

@@ -43,7 +43,9 @@ def _pick_year(frame: pd.DataFrame, region: str, year: int, what: str) -> pd.Ser
     rows = frame[frame["region"].str.lower() == region.strip().lower()]
     if rows.empty:
         known = ", ".join(sorted(frame["region"].unique().tolist())[:40])
-        raise DataInputError(f"no {what} for region {region!r}; known regions include: {known}")
+        raise DataInputError(
+            f"no {what} for region {region!r}; known regions include: {known}", field="region", value=region
+        )
     # The requested year, else the nearest earlier one, else the nearest later one.
     years = rows["year"].astype(int)
     earlier = rows[years <= year]
@@ -95,7 +97,9 @@ def _year_slice(frame: pd.DataFrame, year: int, timezone: str, what: str) -> pd.
 def ercot_carbon_hourly(year: int, *, timezone: str = "America/Chicago") -> pd.Series:
     """ERCOT hourly lifecycle carbon intensity [gCO2/kWh] for a local year 2021-2024."""
     if not 2021 <= year <= 2024:
-        raise DataInputError(f"ERCOT hourly carbon intensity covers 2021-2024, not {year}")
+        raise DataInputError(
+            f"ERCOT hourly carbon intensity covers 2021-2024, not {year}", field="year", value=year
+        )
     frame = _hourly("ercot_carbon_intensity_hourly_2021_2024.csv.gz")
     if year == 2024 or timezone == "UTC":
         # The file ends 2024-12-31T23:00Z: a local Chicago year 2024 lacks its last 6 hours.
@@ -106,6 +110,6 @@ def ercot_carbon_hourly(year: int, *, timezone: str = "America/Chicago") -> pd.S
 def dallas_temperature_hourly(year: int, *, timezone: str = "America/Chicago") -> pd.Series:
     """Dallas hourly 2 m air temperature [degC] for a local year 2020-2024 (ERA5 via Open-Meteo)."""
     if not 2020 <= year <= 2024:
-        raise DataInputError(f"Dallas temperature covers 2020-2024, not {year}")
+        raise DataInputError(f"Dallas temperature covers 2020-2024, not {year}", field="year", value=year)
     frame = _hourly("dallas_tx_temperature_hourly_2020_2024.csv.gz")
     return _year_slice(frame, year, timezone, "Dallas temperature")["temp_air_c"]

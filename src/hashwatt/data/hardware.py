@@ -64,7 +64,11 @@ class UnknownMinerError(DataInputError):
         self.query = query
         self.suggestions = suggestions
         hint = f"; did you mean: {', '.join(suggestions)}?" if suggestions else ""
-        super().__init__(f"unknown miner model {query!r}{hint} (see `hashwatt rank` for the catalog)")
+        super().__init__(
+            f"unknown miner model {query!r}{hint} (see `hashwatt rank` for the catalog)",
+            field="model",
+            value=query,
+        )
 
 
 class AmbiguousMinerError(DataInputError):
@@ -73,7 +77,11 @@ class AmbiguousMinerError(DataInputError):
     def __init__(self, query: str, models: tuple[str, ...]) -> None:
         self.query = query
         self.models = models
-        super().__init__(f"{query!r} matches several models: {', '.join(models)}; name one of them")
+        super().__init__(
+            f"{query!r} matches several models: {', '.join(models)}; name one of them",
+            field="model",
+            value=query,
+        )
 
 
 @dataclasses.dataclass(frozen=True, slots=True)
@@ -111,7 +119,11 @@ class MinerModel:
     def __post_init__(self) -> None:
         validate_specs(self.hashrate_ths, self.power_w, where=self.model)
         if self.price_usd is not None and not self.price_usd >= 0:
-            raise DataInputError(f"{self.model}: price must be >= 0 USD, got {self.price_usd}")
+            raise DataInputError(
+                f"{self.model}: price must be >= 0 USD, got {self.price_usd}",
+                field="price_usd",
+                value=self.price_usd,
+            )
 
     @classmethod
     def from_specs(
@@ -144,19 +156,29 @@ class MinerModel:
 def validate_specs(hashrate_ths: float, power_w: float, *, where: str = "miner") -> None:
     """Reject non-physical specs with a :class:`DataInputError` that says which and why."""
     if not (isinstance(hashrate_ths, int | float) and math.isfinite(hashrate_ths) and hashrate_ths > 0):
-        raise DataInputError(f"{where}: hashrate must be a positive number of TH/s, got {hashrate_ths}")
+        raise DataInputError(
+            f"{where}: hashrate must be a positive number of TH/s, got {hashrate_ths}",
+            field="hashrate_ths",
+            value=hashrate_ths,
+        )
     if not (isinstance(power_w, int | float) and math.isfinite(power_w)):
-        raise DataInputError(f"{where}: power must be a number of W, got {power_w}")
+        raise DataInputError(
+            f"{where}: power must be a number of W, got {power_w}", field="power_w", value=power_w
+        )
     if power_w < 0:
-        raise DataInputError(f"{where}: power cannot be negative, got {power_w} W")
+        raise DataInputError(
+            f"{where}: power cannot be negative, got {power_w} W", field="power_w", value=power_w
+        )
     if power_w == 0:
-        raise DataInputError(f"{where}: power must be > 0 W")
+        raise DataInputError(f"{where}: power must be > 0 W", field="power_w", value=power_w)
     eff = power_w / hashrate_ths
     if not MIN_EFFICIENCY_J_PER_TH <= eff <= MAX_EFFICIENCY_J_PER_TH:
         raise DataInputError(
             f"{where}: efficiency {eff:.3g} J/TH is outside the physical range "
             f"[{MIN_EFFICIENCY_J_PER_TH:g}, {MAX_EFFICIENCY_J_PER_TH:g}] J/TH "
-            "(check the units: hashrate in TH/s, power in W)"
+            "(check the units: hashrate in TH/s, power in W)",
+            field="hashrate_ths,power_w",
+            value=(hashrate_ths, power_w),
         )
 
 
@@ -204,7 +226,7 @@ def load_catalog_file(path: str | Path) -> pd.DataFrame:
     """
     path = Path(path)
     if not path.is_file():
-        raise DataInputError(f"catalog file not found: {path}")
+        raise DataInputError(f"catalog file not found: {path}", field="path", value=str(path), path=str(path))
     if path.suffix.lower() == ".toml":
         doc = read_toml(path, what="catalog file", error=DataError)
         miners = doc.get("miner", [])

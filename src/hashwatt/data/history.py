@@ -102,7 +102,7 @@ def _as_date(value: dt.date | str) -> dt.date:
     try:
         return dt.date.fromisoformat(str(value).strip())
     except ValueError as exc:
-        raise DataInputError(f"not an ISO date (YYYY-MM-DD): {value!r}") from exc
+        raise DataInputError(f"not an ISO date (YYYY-MM-DD): {value!r}", field="date", value=value) from exc
 
 
 def check_in_history(day: dt.date | str) -> dt.date:
@@ -116,7 +116,9 @@ def check_in_history(day: dt.date | str) -> dt.date:
             if d > last
             else ""
         )
-        raise DateOutOfRangeError(f"{d.isoformat()} is outside the shipped history ({first} .. {last}){hint}")
+        raise DateOutOfRangeError(
+            f"{d.isoformat()} is outside the shipped history ({first} .. {last}){hint}", field="date", value=d
+        )
     return d
 
 

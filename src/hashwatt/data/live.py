@@ -70,7 +70,9 @@ class MempoolSpaceSource:
     def __post_init__(self) -> None:
         if not self.base_url.startswith(("http://", "https://")):
             raise DataInputError(
-                f"live URL must start with http:// or https://, got {redact_url(self.base_url)!r}"
+                f"live URL must start with http:// or https://, got {redact_url(self.base_url)!r}",
+                field="base_url",
+                value=redact_url(self.base_url),
             )
         if self.ttl_s < 0 or self.timeout_s <= 0 or self.max_bytes <= 0:
             raise DataInputError("ttl must be >= 0; timeout and max_bytes must be positive")

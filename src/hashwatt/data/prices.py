@@ -194,7 +194,9 @@ def _validate_and_fill(
 ) -> PriceSeries:
     """Check one node's series on its native grid, repair it if asked, average to hours."""
     if fill is not None and fill not in FILL_METHODS:
-        raise DataInputError(f"fill must be one of {', '.join(FILL_METHODS)}, got {fill!r}")
+        raise DataInputError(
+            f"fill must be one of {', '.join(FILL_METHODS)}, got {fill!r}", field="fill", value=fill
+        )
     issues = list(pre_issues)
     keep = ~drop_rows & ts_utc.notna().to_numpy()
     ts = pd.DatetimeIndex(ts_utc[keep]).as_unit("ns")
@@ -333,7 +335,11 @@ def _pick(columns: dict[str, str], wanted: str | None, candidates: tuple[str, ..
             return wanted
         if _norm(wanted) in columns:
             return columns[_norm(wanted)]
-        raise DataInputError(f"no {what} column {wanted!r}; columns are {', '.join(columns.values())}")
+        raise DataInputError(
+            f"no {what} column {wanted!r}; columns are {', '.join(columns.values())}",
+            field=f"{what}_column",
+            value=wanted,
+        )
     for cand in candidates:
         if cand in columns:
             return columns[cand]
@@ -363,7 +369,9 @@ def read_price_csv(
     try:
         raw = pd.read_csv(path, dtype=str, keep_default_na=False)
     except FileNotFoundError as exc:
-        raise DataInputError(f"price file not found: {path}") from exc
+        raise DataInputError(
+            f"price file not found: {path}", field="path", value=str(path), path=str(path)
+        ) from exc
     except (OSError, ValueError, pd.errors.ParserError) as exc:
         raise DataError(f"{source}: not a readable CSV ({exc})") from exc
     if raw.empty:
@@ -376,22 +384,33 @@ def read_price_csv(
         nodes = raw[node_col].unique().tolist()
         if node is None and len(nodes) > 1:
             raise DataInputError(
-                f"{source} holds {len(nodes)} nodes ({', '.join(map(str, nodes[:8]))}); pass node="
+                f"{source} holds {len(nodes)} nodes ({', '.join(map(str, nodes[:8]))}); pass node=",
+                field="node",
+                value=None,
+                path=source,
             )
         if node is not None:
             mask = (raw[node_col] == node).to_numpy()
             if not mask.any():
                 raise DataInputError(
-                    f"{source}: node {node!r} not found; nodes: {', '.join(map(str, nodes[:8]))}"
+                    f"{source}: node {node!r} not found; nodes: {', '.join(map(str, nodes[:8]))}",
+                    field="node",
+                    value=node,
+                    path=source,
                 )
             raw, lines = raw[mask].reset_index(drop=True), lines[mask]
     elif node is not None:
-        raise DataInputError(f"{source}: no node column to select {node!r} from")
+        raise DataInputError(
+            f"{source}: no node column to select {node!r} from", field="node", value=node, path=source
+        )
 
     price_col = _pick(columns, price_column, _PRICE_CANDIDATES, "price")
     if price_col is None:
         raise DataInputError(
-            f"{source}: no price column found; pass price_column= (columns: {', '.join(raw.columns)})"
+            f"{source}: no price column found; pass price_column= (columns: {', '.join(raw.columns)})",
+            field="price_column",
+            value=price_column,
+            path=source,
         )
     price = pd.to_numeric(raw[price_col].str.replace(",", "", regex=False), errors="coerce").to_numpy(
         dtype=float
@@ -409,7 +428,12 @@ def read_price_csv(
     ):
         hour_col = columns.get("hour_ending") or columns["delivery_hour"]
         if tz is None:
-            raise DataInputError(f"{source}: ERCOT-style Delivery Date/Hour Ending are local times; pass tz=")
+            raise DataInputError(
+                f"{source}: ERCOT-style Delivery Date/Hour Ending are local times; pass tz=",
+                field="tz",
+                value=tz,
+                path=source,
+            )
         hour = pd.to_numeric(raw[hour_col].str.split(":").str[0], errors="coerce")
         interval_col = columns.get("delivery_interval")
         minutes = (
@@ -424,7 +448,10 @@ def read_price_csv(
         time_col = _pick(columns, time_column, _TIME_CANDIDATES, "time")
         if time_col is None:
             raise DataInputError(
-                f"{source}: no time column found; pass time_column= (columns: {', '.join(raw.columns)})"
+                f"{source}: no time column found; pass time_column= (columns: {', '.join(raw.columns)})",
+                field="time_column",
+                value=time_column,
+                path=source,
             )
         text = raw[time_col].str.strip()
         first = text.iloc[0]
@@ -434,7 +461,10 @@ def read_price_csv(
         else:
             if tz is None:
                 raise DataInputError(
-                    f"{source}: column {time_col!r} has no UTC offset (e.g. {first!r}); pass tz= (e.g. America/Chicago)"
+                    f"{source}: column {time_col!r} has no UTC offset (e.g. {first!r}); pass tz= (e.g. America/Chicago)",
+                    field="tz",
+                    value=tz,
+                    path=source,
                 )
             wall = pd.Series(pd.to_datetime(text, format="ISO8601", errors="coerce"))
             ts_utc, pre, drop_rows = _localize(wall, lines, tz, dst_flag)
@@ -477,9 +507,11 @@ def market_prices(market: str, year: int, *, fill: FillMethod | None = None) -> 
     """
     key = market.strip().upper()
     if key not in MARKETS:
-        raise DataInputError(f"unknown market {market!r}; shipped: {', '.join(MARKETS)}")
+        raise DataInputError(
+            f"unknown market {market!r}; shipped: {', '.join(MARKETS)}", field="market", value=market
+        )
     if not 2020 <= year <= 2024:
-        raise DataInputError(f"shipped prices cover 2020-2024, not {year}")
+        raise DataInputError(f"shipped prices cover 2020-2024, not {year}", field="year", value=year)
     info = MARKETS[key]
     frame = _shipped_cached()
     start = pd.Timestamp(f"{year}-01-01", tz=info.timezone).tz_convert("UTC")

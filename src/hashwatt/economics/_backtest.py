@@ -72,7 +72,9 @@ def backtest(
     hist = daily_history()
     frame = hist.loc[pd.Timestamp(start) : (pd.Timestamp(stop) if stop else None)]
     if len(frame) < 2:
-        raise EconomicsInputError(f"need at least two days of history after {start}")
+        raise EconomicsInputError(
+            f"need at least two days of history after {start}", field="bought", value=start
+        )
     costs = costs or CostModel()
     capex = capex or Capex()
     keep = costs.kept_fraction
@@ -95,7 +97,9 @@ def backtest(
         raise EconomicsInputError(
             f"{count:,} x {miner.model} = {_hashrate_text(h)} is {share[worst]:,.3g} times the whole "
             f"network on {frame.index[worst].date()} ({_hashrate_text(h / share[worst])}): it would earn "
-            "more than was issued; start the backtest later or lower --count"
+            "more than was issued; start the backtest later or lower --count",
+            field="count",
+            value=count,
         )
     rev_btc = daily_revenue_btc(
         h,

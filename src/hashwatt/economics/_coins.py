@@ -182,7 +182,9 @@ def coin_spec(ticker: str) -> CoinSpec:
     key = ticker.strip().lower()
     spec = COIN_SPECS.get(key) or next((s for s in COIN_SPECS.values() if s.name == key), None)
     if spec is None:
-        raise EconomicsInputError(f"unknown coin {ticker!r} (one of {', '.join(COIN_SPECS)})")
+        raise EconomicsInputError(
+            f"unknown coin {ticker!r} (one of {', '.join(COIN_SPECS)})", field="coin", value=ticker
+        )
     return spec
 
 
@@ -192,17 +194,21 @@ def parse_coin_set(text: str) -> tuple[CoinSpec, ...]:
     if not specs:
         raise EconomicsInputError("--coin needs a coin, e.g. ltc or ltc+doge")
     if len({s.ticker for s in specs}) != len(specs):
-        raise EconomicsInputError(f"{text!r} names a coin twice")
+        raise EconomicsInputError(f"{text!r} names a coin twice", field="coins", value=text)
     if len(specs) > 1:
         algorithms = {s.algorithm for s in specs}
         if len(algorithms) > 1:
             raise EconomicsInputError(
-                f"{text!r} mixes algorithms ({', '.join(sorted(algorithms))}): merged mining shares one hash"
+                f"{text!r} mixes algorithms ({', '.join(sorted(algorithms))}): merged mining shares one hash",
+                field="coins",
+                value=text,
             )
         parents = [s.ticker for s in specs if not s.merged_mining_child]
         if len(parents) > 1:
             raise EconomicsInputError(
-                f"{' and '.join(parents)} cannot be merge-mined together: only AuxPoW chains (DOGE) ride on a parent"
+                f"{' and '.join(parents)} cannot be merge-mined together: only AuxPoW chains (DOGE) ride on a parent",
+                field="coins",
+                value=text,
             )
     return specs
 
@@ -223,11 +229,17 @@ class CoinState:
 
     def __post_init__(self) -> None:
         if not (math.isfinite(self.difficulty) and self.difficulty > 0):
-            raise EconomicsInputError(f"{self.ticker}: difficulty must be positive, got {self.difficulty}")
+            raise EconomicsInputError(
+                f"{self.ticker}: difficulty must be positive, got {self.difficulty}",
+                field="difficulty",
+                value=self.difficulty,
+            )
         for name in ("subsidy_coin_per_block", "fees_coin_per_block", "price_usd_per_coin"):
             value = getattr(self, name)
             if not (math.isfinite(value) and value >= 0):
-                raise EconomicsInputError(f"{self.ticker}: {name} must be >= 0 and known, got {value}")
+                raise EconomicsInputError(
+                    f"{self.ticker}: {name} must be >= 0 and known, got {value}", field=name, value=value
+                )
 
 
 class CoinOverrides(pydantic.BaseModel):
@@ -273,12 +285,19 @@ def load_coin_data(path: str | Path) -> dict[str, CoinOverrides]:
     path = Path(path)
     doc = read_inputs_file(path, what="coin data file")
     if not isinstance(doc, dict):
-        raise EconomicsInputError(f"{path}: expected one table per coin, e.g. [ltc]")
+        raise EconomicsInputError(
+            f"{path}: expected one table per coin, e.g. [ltc]",
+            field="file",
+            value=type(doc).__name__,
+            path=str(path),
+        )
     out: dict[str, CoinOverrides] = {}
     for key, table in doc.items():
         spec = coin_spec(str(key))
         if not isinstance(table, dict):
-            raise EconomicsInputError(f"{path}: [{key}] must be a table of values")
+            raise EconomicsInputError(
+                f"{path}: [{key}] must be a table of values", field=str(key), value=table, path=str(path)
+            )
         out[spec.ticker.lower()] = CoinOverrides.validated(table, source=f"{path}: [{key}]")
     return out
 
@@ -302,7 +321,9 @@ def _shipped_state(spec: CoinSpec, day: dt.date | None) -> CoinState:
         return _btc_state(day)
     if not spec.has_history:
         raise EconomicsInputError(
-            f"no shipped network data for {spec.ticker}: give its difficulty, price and subsidy (--coin-data)"
+            f"no shipped network data for {spec.ticker}: give its difficulty, price and subsidy (--coin-data)",
+            field="coin_data",
+            value=spec.ticker,
         )
     hist = coin_daily_history(spec.ticker)
     first, last = hist.index[0].date(), hist.index[-1].date()
@@ -310,10 +331,12 @@ def _shipped_state(spec: CoinSpec, day: dt.date | None) -> CoinState:
         row, date = hist.iloc[-1], last
     else:
         if not first <= day <= last:
-            raise EconomicsInputError(f"{spec.ticker} history covers {first} to {last}, not {day}")
+            raise EconomicsInputError(
+                f"{spec.ticker} history covers {first} to {last}, not {day}", field="day", value=day
+            )
         pos = int(hist.index.get_indexer(pd.DatetimeIndex([pd.Timestamp(day)]))[0])
         if pos < 0:
-            raise EconomicsInputError(f"{spec.ticker} history has no row for {day}")
+            raise EconomicsInputError(f"{spec.ticker} history has no row for {day}", field="day", value=day)
         row, date = hist.iloc[pos], day
     blocks = float(row["block_count"])
     height = int(row["height"])
@@ -330,7 +353,9 @@ def _shipped_state(spec: CoinSpec, day: dt.date | None) -> CoinState:
         subsidy, subsidy_source = float(row["issuance_native"]) / blocks * spec.miner_share, "coinmetrics"
     if math.isnan(subsidy) or math.isnan(float(row["price_usd"])):
         raise EconomicsInputError(
-            f"{spec.ticker} on {date}: the shipped data have no issuance or price that day; give them (--coin-data)"
+            f"{spec.ticker} on {date}: the shipped data have no issuance or price that day; give them (--coin-data)",
+            field="coin_data",
+            value=date,
         )
     fees = float(row["fees_native"]) / blocks
     as_of = AsOf(
@@ -381,7 +406,9 @@ def coin_state(
         ]
         if missing:
             raise EconomicsInputError(
-                f"no shipped network data for {spec.ticker}: give {', '.join(missing)} (--coin-data)"
+                f"no shipped network data for {spec.ticker}: give {', '.join(missing)} (--coin-data)",
+                field=",".join(missing),
+                value=spec.ticker,
             )
         inputs = tuple(DatedInput(n, now, "override") for n in ("difficulty", "price", "subsidy", "fees"))
         return CoinState(
@@ -440,7 +467,9 @@ def coin_state_live(ticker: str, source: LiveSource) -> CoinState:
     spec = coin_spec(ticker)
     if spec.chain is None:
         raise EconomicsInputError(
-            f"a live source needs a coin with a subsidy schedule (btc, ltc, doge), not {spec.ticker}"
+            f"a live source needs a coin with a subsidy schedule (btc, ltc, doge), not {spec.ticker}",
+            field="coin",
+            value=spec.ticker,
         )
     height = source.tip_height()
     difficulty = source.difficulty()
@@ -488,7 +517,9 @@ def coin_revenue(hashrate_hs: float, spec: CoinSpec, state: CoinState, costs: Co
     if share > 1.0:
         raise EconomicsInputError(
             f"{hashrate_hs:.4g} H/s is more than the whole {spec.ticker} network at difficulty "
-            f"{state.difficulty:.4g}: lower --count or check the difficulty"
+            f"{state.difficulty:.4g}: lower --count or check the difficulty",
+            field="hashrate_hs",
+            value=hashrate_hs,
         )
     reward = state.subsidy_coin_per_block + costs.fee_share * state.fees_coin_per_block
     coins = blocks * reward * costs.kept_fraction
@@ -542,7 +573,9 @@ def _rate_for(machine: AlgoMachine, algorithm: MiningAlgorithm) -> AlgoRate:
     if rate is None:
         have = ", ".join(r.algorithm.value for r in machine.rates) or "none"
         raise EconomicsInputError(
-            f"{machine.model} has no {algorithm.value} rating (it has: {have}); give --hashrate {algorithm.value}=RATE"
+            f"{machine.model} has no {algorithm.value} rating (it has: {have}); give --hashrate {algorithm.value}=RATE",
+            field="hashrate",
+            value=algorithm.value,
         )
     return rate
 
@@ -562,13 +595,15 @@ def coin_profit(
     ticker (lower case), default each coin's last shipped day (:func:`coin_state`).
     """
     if count < 1:
-        raise EconomicsInputError(f"count must be >= 1, got {count}")
+        raise EconomicsInputError(f"count must be >= 1, got {count}", field="count", value=count)
     specs = parse_coin_set(coins) if isinstance(coins, str) else tuple(coins)
     costs = costs or CostModel()
     rate = _rate_for(machine, specs[0].algorithm)
     if math.isnan(rate.power_w):
         raise EconomicsInputError(
-            f"{machine.model}: the source gives no power on {rate.algorithm.value}; give --power-w"
+            f"{machine.model}: the source gives no power on {rate.algorithm.value}; give --power-w",
+            field="power_w",
+            value=None,
         )
     given = states or {}
     hashrate = rate.hashrate_hs * count

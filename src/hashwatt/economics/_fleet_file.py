@@ -117,16 +117,22 @@ def _site_costs(site: Mapping[str, object], where: str) -> CostModel:
             pool_scheme=pool_scheme,
         )
     except EconomicsInputError as exc:
-        raise EconomicsInputError(f"{where}: {exc}") from exc
+        raise EconomicsInputError(f"{where}: {exc}", field=exc.field, value=exc.value) from exc
 
 
 def _miner(entry: Mapping[str, object], catalog: pd.DataFrame, where: str) -> MinerModel:
     model = entry.get("model")
     if not isinstance(model, str) or not model.strip():
-        raise EconomicsInputError(f"{where}: each [[site.miner]] needs a model name")
+        raise EconomicsInputError(
+            f"{where}: each [[site.miner]] needs a model name", field="model", value=None
+        )
     if "hashrate_ths" in entry or "power_w" in entry:
         if "hashrate_ths" not in entry or "power_w" not in entry:
-            raise EconomicsInputError(f"{where}: a custom machine needs both hashrate_ths and power_w")
+            raise EconomicsInputError(
+                f"{where}: a custom machine needs both hashrate_ths and power_w",
+                field="hashrate_ths,power_w",
+                value=(entry.get("hashrate_ths"), entry.get("power_w")),
+            )
         return MinerModel.from_specs(
             model,
             hashrate_ths=_number(entry, "hashrate_ths", 0.0, where),
@@ -146,26 +152,38 @@ def parse_fleet(doc: Mapping[str, object], *, catalog: pd.DataFrame | None = Non
     names: set[str] = set()
     for i, site in enumerate(sites, start=1):
         if not isinstance(site, dict):
-            raise EconomicsInputError(f"site {i}: expected a [[site]] table")
+            raise EconomicsInputError(f"site {i}: expected a [[site]] table", field=f"site.{i}", value=site)
         name = str(site.get("name") or f"site {i}")
         where = f"site {name!r}"
         if name in names:
-            raise EconomicsInputError(f"{where} appears twice; give each site a distinct name")
+            raise EconomicsInputError(
+                f"{where} appears twice; give each site a distinct name", field="name", value=name
+            )
         names.add(name)
         unknown = sorted(set(site) - _SITE_KEYS)
         if unknown:
-            raise EconomicsInputError(f"{where}: unknown keys {unknown}; allowed: {sorted(_SITE_KEYS)}")
+            raise EconomicsInputError(
+                f"{where}: unknown keys {unknown}; allowed: {sorted(_SITE_KEYS)}",
+                field=",".join(unknown),
+                value=unknown,
+            )
         costs = _site_costs(site, where)
         miners = site.get("miner")
         if not isinstance(miners, list) or not miners:
-            raise EconomicsInputError(f"{where}: needs one or more [[site.miner]] tables")
+            raise EconomicsInputError(
+                f"{where}: needs one or more [[site.miner]] tables", field="miner", value=miners
+            )
         for entry in miners:
             if not isinstance(entry, dict):
-                raise EconomicsInputError(f"{where}: expected [[site.miner]] tables")
+                raise EconomicsInputError(
+                    f"{where}: expected [[site.miner]] tables", field="miner", value=entry
+                )
             bad = sorted(set(entry) - _MINER_KEYS)
             if bad:
                 raise EconomicsInputError(
-                    f"{where}: unknown miner keys {bad}; allowed: {sorted(_MINER_KEYS)}"
+                    f"{where}: unknown miner keys {bad}; allowed: {sorted(_MINER_KEYS)}",
+                    field=",".join(bad),
+                    value=bad,
                 )
             count = entry.get("count", 1)
             if isinstance(count, bool) or not isinstance(count, int) or count < 1:

@@ -106,15 +106,30 @@ def read_unit_prices(items: Iterable[str] = (), prices_file: Path | None = None)
     out: dict[str, float] = {}
     if prices_file is not None:
         if not prices_file.is_file():
-            raise EconomicsInputError(f"prices file not found: {prices_file}")
+            raise EconomicsInputError(
+                f"prices file not found: {prices_file}",
+                field="prices_file",
+                value=str(prices_file),
+                path=str(prices_file),
+            )
         try:
             frame = pd.read_csv(prices_file, dtype=str, keep_default_na=False)
         except (OSError, ValueError, pd.errors.ParserError) as exc:
-            raise EconomicsInputError(f"{prices_file}: not a readable CSV ({exc})") from exc
+            raise EconomicsInputError(
+                f"{prices_file}: not a readable CSV ({exc})",
+                field="prices_file",
+                value=str(prices_file),
+                path=str(prices_file),
+            ) from exc
         cols = {str(c).strip().lower(): str(c) for c in frame.columns}
         price_col = cols.get("price_usd") or cols.get("price")
         if "model" not in cols or price_col is None:
-            raise EconomicsInputError(f"{prices_file}: needs columns model and price_usd")
+            raise EconomicsInputError(
+                f"{prices_file}: needs columns model and price_usd",
+                field="model,price_usd",
+                value=list(cols),
+                path=str(prices_file),
+            )
         for model, text in zip(frame[cols["model"]].tolist(), frame[price_col].tolist(), strict=True):
             out[str(model).strip()] = parse_usd(str(text), f"{prices_file}: {model}")
     for item in items:

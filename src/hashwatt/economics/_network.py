@@ -205,7 +205,11 @@ def fit_difficulty_growth(
     stop = t[-1] + 1.0 if end is None else float(_days(end) + 1)
     mask = (t < stop) & (t >= stop - window_days)
     if int(mask.sum()) < 4:
-        raise EconomicsInputError(f"fewer than four retargets in the {window_days} days before {end}")
+        raise EconomicsInputError(
+            f"fewer than four retargets in the {window_days} days before {end}",
+            field="window_days",
+            value=window_days,
+        )
     x, y = t[mask], ld[mask]
     slope, intercept = np.polyfit(x, y, 1)
     resid = y - (slope * x + intercept)

@@ -66,9 +66,13 @@ def read_inputs_file(path: Path, *, what: str) -> object:
     try:
         return json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError as exc:
-        raise EconomicsInputError(f"{what} not found: {path}") from exc
+        raise EconomicsInputError(
+            f"{what} not found: {path}", field=what, value=str(path), path=str(path)
+        ) from exc
     except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise EconomicsInputError(f"{path}: not valid JSON ({exc})") from exc
+        raise EconomicsInputError(
+            f"{path}: not valid JSON ({exc})", field=what, value=str(path), path=str(path)
+        ) from exc
 
 
 _M = TypeVar("_M", bound=pydantic.BaseModel)
@@ -82,7 +86,9 @@ def validate_or_raise(model: type[_M], doc: Mapping[str, object], *, source: str
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"]) or "file"
         msg = str(first["msg"]).removeprefix("Value error, ")
-        raise EconomicsInputError(f"{source}: {where}: {msg}") from exc
+        raise EconomicsInputError(
+            f"{source}: {where}: {msg}", field=where, value=first.get("input"), path=source
+        ) from exc
 
 
 def _finite_positive(name: str, value: float | None, *, upper: float) -> None:
@@ -147,7 +153,12 @@ class NetworkOverrides(pydantic.BaseModel):
         if isinstance(doc, dict) and isinstance(doc.get("network"), dict):
             doc = doc["network"]
         if not isinstance(doc, dict):
-            raise EconomicsInputError(f"{path}: expected a table of network inputs")
+            raise EconomicsInputError(
+                f"{path}: expected a table of network inputs",
+                field="file",
+                value=type(doc).__name__,
+                path=str(path),
+            )
         return cls.model_validate_or_raise(doc, source=str(path))
 
     @classmethod

@@ -110,7 +110,11 @@ def pool_payout(
     share = 1.0
     if scheme in (PoolScheme.PPLNS, PoolScheme.PPS_PLUS):
         if pool_hashrate_ths is None or pool_hashrate_ths < hashrate_ths:
-            raise EconomicsInputError(f"{scheme.value} needs pool_hashrate_ths >= the miner's hashrate")
+            raise EconomicsInputError(
+                f"{scheme.value} needs pool_hashrate_ths >= the miner's hashrate",
+                field="pool_hashrate_ths",
+                value=pool_hashrate_ths,
+            )
         share = hashrate_ths / pool_hashrate_ths
     if scheme is PoolScheme.FPPS:
         mean, std = keep * lam * reward, 0.0

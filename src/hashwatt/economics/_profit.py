@@ -189,7 +189,9 @@ def profit(
         raise EconomicsInputError(
             f"{count:,} x {miner.model} = {h_ths / 1e6:,.4g} EH/s is more than the whole network "
             f"({h_ths / 1e6 / share:,.4g} EH/s at difficulty {net.difficulty / 1e12:,.2f} T): it would "
-            "earn more than is issued; lower --count or raise the difficulty"
+            "earn more than is issued; lower --count or raise the difficulty",
+            field="count",
+            value=count,
         )
     power_w = miner.power_w * count
     reward = net.subsidy_btc_per_block + costs.fee_share * net.fees_btc_per_block

@@ -93,7 +93,11 @@ class Scenario:
             )
         for name, path in (("difficulty", self.difficulty_path), ("price", self.price_path)):
             if path is not None and len(path) != self.days:
-                raise EconomicsInputError(f"{name} path has {len(path)} values for {self.days} days")
+                raise EconomicsInputError(
+                    f"{name} path has {len(path)} values for {self.days} days",
+                    field=f"{name}_path",
+                    value=len(path),
+                )
         if self.difficulty_path is not None and min(self.difficulty_path) <= 0:
             raise EconomicsInputError(
                 "difficulty path must be positive", field="difficulty_path", value=min(self.difficulty_path)

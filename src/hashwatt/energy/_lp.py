@@ -196,7 +196,9 @@ def dispatch_lp(
         assert isinstance(tariff.energy, TieredEnergy)
         if not tariff.energy.is_convex:
             raise TariffError(
-                f"tariff {tariff.name!r}: falling block rates are not convex; the LP needs non-decreasing blocks"
+                f"tariff {tariff.name!r}: falling block rates are not convex; the LP needs non-decreasing blocks",
+                field="energy",
+                value=tariff.name,
             )
         limits = [blk.up_to_kwh for blk in tariff.energy.blocks]
         sizes = np.diff(np.r_[0.0, [np.inf if v is None else v for v in limits]])

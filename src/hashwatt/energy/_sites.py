@@ -190,7 +190,9 @@ def load_sites(path: str | Path) -> SitesFile:
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
-        raise SiteConfigError(f"{path}: {where}: {first['msg']}") from exc
+        raise SiteConfigError(
+            f"{path}: {where}: {first['msg']}", field=where, value=first.get("input"), path=str(path)
+        ) from exc
 
 
 @lru_cache(maxsize=1)
@@ -203,7 +205,9 @@ def _tmy_site(name: str) -> pd.DataFrame:
     rows = frame[frame["site_name"].str.contains(name, case=False, regex=False)]
     if rows.empty:
         raise SiteConfigError(
-            f"no TMY3 site matching {name!r}; shipped: {', '.join(frame['site_name'].unique())}"
+            f"no TMY3 site matching {name!r}; shipped: {', '.join(frame['site_name'].unique())}",
+            field="tmy_site",
+            value=name,
         )
     return rows.sort_values("hour_of_year")
 
@@ -370,7 +374,7 @@ def compare_sites(config: SitesFile) -> list[SiteResult]:
         except SiteConfigError:
             raise
         except HashwattError as exc:
-            raise SiteConfigError(f"site {site.name!r}: {exc}") from exc
+            raise SiteConfigError(f"site {site.name!r}: {exc}", field="site", value=site.name) from exc
         results.append(res)
     ordered = sorted(results, key=lambda r: r.profit_usd_per_year, reverse=True)
     return [dataclasses.replace(r, rank=i + 1) for i, r in enumerate(ordered)]

@@ -209,7 +209,11 @@ class Tariff(BaseModel):
         try:
             return index.tz_convert(self.timezone)
         except Exception as exc:  # unknown zone names surface here
-            raise TariffError(f"tariff {self.name!r}: unknown time zone {self.timezone!r}") from exc
+            raise TariffError(
+                f"tariff {self.name!r}: unknown time zone {self.timezone!r}",
+                field="timezone",
+                value=self.timezone,
+            ) from exc
 
     def energy_price_usd_per_mwh(
         self, index: pd.DatetimeIndex, market_usd_per_mwh: np.ndarray | None
@@ -223,7 +227,11 @@ class Tariff(BaseModel):
         n = len(index)
         if isinstance(e, MarketEnergy):
             if market_usd_per_mwh is None:
-                raise TariffError(f"tariff {self.name!r} is market-indexed and needs an hourly price series")
+                raise TariffError(
+                    f"tariff {self.name!r} is market-indexed and needs an hourly price series",
+                    field="market_usd_per_mwh",
+                    value=None,
+                )
             return np.asarray(market_usd_per_mwh, dtype=float) + e.adder_usd_per_mwh
         if isinstance(e, FlatEnergy):
             return np.full(n, e.rate_usd_per_kwh * 1000.0)
@@ -400,7 +408,12 @@ def parse_tariff(data: dict[str, object], *, source: str = "tariff") -> Tariff:
     except ValidationError as exc:
         first = exc.errors()[0]
         where = ".".join(str(p) for p in first["loc"])
-        raise TariffError(f"{source}: {where}: {first['msg']} ({exc.error_count()} problem(s))") from exc
+        raise TariffError(
+            f"{source}: {where}: {first['msg']} ({exc.error_count()} problem(s))",
+            field=where,
+            value=first.get("input"),
+            path=str(source),
+        ) from exc
 
 
 def load_tariff(path: str | Path) -> Tariff:

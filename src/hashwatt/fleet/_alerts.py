@@ -183,12 +183,21 @@ def load_alert_config(path: str | Path) -> AlertConfig:
                 try:
                     AlertThresholds(**{**defaults.model_dump(), **values})
                 except ValidationError as exc:
-                    raise AlertConfigError(f"{path}: {table} {name!r}: {_one_line(exc)}") from None
+                    raise AlertConfigError(
+                        f"{path}: {table} {name!r}: {_one_line(exc)}",
+                        field=f"{table}.{name}",
+                        value=values,
+                        path=str(path),
+                    ) from None
     except ValidationError as exc:
-        raise AlertConfigError(f"{path}: {_one_line(exc)}") from None
+        raise AlertConfigError(
+            f"{path}: {_one_line(exc)}", field="file", value=None, path=str(path)
+        ) from None
     names = [w.name for w in parsed.webhook]
     if len(set(names)) != len(names):
-        raise AlertConfigError(f"{path}: webhook names must be unique")
+        raise AlertConfigError(
+            f"{path}: webhook names must be unique", field="webhook.name", value=names, path=str(path)
+        )
     return AlertConfig(defaults, parsed.site, parsed.model, tuple(parsed.webhook))
 
 

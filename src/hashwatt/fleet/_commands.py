@@ -89,9 +89,15 @@ def submit_command(
 ) -> Command:
     """Queue ``action`` on ``targets`` (host:port addresses) for ``site``'s agent."""
     if action not in ACTIONS:
-        raise CommandError(f"unknown action {action!r}; one of: {', '.join(sorted(ACTIONS))}")
+        raise CommandError(
+            f"unknown action {action!r}; one of: {', '.join(sorted(ACTIONS))}", field="action", value=action
+        )
     if not targets or len(targets) > MAX_TARGETS:
-        raise CommandError(f"a command needs 1 to {MAX_TARGETS} target devices, got {len(targets)}")
+        raise CommandError(
+            f"a command needs 1 to {MAX_TARGETS} target devices, got {len(targets)}",
+            field="targets",
+            value=len(targets),
+        )
     site_id = store.ensure_site(site)
     now_ms = to_ms(now or dt.datetime.now(dt.UTC))
     with store.engine.begin() as c:

@@ -174,7 +174,11 @@ def request_from_command(action: str, params: Mapping[str, Any]) -> ActionReques
     """
     kind = _COMMAND_ACTIONS.get(action)
     if kind is None:
-        raise FleetInputError(f"unknown action {action!r}; known: {', '.join(sorted(_COMMAND_ACTIONS))}")
+        raise FleetInputError(
+            f"unknown action {action!r}; known: {', '.join(sorted(_COMMAND_ACTIONS))}",
+            field="action",
+            value=action,
+        )
     if kind is Action.POWER_TARGET and params.get("profile") and params.get("power_w") is None:
         return ActionRequest(Action.PROFILE, profile=str(params["profile"]))
     try:
@@ -192,7 +196,9 @@ def request_from_command(action: str, params: Mapping[str, Any]) -> ActionReques
         if kind is Action.FAULT_LIGHT:
             return ActionRequest(kind, light_on=bool(params["on"]))
     except (KeyError, TypeError, ValueError) as exc:
-        raise FleetInputError(f"{action}: missing or bad parameter ({type(exc).__name__}: {exc})") from exc
+        raise FleetInputError(
+            f"{action}: missing or bad parameter ({type(exc).__name__}: {exc})", field=action, value=None
+        ) from exc
     return ActionRequest(kind)
 
 

@@ -144,7 +144,10 @@ def _credentials(path: Path, table: str, name: str, entry: _Entry) -> Credential
     value = os.environ.get(entry.password_env)
     if value is None:
         raise CredentialsFileError(
-            f"{path}: {table} {name!r}: the environment has no {entry.password_env} (password_env)"
+            f"{path}: {table} {name!r}: the environment has no {entry.password_env} (password_env)",
+            field=f"{table}.{name}.password_env",
+            value=entry.password_env,
+            path=str(path),
         )
     return Credentials(entry.user, value)
 
@@ -159,7 +162,9 @@ def load_credentials_file(path: str | Path) -> CredentialStore:
     except ValidationError as exc:
         first = exc.errors()[0]  # its "input" may be a password: only the location and the rule
         where = ".".join(str(p) for p in first["loc"])
-        raise CredentialsFileError(f"{path}: {where}: {first['msg']}") from None
+        raise CredentialsFileError(
+            f"{path}: {where}: {first['msg']}", field=where, value=None, path=str(path)
+        ) from None
     tables = {
         table: {name: _credentials(path, table, name, e) for name, e in getattr(parsed, table).items()}
         for table in ("device", "site", "model")

@@ -123,7 +123,7 @@ def price_at(prices: pd.Series, when: datetime) -> float:
     ts = pd.Timestamp(when).tz_convert("UTC") if pd.Timestamp(when).tzinfo else pd.Timestamp(when, tz="UTC")
     pos = int(prices.index.searchsorted(ts, side="right")) - 1
     if pos < 0 or ts - prices.index[pos] >= pd.Timedelta(hours=1):
-        raise FleetInputError(f"no price for {ts.isoformat()} in the price series")
+        raise FleetInputError(f"no price for {ts.isoformat()} in the price series", field="when", value=ts)
     return float(prices.iloc[pos])
 
 
@@ -398,7 +398,12 @@ def load_price_file(path: Path, *, what: str = "USD/MWh") -> pd.Series:
     try:
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
-        raise FleetInputError(f"cannot read hourly file {path}: {exc.__class__.__name__}") from None
+        raise FleetInputError(
+            f"cannot read hourly file {path}: {exc.__class__.__name__}",
+            field="path",
+            value=str(path),
+            path=str(path),
+        ) from None
     return parse_hourly_csv(text, source=str(path), what=what)
 
 

@@ -59,7 +59,9 @@ def request_for(command: Command) -> ActionRequest:
         env = p.get("password_env")
         password = os.environ.get(str(env), "") if env else "x"
         if env and not password:
-            raise CommandError(f"the agent's environment has no {env} for the pool password")
+            raise CommandError(
+                f"the agent's environment has no {env} for the pool password", field="password_env", value=env
+            )
         group = p.get("group")
         return ActionRequest(
             Action.POOLS,
@@ -68,7 +70,7 @@ def request_for(command: Command) -> ActionRequest:
         )
     if action == "fault_light":
         return ActionRequest(Action.FAULT_LIGHT, light_on=bool(p.get("on", True)))
-    raise CommandError(f"unknown action {action!r}")
+    raise CommandError(f"unknown action {action!r}", field="action", value=action)
 
 
 class NetworkDeviceLayer:

@@ -176,10 +176,12 @@ def _ghs_to_ths(value: float | None, unit: str = "GH") -> float | None:
 def _section(reply: Mapping[str, Any], key: str, address: str) -> list[dict[str, Any]]:
     """The named detail section of a cgminer reply, checked to be a list of objects."""
     if not status_ok(reply):
-        raise DeviceReplyInvalid(f"{key.lower()} answered with an error status", address=address)
+        raise DeviceReplyInvalid(
+            f"{key.lower()} answered with an error status", address=address, command=key.lower()
+        )
     value = reply.get(key)
     if not isinstance(value, list) or not all(isinstance(v, dict) for v in value):
-        raise DeviceReplyInvalid(f"reply lacks the {key} section", address=address)
+        raise DeviceReplyInvalid(f"reply lacks the {key} section", address=address, command=key.lower())
     return value
 
 
@@ -187,7 +189,7 @@ def _first(reply: Mapping[str, Any], key: str, address: str) -> dict[str, Any]:
     """The first entry of a reply's detail section; an empty section is an invalid reply."""
     entries = _section(reply, key, address)
     if not entries:
-        raise DeviceReplyInvalid(f"the {key} section is empty", address=address)
+        raise DeviceReplyInvalid(f"the {key} section is empty", address=address, command=key.lower())
     return entries[0]
 
 
@@ -425,9 +427,13 @@ class AntminerStock(Device):
         try:
             value = json.loads(raw)
         except ValueError as exc:
-            raise DeviceReplyInvalid(f"{name}.cgi did not answer JSON", address=self._web_address) from exc
+            raise DeviceReplyInvalid(
+                f"{name}.cgi did not answer JSON", address=self._web_address, command=f"{name}.cgi"
+            ) from exc
         if not isinstance(value, dict):
-            raise DeviceReplyInvalid(f"{name}.cgi did not answer a JSON object", address=self._web_address)
+            raise DeviceReplyInvalid(
+                f"{name}.cgi did not answer a JSON object", address=self._web_address, command=f"{name}.cgi"
+            )
         return value
 
     async def _cgi_raw(self, name: str, body: Mapping[str, Any] | None = None) -> bytes:
@@ -442,22 +448,34 @@ class AntminerStock(Device):
                 else:
                     resp = await client.post(url, json=dict(body), auth=auth, timeout=self.timeout_s)
                 if resp.status_code == 401:
-                    raise DeviceAuthFailed("web interface refused the credentials", address=address)
+                    raise DeviceAuthFailed(
+                        "web interface refused the credentials", address=address, command=f"{name}.cgi"
+                    )
                 if resp.status_code != 200:
-                    raise DeviceReplyInvalid(f"{name}.cgi answered HTTP {resp.status_code}", address=address)
+                    raise DeviceReplyInvalid(
+                        f"{name}.cgi answered HTTP {resp.status_code}", address=address, command=f"{name}.cgi"
+                    )
                 if len(resp.content) > self.max_reply_bytes:
-                    raise DeviceReplyInvalid(f"{name}.cgi reply too large", address=address)
+                    raise DeviceReplyInvalid(
+                        f"{name}.cgi reply too large", address=address, command=f"{name}.cgi"
+                    )
                 return resp.content
         except TimeoutError as exc:
             raise DeviceTimeout(
-                f"web interface gave no reply within {self.timeout_s:g} s", address=address
+                f"web interface gave no reply within {self.timeout_s:g} s",
+                address=address,
+                command=f"{name}.cgi",
             ) from exc
         except httpx.TimeoutException as exc:
             raise DeviceTimeout(
-                f"web interface gave no reply within {self.timeout_s:g} s", address=address
+                f"web interface gave no reply within {self.timeout_s:g} s",
+                address=address,
+                command=f"{name}.cgi",
             ) from exc
         except httpx.HTTPError as exc:
-            raise DeviceUnreachable(f"web interface: {type(exc).__name__}", address=address) from exc
+            raise DeviceUnreachable(
+                f"web interface: {type(exc).__name__}", address=address, command=f"{name}.cgi"
+            ) from exc
 
     async def identify(self) -> DeviceIdentity:
         version = await self._rpc("version")
@@ -701,7 +719,7 @@ class LuxOS(Device):
             status = reply.get("STATUS")
             if isinstance(status, list) and status and isinstance(status[0], dict):
                 msg = str(status[0].get("Msg", ""))[:80]
-            raise DeviceReplyInvalid(f"{command} refused: {msg}", address=self.address)
+            raise DeviceReplyInvalid(f"{command} refused: {msg}", address=self.address, command=command)
         return reply
 
     async def reboot(self) -> None:

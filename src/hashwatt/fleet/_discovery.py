@@ -67,13 +67,15 @@ def parse_range(text: str, *, max_addresses: int = MAX_SCAN_ADDRESSES) -> tuple[
     """
     items = [item.strip() for item in text.split(",")]
     if not text.strip() or any(not item for item in items):
-        raise FleetInputError(f"empty item in address range {text!r}")
+        raise FleetInputError(f"empty item in address range {text!r}", field="range", value=text)
     out: dict[str, None] = {}
     for item in items:
         for addr in _expand(item, max_addresses):
             out[addr] = None
             if len(out) > max_addresses:
-                raise FleetInputError(f"range {text!r} covers more than {max_addresses} addresses")
+                raise FleetInputError(
+                    f"range {text!r} covers more than {max_addresses} addresses", field="range", value=text
+                )
     return tuple(out)
 
 
@@ -82,7 +84,9 @@ def _expand(item: str, max_addresses: int) -> Iterable[str]:
         if "/" in item:
             net = ipaddress.IPv4Network(item, strict=False)
             if net.num_addresses > max_addresses + 2:
-                raise FleetInputError(f"{item!r} covers more than {max_addresses} addresses")
+                raise FleetInputError(
+                    f"{item!r} covers more than {max_addresses} addresses", field="range", value=item
+                )
             return [str(a) for a in (net.hosts() if net.prefixlen < 31 else net)]
         if "-" in item:
             first_text, _, last_text = item.partition("-")
@@ -93,15 +97,21 @@ def _expand(item: str, max_addresses: int) -> Iterable[str]:
             else:
                 last = ipaddress.IPv4Address(last_text)
             if int(last) < int(first):
-                raise FleetInputError(f"range {item!r} ends before it starts")
+                raise FleetInputError(f"range {item!r} ends before it starts", field="range", value=item)
             if int(last) - int(first) + 1 > max_addresses:
-                raise FleetInputError(f"{item!r} covers more than {max_addresses} addresses")
+                raise FleetInputError(
+                    f"{item!r} covers more than {max_addresses} addresses", field="range", value=item
+                )
             return [str(ipaddress.IPv4Address(n)) for n in range(int(first), int(last) + 1)]
         return [str(ipaddress.IPv4Address(item))]
     except ipaddress.AddressValueError as exc:
-        raise FleetInputError(f"{item!r} is not an IPv4 address, range or CIDR block ({exc})") from exc
+        raise FleetInputError(
+            f"{item!r} is not an IPv4 address, range or CIDR block ({exc})", field="range", value=item
+        ) from exc
     except ValueError as exc:
-        raise FleetInputError(f"{item!r} is not an IPv4 address, range or CIDR block ({exc})") from exc
+        raise FleetInputError(
+            f"{item!r} is not an IPv4 address, range or CIDR block ({exc})", field="range", value=item
+        ) from exc
 
 
 def classify_firmware(reply: dict[str, Any]) -> Firmware | None:

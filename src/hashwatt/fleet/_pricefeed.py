@@ -48,22 +48,37 @@ def parse_price_json(body: Any, *, source: str) -> pd.Series:
     """Hourly prices from a decoded JSON feed (see the module docstring for the shapes)."""
     rows = body.get("prices") if isinstance(body, dict) else body
     if not isinstance(rows, list):
-        raise PriceFeedError(f"{source}: expected a list of prices or {{'prices': [...]}}")
+        raise PriceFeedError(
+            f"{source}: expected a list of prices or {{'prices': [...]}}",
+            field="prices",
+            value=type(rows).__name__,
+            path=source,
+        )
     times: list[pd.Timestamp] = []
     values: list[float] = []
     for n, row in enumerate(rows):
         if not isinstance(row, dict):
-            raise PriceFeedError(f"{source}: entry {n} is not an object")
+            raise PriceFeedError(
+                f"{source}: entry {n} is not an object", field=f"prices.{n}", value=row, path=source
+            )
         when, price = _pick(row, _TIME_KEYS), _pick(row, _PRICE_KEYS)
         try:
             stamp = pd.Timestamp(when)
             value = float(price)
         except (TypeError, ValueError):
             raise PriceFeedError(
-                f"{source}: entry {n} has no time ({'/'.join(_TIME_KEYS)}) and price"
+                f"{source}: entry {n} has no time ({'/'.join(_TIME_KEYS)}) and price",
+                field=f"prices.{n}",
+                value=row,
+                path=source,
             ) from None
         if pd.isna(stamp) or not np.isfinite(value):
-            raise PriceFeedError(f"{source}: entry {n}: the time and price must be finite")
+            raise PriceFeedError(
+                f"{source}: entry {n}: the time and price must be finite",
+                field=f"prices.{n}",
+                value=row,
+                path=source,
+            )
         times.append(stamp.tz_localize("UTC") if stamp.tzinfo is None else stamp.tz_convert("UTC"))
         values.append(value)
     return hourly_series(times, values, source=source, error=PriceFeedError)
@@ -85,7 +100,11 @@ class PriceFeed:
 
     def __post_init__(self) -> None:
         if not self.url.startswith(("http://", "https://")):
-            raise PriceFeedError(f"a price feed URL starts with http:// or https://: {redact_url(self.url)}")
+            raise PriceFeedError(
+                f"a price feed URL starts with http:// or https://: {redact_url(self.url)}",
+                field="url",
+                value=redact_url(self.url),
+            )
         if not (self.refresh_s > 0 and self.timeout_s > 0 and self.max_bytes > 0):
             raise PriceFeedError("refresh_s, timeout_s and max_bytes must be positive")
 
@@ -102,24 +121,32 @@ class PriceFeed:
                 client.stream("GET", self.url, headers=headers) as resp,
             ):
                 if resp.status_code != 200:
-                    raise PriceFeedError(f"{self.shown}: HTTP {resp.status_code}")
+                    raise PriceFeedError(
+                        f"{self.shown}: HTTP {resp.status_code}", field="url", value=self.shown
+                    )
                 body = b""
                 async for chunk in resp.aiter_bytes():
                     body += chunk
                     if len(body) > self.max_bytes:
-                        raise PriceFeedError(f"{self.shown}: more than {self.max_bytes} bytes")
+                        raise PriceFeedError(
+                            f"{self.shown}: more than {self.max_bytes} bytes", field="url", value=self.shown
+                        )
                 kind = resp.headers.get("content-type", "")
         except httpx.HTTPError as exc:
-            raise PriceFeedError(f"{self.shown}: {type(exc).__name__}") from None
+            raise PriceFeedError(
+                f"{self.shown}: {type(exc).__name__}", field="url", value=self.shown
+            ) from None
         try:
             text = body.decode("utf-8")
         except UnicodeDecodeError:
-            raise PriceFeedError(f"{self.shown}: the body is not UTF-8") from None
+            raise PriceFeedError(
+                f"{self.shown}: the body is not UTF-8", field="url", value=self.shown
+            ) from None
         if "json" in kind or text.lstrip().startswith(("[", "{")):
             try:
                 decoded = json.loads(text)
             except ValueError:
-                raise PriceFeedError(f"{self.shown}: not valid JSON") from None
+                raise PriceFeedError(f"{self.shown}: not valid JSON", field="url", value=self.shown) from None
             return parse_price_json(decoded, source=self.shown)
         return parse_hourly_csv(text, source=self.shown, error=PriceFeedError)
 

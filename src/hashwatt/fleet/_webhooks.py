@@ -65,7 +65,11 @@ def targets_from_config(
     for w in webhooks:
         secret = env.get(w.secret_env)
         if not secret:
-            raise AlertConfigError(f"webhook {w.name!r}: environment variable {w.secret_env} is not set")
+            raise AlertConfigError(
+                f"webhook {w.name!r}: environment variable {w.secret_env} is not set",
+                field=f"webhook.{w.name}.secret_env",
+                value=w.secret_env,
+            )
         out.append(WebhookTarget(w.name, w.url, secret.encode(), w.events))
     return out
 

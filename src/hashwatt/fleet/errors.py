@@ -27,11 +27,13 @@ class FleetError(HashwattError):
 
 
 class DeviceError(FleetError):
-    """A device could not be read or controlled; ``address`` is ``host:port`` (never credentials)."""
+    """A device could not be read or controlled; ``address`` is ``host:port`` (never credentials)
+    and ``command`` the API command or CGI page being run (``""`` when not known)."""
 
-    def __init__(self, message: str, *, address: str = "") -> None:
+    def __init__(self, message: str, *, address: str = "", command: str = "") -> None:
         super().__init__(f"{address}: {message}" if address else message)
         self.address = address
+        self.command = command
 
 
 class DeviceUnreachable(DeviceError):

@@ -260,7 +260,9 @@ class SearchEngine:
         if threads is None:
             threads = 1 if self._backend == "gpu" else (os.cpu_count() or 1)
         if not isinstance(threads, int) or isinstance(threads, bool) or not 1 <= threads <= MAX_THREADS:
-            raise EngineInputError(f"threads must be an int in 1..{MAX_THREADS}, got {threads!r}")
+            raise EngineInputError(
+                f"threads must be an int in 1..{MAX_THREADS}, got {threads!r}", field="threads", value=threads
+            )
         if batch_nonces is None:
             scrypt = pow_algorithm is PowAlgorithm.SCRYPT
             batch_nonces = SCRYPT_BATCH_NONCES if scrypt else default_batch_nonces(self._backend)
@@ -269,9 +271,17 @@ class SearchEngine:
             or isinstance(batch_nonces, bool)
             or not 1 <= batch_nonces <= NONCE_SPACE
         ):
-            raise EngineInputError(f"batch_nonces must be an int in 1..2**32, got {batch_nonces!r}")
+            raise EngineInputError(
+                f"batch_nonces must be an int in 1..2**32, got {batch_nonces!r}",
+                field="batch_nonces",
+                value=batch_nonces,
+            )
         if not isinstance(nonces_per_header, int) or not 1 <= nonces_per_header <= NONCE_SPACE:
-            raise EngineInputError(f"nonces_per_header must be an int in 1..2**32, got {nonces_per_header!r}")
+            raise EngineInputError(
+                f"nonces_per_header must be an int in 1..2**32, got {nonces_per_header!r}",
+                field="nonces_per_header",
+                value=nonces_per_header,
+            )
         self._threads = threads
         self._batch_nonces = min(batch_nonces, nonces_per_header)
         self._nonces_per_header = nonces_per_header
@@ -385,7 +395,7 @@ class SearchEngine:
         if self.running:
             raise EngineError("search() needs an idle engine; stop() it first")
         if hashes < 0:
-            raise EngineInputError(f"hashes must be >= 0, got {hashes}")
+            raise EngineInputError(f"hashes must be >= 0, got {hashes}", field="hashes", value=hashes)
         self._check_algorithm(job)
         batch = effective_batch_nonces(self._batch_nonces, job.share_target)
         n_items = -(-hashes // batch)
@@ -428,7 +438,9 @@ class SearchEngine:
     def _check_algorithm(self, job: Job) -> None:
         if job.pow_algorithm is not self._pow_algorithm:
             raise EngineInputError(
-                f"job {job.job_id} is {job.pow_algorithm} work; this engine hashes {self._pow_algorithm}"
+                f"job {job.job_id} is {job.pow_algorithm} work; this engine hashes {self._pow_algorithm}",
+                field="job",
+                value=job.job_id,
             )
 
     # ------------------------------------------------------------------ workers

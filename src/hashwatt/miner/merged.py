@@ -100,7 +100,7 @@ class MergedDemoJobSource(PublishingSource):
             refresh_s=refresh_s,
         )
         if aux.auxpow is None:
-            raise MinerInputError(f"{aux.name} is not a merged-mined chain")
+            raise MinerInputError(f"{aux.name} is not a merged-mined chain", field="aux", value=aux.name)
         aux_hashes = (
             block_expected_hashes / 4 if aux_block_expected_hashes is None else aux_block_expected_hashes
         )

@@ -453,14 +453,20 @@ def attack_cost(
             value=attacker_share,
         )
     if hardware_usd_per_th < 0 or rental_premium < 0 or power_price_usd_per_kwh < 0 or pue < 1:
-        raise NetworkInputError("prices and premium must be >= 0 and PUE >= 1")
+        raise NetworkInputError(
+            "prices and premium must be >= 0 and PUE >= 1",
+            field="hardware_usd_per_th,rental_premium,power_price_usd_per_kwh,pue",
+            value=(hardware_usd_per_th, rental_premium, power_price_usd_per_kwh, pue),
+        )
     if not durations_h or any(h <= 0 for h in durations_h):
-        raise NetworkInputError("durations must be positive hours")
+        raise NetworkInputError("durations must be positive hours", field="durations_h", value=durations_h)
     hist = daily_history() if history is None else history
     when = pd.Timestamp(hist.index[-1]) if day is None else _as_day(day, "day")
     if when not in hist.index:
         raise NetworkInputError(
-            f"{when.date()} is outside the history ({hist.index[0].date()} .. {hist.index[-1].date()})"
+            f"{when.date()} is outside the history ({hist.index[0].date()} .. {hist.index[-1].date()})",
+            field="day",
+            value=day,
         )
     row: dict[str, float] = {
         name: float(hist[name].to_numpy(dtype=np.float64)[hist.index.get_loc(when)])

@@ -166,7 +166,9 @@ def confirmations_for_risk(q: float, risk: float, *, model: DoubleSpendModel = "
         hi *= 2
         if hi > MAX_CONFIRMATIONS:
             raise NetworkInputError(
-                f"more than {MAX_CONFIRMATIONS:,} confirmations needed for q = {q}, risk = {risk}"
+                f"more than {MAX_CONFIRMATIONS:,} confirmations needed for q = {q}, risk = {risk}",
+                field="risk",
+                value=risk,
             )
     lo = hi // 2  # P(lo) >= risk (or lo == 0, where P = 1)
     while hi - lo > 1:

@@ -146,11 +146,15 @@ def _resolve_pool(blocks: pd.DataFrame, query: str) -> tuple[str, str]:
     if len(partial) == 1:
         return next(p for p in labels if p[0] == partial[0])
     if len(partial) > 1:
-        raise NetworkInputError(f"{query!r} matches several pools: {', '.join(partial)}; name one of them")
+        raise NetworkInputError(
+            f"{query!r} matches several pools: {', '.join(partial)}; name one of them",
+            field="pool",
+            value=query,
+        )
     by_norm = {_norm_pool(p[0]): p[0] for p in labels}
     close = [by_norm[k] for k in difflib.get_close_matches(q, list(by_norm), n=5, cutoff=0.5)]
     hint = f"; did you mean: {', '.join(close)}?" if close else ""
-    raise NetworkInputError(f"no pool named {query!r} in the shipped blocks{hint}")
+    raise NetworkInputError(f"no pool named {query!r} in the shipped blocks{hint}", field="pool", value=query)
 
 
 def pool_blocks(
@@ -176,7 +180,11 @@ def pool_blocks(
     first, last = times.min(), times.max()
     if start is None and end is None:
         if window not in TRAILING_WINDOWS:
-            raise NetworkInputError(f"window must be one of {', '.join(TRAILING_WINDOWS)}, got {window!r}")
+            raise NetworkInputError(
+                f"window must be one of {', '.join(TRAILING_WINDOWS)}, got {window!r}",
+                field="window",
+                value=window,
+            )
         hi = last
         lo = hi - TRAILING_WINDOWS[window]
         inside = (times > lo) & (times <= hi)
@@ -185,7 +193,11 @@ def pool_blocks(
         lo = first if start is None else pd.Timestamp(start)
         hi = last + pd.Timedelta(seconds=1) if end is None else pd.Timestamp(end)
         if hi <= lo:
-            raise NetworkInputError(f"the window is empty: it ends ({hi}) before it starts ({lo})")
+            raise NetworkInputError(
+                f"the window is empty: it ends ({hi}) before it starts ({lo})",
+                field="start,end",
+                value=(start, end),
+            )
         inside = (times >= lo) & (times < hi)
         partial = bool(first > lo or last < hi - pd.Timedelta(minutes=60))
     mine = blocks[inside & (blocks["pool_name"].astype(str) == name)].sort_values("height")
@@ -234,7 +246,9 @@ def next_adjustment(blocks: pd.DataFrame) -> NextAdjustment:
     start = tip - tip % RETARGET_INTERVAL
     by_height = blocks.set_index("height")["timestamp_unix"]
     if start not in by_height.index:
-        raise NetworkInputError(f"the blocks do not include the epoch's first block {start:,}")
+        raise NetworkInputError(
+            f"the blocks do not include the epoch's first block {start:,}", field="blocks", value=start
+        )
     mined = tip - start + 1
     t0, t1 = int(by_height[start]), int(by_height[tip])
     mean = float(TARGET_BLOCK_INTERVAL_S) if mined < 2 or t1 <= t0 else (t1 - t0) / (mined - 1)

@@ -79,30 +79,42 @@ def hash_value(header76: bytes, nonce: int) -> int:
 def validate_scan_args(header76: object, nonce_start: object, count: object, target: object) -> bytes:
     """Check a scan request; return the header as ``bytes``. Raises :class:`PowInputError`."""
     if not isinstance(header76, bytes | bytearray | memoryview):
-        raise PowInputError(f"header prefix must be bytes, got {type(header76).__name__}")
+        raise PowInputError(
+            f"header prefix must be bytes, got {type(header76).__name__}",
+            field="header76",
+            value=type(header76).__name__,
+        )
     header = bytes(header76)
     if len(header) != HEADER_PREFIX_SIZE:
         raise PowInputError(
-            f"header prefix must be {HEADER_PREFIX_SIZE} bytes (80 minus the nonce), got {len(header)}"
+            f"header prefix must be {HEADER_PREFIX_SIZE} bytes (80 minus the nonce), got {len(header)}",
+            field="header76",
+            value=len(header),
         )
     start, n, tgt = _as_int("nonce_start", nonce_start), _as_int("count", count), _as_int("target", target)
     if not 0 <= start < NONCE_SPACE:
-        raise PowInputError(f"nonce_start must lie in [0, 2**32), got {nonce_start}")
+        raise PowInputError(
+            f"nonce_start must lie in [0, 2**32), got {nonce_start}", field="nonce_start", value=nonce_start
+        )
     if n < 0:
-        raise PowInputError(f"count must be >= 0, got {n}")
+        raise PowInputError(f"count must be >= 0, got {n}", field="count", value=n)
     if start + n > NONCE_SPACE:
         raise PowInputError(
             f"nonce range [{start}, {start + n}) runs past 2**32; "
-            "split it and roll extranonce2 or the version instead of wrapping"
+            "split it and roll extranonce2 or the version instead of wrapping",
+            field="nonce_start,count",
+            value=(start, n),
         )
     if not 0 <= tgt <= MAX_TARGET:
-        raise PowInputError("target must lie in [0, 2**256)")
+        raise PowInputError("target must lie in [0, 2**256)", field="target", value=tgt)
     return header
 
 
 def _as_int(name: str, value: object) -> int:
     if not isinstance(value, int) or isinstance(value, bool):
-        raise PowInputError(f"{name} must be an int, got {type(value).__name__}")
+        raise PowInputError(
+            f"{name} must be an int, got {type(value).__name__}", field=name, value=type(value).__name__
+        )
     return value
 
 

@@ -391,7 +391,7 @@ def resolve_kernel_name(name: str, *, family: KernelFamily = SHA256D) -> str:
     if full not in family.kernels:
         choices = ", ".join([*family.aliases, *family.kernels])
         what = "C kernel" if family is SHA256D else f"{family.name} C kernel"
-        raise PowInputError(f"unknown {what} {name!r}; choose one of {choices}")
+        raise PowInputError(f"unknown {what} {name!r}; choose one of {choices}", field="kernel", value=name)
     return full
 
 
@@ -407,7 +407,7 @@ def forced_kernel(*, family: KernelFamily = SHA256D) -> str | None:
     try:
         name = resolve_kernel_name(raw, family=family)
     except PowInputError as exc:
-        raise PowInputError(f"{family.env}={raw}: {exc}") from None
+        raise PowInputError(f"{family.env}={raw}: {exc}", field=family.env, value=raw) from None
     library = _load_for(family)
     if name not in available_kernels(library, family=family):
         missing = ", ".join(sorted(family.kernels[name].needs - library.features))

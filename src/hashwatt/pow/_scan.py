@@ -195,7 +195,9 @@ def _entry(name: str) -> Backend:
     try:
         return BACKENDS[name]
     except KeyError:
-        raise PowInputError(f"unknown backend {name!r}; choose one of {', '.join(BACKEND_NAMES)}") from None
+        raise PowInputError(
+            f"unknown backend {name!r}; choose one of {', '.join(BACKEND_NAMES)}", field="backend", value=name
+        ) from None
 
 
 def resolve_backend(backend: str) -> str:

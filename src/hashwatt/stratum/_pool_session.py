@@ -109,13 +109,14 @@ class PoolConfig:
         for f in fields(self):
             value = getattr(self, f.name)
             if isinstance(value, float) and not (math.isfinite(value) and value > 0):
-                raise PoolConfigError(f.name, f"must be a finite positive number, got {value!r}")
+                raise PoolConfigError(f.name, f"must be a finite positive number, got {value!r}", value=value)
         if self.min_difficulty > self.max_difficulty:
-            raise PoolConfigError("min_difficulty", "is above max_difficulty")
+            raise PoolConfigError("min_difficulty", "is above max_difficulty", value=self.min_difficulty)
         if self.start_difficulty < self.min_difficulty:
             raise PoolConfigError(
                 "start_difficulty",
                 f"{self.start_difficulty:g} is below the difficulty floor {self.min_difficulty:g}",
+                value=self.start_difficulty,
             )
         if self.turn_messages < 1 or self.max_violations < 1 or self.max_workers < 1:
             raise PoolConfigError("limits", "turn_messages, max_violations and max_workers must be >= 1")

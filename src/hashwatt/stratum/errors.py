@@ -72,7 +72,7 @@ class PoolUrlError(StratumError, InputError):
     def __init__(self, message: str, *, text: str) -> None:
         raw = text if "://" in text else "stratum+tcp://" + text
         shown = text if redact_url(raw) == raw else redact_url(raw)
-        super().__init__(redact_urls_in(message.replace(text, shown)))
+        super().__init__(redact_urls_in(message.replace(text, shown)), field="url", value=shown)
         self.text = shown
 
 
@@ -96,8 +96,8 @@ class ListenError(StratumError):
 
 class PoolConfigError(StratumError, InputError):
     """A pool setting out of range (a difficulty that is not a finite positive number, a floor
-    above the start); ``setting`` names it."""
+    above the start); ``setting`` names it (also as ``field``, with ``value`` what was given)."""
 
-    def __init__(self, setting: str, message: str) -> None:
-        super().__init__(f"{setting}: {message}")
+    def __init__(self, setting: str, message: str, *, value: object = None) -> None:
+        super().__init__(f"{setting}: {message}", field=setting, value=value)
         self.setting = setting

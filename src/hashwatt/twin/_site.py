@@ -44,13 +44,19 @@ def expand_range(text: str) -> list[str]:
         lo = ipaddress.IPv4Address(first.strip())
         hi = ipaddress.IPv4Address(last.strip()) if last else lo
     except ValueError as exc:
-        raise SiteFileError(f"address range {text!r}: {exc}") from exc
+        raise SiteFileError(f"address range {text!r}: {exc}", field="range", value=text) from exc
     if not (lo.is_loopback and hi.is_loopback):
-        raise SiteFileError(f"address range {text!r} leaves 127.0.0.0/8: twins bind to loopback only")
+        raise SiteFileError(
+            f"address range {text!r} leaves 127.0.0.0/8: twins bind to loopback only",
+            field="range",
+            value=text,
+        )
     if int(hi) < int(lo):
-        raise SiteFileError(f"address range {text!r} ends before it starts")
+        raise SiteFileError(f"address range {text!r} ends before it starts", field="range", value=text)
     if int(hi) - int(lo) + 1 > MAX_RANGE:
-        raise SiteFileError(f"address range {text!r} is larger than {MAX_RANGE} addresses")
+        raise SiteFileError(
+            f"address range {text!r} is larger than {MAX_RANGE} addresses", field="range", value=text
+        )
     return [str(ipaddress.IPv4Address(i)) for i in range(int(lo), int(hi) + 1)]
 
 
@@ -118,7 +124,9 @@ def build_twins(spec: SiteSpec, *, now_s: float) -> list[Twin]:
             host = next(free, None)
             if host is None:
                 raise SiteFileError(
-                    f"group {g + 1} ({group.model}): range {group.range} has fewer than {group.count} free addresses"
+                    f"group {g + 1} ({group.model}): range {group.range} has fewer than {group.count} free addresses",
+                    field="range",
+                    value=group.range,
                 )
             taken.add(host)
             twins.append(
@@ -176,7 +184,11 @@ def apply_fault(twin: Twin, fault: Fault, value: Any, now_s: float) -> None:
         elif fault is Fault.DEAD_BOARD:
             board = int(value if value is not None else 0)
             if not 0 <= board < twin.hardware.boards:
-                raise SiteFileError(f"board {board} does not exist (0..{twin.hardware.boards - 1})")
+                raise SiteFileError(
+                    f"board {board} does not exist (0..{twin.hardware.boards - 1})",
+                    field="board",
+                    value=board,
+                )
             f.dead_boards.add(board)
         elif fault is Fault.FAILING_CHIPS:
             f.failing_chips[0] = min(twin.hardware.chips_per_board, int(value if value is not None else 10))
@@ -210,7 +222,9 @@ def apply_fault(twin: Twin, fault: Fault, value: Any, now_s: float) -> None:
             twin.physics.faults = type(f)()
             twin.net_fault, twin.slow_s = NetFault.NONE, 0.0
     except (TypeError, ValueError) as exc:
-        raise SiteFileError(f"fault {fault.value}: bad value {value!r}") from exc
+        raise SiteFileError(
+            f"fault {fault.value}: bad value {value!r}", field=fault.value, value=value
+        ) from exc
 
 
 class ScenarioEvent(BaseModel):
