@@ -654,14 +654,7 @@ class CurtailPolicy:
         shed_kw = None if cap is None else max(0.0, load_kw - cap)
         if shed_kw is not None and self.mode is not CurtailMode.SLEEP:
             shed_kw /= 1.0 - self.power_fraction  # a down-powered machine sheds only part of its load
-        plan = plan_curtailment(
-            machines,
-            price_usd_per_mwh=price,
-            hashprice_usd_per_ph_day=self.hashprice_usd_per_ph_day,
-            pool_fee=self.pool_fee,
-            pue=self.pue,
-            shed_kw=shed_kw or None,
-        )
+        plan = self._plan(machines, price, shed_kw=shed_kw or None)
         if not plan.curtail:
             return (), ()
         event = await execute_curtailment(
@@ -682,6 +675,19 @@ class CurtailPolicy:
         event_id = await asyncio.to_thread(self._insert, event, plan)
         log.info("curtailed %d machines (%.1f kW) at %g USD/MWh", len(event.curtailed), event.shed_kw, price)
         return (event_id,), changes
+
+    def _plan(
+        self, machines: Sequence[Machine], price: float, *, shed_kw: float | None = None
+    ) -> CurtailPlan:
+        """This policy's economics applied to ``machines`` at ``price`` [USD/MWh]."""
+        return plan_curtailment(
+            machines,
+            price_usd_per_mwh=price,
+            hashprice_usd_per_ph_day=self.hashprice_usd_per_ph_day,
+            pool_fee=self.pool_fee,
+            pue=self.pue,
+            shed_kw=shed_kw,
+        )
 
     def _safety_alerts(self, event: CurtailEvent, now: datetime) -> tuple[AlertChange, ...]:
         """Open an alert for each machine that did not obey; clear it for those that did."""
@@ -724,13 +730,7 @@ class CurtailPolicy:
             machines = await self._machines_of(row)
             if machines is None or now <= from_ms(row.start_ms):
                 continue  # a device cannot be resolved now: try again next cycle
-            still = plan_curtailment(
-                machines,
-                price_usd_per_mwh=price,
-                hashprice_usd_per_ph_day=self.hashprice_usd_per_ph_day,
-                pool_fee=self.pool_fee,
-                pue=self.pue,
-            )
+            still = self._plan(machines, price)
             if still.curtail:
                 continue
             if cap is not None and load_kw + row.shed_kw > cap:
