@@ -258,31 +258,23 @@ async def _phases(
     result["saturated_server_cpu_us_per_share"] = 1e6 * server_cpu_s / max(sum(counts), 1)
     result["saturated_server_cpu_busy"] = server_cpu_s / wall_s
     result["saturated_loadgen_cpu_us_per_share"] = 1e6 * (time.process_time() - own0) / max(sum(counts), 1)
-    if not paced_phase:
-        server_stdin.write("reset\n")  # (ends a BENCH_PROFILE_DIR profile)
-        server_stdin.flush()
-        result["server_rss_end_mib"] = _rss_kib(info["pid"]) / 1024
-        if holder is not None:
-            assert holder.stdin is not None
-            holder.stdin.close()
-            holder.wait(60)
-        return result
-    server_stdin.write("reset\n")
+    server_stdin.write("reset\n")  # (ends a BENCH_PROFILE_DIR profile)
     server_stdin.flush()
-    await asyncio.sleep(0.3)
-    latencies: list[float] = []
-    paced_s = seconds / 2
-    stop_at = loop.time() + paced_s
-    paced = await asyncio.gather(
-        *(
-            _paced(info["port"], w, PACED_RATE_PER_S / PACED_WORKERS, stop_at, latencies)
-            for w in range(PACED_WORKERS)
+    if paced_phase:
+        await asyncio.sleep(0.3)
+        latencies: list[float] = []
+        paced_s = seconds / 2
+        stop_at = loop.time() + paced_s
+        paced = await asyncio.gather(
+            *(
+                _paced(info["port"], w, PACED_RATE_PER_S / PACED_WORKERS, stop_at, latencies)
+                for w in range(PACED_WORKERS)
+            )
         )
-    )
-    result["paced_offered_shares_per_s"] = PACED_RATE_PER_S
-    result["paced_accepted_shares_per_s"] = sum(paced) / paced_s
-    result["paced_miner_p50_ms"] = _percentile_ms(latencies, 0.5)
-    result["paced_miner_p99_ms"] = _percentile_ms(latencies, 0.99)
+        result["paced_offered_shares_per_s"] = PACED_RATE_PER_S
+        result["paced_accepted_shares_per_s"] = sum(paced) / paced_s
+        result["paced_miner_p50_ms"] = _percentile_ms(latencies, 0.5)
+        result["paced_miner_p99_ms"] = _percentile_ms(latencies, 0.99)
     result["server_rss_end_mib"] = _rss_kib(info["pid"]) / 1024
     if holder is not None:
         assert holder.stdin is not None
