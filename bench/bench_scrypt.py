@@ -7,6 +7,7 @@ round (kernels, hashlib, minerd, then again) and the median per contender is rep
 ratios against minerd, hashlib and the single-nonce kernels (scalar, sse2-x1).
 
     python bench/bench_scrypt.py [--seconds 2] [--rounds 3] [--minerd PATH] [--no-external]
+                                 [--kernels avx2-x6,avx2-x8]
 
 minerd is looked up as ``--minerd``, else ``$MINERD``, else ``minerd`` on PATH; it is not in
 the package registries: build it from github.com/pooler/cpuminer (docs/PERFORMANCE.md).
@@ -64,8 +65,15 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3, help="interleaved rounds (median reported)")
     parser.add_argument("--minerd", help="pooler's minerd executable (else $MINERD, else PATH)")
     parser.add_argument("--no-external", action="store_true", help="skip minerd")
+    parser.add_argument(
+        "--kernels", help="comma-separated kernel rows to time (default: all; scalar and sse2-x1 are kept)"
+    )
     args = parser.parse_args()
     t0 = time.perf_counter()
+    unknown = set(args.kernels.split(",")) - set(_cpu.SCRYPT.kernels) if args.kernels else set()
+    if unknown:
+        print(f"error: --kernels: unknown scrypt kernel(s) {', '.join(sorted(unknown))}", file=sys.stderr)
+        sys.exit(2)
     choice = _cpu.kernel_choice(family=_cpu.SCRYPT)
     forced = os.environ.get(_cpu.SCRYPT_KERNEL_ENV, "")
     chosen = _cpu.best_kernel(family=_cpu.SCRYPT)
@@ -75,6 +83,7 @@ def main() -> None:
     contenders: dict[str, Callable[[float], float]] = {
         f"kernel {name}": functools.partial(kernel_rate, name, algorithm="scrypt")
         for name in _cpu.available_kernels(family=_cpu.SCRYPT)
+        if not args.kernels or name in {"scalar", "sse2-x1", *args.kernels.split(",")}
     }
     contenders["cpu backend (chosen)"] = _cpu_backend
     contenders["hashlib.scrypt (OpenSSL)"] = scrypt_hashlib_rate
@@ -100,11 +109,21 @@ def main() -> None:
         ratios = "   ".join(f"{rate / ref:6.2f} x {name}" for name, ref in refs if ref > 0)
         print(f"  {label:<28} {rate / 1e3:8.2f} kH/CPU-s   {ratios}")
     if refs[0][1] > 0:
-        best = max((r for label, r in med.items() if label.startswith("kernel ")), default=0.0)
+        best_label = max((label for label in med if label.startswith("kernel ")), key=med.__getitem__)
         print(
             f"hashwatt cpu backend / minerd: {med['cpu backend (chosen)'] / refs[0][1]:.3f}; "
-            f"best kernel / minerd: {best / refs[0][1]:.3f}"
+            f"best kernel ({best_label.removeprefix('kernel ')}) / minerd: {med[best_label] / refs[0][1]:.3f}"
         )
+        # Ratios taken round by round (each round's contenders ran minutes apart at most), so a
+        # neighbour who slows a whole round does not tilt the comparison.
+        minerd_runs = results["pooler minerd -a scrypt"]
+        for label in ("cpu backend (chosen)", best_label):
+            paired = sorted(a / b for a, b in zip(results[label], minerd_runs, strict=True) if b > 0)
+            if paired:
+                print(
+                    f"  paired by round, {label} / minerd: median {statistics.median(paired):.3f} "
+                    f"(range {paired[0]:.3f}-{paired[-1]:.3f}, {len(paired)} rounds)"
+                )
     print(f"({time.perf_counter() - t0:.0f} s)")
 
 

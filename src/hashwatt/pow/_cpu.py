@@ -146,7 +146,14 @@ SCRYPT_KERNELS: dict[str, CKernel] = {
         CKernel("sse2-x4", 4, frozenset(), "four nonces interleaved, 128-bit vectors", 4, 96),
         CKernel("avx2-x2", 5, frozenset({_AVX2}), "two nonces in one 256-bit vector", 2, 96),
         CKernel("avx2-x4", 6, frozenset({_AVX2}), "four nonces, two 256-bit vectors interleaved", 4, 96),
-        CKernel("avx2-x6", 7, frozenset({_AVX2}), "six nonces, three 256-bit vectors interleaved", 6, 96),
+        CKernel(
+            "avx2-x6",
+            7,
+            frozenset({_AVX2}),
+            "six nonces, three 256-bit vectors, registers fixed in inline assembly (x86-64)",
+            6,
+            96,
+        ),
         CKernel("avx2-x8", 8, frozenset({_AVX2}), "eight nonces, four 256-bit vectors interleaved", 8, 96),
     )
 }

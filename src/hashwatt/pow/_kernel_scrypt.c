@@ -25,6 +25,8 @@
  * known only when the previous BlockMix ends.  Which width wins depends on the core's
  * shift/shuffle ports and on its L2 size (128 KiB per nonce): chosen by measurement in
  * hashwatt.pow._cpu.  The scalar kernel is the plain algorithm, one nonce at a time.
+ * avx2-x6, the usual winner, is the same algorithm with its registers fixed in inline
+ * assembly on x86-64 (see "avx2-x6 in inline assembly" below); elsewhere it is the C template.
  */
 #include <stdlib.h>
 #if defined(__unix__) || defined(__APPLE__)
@@ -350,9 +352,164 @@ __attribute__((target("avx2"))) static void scrypt_core_avx2_x2(uint32_t (*x)[SC
 __attribute__((target("avx2"))) static void scrypt_core_avx2_x4(uint32_t (*x)[SCRYPT_WORDS], uint32_t *pad) {
     scrypt_core_v8(2, x, pad);
 }
+#if defined(__x86_64__) && defined(__GNUC__)
+/* ---------------------------------------------------------------- avx2-x6 in inline assembly
+ * Six nonces as three pairs, both ROMix loops in assembly.  Why not the C template above: with
+ * three pairs the salsa rounds need all 16 ymm registers (12 state vectors + 4 temporaries), and
+ * GCC, left to allocate them, moves the BlockMix state through the stack between the rounds.
+ * Here the registers are fixed: pair p's diagonal vectors a, b, c, d live in ymm(4p)..ymm(4p+3)
+ * for the whole loop, ymm12-15 are the temporaries, and only what must outlive a salsa call goes
+ * to memory.  Measured beside the C template and pooler's minerd in docs/PERFORMANCE.md.
+ *
+ * Register of each (pair, role): the token pasting below turns SX_REG(b, 1) into 5. */
+#define SX_a0 0
+#define SX_b0 1
+#define SX_c0 2
+#define SX_d0 3
+#define SX_a1 4
+#define SX_b1 5
+#define SX_c1 6
+#define SX_d1 7
+#define SX_a2 8
+#define SX_b2 9
+#define SX_c2 10
+#define SX_d2 11
+#define SX_STR_(n) #n
+#define SX_STR(n) SX_STR_(n)
+#define SX_Y(role, p) "%%ymm" SX_STR(SX_##role##p)
+/* One lane of a salsa step, after its sum is in ymm`t`: D ^= (t <<< N), as two shifts and two
+ * xors (ymm15 holds the left shift; the right shift reuses t). */
+#define SX_ROTX(D, N, M, p, t)                                   \
+    "vpslld $" #N ", %%ymm" #t ", %%ymm15\n\t"                   \
+    "vpsrld $" #M ", %%ymm" #t ", %%ymm" #t "\n\t"               \
+    "vpxor %%ymm15, " SX_Y(D, p) ", " SX_Y(D, p) "\n\t"          \
+    "vpxor %%ymm" #t ", " SX_Y(D, p) ", " SX_Y(D, p) "\n\t"
+/* D ^= (P + Q) <<< N for the three pairs: the three sums first, so their chains overlap. */
+#define SX_STEP(D, P, Q, N, M)                                           \
+    "vpaddd " SX_Y(P, 0) ", " SX_Y(Q, 0) ", %%ymm12\n\t"                 \
+    "vpaddd " SX_Y(P, 1) ", " SX_Y(Q, 1) ", %%ymm13\n\t"                 \
+    "vpaddd " SX_Y(P, 2) ", " SX_Y(Q, 2) ", %%ymm14\n\t"                 \
+    SX_ROTX(D, N, M, 0, 12) SX_ROTX(D, N, M, 1, 13) SX_ROTX(D, N, M, 2, 14)
+#define SX_TURN(R, IMM)                                          \
+    "vpshufd $" #IMM ", " SX_Y(R, 0) ", " SX_Y(R, 0) "\n\t"      \
+    "vpshufd $" #IMM ", " SX_Y(R, 1) ", " SX_Y(R, 1) "\n\t"      \
+    "vpshufd $" #IMM ", " SX_Y(R, 2) ", " SX_Y(R, 2) "\n\t"
+/* A double round in the diagonal layout (the same steps as SALSA8_LANES); each word rotation
+ * is placed once the vector's last use in the half round has been issued. */
+#define SX_DOUBLE_ROUND                                                                        \
+    SX_STEP(b, a, d, 7, 25) SX_STEP(c, b, a, 9, 23) SX_STEP(d, c, b, 13, 19) SX_TURN(b, 0x93)  \
+    SX_STEP(a, d, c, 18, 14) SX_TURN(c, 0x4e) SX_TURN(d, 0x39)                                 \
+    SX_STEP(d, a, b, 7, 25) SX_STEP(c, d, a, 9, 23) SX_STEP(b, c, d, 13, 19) SX_TURN(d, 0x93)  \
+    SX_STEP(a, b, c, 18, 14) SX_TURN(c, 0x4e) SX_TURN(b, 0x39)
+#define SX_SALSA8 SX_DOUBLE_ROUND SX_DOUBLE_ROUND SX_DOUBLE_ROUND SX_DOUBLE_ROUND
+/* M(p, k, k4, r) for each pair p and vector k of a block (k4 = k + 4: the same vector of the
+ * second block; r: its register). */
+#define SX_EACH(M)                                                               \
+    M(0, 0, 4, 0) M(0, 1, 5, 1) M(0, 2, 6, 2) M(0, 3, 7, 3)                      \
+    M(1, 0, 4, 4) M(1, 1, 5, 5) M(1, 2, 6, 6) M(1, 3, 7, 7)                      \
+    M(2, 0, 4, 8) M(2, 1, 5, 9) M(2, 2, 6, 10) M(2, 3, 7, 11)
+/* Memory: S = the lanes' state, 8 vectors per pair (X0 then X1; between the salsa calls a block
+ * slot also keeps the salsa's input for its feed-forward).  The scratchpad has one 768-byte row
+ * per step i, 256 bytes per pair: (X0 ^ X1, X1) as they were before BlockMix i.  Storing X0 ^ X1
+ * instead of X0 lets loop 1 reuse the row as the first salsa's input and saves loop 2 an xor. */
+#define SX_S(p, k) #p "*256+" #k "*32(%[s])"
+#define SX_W(p, k) #p "*256+" #k "*32(%[w])"
+#define SX_R(r) "%%ymm" #r
+#define SX_LOAD_X1(p, k, k4, r) "vmovdqa " SX_S(p, k4) ", " SX_R(r) "\n\t"
+#define SX_STORE_X1(p, k, k4, r) "vmovdqa " SX_R(r) ", " SX_S(p, k4) "\n\t"
+/* Loop 1, before BlockMix: the row gets (X0 ^ X1, X1); the register becomes X0 ^ X1. */
+#define SX_FILL_IN(p, k, k4, r)                           \
+    "vmovdqa " SX_R(r) ", " SX_W(p, k4) "\n\t"            \
+    "vpxor " SX_S(p, k) ", " SX_R(r) ", " SX_R(r) "\n\t"  \
+    "vmovdqa " SX_R(r) ", " SX_W(p, k) "\n\t"
+/* Loop 1, between the salsa calls: X0 = salsa + input (kept in the row); the register becomes
+ * X0 ^ X1, the second call's input, kept in S's X1 slot. */
+#define SX_FILL_MID(p, k, k4, r)                          \
+    "vpaddd " SX_W(p, k) ", " SX_R(r) ", " SX_R(r) "\n\t" \
+    "vmovdqa " SX_R(r) ", " SX_S(p, k) "\n\t"             \
+    "vpxor " SX_W(p, k4) ", " SX_R(r) ", " SX_R(r) "\n\t" \
+    "vmovdqa " SX_R(r) ", " SX_S(p, k4) "\n\t"
+/* Either loop, after the second salsa call: X1 = salsa + input, left in the register. */
+#define SX_END(p, k, k4, r) "vpaddd " SX_S(p, k4) ", " SX_R(r) ", " SX_R(r) "\n\t"
+/* Loop 2: the rows to read.  The low nonce of pair p reads row (X1[0] of its half) mod N, the
+ * high nonce row (X1[4]) mod N, each at 768 bytes a row. */
+#define SX_ROWS(p, r, LO, HI)                                \
+    "vmovd %%xmm" #r ", %k[" #LO "]\n\t"                     \
+    "vextracti128 $1, %%ymm" #r ", %%xmm12\n\t"              \
+    "vmovd %%xmm12, %k[" #HI "]\n\t"                         \
+    "andl $1023, %k[" #LO "]\n\t"                            \
+    "andl $1023, %k[" #HI "]\n\t"                            \
+    "leaq (%q[" #LO "], %q[" #LO "], 2), %q[" #LO "]\n\t"    \
+    "leaq (%q[" #HI "], %q[" #HI "], 2), %q[" #HI "]\n\t"    \
+    "shlq $8, %q[" #LO "]\n\t"                               \
+    "shlq $8, %q[" #HI "]\n\t"                               \
+    "addq %[v], %q[" #LO "]\n\t"                             \
+    "addq %[v], %q[" #HI "]\n\t"
+/* Vector k of pair p from the two rows: the low 128 bits from the low nonce's row, the high
+ * 128 bits from the high nonce's (a blend, which runs on any vector ALU, not the shuffle units
+ * that the salsa rounds keep busy). */
+#define SX_GATHER(p, k, t)                                                 \
+    "vmovdqa " #p "*256+" #k "*32(%q[lo" #p "]), %%ymm" #t "\n\t"          \
+    "vpblendd $0xf0, " #p "*256+" #k "*32(%q[hi" #p "]), %%ymm" #t ", %%ymm" #t "\n\t"
+/* Loop 2, before BlockMix: X1' = X1 ^ V1 (kept in S), input = X0 ^ X1 ^ (V0 ^ V1): the row's
+ * first half already holds V0 ^ V1. */
+#define SX_MIX_IN(p, k, k4, r)                                   \
+    SX_GATHER(p, k4, 12)                                         \
+    "vpxor " SX_R(r) ", %%ymm12, %%ymm12\n\t"                    \
+    "vmovdqa %%ymm12, " SX_S(p, k4) "\n\t"                       \
+    "vpxor " SX_S(p, k) ", " SX_R(r) ", " SX_R(r) "\n\t"         \
+    SX_GATHER(p, k, 13)                                          \
+    "vpxor %%ymm13, " SX_R(r) ", " SX_R(r) "\n\t"                \
+    "vmovdqa " SX_R(r) ", " SX_S(p, k) "\n\t"
+/* Loop 2, between the salsa calls: X0 = salsa + input; the register becomes X0 ^ X1'. */
+#define SX_MIX_MID(p, k, k4, r)                                  \
+    "vpaddd " SX_S(p, k) ", " SX_R(r) ", " SX_R(r) "\n\t"        \
+    "vmovdqa " SX_R(r) ", " SX_S(p, k) "\n\t"                    \
+    "vpxor " SX_S(p, k4) ", " SX_R(r) ", " SX_R(r) "\n\t"        \
+    "vmovdqa " SX_R(r) ", " SX_S(p, k4) "\n\t"
+#define SX_CLOBBERS                                                                                 \
+    "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10", "xmm11", \
+        "xmm12", "xmm13", "xmm14", "xmm15", "cc", "memory"
+
+__attribute__((target("avx2"))) static void scrypt_core_avx2_x6(uint32_t (*xw)[SCRYPT_WORDS], uint32_t *pad) {
+    v8u X[3][8] __attribute__((aligned(32)));
+    for (int p = 0; p < 3; p++)
+        for (int h = 0; h < 2; h++)
+            for (int blk = 0; blk < 2; blk++)
+                for (int v = 0; v < 4; v++)
+                    for (int e = 0; e < 4; e++) X[p][4 * blk + v][4 * h + e] = xw[2 * p + h][16 * blk + DIAG[v][e]];
+    char *row = (char *)pad;
+    char *const end = row + 768 * (size_t)SCRYPT_N;
+    __asm__ volatile(SX_EACH(SX_LOAD_X1)
+                     "1:\n\t" SX_EACH(SX_FILL_IN) SX_SALSA8 SX_EACH(SX_FILL_MID) SX_SALSA8 SX_EACH(SX_END)
+                     "addq $768, %[w]\n\t"
+                     "cmpq %[end], %[w]\n\t"
+                     "jne 1b\n\t" SX_EACH(SX_STORE_X1)
+                     : [w] "+r"(row)
+                     : [s] "r"(X), [end] "r"(end)
+                     : SX_CLOBBERS);
+    uint64_t lo0, hi0, lo1, hi1, lo2, hi2;
+    uint32_t steps = SCRYPT_N;
+    __asm__ volatile(SX_EACH(SX_LOAD_X1)
+                     "1:\n\t" SX_ROWS(0, 0, lo0, hi0) SX_ROWS(1, 4, lo1, hi1) SX_ROWS(2, 8, lo2, hi2)
+                     SX_EACH(SX_MIX_IN) SX_SALSA8 SX_EACH(SX_MIX_MID) SX_SALSA8 SX_EACH(SX_END)
+                     "decl %[n]\n\t"
+                     "jnz 1b\n\t" SX_EACH(SX_STORE_X1)
+                     : [n] "+r"(steps), [lo0] "=&r"(lo0), [hi0] "=&r"(hi0), [lo1] "=&r"(lo1), [hi1] "=&r"(hi1),
+                       [lo2] "=&r"(lo2), [hi2] "=&r"(hi2)
+                     : [s] "r"(X), [v] "r"(pad)
+                     : SX_CLOBBERS);
+    for (int p = 0; p < 3; p++)
+        for (int h = 0; h < 2; h++)
+            for (int blk = 0; blk < 2; blk++)
+                for (int v = 0; v < 4; v++)
+                    for (int e = 0; e < 4; e++) xw[2 * p + h][16 * blk + DIAG[v][e]] = X[p][4 * blk + v][4 * h + e];
+}
+#else
 __attribute__((target("avx2"))) static void scrypt_core_avx2_x6(uint32_t (*x)[SCRYPT_WORDS], uint32_t *pad) {
     scrypt_core_v8(3, x, pad);
 }
+#endif
 __attribute__((target("avx2"))) static void scrypt_core_avx2_x8(uint32_t (*x)[SCRYPT_WORDS], uint32_t *pad) {
     scrypt_core_v8(4, x, pad);
 }
@@ -447,10 +604,12 @@ HW_API uint64_t hw_scrypt_scan(int kernel, const uint8_t *header76, uint32_t non
     uint32_t hash[SCRYPT_MAX_LANES][8];
     uint64_t i = 0;
     while (i < count) {
-        /* A partial group at the end runs one nonce at a time on the 128-bit core. */
-        const int full = count - i >= (uint64_t)entry->lanes;
-        const int nl = full ? entry->lanes : 1;
-        scrypt_group(&job, full ? entry->core : scrypt_core_sse2_x1, nonce_start + (uint32_t)i, nl, pad, hash);
+        /* A partial group at the end still runs the whole core; the lanes past the range hash
+         * nonces nobody asked for and are not looked at.  One nonce at a time on the 128-bit
+         * core instead cost the miner's 256-nonce batches ~5 % on avx2-x6 (4 tail nonces at a
+         * quarter of the rate). */
+        const int nl = count - i >= (uint64_t)entry->lanes ? entry->lanes : (int)(count - i);
+        scrypt_group(&job, entry->core, nonce_start + (uint32_t)i, entry->lanes, pad, hash);
         for (int l = 0; l < nl; l++) {
             if (meets_target(hash[l], target)) {
                 out[(*n_out)++] = nonce_start + (uint32_t)(i + (uint64_t)l);

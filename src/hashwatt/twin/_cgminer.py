@@ -165,7 +165,7 @@ def _summary(twin: Twin, now: float, wall: float) -> Json:
 def _temps4(chip: float, amb: float, dead: bool) -> tuple[str, str, str]:
     """(pcb, chip, pic) sensor strings "a-b-c-d": outlet hot, inlet cooler."""
     if dead:
-        return ("0-0-0-0",) * 3  # type: ignore[return-value]
+        return ("0-0-0-0", "0-0-0-0", "0-0-0-0")
     inlet = amb + 0.55 * (chip - amb)
     pcb = f"{chip - 5:.0f}-{inlet:.0f}-{chip - 14:.0f}-{chip - 13:.0f}"
     chp = f"{chip:.0f}-{inlet + 5:.0f}-{chip - 9:.0f}-{chip - 8:.0f}"

@@ -118,7 +118,7 @@ class SiteServer:
         self.mode = mode
         self._servers: list[asyncio.Server] = []
         self._connections = 0
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._tasks: set[asyncio.Task[Any]] = set()
         self.dropped = 0
 
     async def start(self) -> None:
@@ -180,7 +180,7 @@ class SiteServer:
             self._connections += 1
             task = asyncio.current_task()
             if task is not None:
-                self._tasks.add(task)  # type: ignore[arg-type]
+                self._tasks.add(task)
             try:
                 if twin.net_fault is NetFault.BLACKHOLE:
                     with contextlib.suppress(TimeoutError, OSError):
@@ -194,7 +194,7 @@ class SiteServer:
             finally:
                 self._connections -= 1
                 if task is not None:
-                    self._tasks.discard(task)  # type: ignore[arg-type]
+                    self._tasks.discard(task)
                 writer.close()
                 with contextlib.suppress(Exception):
                     await writer.wait_closed()
