@@ -59,11 +59,26 @@ def test_runnable_kernels_follow_the_cpu_features() -> None:
 
 
 def test_the_c_hash_matches_the_litecoin_vectors() -> None:
-    library = _cpu._load()
+    library = _cpu._load(SCRYPT)
     digest = library.ffi.new("uint8_t[32]")
     for vector in json.loads(VECTORS.read_text())["scrypt_vectors"]:
         library.lib.hw_scrypt_hash(bytes.fromhex(vector["header_hex"]), digest)
         assert bytes(library.ffi.buffer(digest, 32))[::-1].hex() == vector["scrypt_hash_display"]
+
+
+def test_scrypt_and_sha256d_are_separate_libraries() -> None:
+    # Bitcoin-only users build and load no scrypt code, and the scrypt build leaves out the
+    # SHA-256d scan kernels: each library exports its own family's functions only.
+    sha, scrypt = _cpu._load(_cpu.SHA256D), _cpu._load(SCRYPT)
+    assert sha.path != scrypt.path and scrypt.path.name.startswith("hw_scrypt-")
+    assert sha.features == scrypt.features  # one cpuid probe, compiled into both
+    for library, missing in (
+        (sha, ("hw_scrypt_scan", "hw_scrypt_hash")),
+        (scrypt, ("hw_scan", "hw_sha256d")),
+    ):
+        for symbol in missing:
+            with pytest.raises(AttributeError):
+                getattr(library.lib, symbol)
 
 
 @pytest.mark.parametrize("kernel", RUNNABLE)
@@ -114,7 +129,7 @@ def test_resumes_after_a_full_output_buffer(kernel: str, monkeypatch: pytest.Mon
 
 @pytest.mark.parametrize("kernel", RUNNABLE)
 def test_the_pbkdf2_blocks_agree_with_and_without_sha_ni(kernel: str) -> None:
-    library = _cpu._load()
+    library = _cpu._load(SCRYPT)
     kernel_id = SCRYPT.kernels[kernel].kernel_id
     median = sorted(reference())[COUNT // 2]
     for flags in (0, _cpu.SCRYPT_NO_SHA_NI):
@@ -160,7 +175,7 @@ def test_a_kernel_hit_that_misses_the_target_is_refused(monkeypatch: pytest.Monk
 
 
 def test_the_choice_is_measured_per_family_then_read_from_the_cache(tmp_path: Path) -> None:
-    library = _cpu._load()
+    library = _cpu._load(SCRYPT)
     path = _cpu.choice_cache_path(library, tmp_path, family=SCRYPT)
     assert path != _cpu.choice_cache_path(library, tmp_path)  # SHA-256d keeps its own file
     first = _cpu.choose_kernel(library, path, family=SCRYPT)

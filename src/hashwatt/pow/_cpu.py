@@ -15,7 +15,8 @@ forces, else the fastest in a short measurement of every kernel this CPU runs, c
 to the library per CPU model and library build (``kernel_choice``). A fixed preference
 order was wrong somewhere: SHA-NI wins on Zen 3, an AVX-512 16-lane kernel on Zen 4.
 
-The same library holds the scrypt kernels (``_kernel_scrypt.c``, included by ``_kernel.c``).
+The scrypt kernels are a second library (``_kernel_scrypt.c``, which includes ``_kernel.c``
+for SHA-256 and the cpuid probe), built and loaded the same way on first scrypt use.
 A :class:`KernelFamily` (``SHA256D``, ``SCRYPT``) names what differs per proof of work: the
 kernel table, aliases, override variable (``HASHWATT_SCRYPT_KERNEL``) and exported scan
 function; build, cache, self-test, measured choice and override are this module's, once.
@@ -40,8 +41,8 @@ from typing import Any
 from hashwatt.pow.errors import BackendUnavailable, PowError, PowInputError
 
 _SOURCE_PATH = Path(__file__).with_name("_kernel.c")
-#: Sources ``_kernel.c`` includes: part of the library's cache key, so an edit rebuilds it.
-_INCLUDED_SOURCES = (Path(__file__).with_name("_kernel_scrypt.c"),)
+#: The scrypt library's source; it includes ``_kernel.c`` for SHA-256 and the cpuid probe.
+_SCRYPT_SOURCE_PATH = Path(__file__).with_name("_kernel_scrypt.c")
 _CFLAGS = ("-O3", "-fPIC", "-shared", "-fvisibility=hidden", "-fno-strict-aliasing")
 _CDEF = """
 int hw_cpu_features(void);
@@ -177,10 +178,26 @@ class KernelFamily:
     env: str
     #: The exported C scan function.
     entry: str
+    #: The file compiled into the family's own library, then every file it includes (all of
+    #: them key the cached build, so an edit to any rebuilds it). One library per family: the
+    #: scrypt kernels double the one-time build, and Bitcoin-only users should not pay for them.
+    sources: tuple[Path, ...]
+    #: File-name prefix of the cached library.
+    stem: str
 
 
-SHA256D = KernelFamily("sha256d", C_KERNELS, KERNEL_ALIASES, KERNEL_ENV, "hw_scan")
-SCRYPT = KernelFamily("scrypt", SCRYPT_KERNELS, SCRYPT_KERNEL_ALIASES, SCRYPT_KERNEL_ENV, "hw_scrypt_scan")
+SHA256D = KernelFamily(
+    "sha256d", C_KERNELS, KERNEL_ALIASES, KERNEL_ENV, "hw_scan", (_SOURCE_PATH,), "hw_kernel"
+)
+SCRYPT = KernelFamily(
+    "scrypt",
+    SCRYPT_KERNELS,
+    SCRYPT_KERNEL_ALIASES,
+    SCRYPT_KERNEL_ENV,
+    "hw_scrypt_scan",
+    (_SCRYPT_SOURCE_PATH, _SOURCE_PATH),
+    "hw_scrypt",
+)
 
 #: Measurement rounds per kernel; the best (least CPU time) counts, so a busy neighbour that
 #: preempts one round does not decide the choice.
@@ -197,9 +214,9 @@ class _Library:
 
 _lock = threading.Lock()
 _choice_lock = threading.Lock()
-_library: _Library | None = None
-_load_error: str | None = None
-_scrypt_checked = False
+#: Loaded (and self-tested) libraries, and why a family's could not be built, by family name.
+_libraries: dict[str, _Library] = {}
+_load_errors: dict[str, str] = {}
 
 
 def cache_dir() -> Path:
@@ -216,14 +233,14 @@ def _compiler() -> str | None:
     return shutil.which(os.environ.get("CC", "cc")) or shutil.which("gcc") or shutil.which("clang")
 
 
-def _library_path(source: bytes, base: Path | None = None) -> Path:
+def _library_path(source: bytes, base: Path | None = None, stem: str = "hw_kernel") -> Path:
     key = hashlib.sha256()
     for part in (source, " ".join(_CFLAGS).encode(), platform.machine().encode(), sys.platform.encode()):
         key.update(part)
         key.update(b"\0")
     suffix = ".dll" if sys.platform == "win32" else ".so"
     folder = (base or cache_dir()) / "kernels"
-    return folder / f"hw_kernel-{platform.machine()}-{key.hexdigest()[:16]}{suffix}"
+    return folder / f"{stem}-{platform.machine()}-{key.hexdigest()[:16]}{suffix}"
 
 
 def _compile(source_path: Path, target: Path, compiler: str) -> None:
@@ -261,28 +278,32 @@ def _flock(lock_file: Any) -> None:
     fcntl.flock(lock_file.fileno(), fcntl.LOCK_EX)
 
 
-def _load() -> _Library:
-    global _library, _load_error
+def _load(family: KernelFamily | None = None) -> _Library:
+    """The library of ``family`` (SHA-256d by default), built on first use and self-tested."""
+    family = family or SHA256D
     with _lock:
-        if _library is not None:
-            return _library
-        if _load_error is not None:
-            raise BackendUnavailable(_load_error)
+        library = _libraries.get(family.name)
+        if library is not None:
+            return library
+        error = _load_errors.get(family.name)
+        if error is not None:
+            raise BackendUnavailable(error)
         try:
-            _library = _build_and_open()
+            library = _build_and_open(family)
         except BackendUnavailable as exc:
-            _load_error = str(exc)
+            _load_errors[family.name] = str(exc)
             raise
-        return _library
+        _libraries[family.name] = library
+        return library
 
 
-def _build_and_open() -> _Library:
+def _build_and_open(family: KernelFamily) -> _Library:
     try:
         import cffi
     except ImportError as exc:
         raise BackendUnavailable("the cpu backend needs the 'cffi' package (pip install cffi)") from exc
-    source = b"".join(p.read_bytes() for p in (_SOURCE_PATH, *_INCLUDED_SOURCES))
-    path = _library_path(source)
+    source = b"".join(p.read_bytes() for p in family.sources)
+    path = _library_path(source, stem=family.stem)
     if not path.exists():
         compiler = _compiler()
         if compiler is None:
@@ -291,15 +312,17 @@ def _build_and_open() -> _Library:
                 "falling back to the slower python backend"
             )
         try:
-            _compile(_SOURCE_PATH, path, compiler)
+            _compile(family.sources[0], path, compiler)
         except OSError as first:
             # An unwritable cache (read-only home in a sandbox): build in the temp dir instead.
             path = _library_path(
-                source, Path(tempfile.gettempdir()) / f"hashwatt-{getattr(os, 'getuid', lambda: 0)()}"
+                source,
+                Path(tempfile.gettempdir()) / f"hashwatt-{getattr(os, 'getuid', lambda: 0)()}",
+                family.stem,
             )
             try:
                 if not path.exists():
-                    _compile(_SOURCE_PATH, path, compiler)
+                    _compile(family.sources[0], path, compiler)
             except OSError as exc:
                 raise BackendUnavailable(
                     f"cannot build the C kernel in {cache_dir()} ({first}) nor in {path.parent}: {exc}"
@@ -313,7 +336,10 @@ def _build_and_open() -> _Library:
     bits = int(lib.hw_cpu_features())
     features = frozenset(name for bit, name in ((1, _SHA), (2, _AVX2), (4, _AVX512)) if bits & bit)
     library = _Library(ffi, lib, path, features)
-    _self_test(library)
+    if family is SCRYPT:
+        _scrypt_self_test(library)
+    else:
+        _self_test(library)
     return library
 
 
@@ -336,39 +362,29 @@ def _self_test(library: _Library) -> None:
 
 
 def _scrypt_self_test(library: _Library) -> None:
-    """Litecoin's genesis header through every scrypt kernel this CPU runs, once per process.
-
-    Separate from :func:`_self_test` so that SHA-256d users never pay for scrypt hashes.
-    """
-    global _scrypt_checked
+    """Litecoin's genesis header through every scrypt kernel this CPU runs (the scrypt library's
+    load-time check; SHA-256d users never load that library)."""
     from hashwatt.pow._common import LTC_GENESIS_HEADER76, LTC_GENESIS_NONCE, scrypt_header
 
-    with _lock:
-        if _scrypt_checked:
-            return
-        expected = scrypt_header(LTC_GENESIS_HEADER76, LTC_GENESIS_NONCE)
-        digest = library.ffi.new("uint8_t[32]")
-        library.lib.hw_scrypt_hash(LTC_GENESIS_HEADER76 + LTC_GENESIS_NONCE.to_bytes(4, "little"), digest)
-        if bytes(library.ffi.buffer(digest, 32)) != expected:
-            raise BackendUnavailable(f"the C kernel {library.path} computes wrong scrypt hashes; delete it")
-        target = int.from_bytes(expected, "little")
-        for name in available_kernels(library, family=SCRYPT):
-            kernel = SCRYPT_KERNELS[name]
-            # One full group of lanes with the genesis nonce in its middle lane, then one tail nonce.
-            start = LTC_GENESIS_NONCE - kernel.lanes // 2
-            found = _scan_with(library, kernel.kernel_id, LTC_GENESIS_HEADER76, start, kernel.lanes + 1, target,
-                               family=SCRYPT)  # fmt: skip
-            if found != [LTC_GENESIS_NONCE]:
-                raise BackendUnavailable(f"the scrypt C kernel {name} fails its self-test (found {found})")
-        _scrypt_checked = True
+    expected = scrypt_header(LTC_GENESIS_HEADER76, LTC_GENESIS_NONCE)
+    digest = library.ffi.new("uint8_t[32]")
+    library.lib.hw_scrypt_hash(LTC_GENESIS_HEADER76 + LTC_GENESIS_NONCE.to_bytes(4, "little"), digest)
+    if bytes(library.ffi.buffer(digest, 32)) != expected:
+        raise BackendUnavailable(f"the C kernel {library.path} computes wrong scrypt hashes; delete it")
+    target = int.from_bytes(expected, "little")
+    for name in available_kernels(library, family=SCRYPT):
+        kernel = SCRYPT_KERNELS[name]
+        # One full group of lanes with the genesis nonce in its middle lane, then one tail nonce.
+        start = LTC_GENESIS_NONCE - kernel.lanes // 2
+        found = _scan_with(library, kernel.kernel_id, LTC_GENESIS_HEADER76, start, kernel.lanes + 1, target,
+                           family=SCRYPT)  # fmt: skip
+        if found != [LTC_GENESIS_NONCE]:
+            raise BackendUnavailable(f"the scrypt C kernel {name} fails its self-test (found {found})")
 
 
 def _load_for(family: KernelFamily) -> _Library:
-    """The library, self-tested for ``family``."""
-    library = _load()
-    if family is SCRYPT and not _scrypt_checked:
-        _scrypt_self_test(library)
-    return library
+    """The library of ``family``, self-tested."""
+    return _load(family)
 
 
 def available_kernels(library: _Library | None = None, *, family: KernelFamily = SHA256D) -> list[str]:
@@ -530,7 +546,7 @@ def choice_cache_path(
     own file name (itself a hash of the kernel source and flags): a new CPU or an edited
     kernel measures again instead of trusting an old figure.
     """
-    lib = library or _load()
+    lib = library or _load_for(family)
     parts = [family.name, cpu_model(), ",".join(sorted(lib.features)), lib.path.name]
     key = hashlib.sha256("\0".join(parts).encode())
     return (base or lib.path.parent) / f"choice-{key.hexdigest()[:16]}.json"

@@ -17,6 +17,11 @@
  * the CPU has the SHA extensions and SSE4.1 (cpuid leaf 7 EBX bit 29, leaf 1 ECX bit 19),
  * bit 1 when it has AVX2 and the OS saves YMM state (leaf 7 EBX bit 5, XGETBV), bit 2 when
  * it has AVX512F and AVX512VL (leaf 7 EBX bits 16, 31) and the OS saves opmask and ZMM state.
+ *
+ * The scrypt kernels are a library of their own (_kernel_scrypt.c includes this file with
+ * HW_SCRYPT_LIBRARY defined, which keeps the SHA-256 compression, the SHA-NI rounds, the cpuid
+ * probe and the target compare and leaves out the SHA-256d scan kernels): Bitcoin-only users
+ * do not compile scrypt, and scrypt users do not compile the SHA-256d kernels.
  */
 #include <stdint.h>
 #include <string.h>
@@ -70,6 +75,7 @@ static void compress(uint32_t s[8], const uint32_t w_in[16]) {
     s[0] += a; s[1] += b; s[2] += c; s[3] += d; s[4] += e; s[5] += f; s[6] += g; s[7] += h;
 }
 
+#ifndef HW_SCRYPT_LIBRARY
 /* Full sha256d of header76 || nonce (little-endian); out = final state words. */
 static void sha256d_full(const uint32_t mid[8], const uint32_t tail[3], uint32_t nonce, uint32_t out[8]) {
     uint32_t w[16] = {tail[0], tail[1], tail[2], bswap32(nonce), 0x80000000u, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 640};
@@ -80,6 +86,7 @@ static void sha256d_full(const uint32_t mid[8], const uint32_t tail[3], uint32_t
     memcpy(out, IV, 32);
     compress(out, w2);
 }
+#endif /* HW_SCRYPT_LIBRARY */
 
 /* hash (as a little-endian 256-bit number) <= target (8 little-endian 32-bit limbs)? */
 static int meets_target(const uint32_t h[8], const uint32_t target[8]) {
@@ -90,6 +97,7 @@ static int meets_target(const uint32_t h[8], const uint32_t target[8]) {
     return 1;
 }
 
+#ifndef HW_SCRYPT_LIBRARY
 /* ---------------------------------------------------------------- portable kernel */
 
 /* Rounds 0..2 of the second block read only header words W0..W2: every kernel runs them
@@ -161,6 +169,8 @@ static uint64_t scan_portable(const uint32_t mid[8], const uint32_t tail[3], uin
     return i;
 }
 
+#endif /* HW_SCRYPT_LIBRARY */
+
 #define SECOND_ROUNDS 61
 #ifdef HW_X86
 /* ---------------------------------------------------------------- AVX2 kernel (8 nonces per vector)
@@ -168,6 +178,7 @@ static uint64_t scan_portable(const uint32_t mid[8], const uint32_t tail[3], uin
  * portable algorithm on GCC vector types, one nonce per 32-bit lane. */
 #define AVX2_TARGET __attribute__((target("avx2")))
 typedef uint32_t v8u __attribute__((vector_size(32)));
+#ifndef HW_SCRYPT_LIBRARY
 #define V(x) ((v8u){(x), (x), (x), (x), (x), (x), (x), (x)})
 #define VROTR(x, n) (((x) >> (n)) | ((x) << (32 - (n))))
 #define VBSIG0(x) (VROTR(x, 2) ^ VROTR(x, 13) ^ VROTR(x, 22))
@@ -229,6 +240,7 @@ AVX2_TARGET static uint64_t scan_avx2(const uint32_t mid[8], const uint32_t tail
     }
     return i + scan_portable(mid, tail, nonce_start + (uint32_t)i, count - i, target, out, out_cap, n_out);
 }
+#endif /* HW_SCRYPT_LIBRARY */
 #endif /* HW_X86 */
 
 /* ---------------------------------------------------------------- SHA-NI kernels */
@@ -283,6 +295,7 @@ NI_INLINE void ni_unshuffle(__m128i abef, __m128i cdgh, __m128i *abcd, __m128i *
     *efgh = _mm_alignr_epi8(u, t, 8);
 }
 
+#ifndef HW_SCRYPT_LIBRARY
 /* What the SHA-NI lanes need per call: midstate, IV, and the state after rounds 0-1 of the
  * second block, which read only header words (W0, W1). */
 struct ni_job {
@@ -386,8 +399,10 @@ NI_TARGET static uint64_t scan_ni4(const uint32_t mid[8], const uint32_t tail[3]
                                    uint32_t *n_out) {
     return scan_ni_lanes(4, mid, tail, nonce_start, count, target, out, out_cap, n_out);
 }
+#endif /* HW_SCRYPT_LIBRARY */
 #endif /* HW_X86 */
 
+#ifndef HW_SCRYPT_LIBRARY
 /* ---------------------------------------------------------------- 16-lane generic-vector kernel
  * One source, two builds: the function bodies below use GCC/Clang generic vectors of sixteen
  * uint32 lanes (64 bytes).  Inlined into a function compiled for AVX-512F/VL they become zmm
@@ -583,6 +598,7 @@ __attribute__((target("sha,sse4.1,ssse3,avx512f,avx512vl"))) static uint64_t sca
     return mixed_scan(v16_block_avx512, mid, tail, nonce_start, count, target, out, out_cap, n_out);
 }
 #endif /* HW_X86 */
+#endif /* HW_SCRYPT_LIBRARY */
 
 /* ---------------------------------------------------------------- exported API */
 
@@ -624,6 +640,9 @@ static int cpu_features_probe(void) {
 #endif
 }
 
+enum { NEEDS_SHA = 1, NEEDS_AVX2 = 2, NEEDS_AVX512 = 4 };
+
+#ifndef HW_SCRYPT_LIBRARY
 /* Kernel id -> scan function and the hw_cpu_features() bits it needs (ids as in hw_scan). */
 typedef uint64_t (*scan_fn)(const uint32_t *, const uint32_t *, uint32_t, uint64_t, const uint32_t *, uint32_t *,
                             uint32_t, uint32_t *);
@@ -631,7 +650,6 @@ struct kernel_entry {
     scan_fn scan;
     int needs;
 };
-enum { NEEDS_SHA = 1, NEEDS_AVX2 = 2, NEEDS_AVX512 = 4 };
 static const struct kernel_entry KERNEL_TABLE[] = {
     {scan_portable, 0},
 #ifdef HW_X86
@@ -683,6 +701,4 @@ HW_API void hw_sha256d(const uint8_t *header76, uint32_t nonce, uint8_t *digest3
         digest32[4 * i + 3] = (uint8_t)out[i];
     }
 }
-
-/* ---------------------------------------------------------------- scrypt (Litecoin, Dogecoin) */
-#include "_kernel_scrypt.c"
+#endif /* HW_SCRYPT_LIBRARY */

@@ -1,7 +1,8 @@
 /* hashwatt scrypt(N=1024, r=1, p=1) nonce search: Litecoin's and Dogecoin's proof of work.
  *
- * Included by _kernel.c (one library, one build, one cache): it reuses that file's SHA-256
- * compression (portable C and the SHA-NI rounds), its cpuid probe and its target compare.
+ * A library of its own: this file includes _kernel.c with HW_SCRYPT_LIBRARY defined, for its
+ * SHA-256 compression (portable C and the SHA-NI rounds), its cpuid probe and its target
+ * compare, without the SHA-256d scan kernels (their build is Bitcoin's cost, not Litecoin's).
  *
  * Per nonce, over the 80-byte header H (password = salt = H):
  *   1. PBKDF2-HMAC-SHA256(H, H, 1, 128 bytes): the HMAC key is SHA-256(H) (H is longer than
@@ -28,6 +29,9 @@
  * avx2-x6, the usual winner, is the same algorithm with its registers fixed in inline
  * assembly on x86-64 (see "avx2-x6 in inline assembly" below); elsewhere it is the C template.
  */
+#define HW_SCRYPT_LIBRARY 1
+#include "_kernel.c"
+
 #include <stdlib.h>
 #if defined(__unix__) || defined(__APPLE__)
 #include <pthread.h>

@@ -4,8 +4,8 @@
 ``scrypt_1024_1_1_256(header76 || nonce)`` meets ``target`` (read little-endian, as Litecoin
 compares it). Backends, fastest first (one table, :data:`SCRYPT_BACKENDS`):
 
-- ``cpu``: the scrypt C kernels in the SHA-256d kernels' library (``_kernel_scrypt.c``, built,
-  cached and self-tested by :mod:`hashwatt.pow._cpu`): several nonces interleaved per call in
+- ``cpu``: the scrypt C kernels, a library of their own (``_kernel_scrypt.c``, built,
+  cached and self-tested by :mod:`hashwatt.pow._cpu` like the SHA-256d one): several nonces interleaved per call in
   128-bit (SSE2) or 256-bit (AVX2) vectors, SHA-NI for the PBKDF2 blocks; the kernel is the
   fastest in a short measurement cached per CPU model, or the one ``HASHWATT_SCRYPT_KERNEL``
   forces.
