@@ -33,8 +33,8 @@ RUNNABLE = _cpu.available_kernels(family=SCRYPT)
 #: A header no kernel was tuned on (fixed seed: a failure reproduces).
 HEADER = random.Random(17).randbytes(76)
 START = 1_000
-#: Two full groups of the widest kernel and a tail for every width.
-COUNT = 17
+#: Two full groups of the widest kernel this CPU runs and a tail for every width.
+COUNT = 2 * max(SCRYPT.kernels[name].lanes for name in RUNNABLE) + 1
 
 
 @functools.cache
@@ -54,7 +54,9 @@ def kernel_scan(kernel: str, header: bytes, start: int, count: int, target: int)
 def test_runnable_kernels_follow_the_cpu_features() -> None:
     expected = {"scalar", "sse2-x1", "sse2-x2", "sse2-x3", "sse2-x4"}
     if "avx2" in _cpu.cpu_features():
-        expected |= {"avx2-x2", "avx2-x4", "avx2-x6", "avx2-x8"}
+        expected |= {"avx2-x2", "avx2-x4", "avx2-x6", "avx2-x8", "avx2-q8"}
+    if "avx512" in _cpu.cpu_features():
+        expected |= {"avx512-x8", "avx512-x12", "avx512-x16"}
     assert set(RUNNABLE) == expected
 
 

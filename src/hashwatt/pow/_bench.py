@@ -43,7 +43,8 @@ CPUMINER_OPT_HS_PER_CORE = 25.0e6
 _BENCH_TARGET = 0x034219 << (8 * (0x17 - 3))
 #: Litecoin's genesis target (bits 0x1e0ffff0): scrypt kernels hash every nonce in full anyway.
 _SCRYPT_BENCH_TARGET = 0x0FFFF0 << (8 * (0x1E - 3))
-#: Nonces per scrypt scan call when timing: a multiple of every kernel's lane count (1-8).
+#: Nonces per scrypt scan call when timing: a multiple of every kernel's lane count
+#: (1, 2, 3, 4, 6, 8, 12, 16).
 SCRYPT_BENCH_CHUNK = 96
 #: "... 12345.6 khash/s" (pooler) or "... 25.1 MH/s" / "25.1 Mh/s" (cpuminer-opt) on any output line.
 _MINER_RATE = re.compile(r"([0-9]+(?:\.[0-9]+)?)\s*([kKmMgG]?)(?:hash/s|H/s|h/s)")

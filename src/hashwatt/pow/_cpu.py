@@ -156,6 +156,16 @@ SCRYPT_KERNELS: dict[str, CKernel] = {
             96,
         ),
         CKernel("avx2-x8", 8, frozenset({_AVX2}), "eight nonces, four 256-bit vectors interleaved", 8, 96),
+        CKernel(
+            "avx2-q8", 9, frozenset({_AVX2}), "the 512-bit template built for AVX2 (two ymm a vector)", 8, 96
+        ),
+        CKernel("avx512-x8", 10, frozenset({_AVX512}), "eight nonces, two 512-bit vectors, vprold", 8, 96),
+        CKernel(
+            "avx512-x12", 11, frozenset({_AVX512}), "twelve nonces, three 512-bit vectors, vprold", 12, 96
+        ),
+        CKernel(
+            "avx512-x16", 12, frozenset({_AVX512}), "sixteen nonces, four 512-bit vectors, vprold", 16, 96
+        ),
     )
 }
 #: Short names ``HASHWATT_SCRYPT_KERNEL`` accepts beside the full names.

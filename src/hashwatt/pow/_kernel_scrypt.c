@@ -41,7 +41,7 @@
 #define SCRYPT_N 1024u
 #define SCRYPT_WORDS 32                       /* one BlockMix state: 2 x 64 bytes */
 #define SCRYPT_PAD_WORDS (SCRYPT_N * SCRYPT_WORDS) /* one nonce's scratchpad: 128 KiB */
-#define SCRYPT_MAX_LANES 8
+#define SCRYPT_MAX_LANES 16
 #define SCRYPT_NO_NI 0x100
 #define SCRYPT_AI static inline __attribute__((always_inline))
 
@@ -517,6 +517,78 @@ __attribute__((target("avx2"))) static void scrypt_core_avx2_x6(uint32_t (*x)[SC
 __attribute__((target("avx2"))) static void scrypt_core_avx2_x8(uint32_t (*x)[SCRYPT_WORDS], uint32_t *pad) {
     scrypt_core_v8(4, x, pad);
 }
+
+/* ---------------------------------------------------------------- 512-bit template (AVX-512)
+ * Four nonces per 512-bit vector (one per 128-bit lane, so the word rotations stay inside a
+ * lane), nq such quads interleaved.  One source, two builds, as the SHA-256d vec16 kernel:
+ * compiled for AVX-512F/VL the rotations become single `vprold` instructions (an add, a
+ * rotate and an xor per step instead of five instructions) and the 32 zmm registers hold
+ * three or four quads; compiled for AVX2 each vector is two ymm halves, which is slow but runs
+ * (and is tested) on machines without AVX-512.  A quad's scratchpads are interleaved (one
+ * 512-bit store per vector while writing); reading, each 128-bit lane comes from its own
+ * nonce's row. */
+typedef uint32_t v16w __attribute__((vector_size(64)));
+#define SH16(v, p, q, r, s)                                                                                 \
+    __builtin_shuffle((v), (v16w){p, q, r, s, (p) + 4, (q) + 4, (r) + 4, (s) + 4, (p) + 8, (q) + 8, (r) + 8, \
+                                  (s) + 8, (p) + 12, (q) + 12, (r) + 12, (s) + 12})
+#if defined(__clang__)
+#undef SH16
+#define SH16(v, p, q, r, s)                                                                                    \
+    __builtin_shufflevector((v), (v), p, q, r, s, (p) + 4, (q) + 4, (r) + 4, (s) + 4, (p) + 8, (q) + 8, (r) + 8, \
+                            (s) + 8, (p) + 12, (q) + 12, (r) + 12, (s) + 12)
+#endif
+/* Lane h of each vector from its own nonce's row: GATHER(dst, rows, k) sets dst to vector k
+ * assembled from rows[0..3] (each a pointer to its nonce's 128-bit piece of vector 0). */
+#define V16_GATHER_PORTABLE(dst, rows, k)                          \
+    do {                                                           \
+        for (int h_ = 0; h_ < 4; h_++) memcpy((char *)&(dst) + 16 * h_, (rows)[h_] + 4 * (k), 16); \
+    } while (0)
+#define V16_GATHER_AVX512(dst, rows, k)                                                                         \
+    do {                                                                                                        \
+        __m512i g_ = _mm512_castsi128_si512(_mm_load_si128((const __m128i *)((rows)[0] + 4 * (k))));          \
+        g_ = _mm512_inserti32x4(g_, _mm_load_si128((const __m128i *)((rows)[1] + 4 * (k))), 1);                \
+        g_ = _mm512_inserti32x4(g_, _mm_load_si128((const __m128i *)((rows)[2] + 4 * (k))), 2);                \
+        g_ = _mm512_inserti32x4(g_, _mm_load_si128((const __m128i *)((rows)[3] + 4 * (k))), 3);                \
+        (dst) = (v16w)g_;                                                                                       \
+    } while (0)
+#define SCRYPT_CORE_V16(NAME, TARGET, NQ, GATHER)                                                                    \
+    __attribute__((target(TARGET))) static void NAME(uint32_t (*xw)[SCRYPT_WORDS], uint32_t *pad) {                 \
+        const int nq = (NQ);                                                                                         \
+        v16w X[4][8];                                                                                                \
+        for (int q = 0; q < nq; q++)                                                                                 \
+            for (int h = 0; h < 4; h++)                                                                              \
+                for (int blk = 0; blk < 2; blk++)                                                                    \
+                    for (int v = 0; v < 4; v++)                                                                      \
+                        for (int e = 0; e < 4; e++) X[q][4 * blk + v][4 * h + e] = xw[4 * q + h][16 * blk + DIAG[v][e]]; \
+        v16w *V = (v16w *)pad;                                                                                       \
+        const uint32_t quad_step = 4 * SCRYPT_PAD_WORDS / 16;                                                        \
+        for (uint32_t i = 0; i < SCRYPT_N; i++) {                                                                    \
+            SCRYPT_UNROLL for (int q = 0; q < nq; q++) for (int k = 0; k < 8; k++) V[q * quad_step + 8 * i + k] = X[q][k]; \
+            BLOCKMIX_LANES(v16w, SH16, nq, X);                                                                       \
+        }                                                                                                            \
+        for (uint32_t i = 0; i < SCRYPT_N; i++) {                                                                    \
+            SCRYPT_UNROLL for (int q = 0; q < nq; q++) {                                                             \
+                const uint32_t *rows[4];                                                                             \
+                for (int h = 0; h < 4; h++)                                                                          \
+                    rows[h] = (const uint32_t *)(V + q * quad_step + 8 * (X[q][4][4 * h] & (SCRYPT_N - 1))) + 4 * h; \
+                for (int k = 0; k < 8; k++) {                                                                        \
+                    v16w g;                                                                                          \
+                    GATHER(g, rows, 4 * k);                                                                          \
+                    X[q][k] ^= g;                                                                                    \
+                }                                                                                                    \
+            }                                                                                                        \
+            BLOCKMIX_LANES(v16w, SH16, nq, X);                                                                       \
+        }                                                                                                            \
+        for (int q = 0; q < nq; q++)                                                                                 \
+            for (int h = 0; h < 4; h++)                                                                              \
+                for (int blk = 0; blk < 2; blk++)                                                                    \
+                    for (int v = 0; v < 4; v++)                                                                      \
+                        for (int e = 0; e < 4; e++) xw[4 * q + h][16 * blk + DIAG[v][e]] = X[q][4 * blk + v][4 * h + e]; \
+    }
+SCRYPT_CORE_V16(scrypt_core_avx2_q8, "avx2", 2, V16_GATHER_PORTABLE)
+SCRYPT_CORE_V16(scrypt_core_avx512_x8, "avx512f,avx512vl", 2, V16_GATHER_AVX512)
+SCRYPT_CORE_V16(scrypt_core_avx512_x12, "avx512f,avx512vl", 3, V16_GATHER_AVX512)
+SCRYPT_CORE_V16(scrypt_core_avx512_x16, "avx512f,avx512vl", 4, V16_GATHER_AVX512)
 #endif /* HW_X86 */
 
 /* ---------------------------------------------------------------- scratchpads
@@ -569,6 +641,10 @@ static const struct scrypt_entry SCRYPT_TABLE[] = {
     {scrypt_core_avx2_x4, 4, NEEDS_AVX2},
     {scrypt_core_avx2_x6, 6, NEEDS_AVX2},
     {scrypt_core_avx2_x8, 8, NEEDS_AVX2},
+    {scrypt_core_avx2_q8, 8, NEEDS_AVX2},
+    {scrypt_core_avx512_x8, 8, NEEDS_AVX512},
+    {scrypt_core_avx512_x12, 12, NEEDS_AVX512},
+    {scrypt_core_avx512_x16, 16, NEEDS_AVX512},
 #endif
 };
 
