@@ -426,13 +426,16 @@ __attribute__((target("avx2"))) static void scrypt_core_avx2_x4(uint32_t (*x)[SC
     "vmovdqa " SX_R(r) ", " SX_W(p, k4) "\n\t"            \
     "vpxor " SX_S(p, k) ", " SX_R(r) ", " SX_R(r) "\n\t"  \
     "vmovdqa " SX_R(r) ", " SX_W(p, k) "\n\t"
-/* Loop 1, between the salsa calls: X0 = salsa + input (kept in the row); the register becomes
- * X0 ^ X1, the second call's input, kept in S's X1 slot. */
-#define SX_FILL_MID(p, k, k4, r)                          \
-    "vpaddd " SX_W(p, k) ", " SX_R(r) ", " SX_R(r) "\n\t" \
+/* Between the salsa calls: X0 = salsa + input; the register becomes X0 ^ X1, the second
+ * call's input, kept in S's X1 slot.  AT names where the input and X1 are: the row in loop 1
+ * (SX_W: the row holds them as written), S in loop 2 (SX_S: X1 ^ V1 was put there). */
+#define SX_MID_AT(AT, p, k, k4, r)                        \
+    "vpaddd " AT(p, k) ", " SX_R(r) ", " SX_R(r) "\n\t"   \
     "vmovdqa " SX_R(r) ", " SX_S(p, k) "\n\t"             \
-    "vpxor " SX_W(p, k4) ", " SX_R(r) ", " SX_R(r) "\n\t" \
+    "vpxor " AT(p, k4) ", " SX_R(r) ", " SX_R(r) "\n\t"   \
     "vmovdqa " SX_R(r) ", " SX_S(p, k4) "\n\t"
+#define SX_FILL_MID(p, k, k4, r) SX_MID_AT(SX_W, p, k, k4, r)
+#define SX_MIX_MID(p, k, k4, r) SX_MID_AT(SX_S, p, k, k4, r)
 /* Either loop, after the second salsa call: X1 = salsa + input, left in the register. */
 #define SX_END(p, k, k4, r) "vpaddd " SX_S(p, k4) ", " SX_R(r) ", " SX_R(r) "\n\t"
 /* Loop 2: the rows to read.  The low nonce of pair p reads row (X1[0] of its half) mod N, the
@@ -465,12 +468,6 @@ __attribute__((target("avx2"))) static void scrypt_core_avx2_x4(uint32_t (*x)[SC
     SX_GATHER(p, k, 13)                                          \
     "vpxor %%ymm13, " SX_R(r) ", " SX_R(r) "\n\t"                \
     "vmovdqa " SX_R(r) ", " SX_S(p, k) "\n\t"
-/* Loop 2, between the salsa calls: X0 = salsa + input; the register becomes X0 ^ X1'. */
-#define SX_MIX_MID(p, k, k4, r)                                  \
-    "vpaddd " SX_S(p, k) ", " SX_R(r) ", " SX_R(r) "\n\t"        \
-    "vmovdqa " SX_R(r) ", " SX_S(p, k) "\n\t"                    \
-    "vpxor " SX_S(p, k4) ", " SX_R(r) ", " SX_R(r) "\n\t"        \
-    "vmovdqa " SX_R(r) ", " SX_S(p, k4) "\n\t"
 #define SX_CLOBBERS                                                                                 \
     "xmm0", "xmm1", "xmm2", "xmm3", "xmm4", "xmm5", "xmm6", "xmm7", "xmm8", "xmm9", "xmm10", "xmm11", \
         "xmm12", "xmm13", "xmm14", "xmm15", "cc", "memory"
