@@ -1,12 +1,13 @@
 """Scrypt benchmark: every scrypt C kernel, the chosen one, hashlib's OpenSSL scrypt and pooler's
-``minerd -a scrypt`` side by side, in hashes per CPU-second of one thread.
+``minerd -a scrypt`` side by side, in hashes per CPU-second (kernels on one thread; the cpu
+backend and minerd on ``--threads``, default 1).
 
 Thread CPU time for in-process kernels, the child's CPU time for minerd, so a busy neighbour
 on a shared machine stretches the wall clock but not the ratio. Runs are interleaved round by
 round (kernels, hashlib, minerd, then again) and the median per contender is reported, with
 ratios against minerd, hashlib and the single-nonce kernels (scalar, sse2-x1).
 
-    python bench/bench_scrypt.py [--seconds 2] [--rounds 3] [--minerd PATH] [--no-external]
+    python bench/bench_scrypt.py [--seconds 2] [--rounds 3] [--minerd PATH] [--no-external] [--threads N]
                                  [--kernels avx2-x6,avx2-x8]
 
 minerd is looked up as ``--minerd``, else ``$MINERD``, else ``minerd`` on PATH; it is not in
@@ -35,8 +36,8 @@ from hashwatt.pow._bench import (
     scrypt_hashlib_rate,
 )
 
-#: pooler's own one-thread scrypt benchmark (no pool, random work).
-MINERD_ARGS = ["--benchmark", "-a", "scrypt", "-t", "1"]
+#: pooler's own scrypt benchmark (no pool, random work); ``-t`` is appended.
+MINERD_ARGS = ["--benchmark", "-a", "scrypt"]
 
 
 def _minerd_path(explicit: str | None) -> str | None:
@@ -48,13 +49,15 @@ def _minerd_path(explicit: str | None) -> str | None:
     return None
 
 
-def _minerd(path: str, seconds: float) -> float:
-    # minerd prints its first rate after a few seconds: give it at least 6 s.
-    return external_miner_rate(path, MINERD_ARGS, max(seconds, 6.0))
+def _minerd(path: str, threads: int, seconds: float) -> float:
+    # minerd prints its first rate after a few seconds: give it at least 6 s. With several
+    # threads only its "Total" lines count (the per-thread lines interleave with them).
+    args = [*MINERD_ARGS, "-t", str(threads)]
+    return external_miner_rate(path, args, max(seconds, 6.0), only="Total" if threads > 1 else "")
 
 
-def _cpu_backend(seconds: float) -> float:
-    return scrypt_backend_rate("cpu", 1, seconds).hashes_per_cpu_s
+def _cpu_backend(threads: int, seconds: float) -> float:
+    return scrypt_backend_rate("cpu", threads, seconds).hashes_per_cpu_s
 
 
 def main() -> None:
@@ -66,10 +69,19 @@ def main() -> None:
     parser.add_argument("--minerd", help="pooler's minerd executable (else $MINERD, else PATH)")
     parser.add_argument("--no-external", action="store_true", help="skip minerd")
     parser.add_argument(
+        "--threads",
+        type=int,
+        default=1,
+        help="threads for the cpu backend and minerd (-t): per-CPU-second rates with every core busy",
+    )
+    parser.add_argument(
         "--kernels", help="comma-separated kernel rows to time (default: all; scalar and sse2-x1 are kept)"
     )
     args = parser.parse_args()
     t0 = time.perf_counter()
+    if not 1 <= args.threads <= 1024:
+        print(f"error: --threads: {args.threads} is not between 1 and 1024", file=sys.stderr)
+        sys.exit(2)
     unknown = set(args.kernels.split(",")) - set(_cpu.SCRYPT.kernels) if args.kernels else set()
     if unknown:
         print(f"error: --kernels: unknown scrypt kernel(s) {', '.join(sorted(unknown))}", file=sys.stderr)
@@ -85,12 +97,12 @@ def main() -> None:
         for name in _cpu.available_kernels(family=_cpu.SCRYPT)
         if not args.kernels or name in {"scalar", "sse2-x1", *args.kernels.split(",")}
     }
-    contenders["cpu backend (chosen)"] = _cpu_backend
+    contenders["cpu backend (chosen)"] = functools.partial(_cpu_backend, args.threads)
     contenders["hashlib.scrypt (OpenSSL)"] = scrypt_hashlib_rate
     minerd = None if args.no_external else _minerd_path(args.minerd)
     if minerd:
-        contenders["pooler minerd -a scrypt"] = functools.partial(_minerd, minerd)
-        print(f"minerd: {minerd} {' '.join(MINERD_ARGS)}")
+        contenders["pooler minerd -a scrypt"] = functools.partial(_minerd, minerd, args.threads)
+        print(f"minerd: {minerd} {' '.join(MINERD_ARGS)} -t {args.threads}")
     elif not args.no_external:
         print("pooler minerd: not found (--minerd, $MINERD, PATH); compared with hashlib and scalar only")
     results: dict[str, list[float]] = {label: [] for label in contenders}
@@ -104,7 +116,10 @@ def main() -> None:
         ("scalar", med["kernel scalar"]),
         ("sse2-x1", med["kernel sse2-x1"]),
     ]
-    print(f"scrypt hashes per CPU-second, one thread, median of {args.rounds} interleaved rounds:")
+    print(
+        f"scrypt hashes per CPU-second (kernels: one thread; backend and minerd: {args.threads}), "
+        f"median of {args.rounds} interleaved rounds:"
+    )
     for label, rate in med.items():
         ratios = "   ".join(f"{rate / ref:6.2f} x {name}" for name, ref in refs if ref > 0)
         print(f"  {label:<28} {rate / 1e3:8.2f} kH/CPU-s   {ratios}")

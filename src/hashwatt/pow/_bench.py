@@ -231,12 +231,14 @@ def scrypt_hashlib_rate(seconds: float) -> float:
             return done / max(time.thread_time() - cpu_start, 1e-9)
 
 
-def external_miner_rate(executable: str, args: list[str], seconds: float) -> float:
+def external_miner_rate(executable: str, args: list[str], seconds: float, *, only: str = "") -> float:
     """Run a miner's own benchmark for ``seconds``; its last reported rate per CPU-second [H/s].
 
     The miner reports hashes per wall second of its thread; scaled by wall / CPU time of the
     child (``RUSAGE_CHILDREN``), it becomes hashes per CPU-second like the in-process rows.
-    0.0 when the miner printed no rate (too short a run, or not a miner).
+    ``only``: read rates only from lines containing it (``"Total"`` for a several-thread run,
+    whose per-thread lines interleave with the totals). 0.0 when the miner printed no rate
+    (too short a run, or not a miner).
     """
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     begin = time.perf_counter()
@@ -251,7 +253,8 @@ def external_miner_rate(executable: str, args: list[str], seconds: float) -> flo
     wall = time.perf_counter() - begin
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-    rates = [float(value) * _SI[unit.lower()] for value, unit in _MINER_RATE.findall(out)]
+    lines = [line for line in out.splitlines() if only in line]
+    rates = [float(value) * _SI[unit.lower()] for line in lines for value, unit in _MINER_RATE.findall(line)]
     if not rates or cpu <= 0:
         return 0.0
     return rates[-1] * wall / cpu
