@@ -40,7 +40,7 @@ from hashwatt.data.coins import (
     lookup_algo_machine,
     parse_hashrate_hs,
 )
-from hashwatt.economics import Capex, CostModel, FlatPrice
+from hashwatt.economics import Capex, CostModel, FlatPrice, dash_masternode_share
 from hashwatt.economics._coins import (
     CoinOverrides,
     coin_profit,
@@ -130,8 +130,55 @@ def test_states_from_the_csv_rows() -> None:
     assert coin_state("doge").subsidy_coin_per_block == 13_700_000 / 1370 == 10_000
     # ZEC: miners get 80 % of 7187.5 / 1150 = 6.25 ZEC per block
     assert coin_state("zec").subsidy_coin_per_block == pytest.approx(0.8 * 7187.5 / 1150)
-    # DASH: half of 1589.483475 / 551 (the miners' 45 % of the 90 % minted between superblocks)
-    assert coin_state("dash").subsidy_coin_per_block == pytest.approx(0.5 * 1589.483475 / 551)
+    # DASH: half of 1589.483475 / 551 and of the fees 1.16985451 / 551 (masternodes take 50 % of
+    # the block value from height 313,521 until the reallocation; the day's height is 1,311,510)
+    dash = coin_state("dash")
+    assert dash.height is not None and 313_521 <= dash.height < 1_379_128
+    assert dash.subsidy_coin_per_block == pytest.approx(0.5 * 1589.483475 / 551)
+    assert dash.fees_coin_per_block == pytest.approx(0.5 * 1.16985451 / 551)
+
+
+def test_dash_masternode_share_follows_dash_cores_schedule() -> None:
+    # Heights and shares from Dash Core's GetMasternodePayment (its comments give the mainnet
+    # heights): 20 %, then +5 % past 158,000, 175,280 and 192,560, +2.5 % past 209,840, 227,120,
+    # 244,400, 261,680, 278,960 and 313,520 (none at 296,240); reallocation from the superblock
+    # cycle after BRRHeight 1,374,912: 16,616 * 83 = 1,379,128, then 51.3 %, 52.6 %, ... each
+    # 3 * 16,616 = 49,848 blocks; V20 (1,987,776): 75 % of the block value.
+    share = dash_masternode_share
+    expected = {
+        1: 0.20,
+        158_000: 0.20,
+        158_001: 0.25,
+        175_281: 0.30,
+        192_561: 0.35,
+        209_841: 0.375,
+        278_961: 0.475,
+        296_241: 0.475,
+        313_520: 0.475,
+        313_521: 0.50,
+        1_379_127: 0.50,
+        1_379_128: 0.513,
+        1_379_128 + 49_848: 0.526,
+        1_379_128 + 12 * 49_848: 0.585,
+        1_987_775: 0.585,
+        1_987_776: 0.75,
+        3_000_000: 0.75,
+    }
+    for height, mn in expected.items():
+        assert share(height) == pytest.approx(mn), height
+
+
+def test_dash_miners_kept_more_before_the_masternode_increases() -> None:
+    # 2014-06-01: block_count 551, issuance 2773.0, fees 2.82557983; height 78,552 < 158,000, so
+    # masternodes took 20 % and the miner 80 %.
+    early = coin_state("dash", day=dt.date(2014, 6, 1))
+    assert early.height is not None and early.height <= 158_000
+    assert early.subsidy_coin_per_block == pytest.approx(0.8 * 2773.0 / 551)
+    assert early.fees_coin_per_block == pytest.approx(0.8 * 2.82557983 / 551)
+    # 2015-01-01: block_count 548, issuance 2962.0; height past 192,560 and before 209,841: 35 %.
+    later = coin_state("dash", day=dt.date(2015, 1, 1))
+    assert later.height is not None and 192_561 <= later.height < 209_841
+    assert later.subsidy_coin_per_block == pytest.approx(0.65 * 2962.0 / 548)
 
 
 def test_hashrate_units() -> None:

@@ -34,7 +34,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 import pandas as pd
@@ -87,13 +87,81 @@ __all__ = [
 ]
 
 
+# ---------------------------------------------------------------- Dash's masternode share
+# Dash Core mainnet (dashpay/dash @08630bb6: src/validation.cpp GetMasternodePayment and
+# GetBlockSubsidyHelper, src/chainparams.cpp): masternodes take a share of each block's value
+# (the subsidy left after the treasury, plus fees) that rose from 20 % in steps, was reallocated
+# toward 60 % from BRRHeight, and is 75 % of a block value that keeps 80 % of the subsidy from V20.
+_DASH_MN_INCREASE_BLOCK = 158_000
+_DASH_MN_INCREASE_PERIOD = 576 * 30
+#: (periods after the increase block, share added once the height passes it).
+_DASH_MN_STEPS = (
+    (0, 0.05),
+    (1, 0.05),
+    (2, 0.05),
+    (3, 0.025),
+    (4, 0.025),
+    (5, 0.025),
+    (6, 0.025),
+    (7, 0.025),
+    (9, 0.025),
+)
+_DASH_BRR_HEIGHT = 1_374_912
+_DASH_SUPERBLOCK_CYCLE = 16_616
+_DASH_V20_HEIGHT = 1_987_776
+#: Masternode share per reallocation period (three superblock cycles each) [per mille].
+_DASH_BRR_PERMILLE = (
+    513,
+    526,
+    533,
+    540,
+    546,
+    552,
+    557,
+    562,
+    567,
+    572,
+    577,
+    582,
+    585,
+    588,
+    591,
+    594,
+    597,
+    599,
+    600,
+)
+
+
+def dash_masternode_share(height: int) -> float:
+    """Share of a Dash block's value (subsidy after the treasury, plus fees) paid to masternodes [-].
+
+    The miner keeps the rest: 80 % until height 158,000, 50 % from 313,521, 40-48.7 % during the
+    reallocation from 1,379,128, 25 % from V20 (1,987,776).
+    """
+    share = 0.20
+    for periods, step in _DASH_MN_STEPS:
+        if height > _DASH_MN_INCREASE_BLOCK + periods * _DASH_MN_INCREASE_PERIOD:
+            share += step
+    cycle = _DASH_SUPERBLOCK_CYCLE
+    realloc_start = _DASH_BRR_HEIGHT - _DASH_BRR_HEIGHT % cycle + cycle
+    if height < realloc_start:
+        return share
+    if height >= _DASH_V20_HEIGHT:
+        return 0.75
+    period = min((height - realloc_start) // (3 * cycle), len(_DASH_BRR_PERMILLE) - 1)
+    return _DASH_BRR_PERMILLE[period] / 1000
+
+
 @dataclasses.dataclass(frozen=True, slots=True)
 class CoinSpec:
     """What the economics need to know about a coin.
 
     ``hashes_per_difficulty``: expected hashes per unit of difficulty [H]; ``block_interval_s``:
     target block time [s] (ETH/ETC: the typical ~13 s, their difficulty has no fixed target);
-    ``miner_share``: share of the shipped daily issuance that reaches miners [-]; ``chain``: the
+    ``miner_share``: share of the shipped daily issuance that reaches miners [-];
+    ``masternode_share``: for coins whose masternodes take part of each block's value (subsidy and
+    fees) by height, that share (the miner keeps the rest; ``miner_share`` is then unused); ``chain``: the
     consensus parameters where hashwatt has them (their subsidy schedule is then used);
     ``pow_ended``: the day proof of work stopped (the ranking never offers the coin).
     """
@@ -104,6 +172,7 @@ class CoinSpec:
     hashes_per_difficulty: float
     block_interval_s: float
     miner_share: float = 1.0
+    masternode_share: Callable[[int], float] | None = None
     chain: ChainParams | None = None
     pow_ended: dt.date | None = None
     note: str = ""
@@ -139,9 +208,11 @@ COIN_SPECS: dict[str, CoinSpec] = {
             _A.X11,
             HASHES_PER_DIFFICULTY,
             150,
-            miner_share=0.5,
-            note="miner share 45 % of the subsidy (masternodes 45 %, treasury 10 % at superblocks), "
-            "so half the issuance between superblocks; not verified against Dash Core",
+            masternode_share=dash_masternode_share,
+            note="miners keep the block value (subsidy after the treasury, plus fees) less the "
+            "masternodes' share by height, Dash Core's schedule (50 % from mid-2015 to 2021); the "
+            "shipped daily issuance is taken as the block value (the treasury paid out in "
+            "superblocks counted in)",
         ),
         _spec("ETC", "ethereum classic", _A.ETCHASH, 1.0, 13),
         _spec(
@@ -349,6 +420,10 @@ def _shipped_state(spec: CoinSpec, day: dt.date | None) -> CoinState:
             spec.chain.block_subsidy_sat(height) / COIN,
             f"schedule at height {height:,}",
         )
+    elif spec.masternode_share is not None:
+        keep = 1.0 - spec.masternode_share(height)
+        subsidy = float(row["issuance_native"]) / blocks * keep
+        subsidy_source = f"coinmetrics, miners' {keep:.1%} at height {height:,}"
     else:
         subsidy, subsidy_source = float(row["issuance_native"]) / blocks * spec.miner_share, "coinmetrics"
     if math.isnan(subsidy) or math.isnan(float(row["price_usd"])):
@@ -357,13 +432,16 @@ def _shipped_state(spec: CoinSpec, day: dt.date | None) -> CoinState:
             field="coin_data",
             value=date,
         )
-    fees = float(row["fees_native"]) / blocks
+    fees, fees_source = float(row["fees_native"]) / blocks, "coinmetrics"
+    if spec.masternode_share is not None:  # the masternodes' share is of subsidy and fees alike
+        keep = 1.0 - spec.masternode_share(height)
+        fees, fees_source = fees * keep, f"coinmetrics, miners' {keep:.1%} at height {height:,}"
     as_of = AsOf(
         (
             DatedInput("difficulty", date, "coinmetrics"),
             DatedInput("price", date, "coinmetrics"),
             DatedInput("subsidy", date, subsidy_source),
-            DatedInput("fees", date, "coinmetrics"),
+            DatedInput("fees", date, fees_source),
         )
     )
     return CoinState(
