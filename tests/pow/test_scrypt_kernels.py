@@ -200,3 +200,15 @@ def test_the_override_forces_a_kernel_and_refuses_unknown_names(monkeypatch: pyt
     monkeypatch.setenv(_cpu.SCRYPT_KERNEL_ENV, "avx1024")
     with pytest.raises(PowInputError, match="HASHWATT_SCRYPT_KERNEL=avx1024"):
         scan_scrypt(HEADER, 0, 1, MAX_TARGET, backend="cpu")
+
+
+def test_a_scrypt_library_that_cannot_build_leaves_bitcoin_alone(monkeypatch: pytest.MonkeyPatch) -> None:
+    # What a failed scrypt build (an older compiler, say) is remembered as: auto falls back to
+    # hashlib, cpu is refused with the reason, and the SHA-256d library is unaffected.
+    monkeypatch.delitem(_cpu._libraries, "scrypt", raising=False)
+    monkeypatch.setitem(_cpu._load_errors, "scrypt", "compiling the C kernel with cc failed: (test)")
+    assert _scrypt.resolve_scrypt_backend("auto") == "python"
+    with pytest.raises(BackendUnavailable, match="compiling the C kernel"):
+        _scrypt.check_scrypt_backend("cpu")
+    assert _cpu.cpu_available()[0]
+    assert scan_scrypt(HEADER, START, 2, MAX_TARGET) == [START, START + 1]  # auto: hashlib

@@ -408,10 +408,10 @@ def cpu_features() -> frozenset[str]:
     return _load().features
 
 
-def cpu_available() -> tuple[bool, str]:
-    """(usable, reason) without raising."""
+def cpu_available(*, family: KernelFamily = SHA256D) -> tuple[bool, str]:
+    """(usable, reason) without raising: whether ``family``'s library builds, loads and passes."""
     try:
-        lib = _load()
+        lib = _load(family)
     except BackendUnavailable as exc:
         return False, str(exc)
     found = ", ".join(sorted(lib.features)) or "none"

@@ -49,7 +49,7 @@ def _python_scan(header76: bytes, nonce_start: int, count: int, target: int) -> 
 def _cpu_status() -> tuple[bool, str]:
     from hashwatt.pow import _cpu
 
-    usable, reason = _cpu.cpu_available()
+    usable, reason = _cpu.cpu_available(family=_cpu.SCRYPT)
     if usable:
         # A misspelt or unrunnable HASHWATT_SCRYPT_KERNEL raises here, never a silent fallback.
         reason += f"; scrypt kernel {_cpu.best_kernel(family=_cpu.SCRYPT)}"
