@@ -88,8 +88,11 @@ __all__ = [
 
 
 # ---------------------------------------------------------------- Dash's masternode share
-# Dash Core mainnet (dashpay/dash @08630bb6: src/validation.cpp GetMasternodePayment and
-# GetBlockSubsidyHelper, src/chainparams.cpp): masternodes take a share of each block's value
+# Dash Core mainnet (dashpay/dash: GetMasternodePayment, in src/masternode/payments.cpp, in
+# src/validation.cpp in v20-era releases, with GetBlockSubsidyHelper for the treasury; heights
+# from src/chainparams.cpp: nMasternodePaymentsIncreaseBlock 158,000 and Period 17,280,
+# BRRHeight 1,374,912, nSuperblockCycle 16,616, V20Height 1,987,776, the era that starts the
+# credit pool and the 75 % share, MnRewardEra::CreditPool): masternodes take a share of each block's value
 # (the subsidy left after the treasury, plus fees) that rose from 20 % in steps, was reallocated
 # toward 60 % from BRRHeight, and is 75 % of a block value that keeps 80 % of the subsidy from V20.
 _DASH_MN_INCREASE_BLOCK = 158_000
