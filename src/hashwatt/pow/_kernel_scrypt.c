@@ -270,6 +270,27 @@ static void scrypt_core_scalar(uint32_t (*x)[SCRYPT_WORDS], uint32_t *pad) {
 /* Word index of each vector element in the diagonal layout: vector v, element e -> word. */
 static const int DIAG[4][4] = {{0, 5, 10, 15}, {4, 9, 14, 3}, {8, 13, 2, 7}, {12, 1, 6, 11}};
 
+/* The vector cores' state as memory: `groups` groups of 8 vectors (two blocks of a, b, c, d),
+ * each vector holding `per` nonces, 4 words each (one nonce per 128-bit lane).  Nonce
+ * per * g + h is lane h of group g.  To the diagonal layout and back, for every core width. */
+static void diag_pack(uint32_t *X, const uint32_t (*xw)[SCRYPT_WORDS], int groups, int per) {
+    for (int g = 0; g < groups; g++)
+        for (int h = 0; h < per; h++)
+            for (int blk = 0; blk < 2; blk++)
+                for (int v = 0; v < 4; v++)
+                    for (int e = 0; e < 4; e++)
+                        X[(g * 8 + 4 * blk + v) * 4 * per + 4 * h + e] = xw[per * g + h][16 * blk + DIAG[v][e]];
+}
+
+static void diag_unpack(uint32_t (*xw)[SCRYPT_WORDS], const uint32_t *X, int groups, int per) {
+    for (int g = 0; g < groups; g++)
+        for (int h = 0; h < per; h++)
+            for (int blk = 0; blk < 2; blk++)
+                for (int v = 0; v < 4; v++)
+                    for (int e = 0; e < 4; e++)
+                        xw[per * g + h][16 * blk + DIAG[v][e]] = X[(g * 8 + 4 * blk + v) * 4 * per + 4 * h + e];
+}
+
 typedef uint32_t v4u __attribute__((vector_size(16)));
 #if defined(__clang__)
 #define SH4(v, p, q, r, s) __builtin_shufflevector((v), (v), p, q, r, s)
@@ -280,10 +301,7 @@ typedef uint32_t v4u __attribute__((vector_size(16)));
 /* nw nonces, one per 128-bit vector; scratchpads of 128 KiB each, one after the other. */
 SCRYPT_AI void scrypt_core_v4(const int nw, uint32_t (*xw)[SCRYPT_WORDS], uint32_t *pad) {
     v4u X[SCRYPT_MAX_LANES][8];
-    for (int l = 0; l < nw; l++)
-        for (int blk = 0; blk < 2; blk++)
-            for (int v = 0; v < 4; v++)
-                for (int e = 0; e < 4; e++) X[l][4 * blk + v][e] = xw[l][16 * blk + DIAG[v][e]];
+    diag_pack((uint32_t *)X, xw, nw, 1);
     v4u *V = (v4u *)pad;
     const uint32_t lane_step = SCRYPT_PAD_WORDS / 4;
     for (uint32_t i = 0; i < SCRYPT_N; i++) {
@@ -297,10 +315,7 @@ SCRYPT_AI void scrypt_core_v4(const int nw, uint32_t (*xw)[SCRYPT_WORDS], uint32
         }
         BLOCKMIX_LANES(v4u, SH4, nw, X);
     }
-    for (int l = 0; l < nw; l++)
-        for (int blk = 0; blk < 2; blk++)
-            for (int v = 0; v < 4; v++)
-                for (int e = 0; e < 4; e++) xw[l][16 * blk + DIAG[v][e]] = X[l][4 * blk + v][e];
+    diag_unpack(xw, (const uint32_t *)X, nw, 1);
 }
 
 static void scrypt_core_sse2_x1(uint32_t (*x)[SCRYPT_WORDS], uint32_t *pad) { scrypt_core_v4(1, x, pad); }
@@ -320,11 +335,7 @@ static void scrypt_core_sse2_x4(uint32_t (*x)[SCRYPT_WORDS], uint32_t *pad) { sc
 
 SCRYPT_AI __attribute__((target("avx2"))) void scrypt_core_v8(const int np, uint32_t (*xw)[SCRYPT_WORDS], uint32_t *pad) {
     v8u X[SCRYPT_MAX_LANES / 2][8];
-    for (int p = 0; p < np; p++)
-        for (int h = 0; h < 2; h++)
-            for (int blk = 0; blk < 2; blk++)
-                for (int v = 0; v < 4; v++)
-                    for (int e = 0; e < 4; e++) X[p][4 * blk + v][4 * h + e] = xw[2 * p + h][16 * blk + DIAG[v][e]];
+    diag_pack((uint32_t *)X, xw, np, 2);
     v8u *V = (v8u *)pad;
     const v4u *V4 = (const v4u *)pad;
     const uint32_t pair_step = 2 * SCRYPT_PAD_WORDS / 8;
@@ -343,11 +354,7 @@ SCRYPT_AI __attribute__((target("avx2"))) void scrypt_core_v8(const int np, uint
         }
         BLOCKMIX_LANES(v8u, SH8, np, X);
     }
-    for (int p = 0; p < np; p++)
-        for (int h = 0; h < 2; h++)
-            for (int blk = 0; blk < 2; blk++)
-                for (int v = 0; v < 4; v++)
-                    for (int e = 0; e < 4; e++) xw[2 * p + h][16 * blk + DIAG[v][e]] = X[p][4 * blk + v][4 * h + e];
+    diag_unpack(xw, (const uint32_t *)X, np, 2);
 }
 
 __attribute__((target("avx2"))) static void scrypt_core_avx2_x2(uint32_t (*x)[SCRYPT_WORDS], uint32_t *pad) {
@@ -474,11 +481,7 @@ __attribute__((target("avx2"))) static void scrypt_core_avx2_x4(uint32_t (*x)[SC
 
 __attribute__((target("avx2"))) static void scrypt_core_avx2_x6(uint32_t (*xw)[SCRYPT_WORDS], uint32_t *pad) {
     v8u X[3][8] __attribute__((aligned(32)));
-    for (int p = 0; p < 3; p++)
-        for (int h = 0; h < 2; h++)
-            for (int blk = 0; blk < 2; blk++)
-                for (int v = 0; v < 4; v++)
-                    for (int e = 0; e < 4; e++) X[p][4 * blk + v][4 * h + e] = xw[2 * p + h][16 * blk + DIAG[v][e]];
+    diag_pack((uint32_t *)X, xw, 3, 2);
     char *row = (char *)pad;
     char *const end = row + 768 * (size_t)SCRYPT_N;
     __asm__ volatile(SX_EACH(SX_LOAD_X1)
@@ -500,11 +503,7 @@ __attribute__((target("avx2"))) static void scrypt_core_avx2_x6(uint32_t (*xw)[S
                        [lo2] "=&r"(lo2), [hi2] "=&r"(hi2)
                      : [s] "r"(X), [v] "r"(pad)
                      : SX_CLOBBERS);
-    for (int p = 0; p < 3; p++)
-        for (int h = 0; h < 2; h++)
-            for (int blk = 0; blk < 2; blk++)
-                for (int v = 0; v < 4; v++)
-                    for (int e = 0; e < 4; e++) xw[2 * p + h][16 * blk + DIAG[v][e]] = X[p][4 * blk + v][4 * h + e];
+    diag_unpack(xw, (const uint32_t *)X, 3, 2);
 }
 #else
 __attribute__((target("avx2"))) static void scrypt_core_avx2_x6(uint32_t (*x)[SCRYPT_WORDS], uint32_t *pad) {
@@ -552,11 +551,7 @@ typedef uint32_t v16w __attribute__((vector_size(64)));
     __attribute__((target(TARGET))) static void NAME(uint32_t (*xw)[SCRYPT_WORDS], uint32_t *pad) {                 \
         const int nq = (NQ);                                                                                         \
         v16w X[4][8];                                                                                                \
-        for (int q = 0; q < nq; q++)                                                                                 \
-            for (int h = 0; h < 4; h++)                                                                              \
-                for (int blk = 0; blk < 2; blk++)                                                                    \
-                    for (int v = 0; v < 4; v++)                                                                      \
-                        for (int e = 0; e < 4; e++) X[q][4 * blk + v][4 * h + e] = xw[4 * q + h][16 * blk + DIAG[v][e]]; \
+        diag_pack((uint32_t *)X, xw, nq, 4);                                                                         \
         v16w *V = (v16w *)pad;                                                                                       \
         const uint32_t quad_step = 4 * SCRYPT_PAD_WORDS / 16;                                                        \
         for (uint32_t i = 0; i < SCRYPT_N; i++) {                                                                    \
@@ -576,11 +571,7 @@ typedef uint32_t v16w __attribute__((vector_size(64)));
             }                                                                                                        \
             BLOCKMIX_LANES(v16w, SH16, nq, X);                                                                       \
         }                                                                                                            \
-        for (int q = 0; q < nq; q++)                                                                                 \
-            for (int h = 0; h < 4; h++)                                                                              \
-                for (int blk = 0; blk < 2; blk++)                                                                    \
-                    for (int v = 0; v < 4; v++)                                                                      \
-                        for (int e = 0; e < 4; e++) xw[4 * q + h][16 * blk + DIAG[v][e]] = X[q][4 * blk + v][4 * h + e]; \
+        diag_unpack(xw, (const uint32_t *)X, nq, 4);                                                                 \
     }
 SCRYPT_CORE_V16(scrypt_core_avx2_q8, "avx2", 2, V16_GATHER_PORTABLE)
 SCRYPT_CORE_V16(scrypt_core_avx512_x8, "avx512f,avx512vl", 2, V16_GATHER_AVX512)
