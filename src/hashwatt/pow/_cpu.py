@@ -392,14 +392,9 @@ def _scrypt_self_test(library: _Library) -> None:
             raise BackendUnavailable(f"the scrypt C kernel {name} fails its self-test (found {found})")
 
 
-def _load_for(family: KernelFamily) -> _Library:
-    """The library of ``family``, self-tested."""
-    return _load(family)
-
-
 def available_kernels(library: _Library | None = None, *, family: KernelFamily = SHA256D) -> list[str]:
     """C kernels of ``family`` this CPU can run: those whose needed features cpuid (and the OS) report."""
-    lib = library or _load_for(family)
+    lib = library or _load(family)
     return [name for name, kernel in family.kernels.items() if kernel.needs <= lib.features]
 
 
@@ -441,7 +436,7 @@ def forced_kernel(*, family: KernelFamily = SHA256D) -> str | None:
         name = resolve_kernel_name(raw, family=family)
     except PowInputError as exc:
         raise PowInputError(f"{family.env}={raw}: {exc}", field=family.env, value=raw) from None
-    library = _load_for(family)
+    library = _load(family)
     if name not in available_kernels(library, family=family):
         missing = ", ".join(sorted(family.kernels[name].needs - library.features))
         raise BackendUnavailable(
@@ -474,7 +469,7 @@ def scan_cpu(
     family: KernelFamily = SHA256D,
 ) -> list[int]:
     """Scan with a C kernel of ``family`` (inputs already validated by the caller)."""
-    library = _load_for(family)
+    library = _load(family)
     name = resolve_kernel_name(kernel, family=family) if kernel else best_kernel(family=family)
     if name not in available_kernels(library, family=family):
         raise BackendUnavailable(f"C kernel {name!r} cannot run on this CPU")
@@ -556,7 +551,7 @@ def choice_cache_path(
     own file name (itself a hash of the kernel source and flags): a new CPU or an edited
     kernel measures again instead of trusting an old figure.
     """
-    lib = library or _load_for(family)
+    lib = library or _load(family)
     parts = [family.name, cpu_model(), ",".join(sorted(lib.features)), lib.path.name]
     key = hashlib.sha256("\0".join(parts).encode())
     return (base or lib.path.parent) / f"choice-{key.hexdigest()[:16]}.json"
@@ -577,7 +572,7 @@ def measure_kernels(
     time does not count the time another process held the core, and a round slowed by cache
     or frequency effects does not decide.
     """
-    lib = library or _load_for(family)
+    lib = library or _load(family)
     header = _probe_header(family)
     names = available_kernels(lib, family=family)
     best: dict[str, float] = {}
@@ -597,7 +592,7 @@ def kernel_choice(*, refresh: bool = False, family: KernelFamily = SHA256D) -> K
 
     ``refresh=True`` measures again and rewrites the cache.
     """
-    library = _load_for(family)
+    library = _load(family)
     with _choice_lock:
         choice = _choices.get(family.name)
         if choice is None or refresh:
