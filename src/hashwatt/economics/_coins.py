@@ -415,6 +415,8 @@ def _shipped_state(spec: CoinSpec, day: dt.date | None) -> CoinState:
     blocks = float(row["block_count"])
     height = int(row["height"])
     sched = spec.chain.subsidy if spec.chain is not None else None
+    # The miners' part of subsidy and fees where masternodes take theirs by height.
+    keep = 1.0 - spec.masternode_share(height) if spec.masternode_share is not None else None
     if isinstance(sched, DogecoinSubsidy) and height < sched.simplified_height:
         # Dogecoin's early rewards were random: the schedule holds their maximum, the data the mean
         subsidy, subsidy_source = float(row["issuance_native"]) / blocks, "coinmetrics (random-reward era)"
@@ -423,8 +425,7 @@ def _shipped_state(spec: CoinSpec, day: dt.date | None) -> CoinState:
             spec.chain.block_subsidy_sat(height) / COIN,
             f"schedule at height {height:,}",
         )
-    elif spec.masternode_share is not None:
-        keep = 1.0 - spec.masternode_share(height)
+    elif keep is not None:
         subsidy = float(row["issuance_native"]) / blocks * keep
         subsidy_source = f"coinmetrics, miners' {keep:.1%} at height {height:,}"
     else:
@@ -436,8 +437,7 @@ def _shipped_state(spec: CoinSpec, day: dt.date | None) -> CoinState:
             value=date,
         )
     fees, fees_source = float(row["fees_native"]) / blocks, "coinmetrics"
-    if spec.masternode_share is not None:  # the masternodes' share is of subsidy and fees alike
-        keep = 1.0 - spec.masternode_share(height)
+    if keep is not None:  # the masternodes' share is of subsidy and fees alike
         fees, fees_source = fees * keep, f"coinmetrics, miners' {keep:.1%} at height {height:,}"
     as_of = AsOf(
         (
