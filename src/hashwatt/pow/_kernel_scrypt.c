@@ -665,6 +665,7 @@ HW_API uint64_t hw_scrypt_scan(int kernel, const uint8_t *header76, uint32_t non
     if (id < 0 || id >= (int)(sizeof(SCRYPT_TABLE) / sizeof(SCRYPT_TABLE[0]))) return (uint64_t)-1;
     const struct scrypt_entry *entry = &SCRYPT_TABLE[id];
     if ((features & entry->needs) != entry->needs) return (uint64_t)-1;
+    clean_upper_state(features);
     struct scrypt_job job;
     scrypt_prepare(&job, header76, (features & NEEDS_SHA) && !(kernel & SCRYPT_NO_NI));
     uint32_t *pad = scrypt_pad((size_t)entry->lanes * SCRYPT_PAD_WORDS * sizeof(uint32_t));
