@@ -87,6 +87,7 @@ from hashwatt.chain._merkle import (
     witness_merkle_root,
 )
 from hashwatt.chain._params import (
+    BCH,
     BIP34_HEIGHT_MAINNET,
     BTC,
     COINS,
@@ -105,9 +106,11 @@ from hashwatt.chain._retarget import (
     MIN_TIMESPAN_S,
     RETARGET_INTERVAL,
     TARGET_TIMESPAN_S,
+    AsertRetarget,
     DigiShieldRetarget,
     PeriodRetarget,
     RetargetRule,
+    asert_target,
     is_retarget_height,
     next_bits,
     next_retarget_height,
@@ -198,6 +201,7 @@ from hashwatt.errors import (
 )
 
 __all__ = [
+    "BCH",
     "BIP34_HEIGHT_MAINNET",
     "BITCOIN_RETARGET",
     "BITCOIN_SUBSIDY",
@@ -231,6 +235,7 @@ __all__ = [
     "WITNESS_RESERVED_VALUE",
     "Address",
     "AddressError",
+    "AsertRetarget",
     "AuxPow",
     "AuxPowBadCommitment",
     "AuxPowBadProofOfWork",
@@ -283,6 +288,7 @@ __all__ = [
     "TxIn",
     "TxOut",
     "address_to_script",
+    "asert_target",
     "b58check_decode",
     "b58check_encode",
     "bits_to_target",

@@ -17,7 +17,13 @@ from enum import StrEnum
 from hashwatt.chain._address import NETWORKS, Network
 from hashwatt.chain._codec import hash_from_hex, sha256d
 from hashwatt.chain._header import BlockHeader
-from hashwatt.chain._retarget import BITCOIN_RETARGET, DigiShieldRetarget, PeriodRetarget, RetargetRule
+from hashwatt.chain._retarget import (
+    BITCOIN_RETARGET,
+    AsertRetarget,
+    DigiShieldRetarget,
+    PeriodRetarget,
+    RetargetRule,
+)
 from hashwatt.chain._supply import BITCOIN_SUBSIDY, DogecoinSubsidy, HalvingSchedule, SubsidySchedule
 from hashwatt.chain._target import TARGET_BLOCK_INTERVAL_S, bits_to_target, hash_meets_target
 from hashwatt.chain._transaction import COIN, MAX_MONEY_SAT
@@ -166,15 +172,41 @@ DOGE = ChainParams(
     auxpow=AuxPowParams(chain_id=0x0062, version_flag=0x100, start_height=371_337),
 )
 
+#: Bitcoin Cash mainnet (bitcoin-cash-node src/chainparams.cpp, src/pow.cpp; the 2020-11-15 ASERT
+#: spec): Bitcoin's chain to height 478,558, then its own; SHA256d headers, 600 s blocks, Bitcoin's
+#: halvings, ASERT (aserti3-2d, half-life two days) anchored at block 661,647 (bits 0x1804dafe,
+#: parent time 1605447844). Legacy base58 prefixes as Bitcoin's; CashAddr is not modelled and
+#: there is no segwit (no bech32 HRP). The EDA and cw-144 eras before the anchor are not modelled.
+BCH = ChainParams(
+    name="bitcoin cash",
+    ticker="BCH",
+    pow_algorithm=PowAlgorithm.SHA256D,
+    target_block_interval_s=TARGET_BLOCK_INTERVAL_S,
+    pow_limit=BITCOIN_RETARGET.pow_limit,
+    subsidy=BITCOIN_SUBSIDY,
+    retarget=AsertRetarget(
+        anchor_height=661_647,
+        anchor_bits=0x1804DAFE,
+        anchor_parent_time_s=1_605_447_844,
+        spacing_s=TARGET_BLOCK_INTERVAL_S,
+        half_life_s=2 * 24 * 60 * 60,
+        pow_limit=BITCOIN_RETARGET.pow_limit,
+    ),
+    address=Network("bitcoincash", 0x00, 0x05, ""),
+    genesis_hash=BTC.genesis_hash,
+    max_money_sat=MAX_MONEY_SAT,
+    bip34_height=BIP34_HEIGHT_MAINNET,
+)
+
 #: The coins by ticker (lower case) and by name.
-COINS: dict[str, ChainParams] = {p.ticker.lower(): p for p in (BTC, LTC, DOGE)} | {
-    p.name: p for p in (BTC, LTC, DOGE)
+COINS: dict[str, ChainParams] = {p.ticker.lower(): p for p in (BTC, LTC, DOGE, BCH)} | {
+    p.name: p for p in (BTC, LTC, DOGE, BCH)
 }
 
 
 def coin(name: str) -> ChainParams:
-    """Parameters by ticker or name, case-insensitive (``btc``, ``LTC``, ``dogecoin``)."""
+    """Parameters by ticker or name, case-insensitive (``btc``, ``LTC``, ``dogecoin``, ``bch``)."""
     params = COINS.get(name.strip().lower())
     if params is None:
-        raise ChainInputError(f"unknown coin {name!r} (btc, ltc, doge)", field="coin", value=name)
+        raise ChainInputError(f"unknown coin {name!r} (btc, ltc, doge, bch)", field="coin", value=name)
     return params

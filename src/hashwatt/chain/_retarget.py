@@ -1,4 +1,5 @@
-"""Difficulty retargeting as parameters: Bitcoin's and Litecoin's period rule, Dogecoin's DigiShield.
+"""Difficulty retargeting as parameters: Bitcoin's and Litecoin's period rule, Dogecoin's
+DigiShield, Bitcoin Cash's ASERT.
 
 Bitcoin's module-level functions (:func:`next_bits`, :func:`is_retarget_height`, ...) are the
 behaviour of :data:`BITCOIN_RETARGET`; other coins are other values of the same rules, never
@@ -158,6 +159,107 @@ class DigiShieldRetarget:
         span = self.modulated_timespan_s(last_block_time - first_block_time)
         target = bits_to_target(prev_bits) * span // self.timespan_s
         return target_to_bits(min(target, self.pow_limit))
+
+
+#: aserti3-2d's 2**x for x in [0, 1), as 65,536ths: a cubic with 48 fractional bits whose terms
+#: never overflow an unsigned 64-bit sum (the spec chose them so; the largest is 2**64 - 1.8e14).
+_ASERT_CUBIC = (195_766_423_245_049, 971_821_376, 5_127)
+
+
+def asert_target(
+    anchor_target: int,
+    time_diff_s: int,
+    height_diff: int,
+    *,
+    spacing_s: int,
+    half_life_s: int,
+    pow_limit: int,
+) -> int:
+    """aserti3-2d (Bitcoin Cash, 2020-11-15): the target of the block after ``parent``.
+
+    ``time_diff_s`` is time(parent) - time(anchor's parent) and ``height_diff`` height(parent)
+    - height(anchor). The target is the anchor's scaled by 2**((time_diff - spacing *
+    (height_diff + 1)) / half_life): every ``half_life_s`` the chain runs behind its schedule
+    doubles it. Integer-exact as the spec and Bitcoin Cash Node (CalculateASERT) compute it:
+    the exponent in 65,536ths with C's truncating division, its integer part applied as a
+    shift (floored), the fraction through :data:`_ASERT_CUBIC`; a zero result becomes 1 and
+    anything above ``pow_limit`` (a 256-bit overflow included) ``pow_limit``.
+    """
+    if not 0 < anchor_target <= pow_limit:
+        raise ChainInputError(
+            f"the anchor target must lie in 1..pow_limit, got {anchor_target:#x}",
+            field="anchor_target",
+            value=anchor_target,
+        )
+    if height_diff < 0:
+        raise ChainInputError(
+            f"the parent cannot precede the anchor (height difference {height_diff})",
+            field="height_diff",
+            value=height_diff,
+        )
+    exponent = _div_trunc((time_diff_s - spacing_s * (height_diff + 1)) * 65536, half_life_s)
+    shifts = (exponent >> 16) - 16  # the factor below carries 16 fractional bits
+    frac = exponent & 0xFFFF
+    a, b, c = _ASERT_CUBIC
+    factor = 65536 + ((a * frac + b * frac * frac + c * frac * frac * frac + (1 << 47)) >> 48)
+    target = anchor_target * factor
+    if shifts > pow_limit.bit_length():  # already past the limit; spares a huge shift
+        return pow_limit
+    target = target << shifts if shifts > 0 else target >> -shifts
+    return max(1, min(target, pow_limit))
+
+
+@dataclass(frozen=True, slots=True)
+class AsertRetarget:
+    """Bitcoin Cash's ASERT (aserti3-2d): a retarget at every block after ``anchor_height``.
+
+    Absolutely scheduled: the target depends only on the anchor block's bits and on how far
+    the parent's time and height are from the anchor's (no window, no clamp), so in the
+    :class:`RetargetRule` terms the span starts at the anchor's parent (``first_block_height``)
+    and ``prev_bits`` is not used. ``anchor_parent_time_s`` records that block's time, which
+    callers without it pass as ``first_block_time``. Heights up to the anchor (Bitcoin Cash's
+    EDA and cw-144 eras) are not modelled.
+    """
+
+    anchor_height: int
+    anchor_bits: int
+    anchor_parent_time_s: int
+    spacing_s: int
+    half_life_s: int
+    pow_limit: int
+
+    def _check_era(self, height: int) -> None:
+        check_height(height)
+        if height <= self.anchor_height:
+            raise ChainInputError(
+                f"ASERT applies after its anchor block {self.anchor_height}; the earlier rules "
+                f"at height {height} are not modelled",
+                field="height",
+                value=height,
+            )
+
+    def is_retarget_height(self, height: int) -> bool:
+        self._check_era(height)
+        return True
+
+    def first_block_height(self, height: int) -> int:
+        self._check_era(height)
+        return self.anchor_height - 1
+
+    def next_bits(self, prev_bits: int, first_block_time: int, last_block_time: int, *, height: int) -> int:
+        """Bits for the block at ``height``: ``first_block_time`` is the anchor's parent's time,
+        ``last_block_time`` block h-1's."""
+        self._check_era(height)
+        _check_inputs(prev_bits, first_block_time, last_block_time)
+        target = asert_target(
+            bits_to_target(self.anchor_bits),
+            last_block_time - first_block_time,
+            height - 1 - self.anchor_height,
+            spacing_s=self.spacing_s,
+            half_life_s=self.half_life_s,
+            pow_limit=self.pow_limit,
+        )
+        return target_to_bits(target)
 
 
 #: Bitcoin mainnet: every 2016 blocks over two weeks, measured over 2015 intervals.
