@@ -11,7 +11,7 @@ module-level functions are the BTC values' behaviour.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from hashwatt.chain._address import NETWORKS, Network
@@ -173,17 +173,15 @@ DOGE = ChainParams(
 )
 
 #: Bitcoin Cash mainnet (bitcoin-cash-node src/chainparams.cpp, src/pow.cpp; the 2020-11-15 ASERT
-#: spec): Bitcoin's chain to height 478,558, then its own; SHA256d headers, 600 s blocks, Bitcoin's
-#: halvings, ASERT (aserti3-2d, half-life two days) anchored at block 661,647 (bits 0x1804dafe,
-#: parent time 1605447844). Legacy base58 prefixes as Bitcoin's; CashAddr is not modelled and
-#: there is no segwit (no bech32 HRP). The EDA and cw-144 eras before the anchor are not modelled.
-BCH = ChainParams(
+#: spec): Bitcoin's chain to height 478,558, then its own. Bitcoin's parameters (SHA256d headers,
+#: 600 s blocks, halvings, limit, genesis, MAX_MONEY, BIP 34 height) except the retarget, ASERT
+#: (aserti3-2d, half-life two days) anchored at block 661,647 (bits 0x1804dafe, parent time
+#: 1605447844), and the addresses: legacy base58 prefixes as Bitcoin's, no segwit (no bech32
+#: HRP), CashAddr not modelled. The EDA and cw-144 eras before the anchor are not modelled.
+BCH = replace(
+    BTC,
     name="bitcoin cash",
     ticker="BCH",
-    pow_algorithm=PowAlgorithm.SHA256D,
-    target_block_interval_s=TARGET_BLOCK_INTERVAL_S,
-    pow_limit=BITCOIN_RETARGET.pow_limit,
-    subsidy=BITCOIN_SUBSIDY,
     retarget=AsertRetarget(
         anchor_height=661_647,
         anchor_bits=0x1804DAFE,
@@ -193,9 +191,6 @@ BCH = ChainParams(
         pow_limit=BITCOIN_RETARGET.pow_limit,
     ),
     address=Network("bitcoincash", 0x00, 0x05, ""),
-    genesis_hash=BTC.genesis_hash,
-    max_money_sat=MAX_MONEY_SAT,
-    bip34_height=BIP34_HEIGHT_MAINNET,
 )
 
 #: The coins by ticker (lower case) and by name.

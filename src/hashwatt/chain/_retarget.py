@@ -105,6 +105,18 @@ class PeriodRetarget:
         return target_to_bits(min(target, self.pow_limit))
 
 
+def _check_era(rule: str, height: int, first_height: int) -> None:
+    """Refuse a height before a per-block rule's first (the coin's earlier rules are not modelled)."""
+    check_height(height)
+    if height < first_height:
+        raise ChainInputError(
+            f"{rule} applies from height {first_height}; the earlier rules at height {height} "
+            "are not modelled",
+            field="height",
+            value=height,
+        )
+
+
 def _div_trunc(numerator: int, denominator: int) -> int:
     """C's integer division, truncating toward zero (Python's // floors)."""
     quotient = abs(numerator) // abs(denominator)
@@ -127,14 +139,7 @@ class DigiShieldRetarget:
     start_height: int
 
     def _check_era(self, height: int) -> None:
-        check_height(height)
-        if height < self.start_height:
-            raise ChainInputError(
-                f"DigiShield applies from height {self.start_height}; the earlier rule "
-                f"at height {height} is not modelled",
-                field="height",
-                value=height,
-            )
+        _check_era("DigiShield", height, self.start_height)
 
     def is_retarget_height(self, height: int) -> bool:
         self._check_era(height)
@@ -229,14 +234,7 @@ class AsertRetarget:
     pow_limit: int
 
     def _check_era(self, height: int) -> None:
-        check_height(height)
-        if height <= self.anchor_height:
-            raise ChainInputError(
-                f"ASERT applies after its anchor block {self.anchor_height}; the earlier rules "
-                f"at height {height} are not modelled",
-                field="height",
-                value=height,
-            )
+        _check_era("ASERT", height, self.anchor_height + 1)
 
     def is_retarget_height(self, height: int) -> bool:
         self._check_era(height)
