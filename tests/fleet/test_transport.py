@@ -10,11 +10,12 @@ from collections.abc import Awaitable, Callable
 
 import pytest
 
-from hashwatt.fleet._transport import V3Connection, exchange
-from hashwatt.fleet.errors import DeviceReplyInvalid, DeviceTimeout, DeviceUnreachable
+from hashwatt.fleet._transport import V3Connection, cgminer_multi, cgminer_request, exchange
+from hashwatt.fleet.errors import DeviceError, DeviceReplyInvalid, DeviceTimeout, DeviceUnreachable
 from hashwatt.minerapi import V3FrameReader, encode_v3_frame
 
 Handler = Callable[[asyncio.StreamReader, asyncio.StreamWriter], Awaitable[None]]
+_LO = "127.0.0.1"
 
 
 async def _serve(handler: Handler) -> tuple[asyncio.Server, int]:
@@ -112,5 +113,73 @@ def test_v3_frame_cut_by_the_device_is_a_bad_reply() -> None:
                     await conn.request({"cmd": "get.device.info"})
         finally:
             server.close()
+
+    asyncio.run(main())
+
+
+def test_every_transport_failure_names_the_command_being_run() -> None:
+    # Connect, framing, timeout and JSON errors are raised below the layer that knows the
+    # command; the command-level calls name it, so an operator's log says what failed.
+    async def main() -> None:
+        async def garbage(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            await reader.read(100)
+            writer.write(b"<html>not json</html>\x00")
+            await writer.drain()
+            writer.close()
+
+        async def partial(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            await reader.read(100)
+            writer.write(b'{"summary": [{"STATUS": [{"STATUS": "S"}]}], "id": 1}\x00')
+            await writer.drain()
+            writer.close()
+
+        async def silent(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            await asyncio.sleep(5)
+
+        async def half_frame(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+            await reader.read(100)
+            writer.write(struct.pack("<I", 50) + b"{")  # a 3.x frame cut short
+            await writer.drain()
+            writer.close()
+
+        servers = {name: await _serve(h) for name, h in locals().items() if callable(h) and name != "main"}
+        closed_server, closed_port = await _serve(silent)
+        closed_server.close()
+        await closed_server.wait_closed()
+        port = {name: p for name, (_, p) in servers.items()}
+        cases: list[tuple[type[DeviceError], str, Callable[[], Awaitable[object]]]] = [
+            (
+                DeviceReplyInvalid,
+                "stats",
+                lambda: cgminer_request(_LO, port["garbage"], "stats", timeout_s=2.0),
+            ),
+            (
+                DeviceTimeout,
+                "summary",
+                lambda: cgminer_request(_LO, port["silent"], "summary", timeout_s=0.3),
+            ),
+            (DeviceUnreachable, "pools", lambda: cgminer_request(_LO, closed_port, "pools", timeout_s=2.0)),
+            (
+                DeviceReplyInvalid,
+                "pools",
+                lambda: cgminer_multi(_LO, port["partial"], ["summary", "pools"], timeout_s=2.0),
+            ),
+            (
+                DeviceReplyInvalid,
+                "get.miner.status",
+                lambda: V3Connection(_LO, port["half_frame"], timeout_s=2.0).request(
+                    {"cmd": "get.miner.status"}
+                ),
+            ),
+        ]
+        try:
+            for kind, command, call in cases:
+                with pytest.raises(kind) as info:
+                    await call()
+                assert info.value.command == command, (kind, command)
+                assert info.value.address.startswith("127.0.0.1:")
+        finally:
+            for server, _ in servers.values():
+                server.close()
 
     asyncio.run(main())

@@ -570,7 +570,9 @@ class AntminerStock(Device):
         reply = await self._cgi("set_miner_conf", body)
         if str(reply.get("stats", "")).lower() != "success":
             raise DeviceReplyInvalid(
-                f"set_miner_conf refused ({str(reply.get('code', ''))[:16]})", address=self._web_address
+                f"set_miner_conf refused ({str(reply.get('code', ''))[:16]})",
+                address=self._web_address,
+                command="set_miner_conf.cgi",
             )
 
     async def reboot(self) -> None:
@@ -602,7 +604,9 @@ class AntminerStock(Device):
         expected = "B000" if on else "B100"
         if reply.get("code") != expected:
             raise DeviceReplyInvalid(
-                f"blink answered {str(reply.get('code'))[:16]!r}", address=self._web_address
+                f"blink answered {str(reply.get('code'))[:16]!r}",
+                address=self._web_address,
+                command="blink.cgi",
             )
 
     async def fault_light(self) -> bool:
@@ -705,10 +709,12 @@ class LuxOS(Device):
                 return sid
         reply = await self._rpc("logon")
         if not status_ok(reply):
-            raise DeviceAuthFailed("logon refused (another session is active?)", address=self.address)
+            raise DeviceAuthFailed(
+                "logon refused (another session is active?)", address=self.address, command="logon"
+            )
         sid = str(_obj(_list(reply.get("SESSION"))[0]).get("SessionID", ""))
         if not sid:
-            raise DeviceReplyInvalid("logon answered no session id", address=self.address)
+            raise DeviceReplyInvalid("logon answered no session id", address=self.address, command="logon")
         return sid
 
     async def _write(self, command: str, *params: str) -> dict[str, Any]:
@@ -747,7 +753,9 @@ class LuxOS(Device):
         reply = await self._write("profileset", name)
         got = str(_obj(_list(reply.get("PROFILE"))[0]).get("Profile", name))
         if got != name:
-            raise DeviceReplyInvalid(f"profileset chose {got!r}, not {name!r}", address=self.address)
+            raise DeviceReplyInvalid(
+                f"profileset chose {got!r}, not {name!r}", address=self.address, command="profileset"
+            )
 
     async def set_power_target(self, power_w: float) -> str | None:
         """The highest profile whose rated watts fit under ``power_w`` (as LuxOS Commander does)."""
@@ -798,7 +806,7 @@ class LuxOS(Device):
         if not status_ok(reply):
             status = _obj(_list(reply.get("STATUS"))[0])
             raise DeviceReplyInvalid(
-                f"{command} refused: {str(status.get('Msg', ''))[:80]}", address=self.address
+                f"{command} refused: {str(status.get('Msg', ''))[:80]}", address=self.address, command=command
             )
 
     async def set_pools(self, pools: Sequence[PoolConfig], *, group: str | None = None) -> None:
@@ -826,7 +834,9 @@ class LuxOS(Device):
                 table, groups = await self._pool_table()
                 names = {str(g.get("Name")): _int(g.get("GROUP")) or 0 for g in groups}
                 if group not in names:
-                    raise DeviceReplyInvalid(f"addgroup did not create {group!r}", address=self.address)
+                    raise DeviceReplyInvalid(
+                        f"addgroup did not create {group!r}", address=self.address, command="addgroup"
+                    )
             gid = names[group]
 
         def key(p: Mapping[str, Any]) -> tuple[str, str]:
@@ -853,7 +863,9 @@ class LuxOS(Device):
         for url_user in reversed(wanted):  # the last switched ends on top
             pid = await pool_id(url_user)
             if pid is None:
-                raise DeviceReplyInvalid("a pool just added is not listed", address=self.address)
+                raise DeviceReplyInvalid(
+                    "a pool just added is not listed", address=self.address, command="addpool"
+                )
             await self._pool_write("switchpool", str(pid))
         for url_user in replaced:
             pid = await pool_id(url_user)
@@ -899,7 +911,9 @@ class WhatsminerV2(Device):
         version = replies["get_version"]
         info = replies["get_miner_info"]
         if not status_ok(version) or not isinstance(version.get("Msg"), dict):
-            raise DeviceReplyInvalid("get_version answered an error", address=self.address)
+            raise DeviceReplyInvalid(
+                "get_version answered an error", address=self.address, command="get_version"
+            )
         msg_info: dict[str, Any] = (
             info["Msg"] if status_ok(info) and isinstance(info.get("Msg"), dict) else {}
         )
@@ -994,31 +1008,40 @@ class WhatsminerV2(Device):
         if not status_ok(token) or not isinstance(msg, dict) or not {"time", "salt", "newsalt"} <= set(msg):
             code = _int(token.get("Code"))
             if code in self._AUTH_CODES:
-                raise DeviceAuthFailed("get_token refused", address=self.address)
-            raise DeviceReplyInvalid("get_token answered no token", address=self.address)
+                raise DeviceAuthFailed("get_token refused", address=self.address, command="get_token")
+            raise DeviceReplyInvalid("get_token answered no token", address=self.address, command="get_token")
         creds = derive_v2_credentials(
             self.credentials.password,
             salt=str(msg["salt"]),
             newsalt=str(msg["newsalt"]),
             time=str(msg["time"]),
         )
-        raw = await exchange(
-            self.endpoint.host,
-            self.endpoint.api_port,
-            encode_v2_privileged({"cmd": cmd, **params}, creds),
-            timeout_s=self.timeout_s,
-            max_bytes=self.max_reply_bytes,
-        )
-        reply = parse_cgminer_reply(raw, address=self.address, max_bytes=self.max_reply_bytes)
+        try:
+            raw = await exchange(
+                self.endpoint.host,
+                self.endpoint.api_port,
+                encode_v2_privileged({"cmd": cmd, **params}, creds),
+                timeout_s=self.timeout_s,
+                max_bytes=self.max_reply_bytes,
+            )
+            reply = parse_cgminer_reply(raw, address=self.address, max_bytes=self.max_reply_bytes)
+        except DeviceError as exc:
+            if not exc.command:
+                exc.command = cmd
+            raise
         if "enc" in reply:
             try:
                 reply = decrypt_v2(str(reply["enc"]), creds.aes_key)
             except FrameError as exc:
-                raise DeviceReplyInvalid("reply envelope does not decrypt", address=self.address) from exc
+                raise DeviceReplyInvalid(
+                    "reply envelope does not decrypt", address=self.address, command=cmd
+                ) from exc
         if not status_ok(reply):
             if _int(reply.get("Code")) in self._AUTH_CODES:
-                raise DeviceAuthFailed(f"{cmd} refused the credentials", address=self.address)
-            raise DeviceReplyInvalid(f"{cmd} refused: {str(reply.get('Msg', ''))[:80]}", address=self.address)
+                raise DeviceAuthFailed(f"{cmd} refused the credentials", address=self.address, command=cmd)
+            raise DeviceReplyInvalid(
+                f"{cmd} refused: {str(reply.get('Msg', ''))[:80]}", address=self.address, command=cmd
+            )
         return reply
 
     async def reboot(self) -> None:
@@ -1105,9 +1128,17 @@ class WhatsminerV3(Device):
             reply = await conn.request(message)
         code = _int(reply.get("code"))
         if code == -4:
-            raise DeviceAuthFailed(f"{message.get('cmd')} refused: no permission", address=self._v3_address)
+            raise DeviceAuthFailed(
+                f"{message.get('cmd')} refused: no permission",
+                address=self._v3_address,
+                command=str(message.get("cmd", "")),
+            )
         if code != 0:
-            raise DeviceReplyInvalid(f"{message.get('cmd')} answered code {code}", address=self._v3_address)
+            raise DeviceReplyInvalid(
+                f"{message.get('cmd')} answered code {code}",
+                address=self._v3_address,
+                command=str(message.get("cmd", "")),
+            )
         return reply
 
     async def _msg(self, cmd: str, param: Any = None, conn: V3Connection | None = None) -> dict[str, Any]:
@@ -1116,7 +1147,7 @@ class WhatsminerV3(Device):
             message["param"] = param
         msg = (await self._call(message, conn)).get("msg")
         if not isinstance(msg, dict):
-            raise DeviceReplyInvalid(f"{cmd} answered no object", address=self._v3_address)
+            raise DeviceReplyInvalid(f"{cmd} answered no object", address=self._v3_address, command=cmd)
         return msg
 
     async def identify(self) -> DeviceIdentity:
@@ -1143,7 +1174,7 @@ class WhatsminerV3(Device):
     async def _telemetry(self, by: Mapping[str, dict[str, Any]], conn: V3Connection) -> Telemetry:
         summary = by.get("summary", {}).get("summary", {})
         if not isinstance(summary, dict):
-            raise DeviceReplyInvalid("summary is not an object", address=self._v3_address)
+            raise DeviceReplyInvalid("summary is not an object", address=self._v3_address, command="summary")
         edevs = [e for e in by.get("edevs", {}).get("edevs", []) if isinstance(e, dict)]
         pools_raw = [p for p in by.get("pools", {}).get("pools", []) if isinstance(p, dict)]
         hashrate = _num(summary.get("hash-realtime"))

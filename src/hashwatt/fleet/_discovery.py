@@ -145,7 +145,9 @@ async def probe(endpoint: Endpoint, *, timeout_s: float) -> Firmware:
         if isinstance(info.get("msg"), dict) and "miner" in info["msg"]:
             return Firmware.WHATSMINER_V3
         raise DeviceReplyInvalid(
-            "port 4433 answers, but not as Whatsminer API 3.x", address=endpoint.address
+            "port 4433 answers, but not as Whatsminer API 3.x",
+            address=endpoint.address,
+            command="get.device.info",
         ) from None
     firmware = classify_firmware(reply)
     if firmware is None and not status_ok(reply):
@@ -156,7 +158,9 @@ async def probe(endpoint: Endpoint, *, timeout_s: float) -> Firmware:
             firmware = Firmware.WHATSMINER
     if firmware is None:
         raise DeviceReplyInvalid(
-            "answers on the API port, but as no firmware hashwatt speaks", address=endpoint.address
+            "answers on the API port, but as no firmware hashwatt speaks",
+            address=endpoint.address,
+            command="version",
         )
     if firmware is Firmware.WHATSMINER and await _whatsminer_v3(endpoint, timeout_s):
         return Firmware.WHATSMINER_V3

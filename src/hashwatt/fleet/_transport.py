@@ -231,6 +231,12 @@ class _Client(asyncio.Protocol, Generic[T]):
             self.transport.close()
 
 
+def _name_command(exc: DeviceError, command: str) -> None:
+    """Set ``exc.command`` where the layer that raised it (connect, framing) did not know it."""
+    if not exc.command:
+        exc.command = command
+
+
 async def _connect(host: str, port: int, framing: _Framing[T]) -> _Client[T]:
     address = f"{host}:{port}"
     loop = asyncio.get_running_loop()
@@ -274,11 +280,18 @@ async def cgminer_request(
     timeout_s: float,
     max_bytes: int = MAX_REPLY_BYTES,
 ) -> dict[str, Any]:
-    """One cgminer API command; the parsed reply (its STATUS is the caller's to judge)."""
-    raw = await exchange(
-        host, port, encode_request(command, parameter), timeout_s=timeout_s, max_bytes=max_bytes
-    )
-    return parse_cgminer_reply(raw, address=f"{host}:{port}", max_bytes=max_bytes)
+    """One cgminer API command; the parsed reply (its STATUS is the caller's to judge).
+
+    A :class:`DeviceError` on the way (connect, timeout, framing, JSON) names ``command``.
+    """
+    try:
+        raw = await exchange(
+            host, port, encode_request(command, parameter), timeout_s=timeout_s, max_bytes=max_bytes
+        )
+        return parse_cgminer_reply(raw, address=f"{host}:{port}", max_bytes=max_bytes)
+    except DeviceError as exc:
+        _name_command(exc, command)
+        raise
 
 
 async def cgminer_multi(
@@ -309,7 +322,7 @@ async def cgminer_multi(
         elif isinstance(part, dict):
             out[cmd] = part
         else:
-            raise DeviceReplyInvalid(f"multi-command reply lacks {cmd!r}", address=address)
+            raise DeviceReplyInvalid(f"multi-command reply lacks {cmd!r}", address=address, command=cmd)
     return out
 
 
@@ -331,6 +344,14 @@ class V3Connection:
         self._client: _Client[dict[str, Any]] | None = None
 
     async def request(self, message: Mapping[str, Any]) -> dict[str, Any]:
+        """One request and its reply; a :class:`DeviceError` names the message's ``cmd``."""
+        try:
+            return await self._request(message)
+        except DeviceError as exc:
+            _name_command(exc, str(message.get("cmd", "")))
+            raise
+
+    async def _request(self, message: Mapping[str, Any]) -> dict[str, Any]:
         payload = encode_v3_frame(message)
         try:
             async with asyncio.timeout(self.timeout_s):
