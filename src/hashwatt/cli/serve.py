@@ -13,13 +13,16 @@ import logging
 import signal
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from hashwatt.cli._output import console
 from hashwatt.cli.fleet import DB_OPTION
 from hashwatt.errors import HashwattError
+
+if TYPE_CHECKING:
+    from hashwatt.web import PoolGroup
 
 
 def serve(
@@ -44,15 +47,27 @@ def serve(
             help="Database URL of a running hashwatt pool's share log, for the Pool page.",
         ),
     ] = None,
+    pool_groups: Annotated[
+        Path | None,
+        typer.Option(
+            "--pool-groups",
+            help="TOML file of [[group]] tables (name, url, user) the devices page's pool action offers.",
+        ),
+    ] = None,
 ) -> None:
     """Serve the web dashboard (Ctrl-C stops it cleanly)."""
     if (tls_cert is None) != (tls_key is None):
         raise HashwattError("--tls-cert and --tls-key go together")
     if share_log is not None and demo:
         raise HashwattError("--share-log is for a pool of your own; --demo runs its pool")
+    if pool_groups is not None and demo:
+        raise HashwattError("--pool-groups is for a site of your own; --demo has its pool groups")
+    from hashwatt.web import load_pool_groups
+
+    groups = load_pool_groups(pool_groups) if pool_groups is not None else ()
     logging.basicConfig(level=logging.WARNING, format="%(asctime)s %(name)s %(levelname)s %(message)s")
     logging.getLogger("hashwatt.web").setLevel(logging.INFO)
-    asyncio.run(_serve(host, port, demo, port_offset, tls_cert, tls_key, db, share_log))
+    asyncio.run(_serve(host, port, demo, port_offset, tls_cert, tls_key, db, share_log, groups))
 
 
 async def _serve(
@@ -64,6 +79,7 @@ async def _serve(
     key: Path | None,
     db: str | None,
     share_log_url: str | None = None,
+    pool_groups: tuple[PoolGroup, ...] = (),
 ) -> None:
     import socket
 
@@ -118,7 +134,7 @@ async def _serve(
         store = FleetStore.open(database_url(db))
         try:
             view = None if shares is None else PoolView(shares.engine, shares.shown_url)
-            await run_server(store, None, view)
+            await run_server(store, None, view, {"pool_groups": pool_groups} if pool_groups else None)
         finally:
             store.close()
             if shares is not None:

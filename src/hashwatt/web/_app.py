@@ -63,7 +63,7 @@ from hashwatt.web._queries import (
 )
 from hashwatt.web._users import LoginRefused, Role, Session, UserError, UserStore
 
-__all__ = ["PoolGroup", "WebConfig", "action_params", "create_app", "route_roles", "safe_next"]
+__all__ = ["POOL_URL", "PoolGroup", "WebConfig", "action_params", "create_app", "route_roles", "safe_next"]
 
 log = logging.getLogger("hashwatt.web")
 
@@ -805,7 +805,8 @@ def create_app(
 
 #: Power targets the page may ask for [W]: below, no miner runs; above, none is built.
 POWER_TARGET_W = (100.0, 20_000.0)
-_POOL_URL = re.compile(r"^stratum(\+tcp|\+ssl|2\+tcp)?://[^\s/@]+:\d{1,5}/?$")
+#: A pool URL the page and a pool-groups file may give: Stratum, host and port, no credentials.
+POOL_URL = re.compile(r"^stratum(\+tcp|\+ssl|2\+tcp)?://[^\s/@]+:\d{1,5}/?$")
 
 
 def action_params(
@@ -841,7 +842,7 @@ def action_params(
             set(params) == {"url", "user"}
             and isinstance(url, str)
             and isinstance(user, str)
-            and _POOL_URL.match(url)
+            and POOL_URL.match(url)
             and 0 < len(user) <= 128
         ):
             return {"url": url, "user": user}
