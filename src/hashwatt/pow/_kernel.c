@@ -556,7 +556,16 @@ __attribute__((noinline, target("avx2"))) static void v16_block_avx2(const struc
     v16_block(j, n0, h7, 0);
 }
 
-__attribute__((noinline, target("avx512f,avx512vl"))) static void v16_block_avx512(const struct v16_job *j,
+/* GCC schedules the AVX-512 block better with a named AMD tuning than with its generic one:
+ * on Zen 4 30.4 -> 31.2 MH per CPU-second with znver3's (icelake-server's and sapphirerapids'
+ * gave 31.0 and 30.9; GCC 12 has no znver4): 3,349 instructions instead of 3,341, in another order.
+ * Only this function's scheduling changes, so the library still runs on every AVX-512 CPU. */
+#if defined(__GNUC__) && !defined(__clang__) && __GNUC__ >= 11
+#define V16_AVX512_TARGET "avx512f,avx512vl,tune=znver3"
+#else
+#define V16_AVX512_TARGET "avx512f,avx512vl"
+#endif
+__attribute__((noinline, target(V16_AVX512_TARGET))) static void v16_block_avx512(const struct v16_job *j,
                                                                                   uint32_t n0, v16u *h7) {
     v16_block(j, n0, h7, 1);
 }
