@@ -307,3 +307,22 @@ def test_events_stream_overview_and_pool_as_server_sent_events(web: Web) -> None
     assert events["pool"]["accepted"] == 4
     assert c.get("/api/v1/events", params={"topics": "gossip"}).status_code == 422
     assert c.get("/api/v1/events", params={"site": "nope", "max_events": 1}).status_code == 404
+
+
+def test_the_device_topic_streams_the_device_api_s_body(web: Web) -> None:
+    import json
+
+    c = web.login("viewer")
+    device_id = c.get("/api/v1/devices", params={"per_page": 1}).json()["rows"][0]["id"]
+    params: dict[str, str | int] = {"topics": "device", "device": device_id, "max_events": 1}
+    with c.stream("GET", "/api/v1/events", params=params) as r:
+        assert r.status_code == 200
+        body = "".join(r.iter_text())
+    (message,) = [m for m in body.split("\n\n") if m.startswith("event:")]
+    kind, data = message.split("\n")
+    assert kind == "event: device"
+    streamed, direct = json.loads(data[6:]), c.get(f"/api/v1/devices/{device_id}").json()
+    for key in ("id", "address", "state", "hashrate_ths", "power_w", "temp_chip_max_c"):
+        assert streamed[key] == direct[key], key
+    assert c.get("/api/v1/events", params={"topics": "device"}).status_code == 422  # which device?
+    assert c.get("/api/v1/events", params={"topics": "device", "device": 10**6}).status_code == 404

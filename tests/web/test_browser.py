@@ -89,7 +89,9 @@ def test_operator_journey(browser: Browser, live: Live) -> None:
     expect(page.locator(".chart canvas")).to_have_count(3)
     page.screenshot(path=str(ARTIFACTS / "device.png"), full_page=True)
 
-    # sleep it; the state comes back from the twin through the agent's polls
+    # sleep it; the state comes back from the twin through the agent's polls, pushed to the
+    # page by the device's event stream (not polled)
+    assert "topics=device" in page.evaluate("window.hashwattEvents ? window.hashwattEvents.url : ''")
     expect(page.locator("#device-state")).to_have_text("mining")
     page.click("#act-sleep")
     expect(page.locator("#act-result")).to_contain_text("queued")

@@ -511,38 +511,50 @@ def create_app(
 
     shared: dict[tuple[str, str | None], tuple[float, str]] = {}
 
-    def _event(kind: str, site: str | None) -> str:
+    def _event(kind: str, site: str | None, device_id: int | None = None) -> str:
         """One SSE message, computed at most once per half interval whatever the client count."""
+        key = (kind, str(device_id) if kind == "device" else site)
         now = time.monotonic()
-        hit = shared.get((kind, site))
+        hit = shared.get(key)
         if hit is not None and now - hit[0] < SSE_INTERVAL_S / 2:
             return hit[1]
-        data = _overview(site) if kind == "overview" else pool_report(_pool_view())
+        if kind == "overview":
+            data = _overview(site)
+        elif kind == "pool":
+            data = pool_report(_pool_view())
+        else:
+            data = _device_detail(device_id or 0)
         message = f"event: {kind}\ndata: {json.dumps(data, default=str)}\n\n"
         if len(shared) > MAX_SETTLED_SITES:
             shared.clear()
-        shared[(kind, site)] = (now, message)
+        shared[key] = (now, message)
         return message
 
     async def api_events(
         request: Request,
         site: str | None = None,
-        topics: str = Query("overview", pattern=r"^(overview|pool)(,(overview|pool))?$"),
+        topics: str = Query("overview", pattern=r"^(overview|pool|device)(,(overview|pool|device)){0,2}$"),
+        device: int | None = Query(None, ge=1),
         max_events: int | None = Query(None, ge=1, le=10_000),
     ) -> StreamingResponse:
-        """Server-sent events: ``overview`` (the overview API's body) and ``pool`` (the pool
-        API's), every few seconds; ``max_events`` ends the stream (a script's snapshot)."""
+        """Server-sent events: ``overview`` (the overview API's body), ``pool`` (the pool API's)
+        and ``device`` (the device API's for ``device=ID``: the device page), every few seconds;
+        ``max_events`` ends the stream (a script's snapshot)."""
         site, _ = await asyncio.to_thread(_site, site)
-        kinds = topics.split(",")
+        kinds = list(dict.fromkeys(topics.split(",")))
         if "pool" in kinds:
             _pool_view()
+        if "device" in kinds:
+            if device is None:
+                raise HTTPException(422, "the device topic needs device=ID")
+            await asyncio.to_thread(_device_detail, device)  # 404 before the stream starts
 
         async def stream() -> Any:
             sent, end = 0, time.monotonic() + SSE_MAX_S
             yield f"retry: {int(SSE_INTERVAL_S * 1000)}\n\n"
             while time.monotonic() < end:
                 for kind in kinds:
-                    yield await asyncio.to_thread(_event, kind, site)
+                    yield await asyncio.to_thread(_event, kind, site, device)
                     sent += 1
                     if max_events is not None and sent >= max_events:
                         return

@@ -158,7 +158,7 @@
   // -- device detail: live values, charts, actions ---------------------------------------
   const dev = document.getElementById("device");
   if (dev) {
-    live(dev, 3000);
+    events(dev.dataset.events, { device: (d) => fill(dev, d) }, () => live(dev, 3000));
     const id = dev.dataset.id; const plots = [];
     async function charts(span) {
       const s = await getJSON(`/api/v1/devices/${id}/series?span=${span}`);
