@@ -99,6 +99,31 @@ def test_ltc_height_from_cumulative_block_counts_meets_the_halvings() -> None:
     assert coin_state("ltc", day=dt.date(2019, 8, 6)).subsidy_coin_per_block == 12.5
 
 
+def test_bch_heights_put_every_shipped_header_on_its_own_day() -> None:
+    """BCH's file counts blocks from the fork day: with the blocks before it added, each of the
+    78 real headers (height, timestamp) falls inside its UTC day's heights, and the 630,000
+    halving (2020-04-08) changes the schedule's subsidy between the right days."""
+    height = coin_daily_history("bch")["height"]
+    rows = csv_rows("bch_headers_every2016.csv")
+    assert len(rows) == 78
+    for row in rows:
+        header = BlockHeader.from_bytes(bytes.fromhex(row["header_hex"]))
+        day = dt.datetime.fromtimestamp(header.time, dt.UTC).date()
+        last_of_day = int(height.loc[str(day)])
+        last_of_previous_day = int(height.loc[str(day - dt.timedelta(days=1))])
+        assert last_of_previous_day < int(row["height"]) <= last_of_day, row["height"]
+    assert int(height.loc["2020-04-07"]) < 630_000 <= int(height.loc["2020-04-08"])
+    assert coin_state("bch", day=dt.date(2020, 4, 7)).subsidy_coin_per_block == 12.5
+    assert coin_state("bch", day=dt.date(2020, 4, 9)).subsidy_coin_per_block == 6.25
+    # Today's difficulty and price given: the subsidy follows the schedule past BCH's 2024 halving
+    # (840,000), at the height projected from 2020-07-27 (645,806) at 144 blocks a day.
+    today = coin_state(
+        "bch", overrides=CoinOverrides(difficulty=5e11, price_usd_per_coin=400.0), today=dt.date(2026, 11, 30)
+    )
+    assert today.height == 645_806 + (dt.date(2026, 11, 30) - dt.date(2020, 7, 27)).days * 144
+    assert today.subsidy_coin_per_block == 3.125
+
+
 def test_scrypt_network_difficulty_is_bitcoins_convention_2_32_hashes_each() -> None:
     """The LTC genesis bits 0x1e0ffff0 are difficulty 65535 / (0x0ffff0 x 256) = 0.000244 (no 65,536
     factor), every shipped LTC header needs 2**256 / target = D x 2**32 hashes (to 2**16/0xffff - 1

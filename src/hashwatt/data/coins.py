@@ -81,6 +81,14 @@ COIN_HISTORY_FILES = {
 }
 
 
+#: Blocks before a file's first day that its cumulative count leaves out. Bitcoin Cash's file
+#: starts on 2017-08-01, the day it split from Bitcoin after block 478,558, and counts that day's
+#: Bitcoin blocks too: with 478,476-478,478 added, every one of the 78 shipped BCH headers
+#: (shared/data, every 2016 blocks to 2020-05) falls on its own day's heights; the middle is
+#: taken (tests/economics/test_coins.py checks all 78 and the 630,000 halving day).
+HEIGHT_BEFORE_FILE = {"bch": 478_477}
+
+
 @lru_cache(maxsize=len(COIN_HISTORY_FILES))
 def _history_cached(ticker: str) -> pd.DataFrame:
     frame = pd.read_csv(embedded_path(COIN_HISTORY_FILES[ticker]), parse_dates=["date"], index_col="date")
@@ -88,7 +96,7 @@ def _history_cached(ticker: str) -> pd.DataFrame:
     if ticker == "eth":
         # the merge day mixes PoW and PoS blocks (flagged in the source's note): not PoW history
         frame = frame.loc[frame.index < pd.Timestamp(ETH_MERGE_DATE)]
-    frame["height"] = frame["block_count"].cumsum().astype("int64")
+    frame["height"] = frame["block_count"].cumsum().astype("int64") + HEIGHT_BEFORE_FILE.get(ticker, 0)
     columns = ["block_count", "height", "difficulty", "issuance_native", "fees_native", "price_usd"]
     return frame[columns]
 
@@ -97,7 +105,8 @@ def coin_daily_history(ticker: str) -> pd.DataFrame:
     """One coin's shipped daily history, indexed by UTC day.
 
     Columns: block_count, height (cumulative block count: the last height of the day for LTC,
-    within a few thousand blocks for DOGE, whose file starts two days after genesis),
+    and for BCH with the blocks before its file added (:data:`HEIGHT_BEFORE_FILE`), within a
+    few thousand blocks for DOGE, whose file starts two days after genesis),
     difficulty (the day's mean, in the coin's own convention), issuance_native (**all** new
     coins, miners' or not: ZEC's funding streams, DASH's masternodes and treasury, ETH/ETC's
     uncles are in it), fees_native, price_usd. Ends 2020-07-27 (ETH: 2022-09-14, issuance and

@@ -41,6 +41,7 @@ import pandas as pd
 import pydantic
 
 from hashwatt.chain import (
+    BCH,
     BTC,
     COIN,
     DOGE,
@@ -202,7 +203,9 @@ COIN_SPECS: dict[str, CoinSpec] = {
     s.ticker.lower(): s
     for s in (
         _spec("BTC", "bitcoin", _A.SHA256D, HASHES_PER_DIFFICULTY, BTC.target_block_interval_s, chain=BTC),
-        _spec("BCH", "bitcoin cash", _A.SHA256D, HASHES_PER_DIFFICULTY, 600),
+        _spec(
+            "BCH", "bitcoin cash", _A.SHA256D, HASHES_PER_DIFFICULTY, BCH.target_block_interval_s, chain=BCH
+        ),
         _spec("LTC", "litecoin", _A.SCRYPT, HASHES_PER_DIFFICULTY, LTC.target_block_interval_s, chain=LTC),
         _spec("DOGE", "dogecoin", _A.SCRYPT, HASHES_PER_DIFFICULTY, DOGE.target_block_interval_s, chain=DOGE),
         _spec(
@@ -548,7 +551,7 @@ def coin_state_live(ticker: str, source: LiveSource) -> CoinState:
     spec = coin_spec(ticker)
     if spec.chain is None:
         raise EconomicsInputError(
-            f"a live source needs a coin with a subsidy schedule (btc, ltc, doge), not {spec.ticker}",
+            f"a live source needs a coin with a subsidy schedule (btc, ltc, doge, bch), not {spec.ticker}",
             field="coin",
             value=spec.ticker,
         )
