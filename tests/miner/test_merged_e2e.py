@@ -22,7 +22,7 @@ from hashwatt.chain import (
     validate_block,
 )
 from hashwatt.miner.client import MiningClient
-from hashwatt.miner.demo import start_demo_pool
+from hashwatt.miner.demo_pool import start_demo_pool
 from hashwatt.miner.engine import SearchEngine
 from hashwatt.miner.errors import EngineInputError
 from hashwatt.miner.merged import DOGE_DEMO, LTC_DEMO, MergedDemoJobSource

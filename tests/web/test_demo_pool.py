@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from hashwatt.chain import HASHES_PER_DIFFICULTY
-from hashwatt.miner.demo import start_demo_pool
+from hashwatt.miner.demo_pool import start_demo_pool
 from hashwatt.pow import scan
 from hashwatt.stratum import ShareLog, sqlite_url
 from hashwatt.twin import Clock, GroupSpec, Mode, SiteSpec, build_twins

@@ -136,7 +136,7 @@ async def _mine(
     server = None
     tmp: tempfile.TemporaryDirectory[str] | None = None
     if demo:
-        from hashwatt.miner.demo import start_demo_pool
+        from hashwatt.miner.demo_pool import start_demo_pool
         from hashwatt.stratum import ShareLog, sqlite_url
 
         tmp = tempfile.TemporaryDirectory(prefix="hashwatt-demo-")

@@ -17,14 +17,10 @@ import secrets
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
 
 from hashwatt.chain import (
-    BTC,
     MAX_TARGET,
     Block,
-    ChainParams,
-    PowAlgorithm,
     Transaction,
     block_subsidy_sat,
     hash_to_hex,
@@ -34,11 +30,7 @@ from hashwatt.chain import (
 )
 from hashwatt.data import embedded_path
 from hashwatt.node import BlockTemplate, job_from_template, template_coinbase
-from hashwatt.stratum import PoolConfig, PoolServer, ShareLog
 from hashwatt.work import BlockResult, Job
-
-if TYPE_CHECKING:
-    from hashwatt.miner.merged import MergedDemoJobSource
 
 DEMO_BLOCK_FILE = "block_testnet3_924634.hex"
 #: Tag in the demo coinbase scriptSig.
@@ -237,56 +229,3 @@ class DemoJobSource(PublishingSource):
 #: every ~2**22 hashes until vardiff settles on one share per ``target_share_interval_s``.
 DEMO_BLOCK_EXPECTED_HASHES = 2.0**26
 DEMO_SHARE_DIFFICULTY = 2.0**-10
-
-
-async def start_demo_pool(
-    share_log: ShareLog,
-    *,
-    host: str = "127.0.0.1",
-    port: int = 0,
-    block_expected_hashes: float | None = None,
-    share_difficulty: float | None = None,
-    target_share_interval_s: float = 2.0,
-    on_block: Callable[[BlockResult], None] | None = None,
-    coin: ChainParams = BTC,
-    aux_block_expected_hashes: float | None = None,
-) -> PoolServer:
-    """A started pool server on the demo chain (close it with ``await server.close()``).
-
-    ``coin`` LTC serves the merged-mining demo (:class:`hashwatt.miner.merged.MergedDemoJobSource`:
-    Litecoin jobs committing to Dogecoin blocks); defaults follow the coin.
-    """
-    source: DemoJobSource | MergedDemoJobSource
-    if coin.pow_algorithm is PowAlgorithm.SCRYPT:
-        from hashwatt.miner.merged import (
-            LTC_DEMO,
-            MERGED_DEMO_BLOCK_EXPECTED_HASHES,
-            MERGED_DEMO_SHARE_DIFFICULTY,
-            MergedDemoJobSource,
-        )
-
-        coin = LTC_DEMO
-        difficulty = MERGED_DEMO_SHARE_DIFFICULTY if share_difficulty is None else share_difficulty
-        source = MergedDemoJobSource(
-            block_expected_hashes=(
-                MERGED_DEMO_BLOCK_EXPECTED_HASHES if block_expected_hashes is None else block_expected_hashes
-            ),
-            aux_block_expected_hashes=aux_block_expected_hashes,
-        )
-    else:
-        difficulty = DEMO_SHARE_DIFFICULTY if share_difficulty is None else share_difficulty
-        source = DemoJobSource(
-            block_expected_hashes=DEMO_BLOCK_EXPECTED_HASHES
-            if block_expected_hashes is None
-            else block_expected_hashes
-        )
-    config = PoolConfig(
-        start_difficulty=difficulty,
-        min_difficulty=min(difficulty, 2.0**-20),
-        target_share_interval_s=target_share_interval_s,
-        retarget_interval_s=10 * target_share_interval_s,
-        coin=coin,
-    )
-    server = PoolServer(source, share_log, config, on_block=on_block)
-    await server.start(host, port)
-    return server

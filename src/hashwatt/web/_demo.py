@@ -35,7 +35,7 @@ from hashwatt.fleet._audit import AuditLog
 from hashwatt.fleet._curtail import CurtailPolicy
 from hashwatt.fleet._device_layer import NetworkDeviceLayer
 from hashwatt.fleet._store import FleetStore
-from hashwatt.miner.demo import start_demo_pool
+from hashwatt.miner.demo_pool import start_demo_pool
 from hashwatt.pow import scan
 from hashwatt.stratum import ShareLog, sqlite_url
 from hashwatt.twin import Clock, Fault, GroupSpec, Ports, SiteServer, SiteSpec, Twin, apply_fault, build_twins
