@@ -8,6 +8,11 @@ then again) and the median per contender is reported, with ratios against the sa
 hashlib loop, the old fixed kernel choice and each external miner found.
 
     python bench/bench_pow.py [--seconds 1.0] [--rounds 3] [--no-external] [--external-seconds 12]
+                              [--kernels vec16-avx512,sha-ni-x2]
+
+``--kernels`` times only those kernel rows (the old fixed choice and the chosen kernel are
+always kept, the ratios need them); every kernel row also gets the median of its per-round
+ratio to the fixed choice ("paired"), which a neighbour slowing one round tilts less.
 
 An external miner runs at least ``--external-seconds`` (default 12) and its last report
 counts: cpuminer-opt's first report, 2 s after start, read about 10 % above its steady rate
@@ -62,11 +67,15 @@ def _cpu_backend_rate(seconds: float) -> float:
     return backend_rate("cpu", 1, seconds).hashes_per_cpu_s
 
 
-def _contenders(external: bool, external_seconds: float) -> tuple[list[Contender], list[str]]:
+def _contenders(
+    external: bool, external_seconds: float, only: set[str] | None = None
+) -> tuple[list[Contender], list[str]]:
     found: list[Contender] = []
     missing: list[str] = []
+    keep = None if only is None else only | {_cpu.fixed_choice(), _cpu.best_kernel()}
     for name in _cpu.available_kernels():
-        found.append(Contender(f"kernel {name}", functools.partial(kernel_rate, name)))
+        if keep is None or name in keep:
+            found.append(Contender(f"kernel {name}", functools.partial(kernel_rate, name)))
     found.append(Contender("cpu backend (chosen)", _cpu_backend_rate))
     for label, names, args in _EXTERNAL if external else ():
         path = next((p for p in (shutil.which(n) for n in names) if p), None)
@@ -87,7 +96,13 @@ def main() -> None:
     parser.add_argument(
         "--external-seconds", type=float, default=12.0, help="least seconds per external miner run [s]"
     )
+    parser.add_argument("--kernels", help="comma-separated kernel rows to time (default: all)")
     args = parser.parse_args()
+    only = set(args.kernels.split(",")) if args.kernels else None
+    unknown = (only or set()) - set(_cpu.C_KERNELS)
+    if unknown:
+        print(f"error: --kernels: unknown kernel(s) {', '.join(sorted(unknown))}", file=sys.stderr)
+        sys.exit(2)
     t0 = time.perf_counter()
     forced = os.environ.get(_cpu.KERNEL_ENV, "")
     choice = _cpu.kernel_choice()
@@ -97,7 +112,7 @@ def main() -> None:
         f"({'forced by ' + _cpu.KERNEL_ENV + '=' + forced if forced else choice.source + ' ' + str(choice.path)}); "
         f"old fixed choice: {_cpu.fixed_choice()}"
     )
-    contenders, missing = _contenders(not args.no_external, args.external_seconds)
+    contenders, missing = _contenders(not args.no_external, args.external_seconds, only)
     for label in missing:
         print(f"{label}: not on PATH, not compared")
     results: dict[str, list[float]] = {c.label: [] for c in contenders}
@@ -116,6 +131,14 @@ def main() -> None:
         ratios = [f"x{rate / base_loop:6.1f} hashlib", f"{rate / fixed:5.2f} x fixed choice"]
         ratios += [f"{rate / med[e]:5.2f} x {e}" for e in externals if med[e] > 0]
         print(f"  {label:<30} {rate / 1e6:8.2f} MH/CPU-s   " + "   ".join(ratios))
+    fixed_label = f"kernel {_cpu.fixed_choice()}"
+    for label, values in results.items():
+        if label.startswith("kernel ") and label != fixed_label:
+            paired = [v / f for v, f in zip(values, results[fixed_label], strict=True) if f > 0]
+            print(
+                f"  paired by round, {label} / {fixed_label}: median {statistics.median(paired):.3f} "
+                f"(range {min(paired):.3f}-{max(paired):.3f})"
+            )
     chosen = med[f"kernel {_cpu.best_kernel()}"]
     print(f"chosen ({_cpu.best_kernel()}) / old fixed choice ({_cpu.fixed_choice()}): {chosen / fixed:.3f}")
     print(f"({time.perf_counter() - t0:.0f} s)")
