@@ -28,9 +28,8 @@ from hashwatt.fleet._credentials import FACTORY_CREDENTIALS, Credentials, Resolv
 from hashwatt.fleet._transport import (
     V3Connection,
     cgminer_multi,
+    cgminer_payload,
     cgminer_request,
-    exchange,
-    parse_cgminer_reply,
     status_ok,
 )
 from hashwatt.fleet._types import (
@@ -1016,19 +1015,14 @@ class WhatsminerV2(Device):
             newsalt=str(msg["newsalt"]),
             time=str(msg["time"]),
         )
-        try:
-            raw = await exchange(
-                self.endpoint.host,
-                self.endpoint.api_port,
-                encode_v2_privileged({"cmd": cmd, **params}, creds),
-                timeout_s=self.timeout_s,
-                max_bytes=self.max_reply_bytes,
-            )
-            reply = parse_cgminer_reply(raw, address=self.address, max_bytes=self.max_reply_bytes)
-        except DeviceError as exc:
-            if not exc.command:
-                exc.command = cmd
-            raise
+        reply = await cgminer_payload(
+            self.endpoint.host,
+            self.endpoint.api_port,
+            encode_v2_privileged({"cmd": cmd, **params}, creds),
+            command=cmd,
+            timeout_s=self.timeout_s,
+            max_bytes=self.max_reply_bytes,
+        )
         if "enc" in reply:
             try:
                 reply = decrypt_v2(str(reply["enc"]), creds.aes_key)

@@ -31,6 +31,7 @@ __all__ = [
     "MAX_REPLY_BYTES",
     "V3Connection",
     "cgminer_multi",
+    "cgminer_payload",
     "cgminer_request",
     "parse_cgminer_reply",
     "repair_json",
@@ -280,14 +281,31 @@ async def cgminer_request(
     timeout_s: float,
     max_bytes: int = MAX_REPLY_BYTES,
 ) -> dict[str, Any]:
-    """One cgminer API command; the parsed reply (its STATUS is the caller's to judge).
+    """One cgminer API command; the parsed reply (its STATUS is the caller's to judge)."""
+    return await cgminer_payload(
+        host,
+        port,
+        encode_request(command, parameter),
+        command=command,
+        timeout_s=timeout_s,
+        max_bytes=max_bytes,
+    )
 
-    A :class:`DeviceError` on the way (connect, timeout, framing, JSON) names ``command``.
-    """
+
+async def cgminer_payload(
+    host: str,
+    port: int,
+    payload: bytes,
+    *,
+    command: str,
+    timeout_s: float,
+    max_bytes: int = MAX_REPLY_BYTES,
+) -> dict[str, Any]:
+    """``payload`` (a request already encoded: plain, or Whatsminer 2.x's encrypted envelope)
+    sent on the cgminer port; its reply as a JSON object. A :class:`DeviceError` on the way
+    (connect, timeout, framing, JSON) names ``command``."""
     try:
-        raw = await exchange(
-            host, port, encode_request(command, parameter), timeout_s=timeout_s, max_bytes=max_bytes
-        )
+        raw = await exchange(host, port, payload, timeout_s=timeout_s, max_bytes=max_bytes)
         return parse_cgminer_reply(raw, address=f"{host}:{port}", max_bytes=max_bytes)
     except DeviceError as exc:
         _name_command(exc, command)
