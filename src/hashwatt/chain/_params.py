@@ -203,5 +203,6 @@ def coin(name: str) -> ChainParams:
     """Parameters by ticker or name, case-insensitive (``btc``, ``LTC``, ``dogecoin``, ``bch``)."""
     params = COINS.get(name.strip().lower())
     if params is None:
-        raise ChainInputError(f"unknown coin {name!r} (btc, ltc, doge, bch)", field="coin", value=name)
+        known = ", ".join(p.ticker.lower() for p in dict.fromkeys(COINS.values()))
+        raise ChainInputError(f"unknown coin {name!r} ({known})", field="coin", value=name)
     return params

@@ -35,6 +35,7 @@ from hashwatt.data.coins import AlgoMachine, AlgoRate, MiningAlgorithm, lookup_a
 from hashwatt.data.live import MempoolSpaceSource
 from hashwatt.economics import Capex, CostModel
 from hashwatt.economics._coins import (
+    LIVE_COINS,
     CoinOverrides,
     CoinProfitResult,
     CoinState,
@@ -95,7 +96,7 @@ COIN_LIVE = Annotated[
     typer.Option(
         "--coin-live",
         help="Read a coin's state from a mempool.space-compatible API, COIN=URL "
-        "(e.g. ltc=https://litecoinspace.org; btc, ltc, doge), repeatable; --coin-* values win.",
+        f"(e.g. ltc=https://litecoinspace.org; {', '.join(LIVE_COINS)}), repeatable; --coin-* values win.",
     ),
 ]
 HASHRATE = Annotated[

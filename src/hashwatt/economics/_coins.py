@@ -252,6 +252,8 @@ COIN_SPECS: dict[str, CoinSpec] = {
         _spec("ERG", "ergo", _A.AUTOLYKOS2, 1.0, 120, note="no shipped network data"),
     )
 }
+#: The coins a live source can price: those with a subsidy schedule in their chain parameters.
+LIVE_COINS = tuple(t for t, spec in COIN_SPECS.items() if spec.chain is not None)
 
 
 def coin_spec(ticker: str) -> CoinSpec:
@@ -551,7 +553,7 @@ def coin_state_live(ticker: str, source: LiveSource) -> CoinState:
     spec = coin_spec(ticker)
     if spec.chain is None:
         raise EconomicsInputError(
-            f"a live source needs a coin with a subsidy schedule (btc, ltc, doge, bch), not {spec.ticker}",
+            f"a live source needs a coin with a subsidy schedule ({', '.join(LIVE_COINS)}), not {spec.ticker}",
             field="coin",
             value=spec.ticker,
         )
