@@ -44,6 +44,7 @@ from hashwatt.pow._bench import (
     hashlib_loop_rate,
     kernel_rate,
     machine_label,
+    paired_ratio_summary,
 )
 
 #: External miners: (label, executable names to look for, arguments for a one-thread sha256d benchmark).
@@ -134,11 +135,9 @@ def main() -> None:
     fixed_label = f"kernel {_cpu.fixed_choice()}"
     for label, values in results.items():
         if label.startswith("kernel ") and label != fixed_label:
-            paired = [v / f for v, f in zip(values, results[fixed_label], strict=True) if f > 0]
-            print(
-                f"  paired by round, {label} / {fixed_label}: median {statistics.median(paired):.3f} "
-                f"(range {min(paired):.3f}-{max(paired):.3f})"
-            )
+            summary = paired_ratio_summary(values, results[fixed_label])
+            if summary:
+                print(f"  paired by round, {label} / {fixed_label}: {summary}")
     chosen = med[f"kernel {_cpu.best_kernel()}"]
     print(f"chosen ({_cpu.best_kernel()}) / old fixed choice ({_cpu.fixed_choice()}): {chosen / fixed:.3f}")
     print(f"({time.perf_counter() - t0:.0f} s)")

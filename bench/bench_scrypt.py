@@ -32,6 +32,7 @@ from hashwatt.pow._bench import (
     external_miner_rate,
     kernel_rate,
     machine_label,
+    paired_ratio_summary,
     scrypt_backend_rate,
     scrypt_hashlib_rate,
 )
@@ -133,12 +134,9 @@ def main() -> None:
         # neighbour who slows a whole round does not tilt the comparison.
         minerd_runs = results["pooler minerd -a scrypt"]
         for label in ("cpu backend (chosen)", best_label):
-            paired = sorted(a / b for a, b in zip(results[label], minerd_runs, strict=True) if b > 0)
-            if paired:
-                print(
-                    f"  paired by round, {label} / minerd: median {statistics.median(paired):.3f} "
-                    f"(range {paired[0]:.3f}-{paired[-1]:.3f}, {len(paired)} rounds)"
-                )
+            summary = paired_ratio_summary(results[label], minerd_runs)
+            if summary:
+                print(f"  paired by round, {label} / minerd: {summary}")
     print(f"({time.perf_counter() - t0:.0f} s)")
 
 

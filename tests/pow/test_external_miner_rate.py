@@ -53,3 +53,14 @@ def test_no_rate_printed_is_zero(tmp_path: Path) -> None:
     assert (
         external_miner_rate(_miner(tmp_path, ["starting", "Total: none yet"]), [], 30.0, only="Total") == 0.0
     )
+
+
+def test_paired_ratios_are_taken_round_by_round() -> None:
+    from hashwatt.pow._bench import paired_ratio_summary
+
+    # rounds: 2/1, 3/1, 4/2 -> 2, 3, 2 (a median of the medians would give 3/1 = 3)
+    assert (
+        paired_ratio_summary([2.0, 3.0, 4.0], [1.0, 1.0, 2.0]) == "median 2.000 (range 2.000-3.000, 3 rounds)"
+    )
+    assert paired_ratio_summary([2.0, 5.0], [0.0, 2.0]) == "median 2.500 (range 2.500-2.500, 1 rounds)"
+    assert paired_ratio_summary([1.0], [0.0]) == ""

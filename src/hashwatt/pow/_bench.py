@@ -21,6 +21,7 @@ import os
 import platform
 import re
 import resource
+import statistics
 import struct
 import subprocess
 import threading
@@ -258,6 +259,16 @@ def external_miner_rate(executable: str, args: list[str], seconds: float, *, onl
     if not rates or cpu <= 0:
         return 0.0
     return rates[-1] * wall / cpu
+
+
+def paired_ratio_summary(values: list[float], base: list[float]) -> str:
+    """The median of round-by-round ratios ``values[i] / base[i]`` with their range, for a
+    benchmark's "paired by round" line ("" when no round has a base): a neighbour that slows
+    one round tilts both sides of that round's ratio, not the comparison."""
+    paired = sorted(v / b for v, b in zip(values, base, strict=True) if b > 0)
+    if not paired:
+        return ""
+    return f"median {statistics.median(paired):.3f} (range {paired[0]:.3f}-{paired[-1]:.3f}, {len(paired)} rounds)"
 
 
 def kernel_rate(kernel: str, seconds: float, *, algorithm: str = "sha256d") -> float:
